@@ -1,0 +1,43 @@
+//! The device caller: a valid Bearer token, checked without a store request
+//! (revocation is checked by the request that serves the call).
+
+use api::{ApiError, bearer_token};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use domain::credentials::TokenClaims;
+use domain::{Domain, Error};
+
+pub struct DeviceCaller(pub TokenClaims);
+
+impl FromRequestParts<Domain> for DeviceCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, domain: &Domain) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(|| {
+            Error::Unauthorized("an Authorization: Bearer <token> header is required".into())
+        })?;
+        Ok(Self(domain.verify_token(token)?))
+    }
+}
+
+/// Registration headers: the provisioning key and, for re-registration,
+/// an optional Bearer token proving possession.
+pub struct RegistrationHeaders {
+    pub provisioning_key: Option<String>,
+    pub bearer: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RegistrationHeaders {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            provisioning_key: parts
+                .headers
+                .get("x-provisioning-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            bearer: bearer_token(parts).map(str::to_owned),
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! `device-api`: every `/v1/device/*` route chargers call. Handlers parse,
+//! call the domain and wrap the envelope; nothing else.
+
+mod auth;
+mod dto;
+mod routes;
+
+pub use routes::{openapi, router, routes};

@@ -1,0 +1,10 @@
+//! Lambda entry point of `device-api`.
+
+use lambda_http::{Error, run};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let domain = store::lambda_domain().await?;
+    run(api::finish(device_api::router(domain))).await
+}

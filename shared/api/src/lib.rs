@@ -1,0 +1,15 @@
+//! The HTTP edge shared by every function: the response envelope, the one
+//! mapping from domain errors to statuses and codes, extractors whose
+//! rejections are envelopes too, the fallbacks and the request log line.
+
+mod envelope;
+mod error;
+mod extract;
+mod fallback;
+mod log;
+
+pub use envelope::{Envelope, Reply};
+pub use error::{ApiError, ApiResult, ErrorBody};
+pub use extract::{JsonBody, QueryParams, bearer_token};
+pub use fallback::{BODY_LIMIT, finish};
+pub use log::log_requests;

@@ -1,0 +1,211 @@
+//! Charger registration, credentials and token checks.
+
+use crate::credentials::{TokenClaims, hash_secret, new_secret, secret_matches};
+use crate::error::Error;
+use crate::ids::DeviceId;
+use crate::model::Device;
+use crate::store::WriteOutcome;
+use crate::validate::{Problems, serial_ok, text_ok};
+use crate::Domain;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub sn: String,
+    pub model: String,
+    pub manufacturer: String,
+    pub firmware_version: String,
+}
+
+/// What a re-registering charger may show to prove it owns the serial.
+#[derive(Debug, Default, Clone)]
+pub struct Possession {
+    pub device_secret: Option<String>,
+    pub bearer_token: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub device_id: DeviceId,
+    pub device_secret: String,
+    /// Lifetime in seconds of the tokens this device gets.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub access_token: String,
+    pub expires_in: i64,
+}
+
+impl Domain {
+    /// Checks `X-Provisioning-Key` when the deployment requires one.
+    pub fn check_provisioning_key(&self, presented: Option<&str>) -> Result<(), Error> {
+        match &self.settings.provisioning_key {
+            None => Ok(()),
+            Some(expected) => {
+                let ok = presented.is_some_and(|p| {
+                    subtle::ConstantTimeEq::ct_eq(p.as_bytes(), expected.as_bytes()).into()
+                });
+                ok.then_some(()).ok_or_else(|| {
+                    Error::Unauthorized("X-Provisioning-Key header is missing or wrong".into())
+                })
+            }
+        }
+    }
+
+    pub async fn register(
+        &self,
+        reg: Registration,
+        proof: Possession,
+    ) -> Result<Credentials, Error> {
+        let mut p = Problems::default();
+        p.check(serial_ok(&reg.sn), "sn", "must be 1..64 of A-Z a-z 0-9 . _ -");
+        p.check(text_ok(&reg.model, 64), "model", "must be 1..64 characters");
+        p.check(text_ok(&reg.manufacturer, 128), "manufacturer", "must be 1..128 characters");
+        p.check(
+            text_ok(&reg.firmware_version, 64),
+            "firmware_version",
+            "must be 1..64 characters",
+        );
+        p.finish()?;
+
+        let now = self.clock.now();
+        let secret = new_secret();
+        let device = Device {
+            device_id: DeviceId::random(),
+            sn: reg.sn.clone(),
+            model: reg.model.clone(),
+            manufacturer: reg.manufacturer.clone(),
+            firmware_version: reg.firmware_version.clone(),
+            secret_hash: hash_secret(&secret),
+            revoked_before: 0,
+            operator_id: self.settings.default_operator.clone(),
+            site_id: None,
+            created_at: now,
+            last_seen: None,
+            reported_status: None,
+            connectors: BTreeMap::new(),
+            open_commands: 0,
+            auth_failures: 0,
+            auth_window_start: None,
+            firmware_update: None,
+        };
+        if self.store.insert_device(&device).await? == WriteOutcome::Written {
+            tracing::info!(device_id = %device.device_id, sn = %device.sn, "device registered");
+            return Ok(self.credentials(device.device_id, secret));
+        }
+        self.reregister(reg, proof).await
+    }
+
+    /// A serial number seen before: rotate the secret if the caller proves
+    /// possession (or the deployment allows it), otherwise refuse.
+    async fn reregister(&self, reg: Registration, proof: Possession) -> Result<Credentials, Error> {
+        let taken = || {
+            Error::Conflict(format!(
+                "serial number {} is already registered; send its current device_secret \
+                 or a valid Bearer token to rotate the credentials",
+                reg.sn
+            ))
+        };
+        let id = self
+            .store
+            .device_id_by_serial(&reg.sn)
+            .await?
+            .ok_or_else(taken)?;
+        let device = self.store.get_device(id).await?.ok_or_else(taken)?;
+        let by_secret = proof
+            .device_secret
+            .as_deref()
+            .is_some_and(|s| secret_matches(s, &device.secret_hash));
+        let by_token = proof
+            .bearer_token
+            .as_deref()
+            .and_then(|t| self.verify_token(t).ok())
+            .is_some_and(|c| c.device_id == id && c.issued_ms >= device.revoked_before);
+        if !(by_secret || by_token || self.settings.allow_reregister) {
+            return Err(taken());
+        }
+        let secret = new_secret();
+        let now_ms = self.clock.now().timestamp_millis();
+        let outcome = self
+            .store
+            .rotate_secret(
+                id,
+                &device.secret_hash,
+                &hash_secret(&secret),
+                now_ms,
+                (&reg.model, &reg.manufacturer, &reg.firmware_version),
+            )
+            .await?;
+        if outcome == WriteOutcome::Conflict {
+            return Err(Error::Conflict(
+                "the credentials changed concurrently; retry the registration".into(),
+            ));
+        }
+        tracing::info!(device_id = %id, "device credentials rotated");
+        Ok(self.credentials(id, secret))
+    }
+
+    fn credentials(&self, device_id: DeviceId, device_secret: String) -> Credentials {
+        Credentials {
+            device_id,
+            device_secret,
+            expires_in: self.settings.token_ttl.num_seconds(),
+        }
+    }
+
+    /// Exchanges a device's id and secret for an access token.
+    pub async fn authenticate(
+        &self,
+        device_id: &str,
+        device_secret: &str,
+        grant_type: &str,
+    ) -> Result<AccessToken, Error> {
+        if grant_type != "client_credentials" {
+            return Err(Error::bad_request("grant_type", "must be client_credentials"));
+        }
+        let id = DeviceId::parse(device_id).ok_or(Error::BadCredentials)?;
+        let device = self.store.get_device(id).await?.ok_or(Error::BadCredentials)?;
+        let now = self.clock.now();
+        let window = self.settings.auth_failure_window;
+        let window_open = device.auth_window_start.filter(|start| *start + window > now);
+        if let Some(start) = window_open
+            && device.auth_failures >= self.settings.auth_failure_limit
+        {
+            return Err(Error::RateLimited {
+                retry_after_s: (start + window - now).num_seconds().max(1),
+            });
+        }
+        if !secret_matches(device_secret, &device.secret_hash) {
+            let reset = window_open.is_none().then_some(now);
+            self.store.note_auth_failure(id, reset).await?;
+            tracing::warn!(device_id = %id, "device authentication failed");
+            return Err(Error::BadCredentials);
+        }
+        Ok(AccessToken {
+            access_token: self.keys.issue(id, now),
+            expires_in: self.settings.token_ttl.num_seconds(),
+        })
+    }
+
+    /// Checks a Bearer token's tag and lifetime (no store request).
+    pub fn verify_token(&self, token: &str) -> Result<TokenClaims, Error> {
+        self.keys
+            .verify(token, self.clock.now(), self.settings.token_ttl)
+            .ok_or_else(|| Error::Unauthorized("the Bearer token is invalid or expired".into()))
+    }
+
+    /// Reads the token's device, refusing tokens older than its credentials.
+    pub async fn device_for(&self, claims: TokenClaims) -> Result<Device, Error> {
+        self.store
+            .get_device(claims.device_id)
+            .await?
+            .filter(|d| claims.issued_ms >= d.revoked_before)
+            .ok_or_else(revoked)
+    }
+}
+
+pub(crate) fn revoked() -> Error {
+    Error::Unauthorized("the Bearer token was revoked or its device no longer exists".into())
+}

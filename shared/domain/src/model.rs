@@ -1,0 +1,243 @@
+//! The entities the service keeps. Field names are the stored attribute
+//! names; API views are built from these in the function crates.
+
+use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorState {
+    Idle,
+    Preparing,
+    Charging,
+    Suspended,
+    Discharging,
+    Finishing,
+    Fault,
+    Unavailable,
+}
+
+impl ConnectorState {
+    pub const ALL: &'static str =
+        "idle, preparing, charging, suspended, discharging, finishing, fault, unavailable";
+}
+
+/// Peak power seen by one connector in the current hour and day buckets, so
+/// that a bucket's `max_power` is written only when it may rise.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Peaks {
+    pub hour: String,
+    pub hour_kw: f64,
+    pub day: String,
+    pub day_kw: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connector {
+    pub state: ConnectorState,
+    /// Time of the newest sample or event applied; older ones do not move state.
+    pub ts: DateTime<Utc>,
+    pub voltage: f64,
+    pub current: f64,
+    pub power: f64,
+    /// The session's energy counter (kWh) as last reported.
+    pub energy_delivered: f64,
+    pub soc: Option<f64>,
+    #[serde(default)]
+    pub peaks: Peaks,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirmwareProgress {
+    pub firmware_version: String,
+    pub status: String,
+    pub progress: Option<u8>,
+    pub message: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    pub device_id: DeviceId,
+    pub sn: String,
+    pub model: String,
+    pub manufacturer: String,
+    pub firmware_version: String,
+    /// SHA-256 of the device secret; never leaves the domain.
+    pub secret_hash: String,
+    /// Tokens issued before this instant (ms since epoch) are dead.
+    pub revoked_before: i64,
+    pub operator_id: OperatorId,
+    pub site_id: Option<SiteId>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen: Option<DateTime<Utc>>,
+    /// What the charger last said of itself in a heartbeat.
+    pub reported_status: Option<String>,
+    /// Keyed by connector number as a string (DynamoDB map keys are strings).
+    pub connectors: BTreeMap<String, Connector>,
+    /// Commands queued or delivered and not yet answered.
+    #[serde(default)]
+    pub open_commands: i64,
+    #[serde(default)]
+    pub auth_failures: u32,
+    pub auth_window_start: Option<DateTime<Utc>>,
+    pub firmware_update: Option<FirmwareProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub site_id: SiteId,
+    pub operator_id: OperatorId,
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub power_capacity: f64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChargingRecord {
+    pub record_id: RecordId,
+    pub device_id: DeviceId,
+    #[schema(value_type = String)]
+    pub operator_id: OperatorId,
+    pub site_id: Option<SiteId>,
+    pub connector_id: u32,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub energy: f64,
+    pub max_power: Option<f64>,
+    pub cost: Option<f64>,
+    pub currency: Option<String>,
+    pub stop_reason: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl ChargingRecord {
+    /// Same record as far as the charger is concerned (ignores arrival time).
+    pub fn same_content(&self, other: &Self) -> bool {
+        Self {
+            received_at: other.received_at,
+            ..self.clone()
+        } == *other
+    }
+}
+
+/// One stored telemetry sample (kept for `sample_ttl`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub device_id: DeviceId,
+    pub connector_id: u32,
+    pub ts: DateTime<Utc>,
+    pub state: ConnectorState,
+    pub voltage: f64,
+    pub current: f64,
+    pub power: f64,
+    pub energy_delivered: f64,
+    pub soc: Option<f64>,
+    /// Epoch seconds after which DynamoDB TTL removes the sample.
+    pub ttl: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    StartCharging,
+    StopCharging,
+    StartDischarging,
+    SetSchedule,
+    SetPowerLimit,
+    UpdateFirmware,
+    ApplyConfiguration,
+    Reboot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandStatus {
+    Queued,
+    Delivered,
+    Accepted,
+    Completed,
+    Failed,
+    Rejected,
+    Expired,
+}
+
+impl CommandStatus {
+    /// Still waiting for the device to answer.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Queued | Self::Delivered)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Delivered => "delivered",
+            Self::Accepted => "accepted",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub status: CommandStatus,
+    pub at: DateTime<Utc>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    pub command_id: CommandId,
+    pub command: CommandKind,
+    pub device_id: DeviceId,
+    pub connector_id: Option<u32>,
+    pub status: CommandStatus,
+    /// Command-specific parameters, shown flat beside the fixed fields.
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub operator_id: OperatorId,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// A command as devices and the console see it: fixed fields and the
+/// command's parameters side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CommandView {
+    pub command_id: CommandId,
+    pub command: CommandKind,
+    pub device_id: DeviceId,
+    pub connector_id: Option<u32>,
+    pub status: CommandStatus,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Command {
+    pub fn view(&self) -> CommandView {
+        CommandView {
+            command_id: self.command_id,
+            command: self.command,
+            device_id: self.device_id,
+            connector_id: self.connector_id,
+            status: self.status,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            params: self.params.clone(),
+        }
+    }
+}

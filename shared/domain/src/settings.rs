@@ -1,0 +1,147 @@
+//! Settings read from the environment once per cold start.
+
+use crate::ids::OperatorId;
+use chrono::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Name of the single DynamoDB table.
+    pub table_name: String,
+    /// Key that signs device access tokens (HMAC-SHA256).
+    pub token_signing_key: Vec<u8>,
+    pub token_ttl: Duration,
+    /// Lets a serial number re-register without proof (simulation, staging).
+    pub allow_reregister: bool,
+    /// When set, `register` and `site` require it in `X-Provisioning-Key`.
+    pub provisioning_key: Option<String>,
+    pub default_operator: OperatorId,
+    /// Upper bound for `GET /v1/device/commands?wait=`.
+    pub long_poll_max: Duration,
+    pub sample_ttl: Duration,
+    pub command_expiry: Duration,
+    pub command_redelivery: Duration,
+    pub heartbeat_interval: Duration,
+    pub auth_failure_limit: u32,
+    pub auth_failure_window: Duration,
+}
+
+/// API Gateway ends a request at 30 s; a long-poll must answer before that.
+const LONG_POLL_CEILING_S: i64 = 25;
+
+impl Settings {
+    /// Defaults that suit a developer machine; a deployment sets its own key.
+    pub fn new(table_name: impl Into<String>, token_signing_key: Vec<u8>) -> Self {
+        Self {
+            table_name: table_name.into(),
+            token_signing_key,
+            token_ttl: Duration::hours(24),
+            allow_reregister: false,
+            provisioning_key: None,
+            default_operator: OperatorId::parse("acme-charging-uk").expect("valid slug"),
+            long_poll_max: Duration::seconds(20),
+            sample_ttl: Duration::days(35),
+            command_expiry: Duration::minutes(5),
+            command_redelivery: Duration::seconds(60),
+            heartbeat_interval: Duration::seconds(30),
+            auth_failure_limit: 5,
+            auth_failure_window: Duration::minutes(5),
+        }
+    }
+
+    /// Reads every setting through `var` (the process environment in
+    /// production); unknown or malformed values are errors, not defaults.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let key_hex = var("TOKEN_SIGNING_KEY")
+            .ok_or("TOKEN_SIGNING_KEY is not set (64+ hex characters)")?;
+        let key = hex::decode(key_hex.trim())
+            .map_err(|_| "TOKEN_SIGNING_KEY must be hex".to_owned())?;
+        if key.len() < 32 {
+            return Err("TOKEN_SIGNING_KEY must be at least 32 bytes (64 hex characters)".into());
+        }
+        let mut s = Self::new(var("TABLE_NAME").unwrap_or_else(|| "chargenet".into()), key);
+        if let Some(v) = var("ALLOW_REREGISTER") {
+            s.allow_reregister = parse_bool("ALLOW_REREGISTER", &v)?;
+        }
+        s.provisioning_key = var("PROVISIONING_KEY").filter(|k| !k.is_empty());
+        if let Some(v) = var("DEFAULT_OPERATOR_ID") {
+            s.default_operator = OperatorId::parse(&v)
+                .ok_or_else(|| format!("DEFAULT_OPERATOR_ID {v:?} is not an operator slug"))?;
+        }
+        if let Some(v) = var("LONG_POLL_MAX_SECONDS") {
+            let secs = parse_num("LONG_POLL_MAX_SECONDS", &v)?;
+            s.long_poll_max = Duration::seconds(secs.clamp(0, LONG_POLL_CEILING_S));
+        }
+        if let Some(v) = var("SAMPLE_TTL_DAYS") {
+            s.sample_ttl = Duration::days(parse_num("SAMPLE_TTL_DAYS", &v)?.max(1));
+        }
+        if let Some(v) = var("COMMAND_EXPIRY_SECONDS") {
+            s.command_expiry = Duration::seconds(parse_num("COMMAND_EXPIRY_SECONDS", &v)?.max(1));
+        }
+        Ok(s)
+    }
+
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Devices are offline after three missed heartbeats.
+    pub fn offline_after(&self) -> Duration {
+        self.heartbeat_interval * 3
+    }
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" | "" => Ok(false),
+        _ => Err(format!("{name} must be true or false, not {v:?}")),
+    }
+}
+
+fn parse_num(name: &str, v: &str) -> Result<i64, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{name} must be a whole number, not {v:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn long_poll_cap_never_exceeds_the_gateway_limit() {
+        let s = Settings::from_lookup(lookup(&[
+            ("TOKEN_SIGNING_KEY", KEY),
+            ("LONG_POLL_MAX_SECONDS", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(s.long_poll_max, Duration::seconds(25));
+    }
+
+    #[test]
+    fn a_short_signing_key_is_refused() {
+        let err = Settings::from_lookup(lookup(&[("TOKEN_SIGNING_KEY", "abcd")])).unwrap_err();
+        assert!(err.contains("32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn malformed_booleans_are_errors_not_defaults() {
+        let err = Settings::from_lookup(lookup(&[
+            ("TOKEN_SIGNING_KEY", KEY),
+            ("ALLOW_REREGISTER", "maybe"),
+        ]))
+        .unwrap_err();
+        assert!(err.contains("ALLOW_REREGISTER"));
+    }
+}

@@ -1,0 +1,148 @@
+//! The storage port: every access pattern the domain needs, as one method
+//! each. The DynamoDB adapter is its only implementation.
+
+use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use crate::model::{
+    ChargingRecord, Command, CommandStatus, Connector, Device, FirmwareProgress, Sample, Site,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttled, timed out or unreachable after the SDK's retries.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store error: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Hour,
+    Day,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnergyScope {
+    Device(DeviceId),
+    Site(SiteId),
+}
+
+/// Energy to add to one pre-aggregated bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnergyAdd {
+    pub scope: EnergyScope,
+    pub operator_id: OperatorId,
+    pub granularity: Granularity,
+    /// Bucket start, `2026-05-10T14` for hours or `2026-05-10` for days.
+    pub bucket: String,
+    pub charge_kwh: f64,
+    pub discharge_kwh: f64,
+    /// Set when this sample may raise the bucket's `max_power`.
+    pub raise_max_kw: Option<f64>,
+}
+
+/// A change to one connector's live state, written atomically with what
+/// goes with it, provided the connector has not moved since it was read.
+#[derive(Debug, Clone)]
+pub struct ConnectorWrite {
+    pub device_id: DeviceId,
+    pub connector_id: u32,
+    /// The connector's `ts` as read; `None` when the connector is new.
+    pub expected_ts: Option<DateTime<Utc>>,
+    pub connector: Connector,
+    pub last_seen: DateTime<Utc>,
+    pub sample: Option<Sample>,
+    pub energy: Vec<EnergyAdd>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// A condition on current state failed; nothing was written.
+    Conflict,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    Created,
+    Exists(Box<ChargingRecord>),
+}
+
+/// A device joining a site, with what was read so the write can check it.
+#[derive(Debug, Clone)]
+pub struct SiteMember {
+    pub device_id: DeviceId,
+    pub previous_site: Option<SiteId>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A cheap request that proves the table is reachable.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates the device and claims its serial number; `Conflict` when the
+    /// serial number is taken.
+    async fn insert_device(&self, device: &Device) -> StoreResult<WriteOutcome>;
+    async fn device_id_by_serial(&self, sn: &str) -> StoreResult<Option<DeviceId>>;
+    async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
+    async fn get_devices(&self, ids: &[DeviceId]) -> StoreResult<Vec<Device>>;
+    /// Replaces the secret if it is still `old_hash`, killing older tokens.
+    async fn rotate_secret(
+        &self,
+        id: DeviceId,
+        old_hash: &str,
+        new_hash: &str,
+        revoked_before: i64,
+        profile: (&str, &str, &str),
+    ) -> StoreResult<WriteOutcome>;
+    /// Counts a failed authentication; `reset_at` starts a new window.
+    async fn note_auth_failure(
+        &self,
+        id: DeviceId,
+        reset_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// Heartbeat: one conditional update. `None` when the device is gone or
+    /// the token was issued before its credentials were rotated.
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        token_issued_ms: i64,
+        now: DateTime<Utc>,
+        status: &str,
+    ) -> StoreResult<Option<Device>>;
+    async fn apply_connector(&self, write: &ConnectorWrite) -> StoreResult<WriteOutcome>;
+    /// Stores a sample that does not move live state (older than it).
+    async fn put_sample(&self, sample: &Sample) -> StoreResult<()>;
+    async fn set_firmware(
+        &self,
+        id: DeviceId,
+        progress: &FirmwareProgress,
+        installed: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Idempotent on `record_id`.
+    async fn put_record(&self, record: &ChargingRecord) -> StoreResult<RecordOutcome>;
+    async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>>;
+
+    /// Queues a command and counts it open on its device.
+    async fn insert_command(&self, command: &Command) -> StoreResult<()>;
+    async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>>;
+    /// The device's queued and delivered commands, oldest first.
+    async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>>;
+    /// Writes `command` if its stored status is still `expected`.
+    async fn update_command(
+        &self,
+        command: &Command,
+        expected: CommandStatus,
+    ) -> StoreResult<WriteOutcome>;
+
+    async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>>;
+    /// Creates or replaces the site (only if its operator is unchanged) and
+    /// moves the members into it (only if they are where they were read).
+    async fn save_site(&self, site: &Site, members: &[SiteMember]) -> StoreResult<WriteOutcome>;
+}

@@ -1,0 +1,609 @@
+//! `DynamoStore`: the domain's storage port on one DynamoDB table.
+
+use crate::errors::map_sdk;
+use crate::items::{Attrs, Item, SerialClaim, from_attrs, key_attrs, to_attrs, to_value};
+use crate::keys;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use chrono::{DateTime, Utc};
+use domain::ids::{CommandId, DeviceId, RecordId, SiteId};
+use domain::model::{
+    ChargingRecord, Command, CommandStatus, Device, FirmwareProgress, Sample, Site,
+};
+use domain::store::{
+    ConnectorWrite, EnergyAdd, RecordOutcome, SiteMember, Store, StoreError, StoreResult,
+    WriteOutcome,
+};
+use std::time::Duration;
+
+/// DynamoDB's limits, kept even where an emulator is more lenient.
+pub const MAX_BATCH_GET: usize = 100;
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+/// Why a transaction was cancelled, per item (`None` where that item's
+/// condition held). Empty when the endpoint gave no reasons.
+fn cancelled_items(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<bool>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        key: (String, String),
+    ) -> StoreResult<Option<T>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        out.item.map(from_attrs).transpose()
+    }
+
+    fn put(&self, item: Attrs) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(internal)
+    }
+
+    /// Runs a transaction; `Conflict` when a condition failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<WriteOutcome> {
+        debug_assert!(items.len() <= MAX_TRANSACTION_ITEMS);
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(WriteOutcome::Written),
+            Err(e) if cancelled_items(&e).is_some() => Ok(WriteOutcome::Conflict),
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    fn device_item(device: &Device) -> StoreResult<Attrs> {
+        let mut item = Item::new(keys::device(device.device_id), device).gsi1(
+            keys::operator_devices(&device.operator_id),
+            device.sn.clone(),
+        );
+        if let Some(site) = device.site_id {
+            item = item.gsi2(keys::site_devices(site), device.device_id.to_string());
+        }
+        to_attrs(&item)
+    }
+
+    fn command_item(command: &Command) -> StoreResult<Attrs> {
+        let mut item = Item::new(keys::command(command.command_id), command);
+        if command.status.is_open() {
+            item = item.gsi1(
+                keys::device_queue(command.device_id),
+                command.command_id.to_string(),
+            );
+        }
+        to_attrs(&item)
+    }
+
+    fn open_count_change(&self, device: DeviceId, by: i64) -> StoreResult<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(device))))
+            .update_expression("ADD open_commands :by")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":by", n(by))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn energy_update(&self, add: &EnergyAdd, with_max: bool) -> StoreResult<TransactWriteItem> {
+        let pk = keys::energy(&add.operator_id, &add.scope, add.granularity);
+        let mut expr = "ADD charge_energy :c, discharge_energy :d SET operator_id = :op".to_owned();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs((pk, add.bucket.clone()))))
+            .expression_attribute_values(":c", n(add.charge_kwh))
+            .expression_attribute_values(":d", n(add.discharge_kwh))
+            .expression_attribute_values(":op", s(add.operator_id.as_str()));
+        if let (true, Some(kw)) = (with_max, add.raise_max_kw) {
+            expr.push_str(", max_power = :m");
+            update = update
+                .condition_expression("attribute_not_exists(max_power) OR max_power < :m")
+                .expression_attribute_values(":m", n(kw));
+        }
+        let update = update.update_expression(expr).build().map_err(internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn connector_items(
+        &self,
+        w: &ConnectorWrite,
+        raise_max: &[bool],
+    ) -> StoreResult<Vec<TransactWriteItem>> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(w.device_id))))
+            .update_expression("SET connectors.#c = :conn, last_seen = :seen")
+            .expression_attribute_names("#c", w.connector_id.to_string())
+            .expression_attribute_values(":conn", to_value(&w.connector)?)
+            .expression_attribute_values(":seen", to_value(&w.last_seen)?);
+        update = match w.expected_ts {
+            None => update.condition_expression("attribute_exists(PK) AND attribute_not_exists(connectors.#c)"),
+            Some(ts) => update
+                .condition_expression("connectors.#c.ts = :prev")
+                .expression_attribute_values(":prev", to_value(&ts)?),
+        };
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .update(update.build().map_err(internal)?)
+                .build(),
+        ];
+        if let Some(sample) = &w.sample {
+            items.push(TransactWriteItem::builder().put(self.put(sample_item(sample)?)?).build());
+        }
+        for (add, with_max) in w.energy.iter().zip(raise_max) {
+            items.push(self.energy_update(add, *with_max)?);
+        }
+        Ok(items)
+    }
+}
+
+fn sample_item(sample: &Sample) -> StoreResult<Attrs> {
+    let ts = domain::validate::rfc3339(sample.ts);
+    to_attrs(&Item::new(keys::sample(sample.device_id, &ts, sample.connector_id), sample))
+}
+
+/// Retries unprocessed keys of a batch read with a short pause.
+const BATCH_RETRIES: usize = 5;
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
+    }
+
+    async fn insert_device(&self, device: &Device) -> StoreResult<WriteOutcome> {
+        let claim = Item::new(
+            keys::serial(&device.sn),
+            SerialClaim {
+                device_id: device.device_id,
+            },
+        );
+        let claim = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&claim)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(internal)?;
+        let record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::device_item(device)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(internal)?;
+        self.transact(vec![
+            TransactWriteItem::builder().put(claim).build(),
+            TransactWriteItem::builder().put(record).build(),
+        ])
+        .await
+    }
+
+    async fn device_id_by_serial(&self, sn: &str) -> StoreResult<Option<DeviceId>> {
+        Ok(self
+            .get::<SerialClaim>(keys::serial(sn))
+            .await?
+            .map(|c| c.device_id))
+    }
+
+    async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>> {
+        self.get(keys::device(id)).await
+    }
+
+    async fn get_devices(&self, ids: &[DeviceId]) -> StoreResult<Vec<Device>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_BATCH_GET) {
+            let keys: Vec<Attrs> = chunk.iter().map(|id| key_attrs(keys::device(*id))).collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(internal)?,
+            );
+            let mut attempt = 0;
+            while let Some(req) = request.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, req)
+                    .send()
+                    .await
+                    .map_err(map_sdk)?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    found.push(from_attrs(item)?);
+                }
+                request = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if request.is_some() {
+                    attempt += 1;
+                    if attempt > BATCH_RETRIES {
+                        return Err(StoreError::Unavailable("batch read kept being throttled".into()));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn rotate_secret(
+        &self,
+        id: DeviceId,
+        old_hash: &str,
+        new_hash: &str,
+        revoked_before: i64,
+        (model, manufacturer, firmware): (&str, &str, &str),
+    ) -> StoreResult<WriteOutcome> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(id))))
+            .update_expression(
+                "SET secret_hash = :new, revoked_before = :rb, model = :m, manufacturer = :mf, \
+                 firmware_version = :fw, auth_failures = :zero REMOVE auth_window_start",
+            )
+            .condition_expression("secret_hash = :old")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":rb", n(revoked_before))
+            .expression_attribute_values(":m", s(model))
+            .expression_attribute_values(":mf", s(manufacturer))
+            .expression_attribute_values(":fw", s(firmware))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(WriteOutcome::Written),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(WriteOutcome::Conflict)
+            }
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    async fn note_auth_failure(
+        &self,
+        id: DeviceId,
+        reset_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(id))))
+            .condition_expression("attribute_exists(PK)");
+        let req = match reset_at {
+            Some(at) => req
+                .update_expression("SET auth_failures = :one, auth_window_start = :at")
+                .expression_attribute_values(":at", to_value(&at)?),
+            None => req.update_expression("ADD auth_failures :one"),
+        };
+        match req.expression_attribute_values(":one", n(1)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        token_issued_ms: i64,
+        now: DateTime<Utc>,
+        status: &str,
+    ) -> StoreResult<Option<Device>> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(id))))
+            .update_expression("SET last_seen = :now, reported_status = :st")
+            .condition_expression("attribute_exists(PK) AND revoked_before <= :issued")
+            .expression_attribute_values(":now", to_value(&now)?)
+            .expression_attribute_values(":st", s(status))
+            .expression_attribute_values(":issued", n(token_issued_ms))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match out {
+            Ok(out) => out.attributes.map(from_attrs).transpose(),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    async fn apply_connector(&self, write: &ConnectorWrite) -> StoreResult<WriteOutcome> {
+        let mut raise_max = vec![true; write.energy.len()];
+        // Energy buckets sit after the device update and the sample.
+        let first_bucket = 1 + usize::from(write.sample.is_some());
+        loop {
+            let items = self.connector_items(write, &raise_max)?;
+            let err = match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(WriteOutcome::Written),
+                Err(e) => e,
+            };
+            let Some(failed) = cancelled_items(&err) else {
+                return Err(map_sdk(err));
+            };
+            if failed.first().copied().unwrap_or(true) {
+                return Ok(WriteOutcome::Conflict);
+            }
+            // Only `max_power` conditions failed: a bucket already has a higher
+            // peak. Write again without raising those.
+            let mut changed = false;
+            for (i, raise) in raise_max.iter_mut().enumerate() {
+                if *raise && failed.get(first_bucket + i).copied().unwrap_or(false) {
+                    *raise = false;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return Ok(WriteOutcome::Conflict);
+            }
+        }
+    }
+
+    async fn put_sample(&self, sample: &Sample) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(sample_item(sample)?))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
+    }
+
+    async fn set_firmware(
+        &self,
+        id: DeviceId,
+        progress: &FirmwareProgress,
+        installed: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut expr = "SET firmware_update = :p, last_seen = :now".to_owned();
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(id))))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":p", to_value(progress)?)
+            .expression_attribute_values(":now", to_value(&now)?);
+        if let Some(version) = installed {
+            expr.push_str(", firmware_version = :v");
+            req = req.expression_attribute_values(":v", s(version));
+        }
+        req.update_expression(expr).send().await.map_err(map_sdk)?;
+        Ok(())
+    }
+
+    async fn put_record(&self, record: &ChargingRecord) -> StoreResult<RecordOutcome> {
+        let item = Item::new(keys::record(record.record_id), record).gsi1(
+            keys::operator_records(&record.operator_id),
+            format!("{}#{}", domain::validate::rfc3339(record.start_time), record.record_id),
+        );
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(RecordOutcome::Created),
+            Err(e) => match e.into_service_error() {
+                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
+                    let existing = match c.item {
+                        Some(item) => Some(from_attrs(item)?),
+                        None => self.get_record(record.record_id).await?,
+                    };
+                    let existing = existing
+                        .ok_or_else(|| internal("record vanished after a conflicting put"))?;
+                    Ok(RecordOutcome::Exists(Box::new(existing)))
+                }
+                other => Err(map_sdk(SdkError::<_, ()>::service_error(other, ()))),
+            },
+        }
+    }
+
+    async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>> {
+        self.get(keys::record(id)).await
+    }
+
+    async fn insert_command(&self, command: &Command) -> StoreResult<()> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::command_item(command)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(internal)?;
+        let outcome = self
+            .transact(vec![
+                TransactWriteItem::builder().put(put).build(),
+                self.open_count_change(command.device_id, 1)?,
+            ])
+            .await?;
+        match outcome {
+            WriteOutcome::Written => Ok(()),
+            WriteOutcome::Conflict => Err(internal("command id collision or device missing")),
+        }
+    }
+
+    async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>> {
+        self.get(keys::command(id)).await
+    }
+
+    async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>> {
+        let mut out = Vec::new();
+        let mut start: Option<Attrs> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("GSI1PK = :q")
+                .expression_attribute_values(":q", s(keys::device_queue(device)))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(map_sdk)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_attrs(item)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn update_command(
+        &self,
+        command: &Command,
+        expected: CommandStatus,
+    ) -> StoreResult<WriteOutcome> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::command_item(command)?))
+            .condition_expression("#st = :expected")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":expected", to_value(&expected)?)
+            .build()
+            .map_err(internal)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if expected.is_open() && !command.status.is_open() {
+            items.push(self.open_count_change(command.device_id, -1)?);
+        }
+        self.transact(items).await
+    }
+
+    async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>> {
+        self.get(keys::site(id)).await
+    }
+
+    async fn save_site(&self, site: &Site, members: &[SiteMember]) -> StoreResult<WriteOutcome> {
+        let item = Item::new(keys::site(site.site_id), site)
+            .gsi1(keys::operator_sites(&site.operator_id), site.site_id.to_string());
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&item)?))
+            .condition_expression("attribute_not_exists(PK) OR operator_id = :op")
+            .expression_attribute_values(":op", s(site.operator_id.as_str()))
+            .build()
+            .map_err(internal)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        for m in members {
+            let mut update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(keys::device(m.device_id))))
+                .update_expression(
+                    "SET site_id = :site, operator_id = :op, GSI1PK = :g1, GSI2PK = :g2, GSI2SK = :id",
+                )
+                .expression_attribute_values(":site", s(site.site_id.to_string()))
+                .expression_attribute_values(":op", s(site.operator_id.as_str()))
+                .expression_attribute_values(":g1", s(keys::operator_devices(&site.operator_id)))
+                .expression_attribute_values(":g2", s(keys::site_devices(site.site_id)))
+                .expression_attribute_values(":id", s(m.device_id.to_string()));
+            update = match m.previous_site {
+                None => update
+                    .condition_expression(
+                        "attribute_exists(PK) AND (attribute_not_exists(site_id) OR attribute_type(site_id, :null))",
+                    )
+                    .expression_attribute_values(":null", s("NULL")),
+                Some(prev) => update
+                    .condition_expression("site_id = :prev")
+                    .expression_attribute_values(":prev", s(prev.to_string())),
+            };
+            items.push(
+                TransactWriteItem::builder()
+                    .update(update.build().map_err(internal)?)
+                    .build(),
+            );
+        }
+        if items.len() > MAX_TRANSACTION_ITEMS {
+            return Err(internal("site registration exceeds one transaction"));
+        }
+        self.transact(items).await
+    }
+}

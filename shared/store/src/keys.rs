@@ -1,0 +1,84 @@
+//! Every partition and sort key, in one place.
+//!
+//! Access patterns (one table, two overloaded GSIs, no Scan anywhere):
+//!
+//! | pattern | request | key |
+//! | --- | --- | --- |
+//! | device by id (auth, heartbeat, reads) | GetItem / UpdateItem | `DEV#<id>` / `DEV` |
+//! | serial number claim (first wins) | conditional Put in a transaction | `SN#<sn>` / `SN` |
+//! | devices of an operator | Query GSI1 | `OP#<op>#DEV` / `<sn>` |
+//! | devices of a site | Query GSI2 | `SITE#<site>#DEV` / `<device id>` |
+//! | site by id | GetItem | `SITE#<id>` / `SITE` |
+//! | sites of an operator | Query GSI1 | `OP#<op>#SITE` / `<site id>` |
+//! | command by id | GetItem | `CMD#<id>` / `CMD` |
+//! | a device's open commands, oldest first | Query GSI1 (sparse) | `DEVQ#<device>` / `<command id, v7>` |
+//! | CDR by id (idempotent upload) | conditional Put / GetItem | `CDR#<id>` / `CDR` |
+//! | CDRs of an operator, newest first | Query GSI1 | `OP#<op>#CDR` / `<start>#<id>` |
+//! | telemetry samples of a device | Put (TTL) | `SMP#<device>` / `<ts>#<connector>` |
+//! | energy buckets of a device or site | UpdateItem ADD / Query | `OP#<op>#NRG#<DEV or SITE>#<id>#<H or D>` / `<bucket>` |
+
+use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::store::{EnergyScope, Granularity};
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+/// The TTL attribute (epoch seconds).
+pub const TTL: &str = "ttl";
+
+pub fn device(id: DeviceId) -> (String, String) {
+    (format!("DEV#{id}"), "DEV".into())
+}
+
+pub fn serial(sn: &str) -> (String, String) {
+    (format!("SN#{sn}"), "SN".into())
+}
+
+pub fn operator_devices(op: &OperatorId) -> String {
+    format!("OP#{op}#DEV")
+}
+
+pub fn site_devices(site: SiteId) -> String {
+    format!("SITE#{site}#DEV")
+}
+
+pub fn site(id: SiteId) -> (String, String) {
+    (format!("SITE#{id}"), "SITE".into())
+}
+
+pub fn operator_sites(op: &OperatorId) -> String {
+    format!("OP#{op}#SITE")
+}
+
+pub fn command(id: CommandId) -> (String, String) {
+    (format!("CMD#{id}"), "CMD".into())
+}
+
+pub fn device_queue(device: DeviceId) -> String {
+    format!("DEVQ#{device}")
+}
+
+pub fn record(id: RecordId) -> (String, String) {
+    (format!("CDR#{id}"), "CDR".into())
+}
+
+pub fn operator_records(op: &OperatorId) -> String {
+    format!("OP#{op}#CDR")
+}
+
+pub fn sample(device: DeviceId, ts: &str, connector: u32) -> (String, String) {
+    (format!("SMP#{device}"), format!("{ts}#{connector:02}"))
+}
+
+pub fn energy(op: &OperatorId, scope: &EnergyScope, granularity: Granularity) -> String {
+    let scope = match scope {
+        EnergyScope::Device(id) => format!("DEV#{id}"),
+        EnergyScope::Site(id) => format!("SITE#{id}"),
+    };
+    let g = match granularity {
+        Granularity::Hour => "H",
+        Granularity::Day => "D",
+    };
+    format!("OP#{op}#NRG#{scope}#{g}")
+}

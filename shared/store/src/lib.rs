@@ -1,0 +1,13 @@
+//! The DynamoDB adapter: the only crate that speaks to the AWS SDK. It
+//! implements the domain's storage port on one table whose definition lives
+//! in [`table`], with every key built in [`keys`].
+
+mod client;
+mod dynamo;
+mod errors;
+mod items;
+pub mod keys;
+pub mod table;
+
+pub use client::{RequestCounter, client_for_endpoint, client_from_env};
+pub use dynamo::DynamoStore;
