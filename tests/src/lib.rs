@@ -1,1 +1,51 @@
-//! System tests live under `tests/tests/`.
+//! Helpers shared by the system tests: the functions as deployed, the
+//! template, and files of the workspace.
+
+use domain::Domain;
+use std::path::PathBuf;
+
+/// Each function's logical id in `template.yaml` with its OpenAPI part.
+pub fn function_routes() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
+    vec![
+        ("DeviceApiFunction", device_api::openapi()),
+        ("ConsoleApiFunction", console_api::openapi()),
+        ("CommandApiFunction", command_api::openapi()),
+    ]
+}
+
+/// Each function's router as its Lambda binary serves it.
+pub fn function_apps(domain: &Domain) -> Vec<(&'static str, axum::Router)> {
+    vec![
+        (
+            "DeviceApiFunction",
+            api::finish(device_api::router(domain.clone())),
+        ),
+        (
+            "ConsoleApiFunction",
+            api::finish(console_api::router(domain.clone())),
+        ),
+        (
+            "CommandApiFunction",
+            api::finish(command_api::router(domain.clone())),
+        ),
+    ]
+}
+
+/// The document served at `/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api::openapi::document(
+        function_routes().into_iter().map(|(_, doc)| doc),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+pub fn workspace_file(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
+}
+
+pub fn template() -> serde_yaml::Value {
+    let text = std::fs::read_to_string(workspace_file("template.yaml")).expect("template.yaml");
+    serde_yaml::from_str(&text).expect("template.yaml parses")
+}

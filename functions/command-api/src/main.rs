@@ -1,1 +1,10 @@
-fn main() {}
+//! Lambda entry point of `command-api`.
+
+use lambda_http::{Error, run};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let domain = store::bootstrap::domain_from_env().await?;
+    run(api::finish(command_api::router(domain))).await
+}

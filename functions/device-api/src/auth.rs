@@ -12,7 +12,10 @@ pub struct DeviceCaller(pub TokenClaims);
 impl FromRequestParts<Domain> for DeviceCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, domain: &Domain) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        domain: &Domain,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or_else(|| {
             Error::Unauthorized("an Authorization: Bearer <token> header is required".into())
         })?;

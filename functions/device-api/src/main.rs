@@ -5,6 +5,6 @@ use lambda_http::{Error, run};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let domain = store::lambda_domain().await?;
+    let domain = store::bootstrap::domain_from_env().await?;
     run(api::finish(device_api::router(domain))).await
 }

@@ -65,7 +65,10 @@ async fn register(
     }))
 }
 
-async fn issue_token(domain: &Domain, body: AuthRequest) -> Result<impl IntoResponse + use<>, api::ApiError> {
+async fn issue_token(
+    domain: &Domain,
+    body: AuthRequest,
+) -> Result<impl IntoResponse + use<>, api::ApiError> {
     let token = domain
         .authenticate(&body.device_id, &body.device_secret, &body.grant_type)
         .await?;

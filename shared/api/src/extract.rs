@@ -46,7 +46,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let field = match text.strip_prefix("missing field `") {
             Some(rest) => {
                 let name = rest.trim_end_matches('`');
-                if path == "." { name.to_owned() } else { format!("{path}.{name}") }
+                if path == "." {
+                    name.to_owned()
+                } else {
+                    format!("{path}.{name}")
+                }
             }
             None if path == "." => "body".to_owned(),
             None => path,

@@ -11,7 +11,10 @@ use domain::Error;
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
-    ApiError(Error::NotFound(format!("no route for {method} {}", uri.path())))
+    ApiError(Error::NotFound(format!(
+        "no route for {method} {}",
+        uri.path()
+    )))
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {

@@ -7,6 +7,8 @@ mod error;
 mod extract;
 mod fallback;
 mod log;
+pub mod openapi;
+mod planned;
 
 pub use envelope::{Envelope, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody};

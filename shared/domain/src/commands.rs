@@ -6,13 +6,13 @@
 //! derived from `expires_at` whenever a command is read for delivery, so no
 //! scheduler has to run for it to happen.
 
+use crate::Domain;
 use crate::credentials::TokenClaims;
 use crate::error::Error;
 use crate::ids::{CommandId, DeviceId};
 use crate::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
 use crate::store::WriteOutcome;
 use crate::validate::Problems;
-use crate::Domain;
 use chrono::{DateTime, Utc};
 use std::time::Duration as StdDuration;
 
@@ -37,7 +37,12 @@ pub fn device_may_move(from: CommandStatus, to: CommandStatus) -> bool {
     )
 }
 
-fn advance(command: &Command, to: CommandStatus, at: DateTime<Utc>, message: Option<String>) -> Command {
+fn advance(
+    command: &Command,
+    to: CommandStatus,
+    at: DateTime<Utc>,
+    message: Option<String>,
+) -> Command {
     let mut next = command.clone();
     next.status = to;
     next.history.push(HistoryEntry {
@@ -140,11 +145,7 @@ impl Domain {
     }
 
     /// A device's report on one of its commands.
-    pub async fn report_command(
-        &self,
-        claims: TokenClaims,
-        r: CommandReport,
-    ) -> Result<(), Error> {
+    pub async fn report_command(&self, claims: TokenClaims, r: CommandReport) -> Result<(), Error> {
         let now = self.clock.now();
         let mut p = Problems::default();
         p.timestamp(&r.timestamp, "timestamp", now);

@@ -133,8 +133,16 @@ mod tests {
         let now = at("2026-05-10T14:00:00Z");
         let token = key().issue(DeviceId::random(), now);
         let ttl = Duration::hours(24);
-        assert!(key().verify(&token, now + Duration::hours(23), ttl).is_some());
-        assert!(key().verify(&token, now + Duration::hours(24), ttl).is_none());
+        assert!(
+            key()
+                .verify(&token, now + Duration::hours(23), ttl)
+                .is_some()
+        );
+        assert!(
+            key()
+                .verify(&token, now + Duration::hours(24), ttl)
+                .is_none()
+        );
     }
 
     #[test]

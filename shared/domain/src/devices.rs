@@ -1,12 +1,12 @@
 //! Charger registration, credentials and token checks.
 
+use crate::Domain;
 use crate::credentials::{TokenClaims, hash_secret, new_secret, secret_matches};
 use crate::error::Error;
 use crate::ids::DeviceId;
 use crate::model::Device;
 use crate::store::WriteOutcome;
 use crate::validate::{Problems, serial_ok, text_ok};
-use crate::Domain;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
@@ -60,9 +60,17 @@ impl Domain {
         proof: Possession,
     ) -> Result<Credentials, Error> {
         let mut p = Problems::default();
-        p.check(serial_ok(&reg.sn), "sn", "must be 1..64 of A-Z a-z 0-9 . _ -");
+        p.check(
+            serial_ok(&reg.sn),
+            "sn",
+            "must be 1..64 of A-Z a-z 0-9 . _ -",
+        );
         p.check(text_ok(&reg.model, 64), "model", "must be 1..64 characters");
-        p.check(text_ok(&reg.manufacturer, 128), "manufacturer", "must be 1..128 characters");
+        p.check(
+            text_ok(&reg.manufacturer, 128),
+            "manufacturer",
+            "must be 1..128 characters",
+        );
         p.check(
             text_ok(&reg.firmware_version, 64),
             "firmware_version",
@@ -163,13 +171,22 @@ impl Domain {
         grant_type: &str,
     ) -> Result<AccessToken, Error> {
         if grant_type != "client_credentials" {
-            return Err(Error::bad_request("grant_type", "must be client_credentials"));
+            return Err(Error::bad_request(
+                "grant_type",
+                "must be client_credentials",
+            ));
         }
         let id = DeviceId::parse(device_id).ok_or(Error::BadCredentials)?;
-        let device = self.store.get_device(id).await?.ok_or(Error::BadCredentials)?;
+        let device = self
+            .store
+            .get_device(id)
+            .await?
+            .ok_or(Error::BadCredentials)?;
         let now = self.clock.now();
         let window = self.settings.auth_failure_window;
-        let window_open = device.auth_window_start.filter(|start| *start + window > now);
+        let window_open = device
+            .auth_window_start
+            .filter(|start| *start + window > now);
         if let Some(start) = window_open
             && device.auth_failures >= self.settings.auth_failure_limit
         {

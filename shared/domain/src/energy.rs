@@ -46,7 +46,11 @@ pub fn plan(
     peaks: &Peaks,
 ) -> (Vec<EnergyAdd>, Peaks) {
     let (hour, day) = (hour_bucket(ts), day_bucket(ts));
-    let hour_peak = if peaks.hour == hour { peaks.hour_kw } else { 0.0 };
+    let hour_peak = if peaks.hour == hour {
+        peaks.hour_kw
+    } else {
+        0.0
+    };
     let day_peak = if peaks.day == day { peaks.day_kw } else { 0.0 };
     let next = Peaks {
         hour: hour.clone(),
@@ -125,7 +129,10 @@ mod tests {
             &Peaks::default(),
         );
         assert_eq!(adds.len(), 4, "device and site, hour and day");
-        assert!(adds.iter().all(|a| a.discharge_kwh == 0.25 && a.charge_kwh == 0.0));
+        assert!(
+            adds.iter()
+                .all(|a| a.discharge_kwh == 0.25 && a.charge_kwh == 0.0)
+        );
         assert_eq!(adds[0].bucket, "2026-05-10T14");
         assert_eq!(adds[1].bucket, "2026-05-10");
     }
@@ -139,14 +146,24 @@ mod tests {
             operator_id: &op,
         };
         let ts = at("2026-05-10T14:05:00Z");
-        let (first, peaks) = plan(&who, ts, ConnectorState::Charging, 50.0, 0.1, &Peaks::default());
+        let (first, peaks) = plan(
+            &who,
+            ts,
+            ConnectorState::Charging,
+            50.0,
+            0.1,
+            &Peaks::default(),
+        );
         assert!(first.iter().all(|a| a.raise_max_kw == Some(50.0)));
         let (lower, _) = plan(&who, ts, ConnectorState::Charging, 40.0, 0.1, &peaks);
         assert!(lower.iter().all(|a| a.raise_max_kw.is_none()));
         let next_hour = at("2026-05-10T15:00:00Z");
         let (fresh, _) = plan(&who, next_hour, ConnectorState::Charging, 40.0, 0.1, &peaks);
         assert_eq!(fresh[0].raise_max_kw, Some(40.0), "new hour bucket");
-        assert_eq!(fresh[1].raise_max_kw, None, "same day, lower than the day peak");
+        assert_eq!(
+            fresh[1].raise_max_kw, None,
+            "same day, lower than the day peak"
+        );
     }
 
     #[test]
@@ -158,7 +175,14 @@ mod tests {
             operator_id: &op,
         };
         let ts = at("2026-05-10T14:05:00Z");
-        let (_, peaks) = plan(&who, ts, ConnectorState::Charging, 50.0, 0.1, &Peaks::default());
+        let (_, peaks) = plan(
+            &who,
+            ts,
+            ConnectorState::Charging,
+            50.0,
+            0.1,
+            &Peaks::default(),
+        );
         let (adds, _) = plan(&who, ts, ConnectorState::Idle, 0.0, 0.0, &peaks);
         assert!(adds.is_empty());
     }

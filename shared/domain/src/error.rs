@@ -82,6 +82,9 @@ impl From<crate::store::StoreError> for Error {
         match e {
             crate::store::StoreError::Unavailable(cause) => Self::Unavailable(cause),
             crate::store::StoreError::Internal(cause) => Self::Internal(cause),
+            crate::store::StoreError::InvalidCursor => {
+                Self::bad_request("cursor", "is not a cursor this API handed out")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What chargers report: heartbeats, connector telemetry, lifecycle events
 //! and firmware progress.
 
+use crate::Domain;
 use crate::credentials::TokenClaims;
 use crate::devices::revoked;
 use crate::energy::{Attribution, counter_delta, plan};
@@ -8,7 +9,6 @@ use crate::error::Error;
 use crate::model::{CommandView, Connector, ConnectorState, FirmwareProgress, Peaks, Sample};
 use crate::store::{ConnectorWrite, WriteOutcome};
 use crate::validate::{Problems, text_ok};
-use crate::Domain;
 use chrono::{DateTime, Utc};
 
 /// Optimistic writes to one connector are retried this often on a race.
@@ -97,7 +97,11 @@ impl Domain {
         let now = self.clock.now();
         let mut p = Problems::default();
         p.timestamp(&hb.timestamp, "timestamp", now);
-        p.check(text_ok(&hb.status, 32), "status", "must be 1..32 characters");
+        p.check(
+            text_ok(&hb.status, 32),
+            "status",
+            "must be 1..32 characters",
+        );
         p.finish()?;
         let device = self
             .store
@@ -265,7 +269,11 @@ impl Domain {
             p.check((0..=100).contains(&progress), "progress", "must be 0..100");
         }
         if let Some(message) = &f.message {
-            p.check(message.len() <= 512, "message", "must be at most 512 characters");
+            p.check(
+                message.len() <= 512,
+                "message",
+                "must be at most 512 characters",
+            );
         }
         p.finish()?;
         let device = self.device_for(claims).await?;
@@ -327,7 +335,10 @@ mod tests {
 
     #[test]
     fn states_parse_from_their_wire_names_only() {
-        assert_eq!(parse_state("discharging"), Some(ConnectorState::Discharging));
+        assert_eq!(
+            parse_state("discharging"),
+            Some(ConnectorState::Discharging)
+        );
         assert_eq!(parse_state("Charging"), None);
     }
 }

@@ -6,6 +6,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// A charging network operator (a tenant).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Operator {
+    #[schema(value_type = String, example = "acme-charging-uk")]
+    pub id: OperatorId,
+    pub name: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub status: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectorState {
@@ -240,4 +251,35 @@ impl Command {
             params: self.params.clone(),
         }
     }
+}
+
+/// Energy of one pre-aggregated bucket (an hour or a day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnergyBucket {
+    /// `2026-05-10T14` for an hour, `2026-05-10` for a day.
+    #[serde(rename = "SK")]
+    pub bucket: String,
+    #[serde(default)]
+    pub charge_energy: f64,
+    #[serde(default)]
+    pub discharge_energy: f64,
+    pub max_power: Option<f64>,
+}
+
+/// One line of the shared request log (`GET /v1/debug/requests`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RequestLogEntry {
+    pub at: DateTime<Utc>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub duration_ms: u64,
+    pub request_id: String,
+    /// Who called, as an id (never a credential).
+    pub caller: Option<String>,
+    pub function: String,
+    /// Epoch seconds after which DynamoDB TTL removes the line.
+    #[serde(default)]
+    #[schema(ignore)]
+    pub ttl: i64,
 }

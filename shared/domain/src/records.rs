@@ -1,12 +1,12 @@
 //! Charge detail records uploaded by chargers after a session.
 
+use crate::Domain;
 use crate::credentials::TokenClaims;
 use crate::error::Error;
 use crate::ids::RecordId;
 use crate::model::ChargingRecord;
 use crate::store::RecordOutcome;
 use crate::validate::{Problems, currency_ok};
-use crate::Domain;
 
 #[derive(Debug, Clone)]
 pub struct RecordUpload {
@@ -47,7 +47,11 @@ impl Domain {
             p.non_negative(v, "cost");
         }
         if let Some(c) = &u.currency {
-            p.check(currency_ok(c), "currency", "must be an ISO 4217 code such as GBP");
+            p.check(
+                currency_ok(c),
+                "currency",
+                "must be an ISO 4217 code such as GBP",
+            );
         }
         p.check(
             u.cost.is_none() || u.currency.is_some(),
@@ -55,7 +59,11 @@ impl Domain {
             "is required with cost",
         );
         if let Some(r) = &u.stop_reason {
-            p.check(r.len() <= 64, "stop_reason", "must be at most 64 characters");
+            p.check(
+                r.len() <= 64,
+                "stop_reason",
+                "must be at most 64 characters",
+            );
         }
         p.finish()?;
         let (Some(record_id), Some(start_time), Some(end_time)) = (record_id, start, end) else {

@@ -51,10 +51,10 @@ impl Settings {
     /// Reads every setting through `var` (the process environment in
     /// production); unknown or malformed values are errors, not defaults.
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let key_hex = var("TOKEN_SIGNING_KEY")
-            .ok_or("TOKEN_SIGNING_KEY is not set (64+ hex characters)")?;
-        let key = hex::decode(key_hex.trim())
-            .map_err(|_| "TOKEN_SIGNING_KEY must be hex".to_owned())?;
+        let key_hex =
+            var("TOKEN_SIGNING_KEY").ok_or("TOKEN_SIGNING_KEY is not set (64+ hex characters)")?;
+        let key =
+            hex::decode(key_hex.trim()).map_err(|_| "TOKEN_SIGNING_KEY must be hex".to_owned())?;
         if key.len() < 32 {
             return Err("TOKEN_SIGNING_KEY must be at least 32 bytes (64 hex characters)".into());
         }

@@ -1,11 +1,11 @@
 //! Sites registered by chargers or installers, and who may place what where.
 
+use crate::Domain;
 use crate::error::Error;
 use crate::ids::{DeviceId, OperatorId, SiteId};
 use crate::model::Site;
 use crate::store::{SiteMember, WriteOutcome};
 use crate::validate::{Problems, text_ok};
-use crate::Domain;
 
 /// Most devices one site registration may carry (one transaction).
 pub const MAX_SITE_DEVICES: usize = 99;
@@ -51,12 +51,22 @@ impl Domain {
         };
         p.check(site_id.is_some(), "site_id", "must be a UUID");
         p.check(text_ok(&reg.name, 128), "name", "must be 1..128 characters");
-        p.check(reg.address.len() <= 256, "address", "must be at most 256 characters");
-        p.check(reg.postcode.len() <= 16, "postcode", "must be at most 16 characters");
+        p.check(
+            reg.address.len() <= 256,
+            "address",
+            "must be at most 256 characters",
+        );
+        p.check(
+            reg.postcode.len() <= 16,
+            "postcode",
+            "must be at most 16 characters",
+        );
         p.range(reg.lat, -90.0, 90.0, "lat");
         p.range(reg.lng, -180.0, 180.0, "lng");
         p.check(
-            reg.power_capacity.is_finite() && reg.power_capacity > 0.0 && reg.power_capacity <= 100_000.0,
+            reg.power_capacity.is_finite()
+                && reg.power_capacity > 0.0
+                && reg.power_capacity <= 100_000.0,
             "power_capacity",
             "must be > 0 and at most 100000 kW",
         );
@@ -86,7 +96,10 @@ impl Domain {
         let operator = match &reg.operator_id {
             Some(raw) => match OperatorId::parse(raw) {
                 None => {
-                    p.add("operator_id", "must be an operator slug such as acme-charging-uk");
+                    p.add(
+                        "operator_id",
+                        "must be an operator slug such as acme-charging-uk",
+                    );
                     None
                 }
                 Some(op) if who.may_act_for(&op) => Some(op),
@@ -118,7 +131,8 @@ impl Domain {
             ));
         }
         for d in &devices {
-            let moves_operator = d.site_id.is_some_and(|s| s != site_id) && d.operator_id != operator;
+            let moves_operator =
+                d.site_id.is_some_and(|s| s != site_id) && d.operator_id != operator;
             if moves_operator && !who.admin {
                 return Err(Error::Forbidden(format!(
                     "device {} belongs to another operator's site; moving it needs an admin token",

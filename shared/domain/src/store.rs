@@ -3,7 +3,8 @@
 
 use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use crate::model::{
-    ChargingRecord, Command, CommandStatus, Connector, Device, FirmwareProgress, Sample, Site,
+    ChargingRecord, Command, CommandStatus, Connector, Device, EnergyBucket, FirmwareProgress,
+    Operator, RequestLogEntry, Sample, Site,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,6 +16,16 @@ pub enum StoreError {
     Unavailable(String),
     #[error("store error: {0}")]
     Internal(String),
+    /// A page cursor that this store did not hand out.
+    #[error("invalid page cursor")]
+    InvalidCursor,
+}
+
+/// One page of a listing and the cursor of the next, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -84,12 +95,22 @@ pub trait Store: Send + Sync {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Creates the operator unless one with its id exists.
+    async fn ensure_operator(&self, operator: &Operator) -> StoreResult<WriteOutcome>;
+
     /// Creates the device and claims its serial number; `Conflict` when the
     /// serial number is taken.
     async fn insert_device(&self, device: &Device) -> StoreResult<WriteOutcome>;
     async fn device_id_by_serial(&self, sn: &str) -> StoreResult<Option<DeviceId>>;
     async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
     async fn get_devices(&self, ids: &[DeviceId]) -> StoreResult<Vec<Device>>;
+    /// An operator's devices in serial-number order, a page at a time.
+    async fn operator_devices(
+        &self,
+        operator: &OperatorId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Device>>;
     /// Replaces the secret if it is still `old_hash`, killing older tokens.
     async fn rotate_secret(
         &self,
@@ -140,6 +161,24 @@ pub trait Store: Send + Sync {
         command: &Command,
         expected: CommandStatus,
     ) -> StoreResult<WriteOutcome>;
+
+    /// Buckets of one scope between two bucket keys (inclusive), in order.
+    async fn energy_buckets(
+        &self,
+        operator: &OperatorId,
+        scope: &EnergyScope,
+        granularity: Granularity,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Vec<EnergyBucket>>;
+
+    async fn log_request(&self, entry: &RequestLogEntry) -> StoreResult<()>;
+    /// The newest unexpired request log lines, newest first.
+    async fn recent_requests(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<RequestLogEntry>>;
 
     async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>>;
     /// Creates or replaces the site (only if its operator is unchanged) and

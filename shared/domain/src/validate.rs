@@ -63,9 +63,15 @@ impl Problems {
     }
 }
 
-/// Times leave the service in UTC with a `Z`.
+/// Times leave the service in UTC with a `Z`, with milliseconds only when
+/// there are any.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    let format = if t.timestamp_subsec_millis() == 0 {
+        SecondsFormat::Secs
+    } else {
+        SecondsFormat::Millis
+    };
+    t.to_rfc3339_opts(format, true)
 }
 
 /// Serial numbers: 1..64 of `[A-Za-z0-9._-]`.
@@ -103,8 +109,14 @@ mod tests {
     fn times_far_in_the_future_are_refused() {
         let mut p = Problems::default();
         let now: DateTime<Utc> = "2026-05-10T14:00:00Z".parse().unwrap();
-        assert!(p.timestamp("2026-05-10T14:09:00Z", "timestamp", now).is_some());
-        assert!(p.timestamp("2026-05-10T14:11:00Z", "timestamp", now).is_none());
+        assert!(
+            p.timestamp("2026-05-10T14:09:00Z", "timestamp", now)
+                .is_some()
+        );
+        assert!(
+            p.timestamp("2026-05-10T14:11:00Z", "timestamp", now)
+                .is_none()
+        );
         match p.finish() {
             Err(crate::Error::Invalid(errors)) => assert_eq!(errors[0].field, "timestamp"),
             other => panic!("{other:?}"),

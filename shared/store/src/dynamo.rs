@@ -8,17 +8,18 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
-use domain::ids::{CommandId, DeviceId, RecordId, SiteId};
+use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use domain::model::{
-    ChargingRecord, Command, CommandStatus, Device, FirmwareProgress, Sample, Site,
+    ChargingRecord, Command, CommandStatus, Device, EnergyBucket, FirmwareProgress, Operator,
+    RequestLogEntry, Sample, Site,
 };
 use domain::store::{
-    ConnectorWrite, EnergyAdd, RecordOutcome, SiteMember, Store, StoreError, StoreResult,
-    WriteOutcome,
+    ConnectorWrite, EnergyAdd, EnergyScope, Granularity, Page, RecordOutcome, SiteMember, Store,
+    StoreError, StoreResult, WriteOutcome,
 };
 use std::time::Duration;
 
@@ -46,7 +47,9 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
 
 /// Why a transaction was cancelled, per item (`None` where that item's
 /// condition held). Empty when the endpoint gave no reasons.
-fn cancelled_items(err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<bool>> {
+fn cancelled_items(
+    err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
+) -> Option<Vec<bool>> {
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
             e.cancellation_reasons()
@@ -180,7 +183,9 @@ impl DynamoStore {
             .expression_attribute_values(":conn", to_value(&w.connector)?)
             .expression_attribute_values(":seen", to_value(&w.last_seen)?);
         update = match w.expected_ts {
-            None => update.condition_expression("attribute_exists(PK) AND attribute_not_exists(connectors.#c)"),
+            None => update.condition_expression(
+                "attribute_exists(PK) AND attribute_not_exists(connectors.#c)",
+            ),
             Some(ts) => update
                 .condition_expression("connectors.#c.ts = :prev")
                 .expression_attribute_values(":prev", to_value(&ts)?),
@@ -191,7 +196,11 @@ impl DynamoStore {
                 .build(),
         ];
         if let Some(sample) = &w.sample {
-            items.push(TransactWriteItem::builder().put(self.put(sample_item(sample)?)?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .put(self.put(sample_item(sample)?)?)
+                    .build(),
+            );
         }
         for (add, with_max) in w.energy.iter().zip(raise_max) {
             items.push(self.energy_update(add, *with_max)?);
@@ -200,9 +209,32 @@ impl DynamoStore {
     }
 }
 
+/// Cursors are the last evaluated key's string attributes, hex-encoded JSON.
+fn encode_cursor(key: &Attrs) -> String {
+    let plain: std::collections::BTreeMap<&str, &str> = key
+        .iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.as_str(), v.as_str())))
+        .collect();
+    hex::encode(serde_json::to_vec(&plain).unwrap_or_default())
+}
+
+fn decode_cursor(cursor: &str) -> StoreResult<Attrs> {
+    let bytes = hex::decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
+    let plain: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    let allowed = crate::table::key_attributes();
+    if plain.is_empty() || plain.keys().any(|k| !allowed.contains(&k.as_str())) {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(plain.into_iter().map(|(k, v)| (k, s(v))).collect())
+}
+
 fn sample_item(sample: &Sample) -> StoreResult<Attrs> {
     let ts = domain::validate::rfc3339(sample.ts);
-    to_attrs(&Item::new(keys::sample(sample.device_id, &ts, sample.connector_id), sample))
+    to_attrs(&Item::new(
+        keys::sample(sample.device_id, &ts, sample.connector_id),
+        sample,
+    ))
 }
 
 /// Retries unprocessed keys of a batch read with a short pause.
@@ -218,6 +250,28 @@ impl Store for DynamoStore {
             .await
             .map_err(map_sdk)?;
         Ok(())
+    }
+
+    async fn ensure_operator(&self, operator: &Operator) -> StoreResult<WriteOutcome> {
+        let item = Item::new(keys::operator(&operator.id), operator);
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(WriteOutcome::Written),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(WriteOutcome::Conflict)
+            }
+            Err(e) => Err(map_sdk(e)),
+        }
     }
 
     async fn insert_device(&self, device: &Device) -> StoreResult<WriteOutcome> {
@@ -260,7 +314,10 @@ impl Store for DynamoStore {
     async fn get_devices(&self, ids: &[DeviceId]) -> StoreResult<Vec<Device>> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_BATCH_GET) {
-            let keys: Vec<Attrs> = chunk.iter().map(|id| key_attrs(keys::device(*id))).collect();
+            let keys: Vec<Attrs> = chunk
+                .iter()
+                .map(|id| key_attrs(keys::device(*id)))
+                .collect();
             let mut request = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(keys))
@@ -277,7 +334,12 @@ impl Store for DynamoStore {
                     .send()
                     .await
                     .map_err(map_sdk)?;
-                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
                     found.push(from_attrs(item)?);
                 }
                 request = out
@@ -287,13 +349,46 @@ impl Store for DynamoStore {
                 if request.is_some() {
                     attempt += 1;
                     if attempt > BATCH_RETRIES {
-                        return Err(StoreError::Unavailable("batch read kept being throttled".into()));
+                        return Err(StoreError::Unavailable(
+                            "batch read kept being throttled".into(),
+                        ));
                     }
                     tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
                 }
             }
         }
         Ok(found)
+    }
+
+    async fn operator_devices(
+        &self,
+        operator: &OperatorId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Device>> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :p")
+            .expression_attribute_values(":p", s(keys::operator_devices(operator)))
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        let items = page
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_attrs)
+            .collect::<StoreResult<Vec<Device>>>()?;
+        let next = page
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .map(|k| encode_cursor(&k));
+        Ok(Page { items, next })
     }
 
     async fn rotate_secret(
@@ -325,7 +420,10 @@ impl Store for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(WriteOutcome::Written),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
                 Ok(WriteOutcome::Conflict)
             }
             Err(e) => Err(map_sdk(e)),
@@ -351,7 +449,12 @@ impl Store for DynamoStore {
         };
         match req.expression_attribute_values(":one", n(1)).send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(map_sdk(e)),
         }
     }
@@ -378,7 +481,12 @@ impl Store for DynamoStore {
             .await;
         match out {
             Ok(out) => out.attributes.map(from_attrs).transpose(),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(map_sdk(e)),
         }
     }
@@ -458,7 +566,11 @@ impl Store for DynamoStore {
     async fn put_record(&self, record: &ChargingRecord) -> StoreResult<RecordOutcome> {
         let item = Item::new(keys::record(record.record_id), record).gsi1(
             keys::operator_records(&record.operator_id),
-            format!("{}#{}", domain::validate::rfc3339(record.start_time), record.record_id),
+            format!(
+                "{}#{}",
+                domain::validate::rfc3339(record.start_time),
+                record.record_id
+            ),
         );
         let out = self
             .client
@@ -558,13 +670,87 @@ impl Store for DynamoStore {
         self.transact(items).await
     }
 
+    async fn energy_buckets(
+        &self,
+        operator: &OperatorId,
+        scope: &EnergyScope,
+        granularity: Granularity,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Vec<EnergyBucket>> {
+        let mut out = Vec::new();
+        let mut start: Option<Attrs> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(keys::energy(operator, scope, granularity)))
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(map_sdk)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(serde_dynamo::from_item(item).map_err(crate::errors::codec)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn log_request(&self, entry: &RequestLogEntry) -> StoreResult<()> {
+        let at = domain::validate::rfc3339(entry.at);
+        let item = Item::new(keys::request_log(&at, &entry.request_id), entry);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&item)?))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
+    }
+
+    async fn recent_requests(
+        &self,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<RequestLogEntry>> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .filter_expression("#ttl > :now")
+            .expression_attribute_names("#ttl", keys::TTL)
+            .expression_attribute_values(":pk", s(keys::REQUEST_LOG))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_attrs)
+            .collect()
+    }
+
     async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>> {
         self.get(keys::site(id)).await
     }
 
     async fn save_site(&self, site: &Site, members: &[SiteMember]) -> StoreResult<WriteOutcome> {
-        let item = Item::new(keys::site(site.site_id), site)
-            .gsi1(keys::operator_sites(&site.operator_id), site.site_id.to_string());
+        let item = Item::new(keys::site(site.site_id), site).gsi1(
+            keys::operator_sites(&site.operator_id),
+            site.site_id.to_string(),
+        );
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_attrs(&item)?))

@@ -21,7 +21,9 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
             StoreError::Unavailable(describe(&err))
         }
-        SdkError::ServiceError(s) if s.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c)) => {
+        SdkError::ServiceError(s)
+            if s.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c)) =>
+        {
             StoreError::Unavailable(describe(&err))
         }
         _ => StoreError::Internal(describe(&err)),

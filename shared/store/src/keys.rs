@@ -4,6 +4,7 @@
 //!
 //! | pattern | request | key |
 //! | --- | --- | --- |
+//! | operator by id | GetItem / conditional Put | `OP#<op>` / `OP` |
 //! | device by id (auth, heartbeat, reads) | GetItem / UpdateItem | `DEV#<id>` / `DEV` |
 //! | serial number claim (first wins) | conditional Put in a transaction | `SN#<sn>` / `SN` |
 //! | devices of an operator | Query GSI1 | `OP#<op>#DEV` / `<sn>` |
@@ -15,6 +16,7 @@
 //! | CDR by id (idempotent upload) | conditional Put / GetItem | `CDR#<id>` / `CDR` |
 //! | CDRs of an operator, newest first | Query GSI1 | `OP#<op>#CDR` / `<start>#<id>` |
 //! | telemetry samples of a device | Put (TTL) | `SMP#<device>` / `<ts>#<connector>` |
+//! | request log, newest first (TTL) | Put / Query (descending) | `REQLOG` / `<at>#<request id>` |
 //! | energy buckets of a device or site | UpdateItem ADD / Query | `OP#<op>#NRG#<DEV or SITE>#<id>#<H or D>` / `<bucket>` |
 
 use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
@@ -26,6 +28,10 @@ pub const GSI1: &str = "GSI1";
 pub const GSI2: &str = "GSI2";
 /// The TTL attribute (epoch seconds).
 pub const TTL: &str = "ttl";
+
+pub fn operator(id: &OperatorId) -> (String, String) {
+    (format!("OP#{id}"), "OP".into())
+}
 
 pub fn device(id: DeviceId) -> (String, String) {
     (format!("DEV#{id}"), "DEV".into())
@@ -82,3 +88,9 @@ pub fn energy(op: &OperatorId, scope: &EnergyScope, granularity: Granularity) ->
     };
     format!("OP#{op}#NRG#{scope}#{g}")
 }
+
+pub fn request_log(at: &str, request_id: &str) -> (String, String) {
+    (REQUEST_LOG.into(), format!("{at}#{request_id}"))
+}
+
+pub const REQUEST_LOG: &str = "REQLOG";

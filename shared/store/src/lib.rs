@@ -2,6 +2,7 @@
 //! implements the domain's storage port on one table whose definition lives
 //! in [`table`], with every key built in [`keys`].
 
+pub mod bootstrap;
 mod client;
 mod dynamo;
 mod errors;

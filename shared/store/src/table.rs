@@ -5,13 +5,14 @@ use crate::errors::map_sdk;
 use crate::keys::{GSI1, GSI2, PK, SK, TTL};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use domain::store::StoreError;
 
 /// Index name with its hash and range attribute names.
-pub const INDEXES: [(&str, &str, &str); 2] = [(GSI1, "GSI1PK", "GSI1SK"), (GSI2, "GSI2PK", "GSI2SK")];
+pub const INDEXES: [(&str, &str, &str); 2] =
+    [(GSI1, "GSI1PK", "GSI1SK"), (GSI2, "GSI2PK", "GSI2SK")];
 
 /// Every key attribute of the table and its indexes (all strings).
 pub fn key_attributes() -> Vec<&'static str> {
@@ -37,7 +38,9 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<(), StoreError>
     let exists = client.describe_table().table_name(name).send().await;
     match exists {
         Ok(_) => return Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
         Err(e) => return Err(map_sdk(e)),
     }
     let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(e.to_string());
@@ -62,7 +65,11 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<(), StoreError>
                 .index_name(index)
                 .key_schema(key(hash, KeyType::Hash)?)
                 .key_schema(key(range, KeyType::Range)?)
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .map_err(internal)?,
         );
@@ -70,7 +77,9 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<(), StoreError>
     match create.send().await {
         Ok(_) => {}
         // Another process created it first.
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
         Err(e) => return Err(map_sdk(e)),
     }
     client

@@ -1,1 +1,134 @@
-fn main() {}
+//! Every function's router in one HTTP server on 127.0.0.1, on an embedded
+//! DynamoDB-compatible engine by default, for development and end-to-end
+//! tests. No cloud account needed.
+
+use clap::Parser;
+use domain::model::Operator;
+use domain::{Domain, Settings, SystemClock};
+use local_dynamo::{Engine, Storage};
+use std::path::PathBuf;
+use std::sync::Arc;
+use store::DynamoStore;
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Run the charging backend locally")]
+struct Args {
+    /// Port to listen on (127.0.0.1 only).
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// SQLite file of the embedded engine; kept across restarts.
+    #[arg(long, default_value = "chargenet.sqlite")]
+    data: PathBuf,
+    /// Keep nothing: the embedded engine runs in memory.
+    #[arg(long, conflicts_with = "data")]
+    in_memory: bool,
+    /// Use this DynamoDB endpoint (e.g. moto) instead of the embedded engine.
+    #[arg(long)]
+    dynamodb_endpoint: Option<String>,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,aws=warn,dynoxide=error".into()),
+        )
+        .init();
+    if let Err(e) = run(Args::parse()).await {
+        eprintln!("local-server: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let (client, engine) = if let Some(endpoint) = &args.dynamodb_endpoint {
+        (store::client_for_endpoint(endpoint, None), None)
+    } else if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+        (store::client_from_env(None).await, None)
+    } else {
+        let storage = if args.in_memory {
+            Storage::Memory
+        } else {
+            Storage::File(args.data.clone())
+        };
+        let engine = Engine::start(&storage, 0).await?;
+        let client = store::client_for_endpoint(&engine.endpoint(), None);
+        (client, Some(engine))
+    };
+    let settings = settings(&args)?;
+    store::table::ensure_table(&client, &settings.table_name)
+        .await
+        .map_err(|e| format!("cannot create the table: {e}"))?;
+    let store = DynamoStore::new(client, &settings.table_name);
+    let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
+    seed(&domain).await?;
+
+    let app = api::finish(
+        device_api::router(domain.clone())
+            .merge(console_api::router(domain.clone()))
+            .merge(command_api::router(domain.clone())),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let store_desc = match (&engine, args.in_memory) {
+        (None, _) => "the configured DynamoDB endpoint".to_owned(),
+        (Some(_), true) => "the embedded engine (in memory)".to_owned(),
+        (Some(_), false) => format!("the embedded engine ({})", args.data.display()),
+    };
+    tracing::info!("listening on http://{addr} with {store_desc}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(engine) = engine {
+        engine.stop().await;
+    }
+    Ok(())
+}
+
+/// Settings from the environment; without a signing key, one is made and
+/// kept beside the data file so tokens survive a restart.
+fn settings(args: &Args) -> Result<Settings, String> {
+    let persisted = (!args.in_memory && args.dynamodb_endpoint.is_none())
+        .then(|| args.data.with_extension("signing-key"));
+    let key = match std::env::var("TOKEN_SIGNING_KEY") {
+        Ok(key) => key,
+        Err(_) => local_key(persisted.as_deref())?,
+    };
+    Settings::from_lookup(|name| match name {
+        "TOKEN_SIGNING_KEY" => Some(key.clone()),
+        _ => std::env::var(name).ok(),
+    })
+}
+
+fn local_key(path: Option<&std::path::Path>) -> Result<String, String> {
+    if let Some(existing) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
+        return Ok(existing.trim().to_owned());
+    }
+    let key = domain::credentials::new_secret();
+    if let Some(path) = path {
+        std::fs::write(path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(key)
+}
+
+async fn seed(domain: &Domain) -> Result<(), String> {
+    let operator = Operator {
+        id: domain.settings.default_operator.clone(),
+        name: "Acme Charging Network UK".into(),
+        country: "GB".into(),
+        status: "active".into(),
+    };
+    domain
+        .store
+        .ensure_operator(&operator)
+        .await
+        .map_err(|e| format!("cannot seed the default operator: {e}"))?;
+    Ok(())
+}

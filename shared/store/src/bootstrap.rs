@@ -1,0 +1,17 @@
+//! Building the domain for a Lambda cold start: settings from the
+//! environment, a client from the standard AWS chain.
+
+use crate::{DynamoStore, client_from_env};
+use domain::{Domain, Settings, SystemClock};
+use std::sync::Arc;
+
+pub async fn domain_from_env() -> Result<Domain, String> {
+    let settings = Settings::from_env()?;
+    let client = client_from_env(None).await;
+    let store = DynamoStore::new(client, &settings.table_name);
+    Ok(Domain::new(
+        Arc::new(store),
+        settings,
+        Arc::new(SystemClock),
+    ))
+}

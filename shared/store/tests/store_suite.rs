@@ -1,0 +1,597 @@
+//! The store suite: every invariant the DynamoDB code carries, run on the
+//! embedded engine in every `cargo test`, and on moto by the test script
+//! (`TEST_DYNAMODB_ENDPOINT`). Each test gets a fresh table.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::Clock;
+use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::model::*;
+use domain::store::*;
+use std::collections::BTreeMap;
+use testkit::TestEnv;
+
+fn op(slug: &str) -> OperatorId {
+    OperatorId::parse(slug).unwrap()
+}
+
+fn device(sn: &str, operator: &str, now: DateTime<Utc>) -> Device {
+    Device {
+        device_id: DeviceId::random(),
+        sn: sn.into(),
+        model: "TP-AC22".into(),
+        manufacturer: "Tellus Power".into(),
+        firmware_version: "1.5.0".into(),
+        secret_hash: "old-hash".into(),
+        revoked_before: 0,
+        operator_id: op(operator),
+        site_id: None,
+        created_at: now,
+        last_seen: None,
+        reported_status: None,
+        connectors: BTreeMap::new(),
+        open_commands: 0,
+        auth_failures: 0,
+        auth_window_start: None,
+        firmware_update: None,
+    }
+}
+
+fn command(device: &Device, now: DateTime<Utc>) -> Command {
+    Command {
+        command_id: CommandId::time_ordered(),
+        command: CommandKind::Reboot,
+        device_id: device.device_id,
+        connector_id: None,
+        status: CommandStatus::Queued,
+        params: Default::default(),
+        created_at: now,
+        expires_at: now + Duration::minutes(5),
+        delivered_at: None,
+        operator_id: device.operator_id.clone(),
+        history: vec![],
+    }
+}
+
+fn connector(ts: DateTime<Utc>, energy: f64) -> Connector {
+    Connector {
+        state: ConnectorState::Charging,
+        ts,
+        voltage: 400.0,
+        current: 100.0,
+        power: 40.0,
+        energy_delivered: energy,
+        soc: Some(50.0),
+        peaks: Peaks::default(),
+    }
+}
+
+async fn registered(env: &TestEnv, sn: &str) -> Device {
+    let d = device(sn, "acme-charging-uk", env.clock.now());
+    assert_eq!(
+        env.store.insert_device(&d).await.unwrap(),
+        WriteOutcome::Written
+    );
+    d
+}
+
+#[tokio::test]
+async fn a_taken_serial_conflicts_and_the_whole_registration_rolls_back() {
+    let env = TestEnv::new().await;
+    let first = registered(&env, "ACME-1").await;
+    let second = device("ACME-1", "acme-charging-uk", env.clock.now());
+    assert_eq!(
+        env.store.insert_device(&second).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+    assert!(
+        env.store
+            .get_device(second.device_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        env.store.device_id_by_serial("ACME-1").await.unwrap(),
+        Some(first.device_id)
+    );
+}
+
+#[tokio::test]
+async fn open_command_counts_add_up_and_fall_when_answered() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-2").await;
+    let now = env.clock.now();
+    let a = command(&d, now);
+    let b = command(&d, now);
+    env.store.insert_command(&a).await.unwrap();
+    env.store.insert_command(&b).await.unwrap();
+    assert_eq!(
+        env.store
+            .get_device(d.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .open_commands,
+        2
+    );
+
+    let mut delivered = a.clone();
+    delivered.status = CommandStatus::Delivered;
+    assert_eq!(
+        env.store
+            .update_command(&delivered, CommandStatus::Queued)
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    let mut accepted = delivered.clone();
+    accepted.status = CommandStatus::Accepted;
+    assert_eq!(
+        env.store
+            .update_command(&accepted, CommandStatus::Delivered)
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    assert_eq!(
+        env.store
+            .get_device(d.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .open_commands,
+        1
+    );
+    let open = env.store.open_commands(d.device_id).await.unwrap();
+    assert_eq!(
+        open.iter().map(|c| c.command_id).collect::<Vec<_>>(),
+        vec![b.command_id]
+    );
+}
+
+#[tokio::test]
+async fn a_command_update_from_a_stale_status_is_refused() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-3").await;
+    let c = command(&d, env.clock.now());
+    env.store.insert_command(&c).await.unwrap();
+    let mut accepted = c.clone();
+    accepted.status = CommandStatus::Accepted;
+    assert_eq!(
+        env.store
+            .update_command(&accepted, CommandStatus::Delivered)
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict
+    );
+    let stored = env.store.get_command(c.command_id).await.unwrap().unwrap();
+    assert_eq!(stored.status, CommandStatus::Queued);
+    assert_eq!(
+        env.store
+            .get_device(d.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .open_commands,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_command_for_a_missing_device_writes_nothing() {
+    let env = TestEnv::new().await;
+    let ghost = device("GHOST", "acme-charging-uk", env.clock.now());
+    let c = command(&ghost, env.clock.now());
+    assert!(env.store.insert_command(&c).await.is_err());
+    assert!(env.store.get_command(c.command_id).await.unwrap().is_none());
+    assert!(
+        env.store
+            .get_device(ghost.device_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn operator_devices_come_in_serial_order_a_page_at_a_time() {
+    let env = TestEnv::new().await;
+    for sn in ["D-3", "D-1", "D-5", "D-2", "D-4"] {
+        registered(&env, sn).await;
+    }
+    let other = device("D-0", "other-operator", env.clock.now());
+    env.store.insert_device(&other).await.unwrap();
+
+    let acme = op("acme-charging-uk");
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = env
+            .store
+            .operator_devices(&acme, 2, cursor.as_deref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|d| d.sn));
+        pages += 1;
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(seen, ["D-1", "D-2", "D-3", "D-4", "D-5"]);
+    assert!(matches!(
+        env.store.operator_devices(&acme, 2, Some("zz")).await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
+
+#[tokio::test]
+async fn a_connector_write_applies_only_over_the_state_it_read() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-4").await;
+    let t0 = env.clock.now();
+    let write = |expected: Option<DateTime<Utc>>, ts: DateTime<Utc>, energy: f64| ConnectorWrite {
+        device_id: d.device_id,
+        connector_id: 1,
+        expected_ts: expected,
+        connector: connector(ts, energy),
+        last_seen: ts,
+        sample: None,
+        energy: vec![],
+    };
+    assert_eq!(
+        env.store
+            .apply_connector(&write(None, t0, 1.0))
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    // A second "new connector" write loses: the connector exists now.
+    assert_eq!(
+        env.store
+            .apply_connector(&write(None, t0, 9.0))
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict
+    );
+    let t1 = t0 + Duration::seconds(30);
+    assert_eq!(
+        env.store
+            .apply_connector(&write(Some(t1), t1, 9.0))
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict,
+        "expected ts does not match"
+    );
+    assert_eq!(
+        env.store
+            .apply_connector(&write(Some(t0), t1, 2.0))
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    let stored = env.store.get_device(d.device_id).await.unwrap().unwrap();
+    assert_eq!(stored.connectors["1"].energy_delivered, 2.0);
+    assert_eq!(stored.connectors["1"].ts, t1);
+}
+
+#[tokio::test]
+async fn energy_buckets_add_up_and_keep_the_highest_power() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-5").await;
+    let acme = op("acme-charging-uk");
+    let scope = EnergyScope::Device(d.device_id);
+    let add = |kwh: f64, max: Option<f64>| EnergyAdd {
+        scope: scope.clone(),
+        operator_id: acme.clone(),
+        granularity: Granularity::Hour,
+        bucket: "2026-05-10T14".into(),
+        charge_kwh: kwh,
+        discharge_kwh: 0.0,
+        raise_max_kw: max,
+    };
+    let t0 = env.clock.now();
+    let mut expected = None;
+    for (i, (kwh, max)) in [(1.5, Some(100.0)), (0.5, Some(60.0)), (0.25, None)]
+        .into_iter()
+        .enumerate()
+    {
+        let ts = t0 + Duration::seconds(i as i64);
+        let w = ConnectorWrite {
+            device_id: d.device_id,
+            connector_id: 1,
+            expected_ts: expected,
+            connector: connector(ts, 0.0),
+            last_seen: ts,
+            sample: None,
+            energy: vec![add(kwh, max)],
+        };
+        assert_eq!(
+            env.store.apply_connector(&w).await.unwrap(),
+            WriteOutcome::Written
+        );
+        expected = Some(ts);
+    }
+    let buckets = env
+        .store
+        .energy_buckets(
+            &acme,
+            &scope,
+            Granularity::Hour,
+            "2026-05-10T00",
+            "2026-05-10T23",
+        )
+        .await
+        .unwrap();
+    assert_eq!(buckets.len(), 1);
+    assert_eq!(buckets[0].bucket, "2026-05-10T14");
+    assert!((buckets[0].charge_energy - 2.25).abs() < 1e-9);
+    assert_eq!(
+        buckets[0].max_power,
+        Some(100.0),
+        "a lower peak does not lower the max"
+    );
+    let elsewhere = env
+        .store
+        .energy_buckets(
+            &op("other-operator"),
+            &scope,
+            Granularity::Hour,
+            "2026-05-10T00",
+            "2026-05-10T23",
+        )
+        .await
+        .unwrap();
+    assert!(elsewhere.is_empty(), "buckets are keyed by operator");
+}
+
+#[tokio::test]
+async fn a_charge_record_is_stored_once() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-6").await;
+    let now = env.clock.now();
+    let record = ChargingRecord {
+        record_id: RecordId::random(),
+        device_id: d.device_id,
+        operator_id: d.operator_id.clone(),
+        site_id: None,
+        connector_id: 1,
+        start_time: now - Duration::hours(1),
+        end_time: now,
+        energy: 12.5,
+        max_power: Some(180.0),
+        cost: Some(4.38),
+        currency: Some("GBP".into()),
+        stop_reason: None,
+        received_at: now,
+    };
+    assert_eq!(
+        env.store.put_record(&record).await.unwrap(),
+        RecordOutcome::Created
+    );
+    let mut other = record.clone();
+    other.energy = 99.0;
+    match env.store.put_record(&other).await.unwrap() {
+        RecordOutcome::Exists(stored) => assert_eq!(*stored, record, "first write wins"),
+        RecordOutcome::Created => panic!("a second put with the same id must not create"),
+    }
+    assert_eq!(
+        env.store.get_record(record.record_id).await.unwrap(),
+        Some(record)
+    );
+}
+
+#[tokio::test]
+async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-7").await;
+    let profile = ("TP-AC22", "Tellus Power", "1.6.0");
+    assert_eq!(
+        env.store
+            .rotate_secret(d.device_id, "wrong", "new", 1000, profile)
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict
+    );
+    assert_eq!(
+        env.store
+            .rotate_secret(d.device_id, "old-hash", "new", 1000, profile)
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    let now = env.clock.now();
+    assert!(
+        env.store
+            .touch_device(d.device_id, 999, now, "online")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let seen = env
+        .store
+        .touch_device(d.device_id, 1000, now, "online")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.last_seen, Some(now));
+    assert_eq!(seen.firmware_version, "1.6.0");
+    assert!(
+        env.store
+            .touch_device(DeviceId::random(), 1000, now, "online")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn writes_to_a_missing_device_create_nothing() {
+    let env = TestEnv::new().await;
+    let ghost = DeviceId::random();
+    env.store
+        .note_auth_failure(ghost, Some(env.clock.now()))
+        .await
+        .unwrap();
+    let progress = FirmwareProgress {
+        firmware_version: "2.0".into(),
+        status: "installed".into(),
+        progress: None,
+        message: None,
+        at: env.clock.now(),
+    };
+    assert!(
+        env.store
+            .set_firmware(ghost, &progress, Some("2.0"), env.clock.now())
+            .await
+            .is_err()
+    );
+    assert!(env.store.get_device(ghost).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_site_never_changes_operator_and_members_move_only_from_where_they_were() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-8").await;
+    let now = env.clock.now();
+    let site = Site {
+        site_id: SiteId::random(),
+        operator_id: op("acme-charging-uk"),
+        name: "Coventry".into(),
+        address: String::new(),
+        postcode: String::new(),
+        lat: 52.4,
+        lng: -1.5,
+        power_capacity: 176.0,
+        created_at: now,
+        updated_at: now,
+    };
+    let stale = SiteMember {
+        device_id: d.device_id,
+        previous_site: Some(SiteId::random()),
+    };
+    assert_eq!(
+        env.store.save_site(&site, &[stale]).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+    assert!(
+        env.store.get_site(site.site_id).await.unwrap().is_none(),
+        "rolled back"
+    );
+
+    let member = SiteMember {
+        device_id: d.device_id,
+        previous_site: None,
+    };
+    assert_eq!(
+        env.store.save_site(&site, &[member]).await.unwrap(),
+        WriteOutcome::Written
+    );
+    assert_eq!(
+        env.store
+            .get_device(d.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .site_id,
+        Some(site.site_id)
+    );
+
+    let mut hijack = site.clone();
+    hijack.operator_id = op("other-operator");
+    assert_eq!(
+        env.store.save_site(&hijack, &[]).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+    assert_eq!(
+        env.store
+            .get_site(site.site_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .operator_id,
+        site.operator_id
+    );
+}
+
+#[tokio::test]
+async fn an_existing_operator_is_not_overwritten() {
+    let env = TestEnv::new().await;
+    let acme = Operator {
+        id: op("acme-charging-uk"),
+        name: "Acme".into(),
+        country: "GB".into(),
+        status: "active".into(),
+    };
+    assert_eq!(
+        env.store.ensure_operator(&acme).await.unwrap(),
+        WriteOutcome::Written
+    );
+    let renamed = Operator {
+        name: "Other".into(),
+        ..acme.clone()
+    };
+    assert_eq!(
+        env.store.ensure_operator(&renamed).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+}
+
+#[tokio::test]
+async fn expired_request_log_lines_are_hidden_on_read() {
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let line = |i: i64, ttl: i64| RequestLogEntry {
+        at: now + Duration::milliseconds(i),
+        method: "GET".into(),
+        path: format!("/v1/r{i}"),
+        status: 200,
+        duration_ms: 1,
+        request_id: format!("req-{i}"),
+        caller: None,
+        function: "console-api".into(),
+        ttl,
+    };
+    env.store
+        .log_request(&line(1, now.timestamp() - 1))
+        .await
+        .unwrap();
+    env.store
+        .log_request(&line(2, now.timestamp() + 3600))
+        .await
+        .unwrap();
+    env.store
+        .log_request(&line(3, now.timestamp() + 3600))
+        .await
+        .unwrap();
+    let recent = env.store.recent_requests(200, now).await.unwrap();
+    let paths: Vec<_> = recent.iter().map(|l| l.path.as_str()).collect();
+    assert_eq!(paths, ["/v1/r3", "/v1/r2"], "newest first, expired hidden");
+}
+
+#[tokio::test]
+async fn a_batch_read_returns_every_existing_device_beyond_one_batch() {
+    let env = TestEnv::new().await;
+    let mut ids = Vec::new();
+    for i in 0..105 {
+        ids.push(registered(&env, &format!("B-{i:03}")).await.device_id);
+    }
+    ids.push(DeviceId::random());
+    let found = env.store.get_devices(&ids).await.unwrap();
+    assert_eq!(found.len(), 105);
+    let batches = env
+        .counter
+        .snapshot()
+        .get("BatchGetItem")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(
+        batches,
+        2,
+        "at most 100 keys per BatchGetItem: {:?}",
+        env.counter.snapshot()
+    );
+}

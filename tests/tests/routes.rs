@@ -1,0 +1,134 @@
+//! One route table: `template.yaml`, the routers and the OpenAPI document
+//! must list the same routes, and the committed `docs/openapi.json` must be
+//! what the code generates (`UPDATE_OPENAPI=1` rewrites it).
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use system_tests::{function_routes, openapi_document, template, workspace_file};
+use testkit::{TestEnv, call};
+
+type Routes = BTreeSet<(String, String)>;
+
+fn openapi_routes(doc: &Value) -> Routes {
+    let mut out = Routes::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                out.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn template_routes() -> BTreeMap<String, Routes> {
+    let doc = template();
+    let mut out = BTreeMap::new();
+    for (name, res) in doc["Resources"].as_mapping().expect("resources") {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let mut routes = Routes::new();
+        if let Some(events) = res["Properties"]["Events"].as_mapping() {
+            for event in events.values() {
+                if event["Type"].as_str() == Some("HttpApi") {
+                    let p = &event["Properties"];
+                    routes.insert((
+                        p["Method"].as_str().expect("method").to_uppercase(),
+                        p["Path"].as_str().expect("path").to_owned(),
+                    ));
+                }
+            }
+        }
+        out.insert(name.as_str().expect("name").to_owned(), routes);
+    }
+    out
+}
+
+#[test]
+fn every_function_serves_exactly_the_routes_the_template_sends_it() {
+    let template = template_routes();
+    for (function, openapi) in function_routes() {
+        let in_template = template
+            .get(function)
+            .unwrap_or_else(|| panic!("{function} is missing from template.yaml"));
+        let in_code = openapi_routes(&serde_json::to_value(openapi).unwrap());
+        let only_template: Vec<_> = in_template.difference(&in_code).collect();
+        let only_code: Vec<_> = in_code.difference(in_template).collect();
+        assert!(
+            only_template.is_empty() && only_code.is_empty(),
+            "{function}: only in template.yaml {only_template:?}; only in the router {only_code:?}"
+        );
+    }
+    let functions: BTreeSet<_> = function_routes()
+        .into_iter()
+        .map(|(f, _)| f.to_owned())
+        .collect();
+    let templated: BTreeSet<_> = template.keys().cloned().collect();
+    assert_eq!(functions, templated, "functions in template.yaml");
+}
+
+#[tokio::test]
+async fn every_template_route_reaches_a_handler_of_its_function() {
+    let env = TestEnv::new().await;
+    let template = template_routes();
+    for (function, app) in system_tests::function_apps(&env.domain) {
+        for (method, path) in &template[function] {
+            let concrete = path
+                .replace("{id}", "8c7d6e4a-34b1-4a57-9a87-1f0b0b8f6c01")
+                .replace("{cid}", "1");
+            let reply = call(&app, method, &concrete, &[], None).await;
+            let unrouted = reply.status == 405
+                || reply.body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("no route"));
+            assert!(
+                !unrouted,
+                "{function} does not serve {method} {path}: {reply:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_operation_answers_with_the_envelope() {
+    let doc = serde_json::to_value(openapi_document()).unwrap();
+    let flat = ["/v1/health", "/v1/openapi.json"];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if flat.contains(&path.as_str()) {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let schema = &response["content"]["application/json"]["schema"];
+                let reference = schema["$ref"].as_str().unwrap_or_default();
+                let props = if reference.is_empty() {
+                    schema["properties"].clone()
+                } else {
+                    let name = reference.rsplit('/').next().unwrap();
+                    doc["components"]["schemas"][name]["properties"].clone()
+                };
+                for field in ["code", "message", "data"] {
+                    assert!(
+                        props.get(field).is_some(),
+                        "{method} {path} {status}: response is not an envelope ({schema})"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_committed_openapi_document_is_the_generated_one() {
+    let generated = serde_json::to_string_pretty(&openapi_document()).unwrap() + "\n";
+    let path = workspace_file("docs/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        committed == generated,
+        "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p system-tests --test routes"
+    );
+}
