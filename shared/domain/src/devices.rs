@@ -135,7 +135,8 @@ impl Domain {
             return Err(taken());
         }
         let secret = new_secret();
-        let now_ms = self.clock.now().timestamp_millis();
+        // Strictly after every token issued so far, including this millisecond's.
+        let now_ms = self.clock.now().timestamp_millis() + 1;
         let outcome = self
             .store
             .rotate_secret(
@@ -200,8 +201,12 @@ impl Domain {
             tracing::warn!(device_id = %id, "device authentication failed");
             return Err(Error::BadCredentials);
         }
+        // Never issued before the last rotation, so a fresh token outlives it.
+        let issued = now.max(
+            chrono::DateTime::from_timestamp_millis(device.revoked_before).unwrap_or_default(),
+        );
         Ok(AccessToken {
-            access_token: self.keys.issue(id, now),
+            access_token: self.keys.issue(id, issued),
             expires_in: self.settings.token_ttl.num_seconds(),
         })
     }

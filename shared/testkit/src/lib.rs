@@ -132,3 +132,60 @@ pub async fn send(app: &Router, req: Request<Body>) -> Reply {
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Reply { status, body }
 }
+
+impl TestEnv {
+    /// Every item in the table, for tests that prove nothing was written.
+    /// (A Scan is fine here; request paths never scan.)
+    pub async fn all_items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .store
+                .client()
+                .scan()
+                .table_name(self.store.table())
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .expect("scan");
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return out,
+            }
+        }
+    }
+
+    /// Items whose partition key starts with `prefix`.
+    pub async fn items_with_pk_prefix(&self, prefix: &str) -> usize {
+        self.all_items()
+            .await
+            .iter()
+            .filter(|i| {
+                i.get("PK")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|pk| pk.starts_with(prefix))
+            })
+            .count()
+    }
+}
+
+impl TestEnv {
+    /// The whole table in a stable textual form, to compare before/after.
+    pub async fn snapshot(&self) -> String {
+        let mut items: Vec<String> = self
+            .all_items()
+            .await
+            .into_iter()
+            .map(|item| {
+                let sorted: std::collections::BTreeMap<_, _> = item.into_iter().collect();
+                format!("{sorted:?}")
+            })
+            .collect();
+        items.sort();
+        items.join("\n")
+    }
+}

@@ -1,0 +1,316 @@
+//! Command delivery by long-poll, command reports, and site registration
+//! with its ownership rules.
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use domain::ids::{OperatorId, SiteId};
+use domain::model::{CommandKind, CommandStatus};
+use domain::sites::{SiteAuthority, SiteRegistration};
+use domain::store::Store;
+use serde_json::json;
+use std::time::Instant;
+use testkit::TestEnv;
+
+async fn queue(env: &TestEnv, c: &Charger, kind: CommandKind) -> domain::model::Command {
+    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
+    env.domain
+        .enqueue_command(&d, Some(1), kind, Default::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_long_poll_returns_a_command_queued_while_it_waits() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "LP-1").await;
+    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
+    let domain = env.domain.clone();
+    let queued = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        domain
+            .enqueue_command(&d, Some(1), CommandKind::StartCharging, Default::default())
+            .await
+            .unwrap()
+    });
+    let started = Instant::now();
+    let reply = c.get(&app, "/v1/device/commands?wait=10").await;
+    let waited = started.elapsed();
+    let queued = queued.await.unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.data()["command_id"], queued.command_id.to_string());
+    assert_eq!(reply.data()["status"], "delivered");
+    assert!(
+        waited < std::time::Duration::from_secs(3),
+        "took {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_long_poll_answers_null_after_the_wait_and_writes_nothing() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "LP-2").await;
+    env.counter.reset();
+    let started = Instant::now();
+    let reply = c.get(&app, "/v1/device/commands?wait=1").await;
+    let waited = started.elapsed();
+    assert_eq!(reply.status, 200);
+    assert!(reply.data().is_null());
+    assert!(
+        waited >= std::time::Duration::from_millis(950),
+        "{waited:?}"
+    );
+    let ops = env.counter.snapshot();
+    assert!(
+        ops.keys().all(|op| op == "GetItem" || op == "Query"),
+        "a waiting poll only reads: {ops:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_server_caps_the_long_poll_wait() {
+    let env = TestEnv::with_settings(|s| s.long_poll_max = Duration::seconds(1)).await;
+    let app = app(&env);
+    let c = charger(&app, "LP-3").await;
+    let started = Instant::now();
+    let reply = c.get(&app, "/v1/device/commands?wait=60").await;
+    assert!(reply.data().is_null());
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn a_command_moves_through_its_lifecycle_and_repeated_reports_are_harmless() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "CS-1").await;
+    let cmd = queue(&env, &c, CommandKind::StartCharging).await;
+    let polled = c.get(&app, "/v1/device/commands?wait=0").await;
+    assert_eq!(polled.data()["command_id"], cmd.command_id.to_string());
+    let report = |status: &str| json!({"command_id": cmd.command_id.to_string(), "status": status, "timestamp": env.now()});
+    for status in ["accepted", "accepted", "completed", "completed"] {
+        let r = c
+            .post(&app, "/v1/device/command-status", report(status))
+            .await;
+        assert_eq!(r.status, 200, "{status}: {:?}", r.body);
+    }
+    let back = c
+        .post(&app, "/v1/device/command-status", report("accepted"))
+        .await;
+    assert_eq!((back.status.as_u16(), back.code()), (409, 40900));
+    let stored = env
+        .store
+        .get_command(cmd.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, CommandStatus::Completed);
+    let trail: Vec<_> = stored.history.iter().map(|h| h.status.as_str()).collect();
+    assert_eq!(trail, ["queued", "delivered", "accepted", "completed"]);
+    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
+    assert_eq!(d.open_commands, 0);
+}
+
+#[tokio::test]
+async fn a_report_on_an_undelivered_command_is_a_conflict() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "CS-2").await;
+    let cmd = queue(&env, &c, CommandKind::Reboot).await;
+    let body = json!({"command_id": cmd.command_id.to_string(), "status": "completed", "timestamp": env.now()});
+    assert_eq!(
+        c.post(&app, "/v1/device/command-status", body).await.status,
+        409
+    );
+}
+
+#[tokio::test]
+async fn another_devices_command_is_not_found() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let owner = charger(&app, "CS-3").await;
+    let other = charger(&app, "CS-4").await;
+    let cmd = queue(&env, &owner, CommandKind::Reboot).await;
+    owner.get(&app, "/v1/device/commands?wait=0").await;
+    let body = json!({"command_id": cmd.command_id.to_string(), "status": "accepted", "timestamp": env.now()});
+    let r = other.post(&app, "/v1/device/command-status", body).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, 40400));
+    assert!(
+        other
+            .get(&app, "/v1/device/commands?wait=0")
+            .await
+            .data()
+            .is_null()
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_command_expires_without_any_scheduler() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "EXP-1").await;
+    let cmd = queue(&env, &c, CommandKind::Reboot).await;
+    env.clock.advance(Duration::minutes(6));
+    let hb = c
+        .post(
+            &app,
+            "/v1/device/heartbeat",
+            json!({"timestamp": env.now(), "status": "online"}),
+        )
+        .await;
+    assert_eq!(hb.data()["commands"], json!([]));
+    let stored = env
+        .store
+        .get_command(cmd.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, CommandStatus::Expired);
+    assert_eq!(
+        env.store
+            .get_device(c.device_id())
+            .await
+            .unwrap()
+            .unwrap()
+            .open_commands,
+        0
+    );
+}
+
+fn site_body(name: &str, devices: &[&str]) -> serde_json::Value {
+    json!({"name": name, "address": "1 Hertford St", "postcode": "CV1 1LF", "lat": 52.4068,
+           "lng": -1.5197, "power_capacity": 176, "device_ids": devices})
+}
+
+#[tokio::test]
+async fn a_site_gets_an_id_and_its_devices_join_it() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let a = charger(&app, "SITE-A").await;
+    let b = charger(&app, "SITE-B").await;
+    let r = a
+        .post(
+            &app,
+            "/v1/device/site",
+            site_body("Coventry", &[&a.id, &b.id]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let site_id = SiteId::parse(r.data()["site_id"].as_str().unwrap()).unwrap();
+    let site = env.store.get_site(site_id).await.unwrap().unwrap();
+    assert_eq!(site.operator_id, env.domain.settings.default_operator);
+    for c in [&a, &b] {
+        let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
+        assert_eq!(d.site_id, Some(site_id));
+    }
+    let mut renamed = site_body("Coventry Central", &[&a.id]);
+    renamed["site_id"] = json!(site_id.to_string());
+    let again = a.post(&app, "/v1/device/site", renamed).await;
+    assert_eq!(again.data()["site_id"], site_id.to_string(), "upsert");
+    let updated = env.store.get_site(site_id).await.unwrap().unwrap();
+    assert_eq!(updated.name, "Coventry Central");
+    assert_eq!(updated.created_at, site.created_at);
+}
+
+#[tokio::test]
+async fn unknown_devices_are_named_and_nothing_is_written() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let a = charger(&app, "SITE-C").await;
+    let ghost = domain::ids::DeviceId::random().to_string();
+    let before = env.snapshot().await;
+    let r = a
+        .post(
+            &app,
+            "/v1/device/site",
+            site_body("Ghosts", &[&a.id, &ghost]),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.data()["errors"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains(&ghost)
+    );
+    assert_eq!(env.snapshot().await, before);
+}
+
+async fn foreign_site(env: &TestEnv, devices: Vec<String>) -> SiteId {
+    let other = OperatorId::parse("other-operator").unwrap();
+    env.domain
+        .register_site(
+            &SiteAuthority {
+                operators: vec![other.clone()],
+                admin: false,
+            },
+            SiteRegistration {
+                site_id: None,
+                operator_id: Some(other.to_string()),
+                name: "Theirs".into(),
+                address: String::new(),
+                postcode: String::new(),
+                lat: 51.5,
+                lng: -0.1,
+                power_capacity: 50.0,
+                device_ids: devices,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn another_operators_site_cannot_be_overwritten() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let a = charger(&app, "SITE-D").await;
+    let theirs = foreign_site(&env, vec![]).await;
+    let mut body = site_body("Mine now", &[]);
+    body["site_id"] = json!(theirs.to_string());
+    let r = a.post(&app, "/v1/device/site", body).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, 40400));
+    assert_eq!(
+        env.store.get_site(theirs).await.unwrap().unwrap().name,
+        "Theirs"
+    );
+}
+
+#[tokio::test]
+async fn a_device_of_another_operators_site_cannot_be_pulled_in() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let theirs_device = charger(&app, "SITE-E").await;
+    let site = foreign_site(&env, vec![theirs_device.id.clone()]).await;
+    let r = theirs_device
+        .post(
+            &app,
+            "/v1/device/site",
+            site_body("Grab", &[&theirs_device.id]),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, 40300));
+    let d = env
+        .store
+        .get_device(theirs_device.device_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.site_id, Some(site));
+    assert_eq!(d.operator_id.as_str(), "other-operator");
+}
+
+#[tokio::test]
+async fn an_unauthenticated_caller_cannot_choose_the_operator() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let a = charger(&app, "SITE-F").await;
+    let mut body = site_body("Claimed", &[]);
+    body["operator_id"] = json!("other-operator");
+    let r = a.post(&app, "/v1/device/site", body).await;
+    let site_id = SiteId::parse(r.data()["site_id"].as_str().unwrap()).unwrap();
+    let site = env.store.get_site(site_id).await.unwrap().unwrap();
+    assert_eq!(site.operator_id, env.domain.settings.default_operator);
+}

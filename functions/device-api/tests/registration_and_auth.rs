@@ -1,0 +1,292 @@
+//! Registration policy, credentials and tokens (contract §3).
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use serde_json::json;
+use testkit::{TestEnv, call};
+
+#[tokio::test]
+async fn registration_returns_an_id_a_64_hex_secret_and_the_token_lifetime() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let reg = register(&app, "ACME-COV-001").await;
+    assert_eq!(reg.status, 200);
+    let secret = reg.data()["device_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 64);
+    assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(reg.data()["expires_in"], 86400);
+    assert!(uuid_ok(reg.data()["device_id"].as_str().unwrap()));
+}
+
+fn uuid_ok(s: &str) -> bool {
+    domain::ids::DeviceId::parse(s).is_some()
+}
+
+#[tokio::test]
+async fn the_secret_is_stored_only_as_a_hash() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ACME-HASH").await;
+    let dump = format!("{:?}", env.all_items().await);
+    assert!(!dump.contains(&c.secret), "the plain secret is stored");
+    assert!(!dump.contains(&c.token), "the token is stored");
+}
+
+#[tokio::test]
+async fn a_second_registration_of_a_serial_without_proof_is_a_conflict() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let first = charger(&app, "ACME-DUP").await;
+    let again = register(&app, "ACME-DUP").await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.code(), 40900);
+    assert_eq!(env.items_with_pk_prefix("DEV#").await, 1);
+    // The first charger's credentials still work.
+    assert_eq!(
+        authenticate(&app, &first.id, &first.secret).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn re_registering_with_the_current_secret_rotates_it_and_kills_old_tokens() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let old = charger(&app, "ACME-ROT").await;
+    let rotated = call(
+        &app,
+        "POST",
+        "/v1/device/register",
+        &[],
+        Some(
+            json!({"sn": "ACME-ROT", "model": "TP-AC22", "manufacturer": "Tellus Power",
+                    "firmware_version": "1.6.0", "device_secret": old.secret}),
+        ),
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    assert_eq!(rotated.data()["device_id"], old.id.as_str(), "same device");
+    let new_secret = rotated.data()["device_secret"].as_str().unwrap();
+    assert_ne!(new_secret, old.secret);
+
+    let hb = json!({"timestamp": env.now(), "status": "online"});
+    assert_eq!(
+        old.post(&app, "/v1/device/heartbeat", hb.clone())
+            .await
+            .status,
+        401
+    );
+    assert_eq!(authenticate(&app, &old.id, &old.secret).await.status, 401);
+    let fresh = authenticate(&app, &old.id, new_secret).await;
+    assert_eq!(fresh.status, 200);
+    let bearer = format!("Bearer {}", fresh.body["access_token"].as_str().unwrap());
+    let beat = call(
+        &app,
+        "POST",
+        "/v1/device/heartbeat",
+        &[("authorization", &bearer)],
+        Some(hb),
+    )
+    .await;
+    assert_eq!(beat.status, 200);
+    let device = env.store_device(&old).await;
+    assert_eq!(device.firmware_version, "1.6.0");
+}
+
+#[tokio::test]
+async fn re_registering_with_a_valid_token_rotates_too() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ACME-TOK").await;
+    let bearer = format!("Bearer {}", c.token);
+    let body = json!({"sn": "ACME-TOK", "model": "TP-AC22", "manufacturer": "Tellus Power", "firmware_version": "1.5.0"});
+    let again = call(
+        &app,
+        "POST",
+        "/v1/device/register",
+        &[("authorization", &bearer)],
+        Some(body),
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.data()["device_id"], c.id.as_str());
+}
+
+#[tokio::test]
+async fn staging_may_allow_re_registration_without_proof() {
+    let env = TestEnv::with_settings(|s| s.allow_reregister = true).await;
+    let app = app(&env);
+    let c = charger(&app, "TWIN-1").await;
+    let again = register(&app, "TWIN-1").await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.data()["device_id"], c.id.as_str());
+    assert_eq!(
+        authenticate(&app, &c.id, &c.secret).await.status,
+        401,
+        "rotated"
+    );
+}
+
+#[tokio::test]
+async fn a_configured_provisioning_key_is_required_to_register_and_to_add_sites() {
+    let env = TestEnv::with_settings(|s| s.provisioning_key = Some("let-me-in".into())).await;
+    let app = app(&env);
+    let body = json!({"sn": "ACME-PK", "model": "TP-AC22", "manufacturer": "Tellus Power", "firmware_version": "1.5.0"});
+    let none = call(&app, "POST", "/v1/device/register", &[], Some(body.clone())).await;
+    assert_eq!((none.status.as_u16(), none.code()), (401, 40100));
+    let wrong = call(
+        &app,
+        "POST",
+        "/v1/device/register",
+        &[("x-provisioning-key", "nope")],
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(env.items_with_pk_prefix("DEV#").await, 0);
+    let right = call(
+        &app,
+        "POST",
+        "/v1/device/register",
+        &[("x-provisioning-key", "let-me-in")],
+        Some(body),
+    )
+    .await;
+    assert_eq!(right.status, 200);
+
+    let site = json!({"name": "Depot", "lat": 52.0, "lng": -1.0, "power_capacity": 50});
+    let refused = call(&app, "POST", "/v1/device/site", &[], Some(site.clone())).await;
+    assert_eq!(refused.status, 401);
+    let allowed = call(
+        &app,
+        "POST",
+        "/v1/device/site",
+        &[("x-provisioning-key", "let-me-in")],
+        Some(site),
+    )
+    .await;
+    assert_eq!(allowed.status, 200);
+}
+
+#[tokio::test]
+async fn tokens_are_64_hex_and_die_after_24_hours() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ACME-TTL").await;
+    assert_eq!(c.token.len(), 64);
+    let auth = authenticate(&app, &c.id, &c.secret).await;
+    assert_eq!(auth.body["token_type"], "Bearer");
+    assert_eq!(auth.body["expires_in"], 86400);
+    assert_eq!(
+        auth.data()["access_token"],
+        auth.body["access_token"],
+        "both shapes"
+    );
+    env.clock.advance(Duration::hours(23));
+    let hb = || json!({"timestamp": env.now(), "status": "online"});
+    assert_eq!(c.post(&app, "/v1/device/heartbeat", hb()).await.status, 200);
+    env.clock.advance(Duration::hours(1));
+    let expired = c.post(&app, "/v1/device/heartbeat", hb()).await;
+    assert_eq!((expired.status.as_u16(), expired.code()), (401, 40100));
+}
+
+#[tokio::test]
+async fn the_token_alias_route_issues_tokens_too() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ACME-ALIAS").await;
+    let body =
+        json!({"device_id": c.id, "device_secret": c.secret, "grant_type": "client_credentials"});
+    let reply = call(&app, "POST", "/v1/device/token", &[], Some(body)).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["access_token"].as_str().unwrap().len(), 64);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_40101_and_other_grant_types_400() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ACME-WRONG").await;
+    let wrong = authenticate(&app, &c.id, &"0".repeat(64)).await;
+    assert_eq!((wrong.status.as_u16(), wrong.code()), (401, 40101));
+    let unknown = authenticate(
+        &app,
+        &domain::ids::DeviceId::random().to_string(),
+        &c.secret,
+    )
+    .await;
+    assert_eq!(unknown.code(), 40101);
+    let body = json!({"device_id": c.id, "device_secret": c.secret, "grant_type": "password"});
+    let grant = call(&app, "POST", "/v1/device/auth", &[], Some(body)).await;
+    assert_eq!((grant.status.as_u16(), grant.code()), (400, 40000));
+}
+
+#[tokio::test]
+async fn five_failures_in_five_minutes_lock_authentication_until_the_window_passes() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ACME-RATE").await;
+    for _ in 0..5 {
+        assert_eq!(authenticate(&app, &c.id, &"f".repeat(64)).await.status, 401);
+    }
+    let locked = authenticate(&app, &c.id, &c.secret).await;
+    assert_eq!((locked.status.as_u16(), locked.code()), (429, 42900));
+    env.clock.advance(Duration::minutes(5));
+    assert_eq!(authenticate(&app, &c.id, &c.secret).await.status, 200);
+}
+
+#[tokio::test]
+async fn failures_spread_beyond_the_window_do_not_lock() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ACME-SLOW").await;
+    for _ in 0..4 {
+        authenticate(&app, &c.id, &"f".repeat(64)).await;
+    }
+    env.clock.advance(Duration::minutes(6));
+    for _ in 0..4 {
+        authenticate(&app, &c.id, &"f".repeat(64)).await;
+    }
+    assert_eq!(authenticate(&app, &c.id, &c.secret).await.status, 200);
+}
+
+#[tokio::test]
+async fn device_routes_need_a_valid_bearer_token() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let hb = json!({"timestamp": env.now(), "status": "online"});
+    let none = call(&app, "POST", "/v1/device/heartbeat", &[], Some(hb.clone())).await;
+    assert_eq!((none.status.as_u16(), none.code()), (401, 40100));
+    let forged = format!("Bearer {}", "ab".repeat(32));
+    let bad = call(
+        &app,
+        "POST",
+        "/v1/device/heartbeat",
+        &[("authorization", &forged)],
+        Some(hb),
+    )
+    .await;
+    assert_eq!(bad.status, 401);
+    let poll = call(
+        &app,
+        "GET",
+        "/v1/device/commands?wait=0",
+        &[("authorization", "Basic abc")],
+        None,
+    )
+    .await;
+    assert_eq!(poll.status, 401);
+}
+
+trait StoreDevice {
+    async fn store_device(&self, c: &Charger) -> domain::model::Device;
+}
+
+impl StoreDevice for TestEnv {
+    async fn store_device(&self, c: &Charger) -> domain::model::Device {
+        use domain::store::Store;
+        self.store.get_device(c.device_id()).await.unwrap().unwrap()
+    }
+}
