@@ -10,6 +10,7 @@ pub fn function_routes() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
         ("DeviceApiFunction", device_api::openapi()),
         ("ConsoleApiFunction", console_api::openapi()),
         ("CommandApiFunction", command_api::openapi()),
+        ("AuthApiFunction", auth_api::openapi()),
     ]
 }
 
@@ -18,17 +19,33 @@ pub fn function_apps(domain: &Domain) -> Vec<(&'static str, axum::Router)> {
     vec![
         (
             "DeviceApiFunction",
-            api::finish(device_api::router(domain.clone())),
+            api::finish(device_api::router(domain.clone()), domain, "device-api"),
         ),
         (
             "ConsoleApiFunction",
-            api::finish(console_api::router(domain.clone())),
+            api::finish(console_api::router(domain.clone()), domain, "console-api"),
         ),
         (
             "CommandApiFunction",
-            api::finish(command_api::router(domain.clone())),
+            api::finish(command_api::router(domain.clone()), domain, "command-api"),
+        ),
+        (
+            "AuthApiFunction",
+            api::finish(auth_api::router(domain.clone()), domain, "auth-api"),
         ),
     ]
+}
+
+/// Every function's routes in one router, as the local server serves them.
+pub fn whole_app(domain: &Domain) -> axum::Router {
+    api::finish(
+        device_api::router(domain.clone())
+            .merge(console_api::router(domain.clone()))
+            .merge(command_api::router(domain.clone()))
+            .merge(auth_api::router(domain.clone())),
+        domain,
+        "local-server",
+    )
 }
 
 /// The document served at `/v1/openapi.json`.

@@ -8,14 +8,17 @@ use axum::http::Request;
 use chrono::Duration;
 use domain::Clock;
 use domain::devices::{Possession, Registration};
+use domain::model::{CommandKind, Operator, Role};
+use domain::sites::{SiteAuthority, SiteRegistration};
 use std::collections::BTreeMap;
 use system_tests::{function_apps, workspace_file};
 use testkit::{TestEnv, send};
 
-const FUNCTION_DIRS: [(&str, &str); 3] = [
+const FUNCTION_DIRS: [(&str, &str); 4] = [
     ("device-api", "DeviceApiFunction"),
     ("console-api", "ConsoleApiFunction"),
     ("command-api", "CommandApiFunction"),
+    ("auth-api", "AuthApiFunction"),
 ];
 
 async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
@@ -42,8 +45,81 @@ async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
         )
         .await
         .expect("device authenticates");
+    let acme = env.domain.settings.default_operator.clone();
+    env.domain
+        .store
+        .ensure_operator(&Operator {
+            id: acme.clone(),
+            name: "Acme Charging Network UK".into(),
+            country: "GB".into(),
+            status: "active".into(),
+        })
+        .await
+        .expect("operator");
+    let site = env
+        .domain
+        .register_site(
+            &SiteAuthority::default(),
+            SiteRegistration {
+                site_id: None,
+                operator_id: None,
+                name: "Coventry".into(),
+                address: String::new(),
+                postcode: String::new(),
+                lat: 52.4,
+                lng: -1.5,
+                power_capacity: 176.0,
+                device_ids: vec![creds.device_id.to_string()],
+            },
+        )
+        .await
+        .expect("site");
+    let device = env
+        .domain
+        .store
+        .get_device(creds.device_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let command = env
+        .domain
+        .enqueue_command(&device, Some(1), CommandKind::Reboot, Default::default())
+        .await
+        .expect("command");
+    let admin = env
+        .domain
+        .bootstrap_client(None, None, Role::Admin, vec![], None)
+        .await
+        .expect("admin client");
+    let viewer = env
+        .domain
+        .bootstrap_client(None, None, Role::Viewer, vec![acme], None)
+        .await
+        .expect("viewer client");
+    let operator_token = |id: String, secret: String| {
+        let domain = env.domain.clone();
+        async move {
+            domain
+                .issue_operator_token(&id, &secret, "client_credentials")
+                .await
+                .expect("operator token")
+                .access_token
+        }
+    };
     let now = env.clock.now();
     BTreeMap::from([
+        ("SITE_ID", site.to_string()),
+        ("COMMAND_ID", command.command_id.to_string()),
+        (
+            "ADMIN_TOKEN",
+            operator_token(admin.client_id, admin.client_secret).await,
+        ),
+        (
+            "VIEWER_TOKEN",
+            operator_token(viewer.client_id.clone(), viewer.client_secret.clone()).await,
+        ),
+        ("CLIENT_ID", viewer.client_id),
+        ("CLIENT_SECRET", viewer.client_secret),
         ("DEVICE_ID", creds.device_id.to_string()),
         ("DEVICE_SECRET", creds.device_secret),
         ("DEVICE_SN", sn),

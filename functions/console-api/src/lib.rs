@@ -1,7 +1,9 @@
 //! `console-api`: what operators' consoles and partner systems read.
 
+mod admin;
 mod health;
 mod planned;
+mod reads;
 
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,6 +13,20 @@ pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()
         .routes(routes!(health::health))
         .routes(routes!(health::openapi_document))
+        .routes(routes!(reads::list_operators))
+        .routes(routes!(reads::get_operator))
+        .routes(routes!(reads::list_sites))
+        .routes(routes!(reads::get_site))
+        .routes(routes!(reads::list_devices))
+        .routes(routes!(reads::get_device))
+        .routes(routes!(reads::device_connectors))
+        .routes(routes!(reads::list_records))
+        .routes(routes!(reads::get_record))
+        .routes(routes!(reads::energy))
+        .routes(routes!(reads::firmware_versions))
+        .routes(routes!(reads::get_command))
+        .routes(routes!(admin::activity))
+        .routes(routes!(admin::debug_requests))
         .merge(planned::routes())
 }
 

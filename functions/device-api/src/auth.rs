@@ -19,7 +19,9 @@ impl FromRequestParts<Domain> for DeviceCaller {
         let token = bearer_token(parts).ok_or_else(|| {
             Error::Unauthorized("an Authorization: Bearer <token> header is required".into())
         })?;
-        Ok(Self(domain.verify_token(token)?))
+        let claims = domain.verify_token(token)?;
+        api::CallerSlot::set(parts, format!("device:{}", claims.device_id));
+        Ok(Self(claims))
     }
 }
 

@@ -6,5 +6,6 @@ use lambda_http::{Error, run};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let domain = store::bootstrap::domain_from_env().await?;
-    run(api::finish(device_api::router(domain))).await
+    let app = device_api::router(domain.clone());
+    run(api::finish(app, &domain, "device-api")).await
 }

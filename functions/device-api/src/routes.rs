@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use domain::Domain;
 use domain::devices::Possession;
+use domain::model::Role;
 use domain::sites::SiteAuthority;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -233,6 +234,7 @@ async fn command_status(
 #[utoipa::path(post, path = "/v1/device/site", tag = "device",
     request_body = SiteRequest,
     params(("X-Provisioning-Key" = Option<String>, Header, description = "required when the deployment sets one")),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "saved", body = Envelope<SiteData>),
         (status = 403, description = "a device belongs to another operator", body = Failure),
@@ -245,9 +247,23 @@ async fn site(
     JsonBody(body): JsonBody<SiteRequest>,
 ) -> ApiResult<SiteData> {
     domain.check_provisioning_key(headers.provisioning_key.as_deref())?;
-    let site_id = domain
-        .register_site(&SiteAuthority::default(), body.into())
-        .await?;
+    // Operator and admin clients may place sites under their operators;
+    // anyone else (a charger with its own token too) registers for the
+    // default operator.
+    let caller = match headers.bearer.as_deref() {
+        Some(token) if domain.verify_token(token).is_err() => {
+            Some(domain.operator_caller(token).await?)
+        }
+        _ => None,
+    };
+    let authority = match caller {
+        Some(c) if c.role >= Role::Operator => SiteAuthority {
+            admin: c.is_admin(),
+            operators: c.operators,
+        },
+        _ => SiteAuthority::default(),
+    };
+    let site_id = domain.register_site(&authority, body.into()).await?;
     Ok(Reply::ok(SiteData {
         site_id: site_id.to_string(),
     }))

@@ -50,7 +50,7 @@ async fn a_long_poll_returns_a_command_queued_while_it_waits() {
 
 #[tokio::test]
 async fn an_empty_long_poll_answers_null_after_the_wait_and_writes_nothing() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let c = charger(&app, "LP-2").await;
     env.counter.reset();
@@ -216,7 +216,7 @@ async fn a_site_gets_an_id_and_its_devices_join_it() {
 
 #[tokio::test]
 async fn unknown_devices_are_named_and_nothing_is_written() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let a = charger(&app, "SITE-C").await;
     let ghost = domain::ids::DeviceId::random().to_string();

@@ -13,8 +13,17 @@ pub struct Charger {
     pub token: String,
 }
 
+/// Settings without the shared request log, for tests that count writes.
+pub fn no_request_log(s: &mut domain::Settings) {
+    s.request_log = domain::settings::RequestLogMode::Off;
+}
+
 pub fn app(env: &TestEnv) -> Router {
-    api::finish(device_api::router(env.domain.clone()))
+    api::finish(
+        device_api::router(env.domain.clone()),
+        &env.domain,
+        "device-api",
+    )
 }
 
 pub async fn register(app: &Router, sn: &str) -> Reply {

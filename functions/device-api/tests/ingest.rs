@@ -33,7 +33,7 @@ async fn hour_bucket(env: &TestEnv, scope: EnergyScope) -> Option<domain::model:
 
 #[tokio::test]
 async fn a_heartbeat_marks_the_device_seen_in_one_request() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let c = charger(&app, "HB-1").await;
     env.counter.reset();
@@ -48,6 +48,24 @@ async fn a_heartbeat_marks_the_device_seen_in_one_request() {
     assert_eq!(reply.data()["commands"], json!([]));
     assert_eq!(env.counter.total(), 1, "{:?}", env.counter.snapshot());
     assert_eq!(device(&env, &c).await.last_seen, Some(env.clock.now()));
+}
+
+#[tokio::test]
+async fn the_shared_request_log_costs_one_write_per_request() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "HB-LOG").await;
+    env.counter.reset();
+    c.post(
+        &app,
+        "/v1/device/heartbeat",
+        json!({"timestamp": ts(&env, 0), "status": "online"}),
+    )
+    .await;
+    let ops = env.counter.snapshot();
+    assert_eq!(ops.get("UpdateItem"), Some(&1));
+    assert_eq!(ops.get("PutItem"), Some(&1), "{ops:?}");
+    assert_eq!(env.counter.total(), 2);
 }
 
 #[tokio::test]
@@ -193,7 +211,7 @@ async fn discharging_energy_is_counted_as_discharge_and_sites_get_their_share() 
 
 #[tokio::test]
 async fn samples_from_the_future_are_refused_and_change_nothing() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let c = charger(&app, "ST-4").await;
     let before = env.all_items().await.len();
@@ -408,7 +426,7 @@ async fn invalid_charge_records_are_refused_naming_the_field() {
 
 #[tokio::test]
 async fn dynamodb_requests_per_route_stay_within_their_budget() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let c = charger(&app, "COST-1").await;
     let cost = |route: &str, limit: u64| {
@@ -460,7 +478,7 @@ async fn dynamodb_requests_per_route_stay_within_their_budget() {
 
 #[tokio::test]
 async fn bad_input_on_every_route_is_an_envelope_and_writes_nothing() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let c = charger(&app, "BAD-1").await;
     let before = env.snapshot().await;

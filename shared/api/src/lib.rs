@@ -2,6 +2,7 @@
 //! mapping from domain errors to statuses and codes, extractors whose
 //! rejections are envelopes too, the fallbacks and the request log line.
 
+mod auth;
 mod envelope;
 mod error;
 mod extract;
@@ -10,8 +11,8 @@ mod log;
 pub mod openapi;
 mod planned;
 
+pub use auth::{CallerSlot, Console};
 pub use envelope::{Envelope, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody};
-pub use extract::{JsonBody, QueryParams, bearer_token};
+pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
 pub use fallback::{BODY_LIMIT, finish};
-pub use log::log_requests;

@@ -54,6 +54,18 @@ fn advance(
 }
 
 impl Domain {
+    fn command_event(&self, cmd: &Command, what: &str) -> crate::model::Activity {
+        let command = serde_json::to_value(cmd.command).unwrap_or_default();
+        self.event(
+            &format!("command.{what}"),
+            &cmd.operator_id,
+            format!("{} {what}", command.as_str().unwrap_or("command")),
+        )
+        .with_device(cmd.device_id)
+        .with_command(cmd.command_id)
+        .done()
+    }
+
     /// Queues a command for a device (checks of who may send what are the
     /// caller's business; this only records it).
     pub async fn enqueue_command(
@@ -81,7 +93,8 @@ impl Domain {
                 message: None,
             }],
         };
-        self.store.insert_command(&cmd).await?;
+        let activity = self.command_event(&cmd, "queued");
+        self.store.insert_command(&cmd, &activity).await?;
         tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
         Ok(cmd)
     }
@@ -97,7 +110,10 @@ impl Domain {
             }
             if now >= cmd.expires_at {
                 let expired = advance(&cmd, CommandStatus::Expired, now, None);
-                self.store.update_command(&expired, cmd.status).await?;
+                let activity = self.command_event(&expired, "expired");
+                self.store
+                    .update_command(&expired, cmd.status, &activity)
+                    .await?;
                 continue;
             }
             let due = match cmd.status {
@@ -112,7 +128,12 @@ impl Domain {
             }
             let mut delivered = advance(&cmd, CommandStatus::Delivered, now, None);
             delivered.delivered_at = Some(now);
-            if self.store.update_command(&delivered, cmd.status).await? == WriteOutcome::Written {
+            let activity = self.command_event(&delivered, "delivered");
+            let outcome = self
+                .store
+                .update_command(&delivered, cmd.status, &activity)
+                .await?;
+            if outcome == WriteOutcome::Written {
                 out.push(delivered);
             }
         }
@@ -189,7 +210,12 @@ impl Domain {
             )));
         }
         let next = advance(&cmd, to, now, r.message);
-        match self.store.update_command(&next, cmd.status).await? {
+        let activity = self.command_event(&next, to.as_str());
+        match self
+            .store
+            .update_command(&next, cmd.status, &activity)
+            .await?
+        {
             WriteOutcome::Written => Ok(()),
             WriteOutcome::Conflict => Err(Error::Conflict(format!(
                 "command {id} changed concurrently; read it and retry"

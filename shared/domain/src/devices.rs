@@ -99,7 +99,15 @@ impl Domain {
             auth_window_start: None,
             firmware_update: None,
         };
-        if self.store.insert_device(&device).await? == WriteOutcome::Written {
+        let activity = self
+            .event(
+                "device.registered",
+                &device.operator_id,
+                format!("{} {} registered", device.model, device.sn),
+            )
+            .with_device(device.device_id)
+            .done();
+        if self.store.insert_device(&device, &activity).await? == WriteOutcome::Written {
             tracing::info!(device_id = %device.device_id, sn = %device.sn, "device registered");
             return Ok(self.credentials(device.device_id, secret));
         }

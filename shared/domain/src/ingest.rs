@@ -181,6 +181,7 @@ impl Domain {
                 last_seen: now,
                 sample: Some(sample.clone()),
                 energy,
+                activity: None,
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
                 return Ok(());
@@ -230,6 +231,15 @@ impl Domain {
                 return Ok(());
             }
             let connector = moved(previous, state, ts);
+            let activity = self
+                .event(
+                    &format!("connector.{}", e.event_type),
+                    &device.operator_id,
+                    format!("{} connector {connector_id}: {}", device.sn, e.event_type),
+                )
+                .with_device(device.device_id)
+                .with_site(device.site_id)
+                .done();
             let write = ConnectorWrite {
                 device_id: device.device_id,
                 connector_id,
@@ -238,6 +248,7 @@ impl Domain {
                 last_seen: now,
                 sample: None,
                 energy: Vec::new(),
+                activity: Some(activity),
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
                 return Ok(());
@@ -286,8 +297,32 @@ impl Domain {
             at: now,
         };
         let installed = (f.status == "installed").then_some(f.firmware_version.as_str());
+        // Only outcomes are news; progress ticks are not.
+        let activity = matches!(
+            f.status.as_str(),
+            "installed" | "failed" | "download_failed" | "installation_failed"
+        )
+        .then(|| {
+            self.event(
+                &format!("firmware.{}", f.status),
+                &device.operator_id,
+                format!(
+                    "{} firmware {}: {}",
+                    device.sn, f.firmware_version, f.status
+                ),
+            )
+            .with_device(device.device_id)
+            .with_site(device.site_id)
+            .done()
+        });
         self.store
-            .set_firmware(device.device_id, &progress, installed, now)
+            .set_firmware(
+                device.device_id,
+                &progress,
+                installed,
+                now,
+                activity.as_ref(),
+            )
             .await?;
         Ok(())
     }

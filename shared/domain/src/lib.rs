@@ -2,8 +2,10 @@
 //! services behind every route. Storage is reached only through the
 //! [`store::Store`] port, implemented once against the DynamoDB API.
 
+pub mod activity;
 pub mod clock;
 pub mod commands;
+pub mod console;
 pub mod credentials;
 pub mod devices;
 pub mod energy;
@@ -11,11 +13,14 @@ pub mod error;
 pub mod ids;
 pub mod ingest;
 pub mod model;
+pub mod operators;
 pub mod records;
+pub mod request_log;
 pub mod settings;
 pub mod sites;
 pub mod store;
 pub mod validate;
+pub mod views;
 
 use std::sync::Arc;
 

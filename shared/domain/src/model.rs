@@ -283,3 +283,57 @@ pub struct RequestLogEntry {
     #[schema(ignore)]
     pub ttl: i64,
 }
+
+/// Something that happened, for the live activity feed (kept 7 days).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Activity {
+    pub at: DateTime<Utc>,
+    /// `device.registered`, `connector.plug_in`, `command.completed`, ...
+    pub kind: String,
+    #[schema(value_type = String)]
+    pub operator_id: OperatorId,
+    pub device_id: Option<DeviceId>,
+    pub site_id: Option<SiteId>,
+    pub command_id: Option<CommandId>,
+    pub record_id: Option<RecordId>,
+    pub summary: String,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub ttl: i64,
+}
+
+/// What an operator client may do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads.
+    Viewer,
+    /// Reads and commands.
+    Operator,
+    /// Everything, for every operator.
+    Admin,
+}
+
+/// An API client of the console side (console, partner system).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub role: Role,
+    pub operator_ids: Vec<OperatorId>,
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An issued operator access token, stored under the hash of the token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub client_id: String,
+    pub role: Role,
+    pub operator_ids: Vec<OperatorId>,
+    pub expires_at: DateTime<Utc>,
+    /// Epoch seconds; DynamoDB TTL removes the session after expiry.
+    pub ttl: i64,
+}

@@ -85,7 +85,20 @@ impl Domain {
             stop_reason: u.stop_reason,
             received_at: now,
         };
-        match self.store.put_record(&record).await? {
+        let activity = self
+            .event(
+                "record.uploaded",
+                &record.operator_id,
+                format!(
+                    "{:.2} kWh session on connector {}",
+                    record.energy, record.connector_id
+                ),
+            )
+            .with_device(record.device_id)
+            .with_site(record.site_id)
+            .with_record(record_id)
+            .done();
+        match self.store.put_record(&record, &activity).await? {
             RecordOutcome::Created => Ok(()),
             RecordOutcome::Exists(stored) if stored.same_content(&record) => Ok(()),
             RecordOutcome::Exists(_) => Err(Error::Conflict(format!(

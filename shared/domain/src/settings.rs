@@ -1,6 +1,15 @@
 //! Settings read from the environment once per cold start.
 
 use crate::ids::OperatorId;
+
+/// Which requests go to the shared request log (`GET /v1/debug/requests`).
+/// Each logged request costs one more write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestLogMode {
+    All,
+    Errors,
+    Off,
+}
 use chrono::Duration;
 
 #[derive(Debug, Clone)]
@@ -23,6 +32,10 @@ pub struct Settings {
     pub heartbeat_interval: Duration,
     pub auth_failure_limit: u32,
     pub auth_failure_window: Duration,
+    pub request_log: RequestLogMode,
+    pub request_log_ttl: Duration,
+    /// Newest firmware release per model, from the model catalogue.
+    pub firmware_releases: std::collections::BTreeMap<String, String>,
 }
 
 /// API Gateway ends a request at 30 s; a long-poll must answer before that.
@@ -45,6 +58,9 @@ impl Settings {
             heartbeat_interval: Duration::seconds(30),
             auth_failure_limit: 5,
             auth_failure_window: Duration::minutes(5),
+            request_log: RequestLogMode::All,
+            request_log_ttl: Duration::hours(24),
+            firmware_releases: Default::default(),
         }
     }
 
@@ -76,6 +92,14 @@ impl Settings {
         }
         if let Some(v) = var("COMMAND_EXPIRY_SECONDS") {
             s.command_expiry = Duration::seconds(parse_num("COMMAND_EXPIRY_SECONDS", &v)?.max(1));
+        }
+        if let Some(v) = var("REQUEST_LOG") {
+            s.request_log = match v.as_str() {
+                "all" => RequestLogMode::All,
+                "errors" => RequestLogMode::Errors,
+                "off" => RequestLogMode::Off,
+                _ => return Err(format!("REQUEST_LOG must be all, errors or off, not {v:?}")),
+            };
         }
         Ok(s)
     }

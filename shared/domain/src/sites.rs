@@ -160,7 +160,15 @@ impl Domain {
                 previous_site: d.site_id,
             })
             .collect();
-        match self.store.save_site(&site, &members).await? {
+        let activity = self
+            .event(
+                "site.saved",
+                &site.operator_id,
+                format!("site {} saved with {} devices", site.name, members.len()),
+            )
+            .with_site(Some(site_id))
+            .done();
+        match self.store.save_site(&site, &members, &activity).await? {
             WriteOutcome::Written => Ok(site_id),
             WriteOutcome::Conflict => Err(Error::Conflict(
                 "the site or one of its devices changed concurrently; retry".into(),

@@ -3,8 +3,8 @@
 
 use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use crate::model::{
-    ChargingRecord, Command, CommandStatus, Connector, Device, EnergyBucket, FirmwareProgress,
-    Operator, RequestLogEntry, Sample, Site,
+    Activity, ChargingRecord, Client, Command, CommandStatus, Connector, Device, EnergyBucket,
+    FirmwareProgress, Operator, RequestLogEntry, Sample, Session, Site,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -68,6 +68,7 @@ pub struct ConnectorWrite {
     pub last_seen: DateTime<Utc>,
     pub sample: Option<Sample>,
     pub energy: Vec<EnergyAdd>,
+    pub activity: Option<Activity>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,10 +98,23 @@ pub trait Store: Send + Sync {
 
     /// Creates the operator unless one with its id exists.
     async fn ensure_operator(&self, operator: &Operator) -> StoreResult<WriteOutcome>;
+    async fn get_operator(&self, id: &OperatorId) -> StoreResult<Option<Operator>>;
+    /// Every operator (the platform administrator's view).
+    async fn all_operators(&self) -> StoreResult<Vec<Operator>>;
+
+    /// Creates a client; `Conflict` if the id is taken.
+    async fn insert_client(&self, client: &Client) -> StoreResult<WriteOutcome>;
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    async fn put_session(&self, token_hash: &str, session: &Session) -> StoreResult<()>;
+    async fn get_session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
 
     /// Creates the device and claims its serial number; `Conflict` when the
     /// serial number is taken.
-    async fn insert_device(&self, device: &Device) -> StoreResult<WriteOutcome>;
+    async fn insert_device(
+        &self,
+        device: &Device,
+        activity: &Activity,
+    ) -> StoreResult<WriteOutcome>;
     async fn device_id_by_serial(&self, sn: &str) -> StoreResult<Option<DeviceId>>;
     async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>>;
     async fn get_devices(&self, ids: &[DeviceId]) -> StoreResult<Vec<Device>>;
@@ -111,6 +125,9 @@ pub trait Store: Send + Sync {
         limit: u32,
         cursor: Option<&str>,
     ) -> StoreResult<Page<Device>>;
+    /// Every device of an operator (all pages).
+    async fn all_operator_devices(&self, operator: &OperatorId) -> StoreResult<Vec<Device>>;
+    async fn site_devices(&self, site: SiteId) -> StoreResult<Vec<Device>>;
     /// Replaces the secret if it is still `old_hash`, killing older tokens.
     async fn rotate_secret(
         &self,
@@ -144,14 +161,26 @@ pub trait Store: Send + Sync {
         progress: &FirmwareProgress,
         installed: Option<&str>,
         now: DateTime<Utc>,
+        activity: Option<&Activity>,
     ) -> StoreResult<()>;
 
     /// Idempotent on `record_id`.
-    async fn put_record(&self, record: &ChargingRecord) -> StoreResult<RecordOutcome>;
+    async fn put_record(
+        &self,
+        record: &ChargingRecord,
+        activity: &Activity,
+    ) -> StoreResult<RecordOutcome>;
+    /// An operator's records whose start lies in `[from, to]`, newest first.
+    async fn operator_records(
+        &self,
+        operator: &OperatorId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargingRecord>>;
     async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>>;
 
     /// Queues a command and counts it open on its device.
-    async fn insert_command(&self, command: &Command) -> StoreResult<()>;
+    async fn insert_command(&self, command: &Command, activity: &Activity) -> StoreResult<()>;
     async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>>;
     /// The device's queued and delivered commands, oldest first.
     async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>>;
@@ -160,6 +189,7 @@ pub trait Store: Send + Sync {
         &self,
         command: &Command,
         expected: CommandStatus,
+        activity: &Activity,
     ) -> StoreResult<WriteOutcome>;
 
     /// Buckets of one scope between two bucket keys (inclusive), in order.
@@ -181,7 +211,22 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<RequestLogEntry>>;
 
     async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>>;
+    async fn operator_sites(&self, operator: &OperatorId) -> StoreResult<Vec<Site>>;
     /// Creates or replaces the site (only if its operator is unchanged) and
     /// moves the members into it (only if they are where they were read).
-    async fn save_site(&self, site: &Site, members: &[SiteMember]) -> StoreResult<WriteOutcome>;
+    async fn save_site(
+        &self,
+        site: &Site,
+        members: &[SiteMember],
+        activity: &Activity,
+    ) -> StoreResult<WriteOutcome>;
+
+    /// Activity newer than the cursor `since` (all unexpired when `None`),
+    /// newest first, each with its cursor.
+    async fn activity_since(
+        &self,
+        since: Option<&str>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, Activity)>>;
 }

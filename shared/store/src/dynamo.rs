@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Utc};
 use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use domain::model::{
-    ChargingRecord, Command, CommandStatus, Device, EnergyBucket, FirmwareProgress, Operator,
-    RequestLogEntry, Sample, Site,
+    Activity, ChargingRecord, Client as ApiClient, Command, CommandStatus, Device, EnergyBucket,
+    FirmwareProgress, Operator, RequestLogEntry, Sample, Session, Site,
 };
 use domain::store::{
     ConnectorWrite, EnergyAdd, EnergyScope, Granularity, Page, RecordOutcome, SiteMember, Store,
@@ -117,6 +117,73 @@ impl DynamoStore {
         }
     }
 
+    /// The activity line as a transaction item.
+    fn activity_put(&self, activity: &Activity) -> StoreResult<TransactWriteItem> {
+        let sk = format!(
+            "{}#{}",
+            domain::validate::rfc3339(activity.at),
+            uuid::Uuid::now_v7().simple()
+        );
+        let item = Item::new((keys::ACTIVITY.to_owned(), sk), activity);
+        Ok(TransactWriteItem::builder()
+            .put(self.put(to_attrs(&item)?)?)
+            .build())
+    }
+
+    /// Every item of one key condition, all pages.
+    async fn query_all<T: serde::de::DeserializeOwned>(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+        newest_first: bool,
+    ) -> StoreResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut start: Option<Attrs> = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(condition)
+                .scan_index_forward(!newest_first)
+                .set_exclusive_start_key(start.take());
+            for (name, value) in &values {
+                query = query.expression_attribute_values(*name, value.clone());
+            }
+            let page = query.send().await.map_err(map_sdk)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_attrs(item)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn put_if_absent(&self, item: Attrs) -> StoreResult<WriteOutcome> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(WriteOutcome::Written),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(WriteOutcome::Conflict)
+            }
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
     fn device_item(device: &Device) -> StoreResult<Attrs> {
         let mut item = Item::new(keys::device(device.device_id), device).gsi1(
             keys::operator_devices(&device.operator_id),
@@ -205,6 +272,9 @@ impl DynamoStore {
         for (add, with_max) in w.energy.iter().zip(raise_max) {
             items.push(self.energy_update(add, *with_max)?);
         }
+        if let Some(activity) = &w.activity {
+            items.push(self.activity_put(activity)?);
+        }
         Ok(items)
     }
 }
@@ -253,28 +323,63 @@ impl Store for DynamoStore {
     }
 
     async fn ensure_operator(&self, operator: &Operator) -> StoreResult<WriteOutcome> {
-        let item = Item::new(keys::operator(&operator.id), operator);
-        let out = self
-            .client
+        let item = Item::new(keys::operator(&operator.id), operator)
+            .gsi1(keys::OPERATORS.into(), operator.id.to_string());
+        self.put_if_absent(to_attrs(&item)?).await
+    }
+
+    async fn get_operator(&self, id: &OperatorId) -> StoreResult<Option<Operator>> {
+        self.get(keys::operator(id)).await
+    }
+
+    async fn all_operators(&self) -> StoreResult<Vec<Operator>> {
+        self.query_all(
+            Some(keys::GSI1),
+            "GSI1PK = :p",
+            vec![(":p", s(keys::OPERATORS))],
+            false,
+        )
+        .await
+    }
+
+    async fn insert_client(&self, client: &ApiClient) -> StoreResult<WriteOutcome> {
+        let item = Item::new(keys::client(&client.client_id), client);
+        self.put_if_absent(to_attrs(&item)?).await
+    }
+
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<ApiClient>> {
+        self.get(keys::client(client_id)).await
+    }
+
+    async fn put_session(&self, token_hash: &str, session: &Session) -> StoreResult<()> {
+        let item = Item::new(keys::session(token_hash), session);
+        self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_attrs(&item)?))
-            .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await;
-        match out {
-            Ok(_) => Ok(WriteOutcome::Written),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(WriteOutcome::Conflict)
-            }
-            Err(e) => Err(map_sdk(e)),
-        }
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
     }
 
-    async fn insert_device(&self, device: &Device) -> StoreResult<WriteOutcome> {
+    async fn get_session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::session(token_hash))))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        out.item.map(from_attrs).transpose()
+    }
+
+    async fn insert_device(
+        &self,
+        device: &Device,
+        activity: &Activity,
+    ) -> StoreResult<WriteOutcome> {
         let claim = Item::new(
             keys::serial(&device.sn),
             SerialClaim {
@@ -296,6 +401,7 @@ impl Store for DynamoStore {
         self.transact(vec![
             TransactWriteItem::builder().put(claim).build(),
             TransactWriteItem::builder().put(record).build(),
+            self.activity_put(activity)?,
         ])
         .await
     }
@@ -389,6 +495,26 @@ impl Store for DynamoStore {
             .filter(|k| !k.is_empty())
             .map(|k| encode_cursor(&k));
         Ok(Page { items, next })
+    }
+
+    async fn all_operator_devices(&self, operator: &OperatorId) -> StoreResult<Vec<Device>> {
+        self.query_all(
+            Some(keys::GSI1),
+            "GSI1PK = :p",
+            vec![(":p", s(keys::operator_devices(operator)))],
+            false,
+        )
+        .await
+    }
+
+    async fn site_devices(&self, site: SiteId) -> StoreResult<Vec<Device>> {
+        self.query_all(
+            Some(keys::GSI2),
+            "GSI2PK = :p",
+            vec![(":p", s(keys::site_devices(site)))],
+            false,
+        )
+        .await
     }
 
     async fn rotate_secret(
@@ -545,11 +671,10 @@ impl Store for DynamoStore {
         progress: &FirmwareProgress,
         installed: Option<&str>,
         now: DateTime<Utc>,
+        activity: Option<&Activity>,
     ) -> StoreResult<()> {
         let mut expr = "SET firmware_update = :p, last_seen = :now".to_owned();
-        let mut req = self
-            .client
-            .update_item()
+        let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_attrs(keys::device(id))))
             .condition_expression("attribute_exists(PK)")
@@ -557,13 +682,24 @@ impl Store for DynamoStore {
             .expression_attribute_values(":now", to_value(&now)?);
         if let Some(version) = installed {
             expr.push_str(", firmware_version = :v");
-            req = req.expression_attribute_values(":v", s(version));
+            update = update.expression_attribute_values(":v", s(version));
         }
-        req.update_expression(expr).send().await.map_err(map_sdk)?;
-        Ok(())
+        let update = update.update_expression(expr).build().map_err(internal)?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        if let Some(activity) = activity {
+            items.push(self.activity_put(activity)?);
+        }
+        match self.transact(items).await? {
+            WriteOutcome::Written => Ok(()),
+            WriteOutcome::Conflict => Err(internal("firmware status for a missing device")),
+        }
     }
 
-    async fn put_record(&self, record: &ChargingRecord) -> StoreResult<RecordOutcome> {
+    async fn put_record(
+        &self,
+        record: &ChargingRecord,
+        activity: &Activity,
+    ) -> StoreResult<RecordOutcome> {
         let item = Item::new(keys::record(record.record_id), record).gsi1(
             keys::operator_records(&record.operator_id),
             format!(
@@ -572,37 +708,70 @@ impl Store for DynamoStore {
                 record.record_id
             ),
         );
-        let out = self
-            .client
-            .put_item()
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_attrs(&item)?))
             .condition_expression("attribute_not_exists(PK)")
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(internal)?;
+        let out = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(self.activity_put(activity)?)
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(RecordOutcome::Created),
-            Err(e) => match e.into_service_error() {
-                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => {
-                    let existing = match c.item {
-                        Some(item) => Some(from_attrs(item)?),
-                        None => self.get_record(record.record_id).await?,
-                    };
-                    let existing = existing
-                        .ok_or_else(|| internal("record vanished after a conflicting put"))?;
-                    Ok(RecordOutcome::Exists(Box::new(existing)))
-                }
-                other => Err(map_sdk(SdkError::<_, ()>::service_error(other, ()))),
-            },
+        let err = match out {
+            Ok(_) => return Ok(RecordOutcome::Created),
+            Err(e) => e,
+        };
+        if cancelled_items(&err).is_none() {
+            return Err(map_sdk(err));
         }
+        // The record exists: its stored form comes with the cancellation
+        // where the endpoint returns it, else from one read.
+        let returned = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+                .cancellation_reasons()
+                .first()
+                .and_then(|r| r.item().cloned()),
+            _ => None,
+        };
+        let existing = match returned {
+            Some(item) if !item.is_empty() => Some(from_attrs(item)?),
+            _ => self.get_record(record.record_id).await?,
+        };
+        let existing =
+            existing.ok_or_else(|| internal("record vanished after a conflicting put"))?;
+        Ok(RecordOutcome::Exists(Box::new(existing)))
+    }
+
+    async fn operator_records(
+        &self,
+        operator: &OperatorId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargingRecord>> {
+        // `~` sorts after every id, so the upper bound includes `to` itself.
+        self.query_all(
+            Some(keys::GSI1),
+            "GSI1PK = :p AND GSI1SK BETWEEN :from AND :to",
+            vec![
+                (":p", s(keys::operator_records(operator))),
+                (":from", s(domain::validate::rfc3339(from))),
+                (":to", s(format!("{}~", domain::validate::rfc3339(to)))),
+            ],
+            true,
+        )
+        .await
     }
 
     async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>> {
         self.get(keys::record(id)).await
     }
 
-    async fn insert_command(&self, command: &Command) -> StoreResult<()> {
+    async fn insert_command(&self, command: &Command, activity: &Activity) -> StoreResult<()> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(Self::command_item(command)?))
@@ -613,6 +782,7 @@ impl Store for DynamoStore {
             .transact(vec![
                 TransactWriteItem::builder().put(put).build(),
                 self.open_count_change(command.device_id, 1)?,
+                self.activity_put(activity)?,
             ])
             .await?;
         match outcome {
@@ -654,6 +824,7 @@ impl Store for DynamoStore {
         &self,
         command: &Command,
         expected: CommandStatus,
+        activity: &Activity,
     ) -> StoreResult<WriteOutcome> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -663,7 +834,10 @@ impl Store for DynamoStore {
             .expression_attribute_values(":expected", to_value(&expected)?)
             .build()
             .map_err(internal)?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            self.activity_put(activity)?,
+        ];
         if expected.is_open() && !command.status.is_open() {
             items.push(self.open_count_change(command.device_id, -1)?);
         }
@@ -746,7 +920,66 @@ impl Store for DynamoStore {
         self.get(keys::site(id)).await
     }
 
-    async fn save_site(&self, site: &Site, members: &[SiteMember]) -> StoreResult<WriteOutcome> {
+    async fn operator_sites(&self, operator: &OperatorId) -> StoreResult<Vec<Site>> {
+        self.query_all(
+            Some(keys::GSI1),
+            "GSI1PK = :p",
+            vec![(":p", s(keys::operator_sites(operator)))],
+            false,
+        )
+        .await
+    }
+
+    async fn activity_since(
+        &self,
+        since: Option<&str>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, Activity)>> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .filter_expression("#ttl > :now")
+            .expression_attribute_names("#ttl", keys::TTL)
+            .expression_attribute_values(":pk", s(keys::ACTIVITY))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 1000) as i32);
+        // Cursors are the sort key, hex-encoded so that they travel in URLs.
+        query = match since {
+            Some(cursor) => {
+                let sk = hex::decode(cursor)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or(StoreError::InvalidCursor)?;
+                query
+                    .key_condition_expression("PK = :pk AND SK > :since")
+                    .expression_attribute_values(":since", s(sk))
+            }
+            None => query.key_condition_expression("PK = :pk"),
+        };
+        let page = query.send().await.map_err(map_sdk)?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let cursor = item
+                    .get(keys::SK)
+                    .and_then(|v| v.as_s().ok())
+                    .map(hex::encode)
+                    .unwrap_or_default();
+                from_attrs(item).map(|a| (cursor, a))
+            })
+            .collect()
+    }
+
+    async fn save_site(
+        &self,
+        site: &Site,
+        members: &[SiteMember],
+        activity: &Activity,
+    ) -> StoreResult<WriteOutcome> {
         let item = Item::new(keys::site(site.site_id), site).gsi1(
             keys::operator_sites(&site.operator_id),
             site.site_id.to_string(),
@@ -758,7 +991,10 @@ impl Store for DynamoStore {
             .expression_attribute_values(":op", s(site.operator_id.as_str()))
             .build()
             .map_err(internal)?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            self.activity_put(activity)?,
+        ];
         for m in members {
             let mut update = Update::builder()
                 .table_name(&self.table)

@@ -5,6 +5,10 @@
 //! | pattern | request | key |
 //! | --- | --- | --- |
 //! | operator by id | GetItem / conditional Put | `OP#<op>` / `OP` |
+//! | all operators (platform admin) | Query GSI1 | `OPERATORS` / `<op>` |
+//! | API client by id | GetItem / conditional Put | `CLIENT#<id>` / `CLIENT` |
+//! | operator session by token hash (TTL) | GetItem / Put | `SESSION#<sha256>` / `SESSION` |
+//! | activity feed, newest first (TTL) | Put in the change's transaction / Query | `ACT` / `<at>#<uuid>` |
 //! | device by id (auth, heartbeat, reads) | GetItem / UpdateItem | `DEV#<id>` / `DEV` |
 //! | serial number claim (first wins) | conditional Put in a transaction | `SN#<sn>` / `SN` |
 //! | devices of an operator | Query GSI1 | `OP#<op>#DEV` / `<sn>` |
@@ -31,6 +35,17 @@ pub const TTL: &str = "ttl";
 
 pub fn operator(id: &OperatorId) -> (String, String) {
     (format!("OP#{id}"), "OP".into())
+}
+
+pub const OPERATORS: &str = "OPERATORS";
+pub const ACTIVITY: &str = "ACT";
+
+pub fn client(id: &str) -> (String, String) {
+    (format!("CLIENT#{id}"), "CLIENT".into())
+}
+
+pub fn session(token_hash: &str) -> (String, String) {
+    (format!("SESSION#{token_hash}"), "SESSION".into())
 }
 
 pub fn device(id: DeviceId) -> (String, String) {

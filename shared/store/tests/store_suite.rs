@@ -52,6 +52,20 @@ fn command(device: &Device, now: DateTime<Utc>) -> Command {
     }
 }
 
+fn act() -> Activity {
+    Activity {
+        at: Utc::now(),
+        kind: "test".into(),
+        operator_id: op("acme-charging-uk"),
+        device_id: None,
+        site_id: None,
+        command_id: None,
+        record_id: None,
+        summary: "a test write".into(),
+        ttl: Utc::now().timestamp() + 3600,
+    }
+}
+
 fn connector(ts: DateTime<Utc>, energy: f64) -> Connector {
     Connector {
         state: ConnectorState::Charging,
@@ -68,7 +82,7 @@ fn connector(ts: DateTime<Utc>, energy: f64) -> Connector {
 async fn registered(env: &TestEnv, sn: &str) -> Device {
     let d = device(sn, "acme-charging-uk", env.clock.now());
     assert_eq!(
-        env.store.insert_device(&d).await.unwrap(),
+        env.store.insert_device(&d, &act()).await.unwrap(),
         WriteOutcome::Written
     );
     d
@@ -80,7 +94,7 @@ async fn a_taken_serial_conflicts_and_the_whole_registration_rolls_back() {
     let first = registered(&env, "ACME-1").await;
     let second = device("ACME-1", "acme-charging-uk", env.clock.now());
     assert_eq!(
-        env.store.insert_device(&second).await.unwrap(),
+        env.store.insert_device(&second, &act()).await.unwrap(),
         WriteOutcome::Conflict
     );
     assert!(
@@ -103,8 +117,8 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     let now = env.clock.now();
     let a = command(&d, now);
     let b = command(&d, now);
-    env.store.insert_command(&a).await.unwrap();
-    env.store.insert_command(&b).await.unwrap();
+    env.store.insert_command(&a, &act()).await.unwrap();
+    env.store.insert_command(&b, &act()).await.unwrap();
     assert_eq!(
         env.store
             .get_device(d.device_id)
@@ -119,7 +133,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     delivered.status = CommandStatus::Delivered;
     assert_eq!(
         env.store
-            .update_command(&delivered, CommandStatus::Queued)
+            .update_command(&delivered, CommandStatus::Queued, &act())
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -128,7 +142,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered)
+            .update_command(&accepted, CommandStatus::Delivered, &act())
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -154,12 +168,12 @@ async fn a_command_update_from_a_stale_status_is_refused() {
     let env = TestEnv::new().await;
     let d = registered(&env, "ACME-3").await;
     let c = command(&d, env.clock.now());
-    env.store.insert_command(&c).await.unwrap();
+    env.store.insert_command(&c, &act()).await.unwrap();
     let mut accepted = c.clone();
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered)
+            .update_command(&accepted, CommandStatus::Delivered, &act())
             .await
             .unwrap(),
         WriteOutcome::Conflict
@@ -182,7 +196,7 @@ async fn a_command_for_a_missing_device_writes_nothing() {
     let env = TestEnv::new().await;
     let ghost = device("GHOST", "acme-charging-uk", env.clock.now());
     let c = command(&ghost, env.clock.now());
-    assert!(env.store.insert_command(&c).await.is_err());
+    assert!(env.store.insert_command(&c, &act()).await.is_err());
     assert!(env.store.get_command(c.command_id).await.unwrap().is_none());
     assert!(
         env.store
@@ -200,7 +214,7 @@ async fn operator_devices_come_in_serial_order_a_page_at_a_time() {
         registered(&env, sn).await;
     }
     let other = device("D-0", "other-operator", env.clock.now());
-    env.store.insert_device(&other).await.unwrap();
+    env.store.insert_device(&other, &act()).await.unwrap();
 
     let acme = op("acme-charging-uk");
     let mut seen = Vec::new();
@@ -241,6 +255,7 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
         last_seen: ts,
         sample: None,
         energy: vec![],
+        activity: None,
     };
     assert_eq!(
         env.store
@@ -308,6 +323,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
             last_seen: ts,
             sample: None,
             energy: vec![add(kwh, max)],
+            activity: None,
         };
         assert_eq!(
             env.store.apply_connector(&w).await.unwrap(),
@@ -369,12 +385,12 @@ async fn a_charge_record_is_stored_once() {
         received_at: now,
     };
     assert_eq!(
-        env.store.put_record(&record).await.unwrap(),
+        env.store.put_record(&record, &act()).await.unwrap(),
         RecordOutcome::Created
     );
     let mut other = record.clone();
     other.energy = 99.0;
-    match env.store.put_record(&other).await.unwrap() {
+    match env.store.put_record(&other, &act()).await.unwrap() {
         RecordOutcome::Exists(stored) => assert_eq!(*stored, record, "first write wins"),
         RecordOutcome::Created => panic!("a second put with the same id must not create"),
     }
@@ -445,7 +461,7 @@ async fn writes_to_a_missing_device_create_nothing() {
     };
     assert!(
         env.store
-            .set_firmware(ghost, &progress, Some("2.0"), env.clock.now())
+            .set_firmware(ghost, &progress, Some("2.0"), env.clock.now(), None)
             .await
             .is_err()
     );
@@ -474,7 +490,7 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         previous_site: Some(SiteId::random()),
     };
     assert_eq!(
-        env.store.save_site(&site, &[stale]).await.unwrap(),
+        env.store.save_site(&site, &[stale], &act()).await.unwrap(),
         WriteOutcome::Conflict
     );
     assert!(
@@ -487,7 +503,7 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         previous_site: None,
     };
     assert_eq!(
-        env.store.save_site(&site, &[member]).await.unwrap(),
+        env.store.save_site(&site, &[member], &act()).await.unwrap(),
         WriteOutcome::Written
     );
     assert_eq!(
@@ -503,7 +519,7 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
     let mut hijack = site.clone();
     hijack.operator_id = op("other-operator");
     assert_eq!(
-        env.store.save_site(&hijack, &[]).await.unwrap(),
+        env.store.save_site(&hijack, &[], &act()).await.unwrap(),
         WriteOutcome::Conflict
     );
     assert_eq!(

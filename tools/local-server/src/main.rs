@@ -3,7 +3,7 @@
 //! tests. No cloud account needed.
 
 use clap::Parser;
-use domain::model::Operator;
+use domain::model::{Operator, Role};
 use domain::{Domain, Settings, SystemClock};
 use local_dynamo::{Engine, Storage};
 use std::path::PathBuf;
@@ -67,7 +67,10 @@ async fn run(args: Args) -> Result<(), String> {
     let app = api::finish(
         device_api::router(domain.clone())
             .merge(console_api::router(domain.clone()))
-            .merge(command_api::router(domain.clone())),
+            .merge(command_api::router(domain.clone()))
+            .merge(auth_api::router(domain.clone())),
+        &domain,
+        "local-server",
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -130,5 +133,33 @@ async fn seed(domain: &Domain) -> Result<(), String> {
         .ensure_operator(&operator)
         .await
         .map_err(|e| format!("cannot seed the default operator: {e}"))?;
+    let given = (
+        std::env::var("ADMIN_CLIENT_ID"),
+        std::env::var("ADMIN_CLIENT_SECRET"),
+    );
+    let (id, secret) = match given {
+        (Ok(id), Ok(secret)) => (Some(id), Some(secret)),
+        _ => (None, None),
+    };
+    let fixed = id.is_some();
+    match domain
+        .bootstrap_client(id, secret, Role::Admin, vec![], Some("local admin".into()))
+        .await
+    {
+        Ok(created) if fixed => {
+            tracing::info!(client_id = %created.client_id, "admin client created from ADMIN_CLIENT_ID")
+        }
+        Ok(created) => {
+            // A development convenience: shown once, stored only hashed.
+            println!(
+                "admin client for this run: client_id={} client_secret={}",
+                created.client_id, created.client_secret
+            );
+        }
+        Err(domain::Error::Conflict(_)) => {
+            tracing::info!("admin client from ADMIN_CLIENT_ID exists already")
+        }
+        Err(e) => return Err(format!("cannot create the admin client: {e}")),
+    }
     Ok(())
 }

@@ -1,0 +1,156 @@
+//! Routes of `auth-api`.
+
+use crate::token_request::TokenRequest;
+use api::{ApiError, ApiResult, Console, Envelope, ErrorBody, JsonBody, Reply};
+use axum::Json;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use domain::model::{Operator, Role};
+use domain::{Domain, Error};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+type Failure = Envelope<Option<ErrorBody>>;
+
+pub fn routes() -> OpenApiRouter<Domain> {
+    OpenApiRouter::new()
+        .routes(routes!(oauth_token))
+        .routes(routes!(create_operator))
+        .routes(routes!(create_client))
+}
+
+pub fn router(domain: Domain) -> axum::Router {
+    routes().split_for_parts().0.with_state(domain)
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenData {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+}
+
+/// The envelope with the RFC 6749 fields repeated at the top level.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenEnvelope {
+    pub code: u32,
+    pub message: String,
+    pub data: TokenData,
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+}
+
+/// Operator OAuth token (client credentials as JSON, form or HTTP Basic).
+#[utoipa::path(post, path = "/v1/oauth/token", tag = "auth",
+    request_body(content = TokenRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "token issued", body = TokenEnvelope),
+        (status = 400, description = "missing field or other grant type", body = Failure),
+        (status = 401, description = "wrong client credentials", body = Failure),
+    ))]
+async fn oauth_token(
+    State(domain): State<Domain>,
+    body: TokenRequest,
+) -> Result<impl IntoResponse, ApiError> {
+    let missing = |field: &str| ApiError(Error::bad_request(field, "is required"));
+    let grant = body.grant_type.ok_or_else(|| missing("grant_type"))?;
+    let id = body.client_id.ok_or_else(|| missing("client_id"))?;
+    let secret = body.client_secret.ok_or_else(|| missing("client_secret"))?;
+    let token = domain.issue_operator_token(&id, &secret, &grant).await?;
+    let data = TokenData {
+        access_token: token.access_token,
+        token_type: "Bearer".into(),
+        expires_in: token.expires_in,
+    };
+    Ok(Json(TokenEnvelope {
+        code: 0,
+        message: "success".into(),
+        access_token: data.access_token.clone(),
+        token_type: data.token_type.clone(),
+        expires_in: data.expires_in,
+        data,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OperatorRequest {
+    #[schema(example = "acme-charging-uk")]
+    pub id: String,
+    pub name: String,
+    #[schema(example = "GB")]
+    pub country: String,
+    #[schema(example = "active")]
+    pub status: Option<String>,
+}
+
+/// Create an operator (admin).
+#[utoipa::path(post, path = "/admin/operators", tag = "admin", security(("bearer" = [])),
+    request_body = OperatorRequest,
+    responses(
+        (status = 200, description = "created", body = Envelope<Operator>),
+        (status = 403, description = "not an admin", body = Failure),
+        (status = 409, description = "the id is taken", body = Failure),
+    ))]
+async fn create_operator(
+    State(domain): State<Domain>,
+    Console(caller): Console,
+    JsonBody(body): JsonBody<OperatorRequest>,
+) -> ApiResult<Operator> {
+    caller.require(Role::Admin)?;
+    let id = domain::ids::OperatorId::parse(&body.id).ok_or_else(|| {
+        Error::invalid(
+            "id",
+            "must be a slug of a-z, 0-9 and inner hyphens, 2..64 long",
+        )
+    })?;
+    let op = Operator {
+        id,
+        name: body.name,
+        country: body.country,
+        status: body.status.unwrap_or_else(|| "active".into()),
+    };
+    Ok(Reply::ok(domain.create_operator(&caller, op).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientRequest {
+    pub operator_ids: Vec<String>,
+    pub role: Role,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    /// Shown only here; only its hash is stored.
+    pub client_secret: String,
+}
+
+/// Create an API client for operators (admin).
+#[utoipa::path(post, path = "/admin/clients", tag = "admin", security(("bearer" = [])),
+    request_body = ClientRequest,
+    responses(
+        (status = 200, description = "created", body = Envelope<ClientCredentials>),
+        (status = 403, description = "not an admin", body = Failure),
+        (status = 422, description = "unknown operator", body = Failure),
+    ))]
+async fn create_client(
+    State(domain): State<Domain>,
+    Console(caller): Console,
+    JsonBody(body): JsonBody<ClientRequest>,
+) -> ApiResult<ClientCredentials> {
+    let created = domain
+        .create_client(&caller, &body.operator_ids, body.role, body.name)
+        .await?;
+    Ok(Reply::ok(ClientCredentials {
+        client_id: created.client_id,
+        client_secret: created.client_secret,
+    }))
+}

@@ -1,0 +1,61 @@
+//! Admin-only reads: the live activity feed and the shared request log.
+
+use api::{ApiResult, Console, Envelope, ErrorBody, QueryParams, Reply};
+use axum::extract::State;
+use domain::Domain;
+use domain::model::{Activity, RequestLogEntry, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+type Failure = Envelope<Option<ErrorBody>>;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ActivityQuery {
+    /// The `cursor` of the previous answer: only newer lines.
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityFeed {
+    /// Newest first.
+    pub items: Vec<Activity>,
+    /// Pass as `since` to poll for what is newer.
+    pub cursor: Option<String>,
+}
+
+/// Recent domain events, newest first (admin).
+#[utoipa::path(get, path = "/v1/internal/activity", tag = "admin", security(("bearer" = [])), params(ActivityQuery),
+    responses(
+        (status = 200, description = "the feed", body = Envelope<ActivityFeed>),
+        (status = 403, description = "not an admin", body = Failure),
+    ))]
+pub async fn activity(
+    State(domain): State<Domain>,
+    Console(caller): Console,
+    QueryParams(q): QueryParams<ActivityQuery>,
+) -> ApiResult<ActivityFeed> {
+    caller.require(Role::Admin)?;
+    let (items, cursor) = domain.activity_feed(q.since.as_deref()).await?;
+    Ok(Reply::ok(ActivityFeed { items, cursor }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestLog {
+    /// The last 200 requests across every function, newest first.
+    pub items: Vec<RequestLogEntry>,
+}
+
+/// The shared request log (admin).
+#[utoipa::path(get, path = "/v1/debug/requests", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "recent requests", body = Envelope<RequestLog>),
+        (status = 403, description = "not an admin", body = Failure),
+    ))]
+pub async fn debug_requests(
+    State(domain): State<Domain>,
+    Console(caller): Console,
+) -> ApiResult<RequestLog> {
+    Ok(Reply::ok(RequestLog {
+        items: domain.request_log(&caller).await?,
+    }))
+}

@@ -1,0 +1,299 @@
+//! Operators (tenants), their API clients and operator access tokens.
+//!
+//! Client secrets and tokens are 32 random bytes; only their SHA-256 hashes
+//! are stored. A token is a session item keyed by its hash that expires
+//! after 24 h (checked on every request, and removed by DynamoDB TTL).
+
+use crate::Domain;
+use crate::credentials::{hash_secret, new_secret, secret_matches};
+use crate::devices::AccessToken;
+use crate::error::Error;
+use crate::ids::OperatorId;
+use crate::model::{Client, Operator, Role, Session};
+use crate::store::WriteOutcome;
+use crate::validate::{Problems, text_ok};
+
+/// An authenticated console or partner caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub client_id: String,
+    pub role: Role,
+    pub operators: Vec<OperatorId>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether the caller may see this operator's objects.
+    pub fn sees(&self, operator: &OperatorId) -> bool {
+        self.is_admin() || self.operators.contains(operator)
+    }
+
+    /// Refuses callers below `role`.
+    pub fn require(&self, role: Role) -> Result<(), Error> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "this needs the {} role",
+                serde_json::to_value(role)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )))
+        }
+    }
+}
+
+/// A new client's credentials; the secret is shown only once.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+const STATUSES: &[&str] = &["active", "suspended"];
+
+impl Domain {
+    /// `client_credentials` grant for console and partner clients.
+    pub async fn issue_operator_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        grant_type: &str,
+    ) -> Result<AccessToken, Error> {
+        if grant_type != "client_credentials" {
+            return Err(Error::bad_request(
+                "grant_type",
+                "must be client_credentials",
+            ));
+        }
+        let client = self
+            .store
+            .get_client(client_id)
+            .await?
+            .filter(|c| secret_matches(client_secret, &c.secret_hash))
+            .ok_or(Error::BadCredentials)?;
+        let token = new_secret();
+        let expires_at = self.clock.now() + self.settings.token_ttl;
+        let session = Session {
+            client_id: client.client_id,
+            role: client.role,
+            operator_ids: client.operator_ids,
+            expires_at,
+            ttl: expires_at.timestamp(),
+        };
+        self.store
+            .put_session(&hash_secret(&token), &session)
+            .await?;
+        Ok(AccessToken {
+            access_token: token,
+            expires_in: self.settings.token_ttl.num_seconds(),
+        })
+    }
+
+    /// The caller behind an operator Bearer token.
+    pub async fn operator_caller(&self, token: &str) -> Result<Caller, Error> {
+        let invalid = || Error::Unauthorized("the Bearer token is invalid or expired".into());
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        let session = self
+            .store
+            .get_session(&hash_secret(token))
+            .await?
+            .filter(|s| s.expires_at > self.clock.now())
+            .ok_or_else(invalid)?;
+        Ok(Caller {
+            client_id: session.client_id,
+            role: session.role,
+            operators: session.operator_ids,
+        })
+    }
+
+    /// Creates a client for existing operators (admin only).
+    pub async fn create_client(
+        &self,
+        caller: &Caller,
+        operator_ids: &[String],
+        role: Role,
+        name: Option<String>,
+    ) -> Result<NewClient, Error> {
+        caller.require(Role::Admin)?;
+        let mut operators = Vec::new();
+        let mut p = Problems::default();
+        for raw in operator_ids {
+            match OperatorId::parse(raw) {
+                Some(op) => operators.push(op),
+                None => p.add("operator_ids", format!("{raw:?} is not an operator slug")),
+            }
+        }
+        p.check(
+            !operators.is_empty() || role == Role::Admin,
+            "operator_ids",
+            "must name at least one operator",
+        );
+        if let Some(name) = &name {
+            p.check(text_ok(name, 128), "name", "must be 1..128 characters");
+        }
+        p.finish()?;
+        for op in &operators {
+            if self.store.get_operator(op).await?.is_none() {
+                return Err(Error::invalid(
+                    "operator_ids",
+                    format!("unknown operator {op}"),
+                ));
+            }
+        }
+        self.insert_client(None, None, role, operators, name).await
+    }
+
+    /// Creates a client without a caller: the local server's and the admin
+    /// tool's bootstrap of the first administrator.
+    pub async fn bootstrap_client(
+        &self,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        role: Role,
+        operators: Vec<OperatorId>,
+        name: Option<String>,
+    ) -> Result<NewClient, Error> {
+        self.insert_client(client_id, client_secret, role, operators, name)
+            .await
+    }
+
+    async fn insert_client(
+        &self,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        role: Role,
+        operator_ids: Vec<OperatorId>,
+        name: Option<String>,
+    ) -> Result<NewClient, Error> {
+        let client_id = client_id.unwrap_or_else(|| format!("cl_{}", &new_secret()[..24]));
+        let client_secret = client_secret.unwrap_or_else(new_secret);
+        if client_secret.len() < 32 {
+            return Err(Error::invalid(
+                "client_secret",
+                "must be at least 32 characters",
+            ));
+        }
+        let client = Client {
+            client_id: client_id.clone(),
+            name: name.unwrap_or_else(|| client_id.clone()),
+            role,
+            operator_ids,
+            secret_hash: hash_secret(&client_secret),
+            created_at: self.clock.now(),
+        };
+        match self.store.insert_client(&client).await? {
+            WriteOutcome::Written => Ok(NewClient {
+                client_id,
+                client_secret,
+            }),
+            WriteOutcome::Conflict => Err(Error::Conflict(format!(
+                "client {client_id} exists already"
+            ))),
+        }
+    }
+
+    /// Creates an operator (admin only); an existing id is a conflict.
+    pub async fn create_operator(&self, caller: &Caller, op: Operator) -> Result<Operator, Error> {
+        caller.require(Role::Admin)?;
+        let mut p = Problems::default();
+        p.check(text_ok(&op.name, 128), "name", "must be 1..128 characters");
+        p.check(
+            op.country.len() == 2 && op.country.bytes().all(|b| b.is_ascii_uppercase()),
+            "country",
+            "must be an ISO 3166-1 alpha-2 code such as GB",
+        );
+        p.check(
+            STATUSES.contains(&op.status.as_str()),
+            "status",
+            "must be active or suspended",
+        );
+        p.finish()?;
+        match self.store.ensure_operator(&op).await? {
+            WriteOutcome::Written => Ok(op),
+            WriteOutcome::Conflict => Err(Error::Conflict(format!(
+                "operator {} exists already",
+                op.id
+            ))),
+        }
+    }
+
+    /// The operators the caller may see.
+    pub async fn visible_operators(&self, caller: &Caller) -> Result<Vec<Operator>, Error> {
+        if caller.is_admin() {
+            return Ok(self.store.all_operators().await?);
+        }
+        let mut out = Vec::new();
+        for id in &caller.operators {
+            if let Some(op) = self.store.get_operator(id).await? {
+                out.push(op);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn operator(&self, caller: &Caller, id: &str) -> Result<Operator, Error> {
+        let not_found = || Error::NotFound(format!("operator {id} not found"));
+        let id = OperatorId::parse(id).ok_or_else(not_found)?;
+        if !caller.sees(&id) {
+            return Err(not_found());
+        }
+        self.store.get_operator(&id).await?.ok_or_else(not_found)
+    }
+
+    /// The operator ids whose partitions a console read covers.
+    pub(crate) async fn scope(&self, caller: &Caller) -> Result<Vec<OperatorId>, Error> {
+        if caller.is_admin() {
+            // The default operator owns unplaced devices even before it
+            // has an operator record.
+            let mut ids: Vec<OperatorId> = self
+                .store
+                .all_operators()
+                .await?
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
+            if !ids.contains(&self.settings.default_operator) {
+                ids.push(self.settings.default_operator.clone());
+            }
+            Ok(ids)
+        } else {
+            Ok(caller.operators.clone())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role) -> Caller {
+        Caller {
+            client_id: "c".into(),
+            role,
+            operators: vec![OperatorId::parse("acme").unwrap()],
+        }
+    }
+
+    #[test]
+    fn roles_are_ordered_viewer_operator_admin() {
+        assert!(caller(Role::Viewer).require(Role::Operator).is_err());
+        assert!(caller(Role::Operator).require(Role::Operator).is_ok());
+        assert!(caller(Role::Operator).require(Role::Admin).is_err());
+        assert!(caller(Role::Admin).require(Role::Operator).is_ok());
+    }
+
+    #[test]
+    fn only_admins_see_operators_they_do_not_belong_to() {
+        let other = OperatorId::parse("other").unwrap();
+        assert!(!caller(Role::Operator).sees(&other));
+        assert!(caller(Role::Admin).sees(&other));
+        assert!(caller(Role::Viewer).sees(&OperatorId::parse("acme").unwrap()));
+    }
+}
