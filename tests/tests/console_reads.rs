@@ -47,12 +47,16 @@ struct Charger {
 }
 
 async fn charger(app: &axum::Router, sn: &str, firmware: &str) -> Charger {
+    charger_of(app, sn, "TP-AC22", firmware).await
+}
+
+async fn charger_of(app: &axum::Router, sn: &str, model: &str, firmware: &str) -> Charger {
     let reg = call(
         app,
         "POST",
         "/v1/device/register",
         &[],
-        Some(json!({"sn": sn, "model": "TP-AC22",
+        Some(json!({"sn": sn, "model": model,
         "manufacturer": "Tellus Power", "firmware_version": firmware})),
     )
     .await;
@@ -193,16 +197,24 @@ async fn the_energy_series_has_every_bucket_and_totals_from_the_roll_ups() {
 async fn firmware_adoption_orders_versions_as_numbers() {
     let env = TestEnv::new().await;
     let console = Console::admin(&env).await;
+    // A model the catalogue does not know: the newest version seen is latest.
     for (sn, fw) in [("FW-A", "1.9.0"), ("FW-B", "1.10.0"), ("FW-C", "1.10.0")] {
-        charger(&console.app, sn, fw).await;
+        charger_of(&console.app, sn, "HB-11", fw).await;
     }
+    // A catalogued model: its release is latest even if nobody runs it.
+    charger_of(&console.app, "FW-D", "TP-AC22", "250101.0900").await;
     let r = console.get("/v1/firmware/versions").await;
-    let model = &r.data()["items"][0];
+    let items = r.data()["items"].as_array().unwrap();
+    let catalogued = items.iter().find(|m| m["model"] == "TP-AC22").unwrap();
+    assert_eq!(catalogued["latest_version"], "260122.1606");
+    assert_eq!(catalogued["on_latest"], 0);
+    let model = items.iter().find(|m| m["model"] == "HB-11").unwrap();
     assert_eq!(model["latest_version"], "1.10.0");
     assert_eq!(model["on_latest"], 2);
     assert_eq!(model["adoption_percentage"], 66.7);
     assert_eq!(model["versions"][0]["version"], "1.10.0");
-    assert_eq!(r.data()["summary"]["total_devices"], 3);
+    assert_eq!(r.data()["summary"]["total_devices"], 4);
+    assert_eq!(r.data()["summary"]["on_latest"], 2);
 }
 
 #[tokio::test]

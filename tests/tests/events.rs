@@ -8,6 +8,7 @@ use axum::http::Request;
 use chrono::Duration;
 use domain::Clock;
 use domain::devices::{Possession, Registration};
+use domain::ingest::Heartbeat;
 use domain::model::{CommandKind, Operator, Role};
 use domain::sites::{SiteAuthority, SiteRegistration};
 use std::collections::BTreeMap;
@@ -93,9 +94,25 @@ async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
         .expect("admin client");
     let viewer = env
         .domain
-        .bootstrap_client(None, None, Role::Viewer, vec![acme], None)
+        .bootstrap_client(None, None, Role::Viewer, vec![acme.clone()], None)
         .await
         .expect("viewer client");
+    let operator = env
+        .domain
+        .bootstrap_client(None, None, Role::Operator, vec![acme], None)
+        .await
+        .expect("operator client");
+    // Commands need an online device.
+    env.domain
+        .heartbeat(
+            env.domain.verify_token(&token.access_token).expect("token"),
+            Heartbeat {
+                timestamp: domain::validate::rfc3339(env.clock.now()),
+                status: "online".into(),
+            },
+        )
+        .await
+        .expect("heartbeat");
     let operator_token = |id: String, secret: String| {
         let domain = env.domain.clone();
         async move {
@@ -113,6 +130,10 @@ async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
         (
             "ADMIN_TOKEN",
             operator_token(admin.client_id, admin.client_secret).await,
+        ),
+        (
+            "OPERATOR_TOKEN",
+            operator_token(operator.client_id, operator.client_secret).await,
         ),
         (
             "VIEWER_TOKEN",

@@ -1,13 +1,14 @@
 //! `command-api`: steering chargers (remote start, stop, V2G discharge,
-//! schedules, site flexibility) and the partner and admin command routes.
+//! schedules, site flexibility) and the admin's command injection.
 
 mod planned;
+mod routes;
 
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<Domain> {
-    planned::routes()
+    routes::routes().merge(planned::routes())
 }
 
 pub fn router(domain: Domain) -> axum::Router {

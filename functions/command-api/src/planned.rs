@@ -1,20 +1,11 @@
-//! Command routes of the product that are not built yet (501).
+//! The legacy operator-to-operator routes: part of the OpenAPI document,
+//! not offered yet (501).
 
 use api::planned;
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-planned!(start, post, "/v1/devices/{id}/connectors/{cid}/start");
-planned!(stop, post, "/v1/devices/{id}/connectors/{cid}/stop");
-planned!(
-    discharge,
-    post,
-    "/v1/devices/{id}/connectors/{cid}/discharge"
-);
-planned!(schedule, post, "/v1/devices/{id}/connectors/{cid}/schedule");
-planned!(flexibility, post, "/v1/control/flexibility");
-planned!(queue_command, post, "/admin/queue-command");
 planned!(query_station_info, put, "/customer/query_station_info");
 planned!(
     notification_station_status,
@@ -30,12 +21,6 @@ planned!(legacy_stop_discharging, post, "/cp/stop_discharging");
 
 pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()
-        .routes(routes!(start))
-        .routes(routes!(stop))
-        .routes(routes!(discharge))
-        .routes(routes!(schedule))
-        .routes(routes!(flexibility))
-        .routes(routes!(queue_command))
         .routes(routes!(query_station_info))
         .routes(routes!(notification_station_status))
         .routes(routes!(notify_work_status))

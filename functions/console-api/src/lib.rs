@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<Domain> {
         .routes(routes!(reads::energy))
         .routes(routes!(reads::firmware_versions))
         .routes(routes!(reads::get_command))
+        .routes(routes!(reads::models))
         .routes(routes!(admin::activity))
         .routes(routes!(admin::debug_requests))
         .merge(planned::routes())

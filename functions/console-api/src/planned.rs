@@ -6,7 +6,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 planned!(configuration_profiles, get, "/v1/configuration/profiles");
-planned!(models, get, "/v1/models");
 planned!(health_scores, get, "/v1/intelligence/health-scores");
 planned!(anomalies, get, "/v1/intelligence/anomalies");
 planned!(energy_forecasts, get, "/v1/intelligence/forecasts/energy");
@@ -22,7 +21,6 @@ planned!(ask, post, "/v1/intelligence/ask");
 pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()
         .routes(routes!(configuration_profiles))
-        .routes(routes!(models))
         .routes(routes!(health_scores))
         .routes(routes!(anomalies))
         .routes(routes!(energy_forecasts))

@@ -4,6 +4,7 @@
 use api::{ApiResult, Console, Envelope, ErrorBody, QueryParams, Reply};
 use axum::extract::{Path, State};
 use domain::Domain;
+use domain::catalogue::ModelView;
 use domain::console::{DeviceFilter, EnergyQuery, Paging, RecordFilter};
 use domain::model::{ChargingRecord, Operator};
 use domain::views::{
@@ -259,4 +260,19 @@ pub async fn get_command(
     Path(id): Path<String>,
 ) -> ApiResult<CommandDetail> {
     Ok(Reply::ok(domain.command_detail(&caller, &id).await?))
+}
+
+/// The charger model catalogue merged with the models of the caller's fleet.
+#[utoipa::path(get, path = "/v1/models", tag = "console", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "models", body = Envelope<ListPage<ModelView>>),
+        (status = 401, description = "no valid token", body = Failure),
+    ))]
+pub async fn models(
+    State(domain): State<Domain>,
+    Console(caller): Console,
+) -> ApiResult<ListPage<ModelView>> {
+    let items = domain.models(&caller).await?;
+    let size = items.len().max(1) as u32;
+    Ok(Reply::ok(ListPage::slice(items, 1, size)))
 }

@@ -75,6 +75,21 @@ impl Domain {
         command: CommandKind,
         params: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Command, Error> {
+        self.enqueue_with_key(device, connector_id, command, params, None)
+            .await?
+            .map_err(|_| Error::Internal("a command without a key was a duplicate".into()))
+    }
+
+    /// Queues a command unless `idempotency_key` was used before; then the
+    /// first command's id comes back as the `Err`.
+    pub async fn enqueue_with_key(
+        &self,
+        device: &Device,
+        connector_id: Option<u32>,
+        command: CommandKind,
+        params: serde_json::Map<String, serde_json::Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Result<Command, CommandId>, Error> {
         let now = self.clock.now();
         let cmd = Command {
             command_id: CommandId::time_ordered(),
@@ -94,9 +109,15 @@ impl Domain {
             }],
         };
         let activity = self.command_event(&cmd, "queued");
-        self.store.insert_command(&cmd, &activity).await?;
+        if let Some(first) = self
+            .store
+            .insert_command(&cmd, &activity, idempotency_key)
+            .await?
+        {
+            return Ok(Err(first));
+        }
         tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
-        Ok(cmd)
+        Ok(Ok(cmd))
     }
 
     /// Marks up to `limit` deliverable commands delivered and returns them,

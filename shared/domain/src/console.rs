@@ -253,7 +253,15 @@ impl Domain {
         id: &str,
     ) -> Result<ListPage<ConnectorView>, Error> {
         let d = self.visible_device(caller, id).await?;
-        let items = connectors_of(&d);
+        let now = self.clock.now();
+        let schedules = self.store.device_schedules(d.device_id).await?;
+        let mut items = connectors_of(&d);
+        for c in &mut items {
+            c.schedule = schedules
+                .iter()
+                .find(|(cid, s)| *cid == c.connector_id && s.active_at(now))
+                .map(|(_, s)| s.clone());
+        }
         let size = items.len().max(1) as u32;
         Ok(ListPage::slice(items, 1, size))
     }
@@ -313,6 +321,17 @@ impl Domain {
             .await?
             .filter(|c| caller.sees(&c.operator_id))
             .ok_or_else(not_found)?;
+        // Expiry is derived, not swept: an open command past its time is
+        // expired even before any delivery attempt records it.
+        let mut cmd = cmd;
+        if cmd.status.is_open() && self.clock.now() >= cmd.expires_at {
+            cmd.status = crate::model::CommandStatus::Expired;
+            cmd.history.push(crate::model::HistoryEntry {
+                status: crate::model::CommandStatus::Expired,
+                at: cmd.expires_at,
+                message: None,
+            });
+        }
         Ok(CommandDetail {
             command: cmd.view(),
             history: cmd.history,
@@ -451,8 +470,11 @@ impl Domain {
                 .max_by(|a, b| version_cmp(a, b))
                 .unwrap_or_default()
                 .to_owned();
-            let latest = match self.catalogue_latest(&model) {
-                Some(known) if version_cmp(&known, &seen_latest).is_ge() => known,
+            // The catalogue's release where it knows one, else the newest seen.
+            let latest = match crate::catalogue::spec(&model) {
+                Some(known) if version_cmp(&known.latest_firmware, &seen_latest).is_ge() => {
+                    known.latest_firmware.clone()
+                }
                 _ => seen_latest,
             };
             let on_latest = counts.get(latest.as_str()).copied().unwrap_or(0);
@@ -489,12 +511,6 @@ impl Domain {
                 adoption_percentage: percentage(on_latest, total_devices),
             },
         })
-    }
-
-    /// The newest firmware release known for a model, where a release
-    /// catalogue knows one.
-    fn catalogue_latest(&self, model: &str) -> Option<String> {
-        self.settings.firmware_releases.get(model).cloned()
     }
 
     pub async fn request_log(&self, caller: &Caller) -> Result<Vec<RequestLogEntry>, Error> {

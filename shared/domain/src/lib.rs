@@ -3,19 +3,23 @@
 //! [`store::Store`] port, implemented once against the DynamoDB API.
 
 pub mod activity;
+pub mod catalogue;
 pub mod clock;
 pub mod commands;
 pub mod console;
 pub mod credentials;
 pub mod devices;
+pub mod dispatch;
 pub mod energy;
 pub mod error;
+pub mod flexibility;
 pub mod ids;
 pub mod ingest;
 pub mod model;
 pub mod operators;
 pub mod records;
 pub mod request_log;
+pub mod schedule;
 pub mod settings;
 pub mod sites;
 pub mod store;

@@ -109,6 +109,11 @@ pub struct Site {
     pub power_capacity: f64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// An active flexibility cap (kW) and when it lapses.
+    #[serde(default)]
+    pub flex_limit_kw: Option<f64>,
+    #[serde(default)]
+    pub flex_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -34,8 +34,6 @@ pub struct Settings {
     pub auth_failure_window: Duration,
     pub request_log: RequestLogMode,
     pub request_log_ttl: Duration,
-    /// Newest firmware release per model, from the model catalogue.
-    pub firmware_releases: std::collections::BTreeMap<String, String>,
 }
 
 /// API Gateway ends a request at 30 s; a long-poll must answer before that.
@@ -60,7 +58,6 @@ impl Settings {
             auth_failure_window: Duration::minutes(5),
             request_log: RequestLogMode::All,
             request_log_ttl: Duration::hours(24),
-            firmware_releases: Default::default(),
         }
     }
 

@@ -150,8 +150,10 @@ impl Domain {
             lat: reg.lat,
             lng: reg.lng,
             power_capacity: reg.power_capacity,
-            created_at: existing.map_or(now, |s| s.created_at),
+            created_at: existing.as_ref().map_or(now, |s| s.created_at),
             updated_at: now,
+            flex_limit_kw: existing.as_ref().and_then(|s| s.flex_limit_kw),
+            flex_until: existing.as_ref().and_then(|s| s.flex_until),
         };
         let members: Vec<SiteMember> = devices
             .iter()

@@ -6,6 +6,7 @@ use crate::model::{
     Activity, ChargingRecord, Client, Command, CommandStatus, Connector, Device, EnergyBucket,
     FirmwareProgress, Operator, RequestLogEntry, Sample, Session, Site,
 };
+use crate::schedule::Schedule;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -179,8 +180,25 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<ChargingRecord>>;
     async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>>;
 
-    /// Queues a command and counts it open on its device.
-    async fn insert_command(&self, command: &Command, activity: &Activity) -> StoreResult<()>;
+    /// Queues a command and counts it open on its device. With an
+    /// idempotency key used before, nothing is written and the first
+    /// command's id is returned.
+    async fn insert_command(
+        &self,
+        command: &Command,
+        activity: &Activity,
+        idempotency_key: Option<&str>,
+    ) -> StoreResult<Option<CommandId>>;
+    /// Remembers the schedule a `set_schedule` command carries.
+    async fn put_schedule(
+        &self,
+        device: DeviceId,
+        connector: u32,
+        schedule: &Schedule,
+        command: CommandId,
+    ) -> StoreResult<()>;
+    /// The schedules of a device's connectors, by connector.
+    async fn device_schedules(&self, device: DeviceId) -> StoreResult<Vec<(u32, Schedule)>>;
     async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>>;
     /// The device's queued and delivered commands, oldest first.
     async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>>;
@@ -211,6 +229,13 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<RequestLogEntry>>;
 
     async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>>;
+    /// Records a flexibility cap on a site until `until`.
+    async fn set_site_cap(
+        &self,
+        site: SiteId,
+        limit_kw: f64,
+        until: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn operator_sites(&self, operator: &OperatorId) -> StoreResult<Vec<Site>>;
     /// Creates or replaces the site (only if its operator is unchanged) and
     /// moves the members into it (only if they are where they were read).

@@ -53,6 +53,9 @@ pub struct ConnectorView {
     pub current: f64,
     pub energy_delivered: f64,
     pub updated_at: DateTime<Utc>,
+    /// The charging schedule in force, where one was sent and is valid now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::schedule::Schedule>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -106,6 +109,7 @@ pub fn connectors_of(d: &Device) -> Vec<ConnectorView> {
                 current: c.current,
                 energy_delivered: c.energy_delivered,
                 updated_at: c.ts,
+                schedule: None,
             })
         })
         .collect();

@@ -1,7 +1,10 @@
 //! `DynamoStore`: the domain's storage port on one DynamoDB table.
 
 use crate::errors::map_sdk;
-use crate::items::{Attrs, Item, SerialClaim, from_attrs, key_attrs, to_attrs, to_value};
+use crate::items::{
+    Attrs, IdempotencyClaim, Item, SerialClaim, StoredSchedule, from_attrs, key_attrs, to_attrs,
+    to_value,
+};
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -17,6 +20,7 @@ use domain::model::{
     Activity, ChargingRecord, Client as ApiClient, Command, CommandStatus, Device, EnergyBucket,
     FirmwareProgress, Operator, RequestLogEntry, Sample, Session, Site,
 };
+use domain::schedule::Schedule;
 use domain::store::{
     ConnectorWrite, EnergyAdd, EnergyScope, Granularity, Page, RecordOutcome, SiteMember, Store,
     StoreError, StoreResult, WriteOutcome,
@@ -771,24 +775,94 @@ impl Store for DynamoStore {
         self.get(keys::record(id)).await
     }
 
-    async fn insert_command(&self, command: &Command, activity: &Activity) -> StoreResult<()> {
+    async fn insert_command(
+        &self,
+        command: &Command,
+        activity: &Activity,
+        idempotency_key: Option<&str>,
+    ) -> StoreResult<Option<CommandId>> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(Self::command_item(command)?))
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(internal)?;
-        let outcome = self
-            .transact(vec![
-                TransactWriteItem::builder().put(put).build(),
-                self.open_count_change(command.device_id, 1)?,
-                self.activity_put(activity)?,
-            ])
-            .await?;
-        match outcome {
-            WriteOutcome::Written => Ok(()),
-            WriteOutcome::Conflict => Err(internal("command id collision or device missing")),
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            self.open_count_change(command.device_id, 1)?,
+            self.activity_put(activity)?,
+        ];
+        if let Some(key) = idempotency_key {
+            let claim = Item::new(
+                keys::idempotency(key),
+                IdempotencyClaim {
+                    command_id: command.command_id,
+                    ttl: (command.created_at + chrono::Duration::hours(24)).timestamp(),
+                },
+            );
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_attrs(&claim)?))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(internal)?;
+            items.push(TransactWriteItem::builder().put(put).build());
         }
+        match self.transact(items).await? {
+            WriteOutcome::Written => Ok(None),
+            WriteOutcome::Conflict => {
+                let first = match idempotency_key {
+                    Some(key) => self.get::<IdempotencyClaim>(keys::idempotency(key)).await?,
+                    None => None,
+                };
+                first
+                    .map(|c| Some(c.command_id))
+                    .ok_or_else(|| internal("command id collision or device missing"))
+            }
+        }
+    }
+
+    async fn put_schedule(
+        &self,
+        device: DeviceId,
+        connector: u32,
+        schedule: &Schedule,
+        command: CommandId,
+    ) -> StoreResult<()> {
+        let item = Item::new(
+            keys::schedule(device, connector),
+            StoredSchedule {
+                connector_id: connector,
+                command_id: command,
+                schedule: schedule.clone(),
+            },
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&item)?))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
+    }
+
+    async fn device_schedules(&self, device: DeviceId) -> StoreResult<Vec<(u32, Schedule)>> {
+        let stored: Vec<StoredSchedule> = self
+            .query_all(
+                None,
+                "PK = :p AND begins_with(SK, :s)",
+                vec![
+                    (":p", s(keys::device(device).0)),
+                    (":s", s(keys::SCHEDULE_PREFIX)),
+                ],
+                false,
+            )
+            .await?;
+        Ok(stored
+            .into_iter()
+            .map(|s| (s.connector_id, s.schedule))
+            .collect())
     }
 
     async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>> {
@@ -918,6 +992,26 @@ impl Store for DynamoStore {
 
     async fn get_site(&self, id: SiteId) -> StoreResult<Option<Site>> {
         self.get(keys::site(id)).await
+    }
+
+    async fn set_site_cap(
+        &self,
+        site: SiteId,
+        limit_kw: f64,
+        until: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::site(site))))
+            .update_expression("SET flex_limit_kw = :l, flex_until = :u")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":l", n(limit_kw))
+            .expression_attribute_values(":u", to_value(&until)?)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
     }
 
     async fn operator_sites(&self, operator: &OperatorId) -> StoreResult<Vec<Site>> {

@@ -58,6 +58,21 @@ pub struct SerialClaim {
     pub device_id: DeviceId,
 }
 
+/// An idempotency key's claim on the command it first created (24 h).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IdempotencyClaim {
+    pub command_id: domain::ids::CommandId,
+    pub ttl: i64,
+}
+
+/// The schedule last sent to a connector.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredSchedule {
+    pub connector_id: u32,
+    pub command_id: domain::ids::CommandId,
+    pub schedule: domain::schedule::Schedule,
+}
+
 pub fn key_attrs((pk, sk): (String, String)) -> Attrs {
     HashMap::from([
         (crate::keys::PK.to_owned(), AttributeValue::S(pk)),

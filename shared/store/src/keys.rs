@@ -10,6 +10,8 @@
 //! | operator session by token hash (TTL) | GetItem / Put | `SESSION#<sha256>` / `SESSION` |
 //! | activity feed, newest first (TTL) | Put in the change's transaction / Query | `ACT` / `<at>#<uuid>` |
 //! | device by id (auth, heartbeat, reads) | GetItem / UpdateItem | `DEV#<id>` / `DEV` |
+//! | a device's connector schedules | Put / Query | `DEV#<id>` / `SCHED#<connector>` |
+//! | idempotency key of a console command (TTL) | conditional Put in the command's transaction | `IDEM#<client>#<key>` / `IDEM` |
 //! | serial number claim (first wins) | conditional Put in a transaction | `SN#<sn>` / `SN` |
 //! | devices of an operator | Query GSI1 | `OP#<op>#DEV` / `<sn>` |
 //! | devices of a site | Query GSI2 | `SITE#<site>#DEV` / `<device id>` |
@@ -50,6 +52,19 @@ pub fn session(token_hash: &str) -> (String, String) {
 
 pub fn device(id: DeviceId) -> (String, String) {
     (format!("DEV#{id}"), "DEV".into())
+}
+
+pub const SCHEDULE_PREFIX: &str = "SCHED#";
+
+pub fn schedule(device: DeviceId, connector: u32) -> (String, String) {
+    (
+        format!("DEV#{device}"),
+        format!("{SCHEDULE_PREFIX}{connector:02}"),
+    )
+}
+
+pub fn idempotency(key: &str) -> (String, String) {
+    (format!("IDEM#{key}"), "IDEM".into())
 }
 
 pub fn serial(sn: &str) -> (String, String) {

@@ -117,8 +117,8 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     let now = env.clock.now();
     let a = command(&d, now);
     let b = command(&d, now);
-    env.store.insert_command(&a, &act()).await.unwrap();
-    env.store.insert_command(&b, &act()).await.unwrap();
+    env.store.insert_command(&a, &act(), None).await.unwrap();
+    env.store.insert_command(&b, &act(), None).await.unwrap();
     assert_eq!(
         env.store
             .get_device(d.device_id)
@@ -168,7 +168,7 @@ async fn a_command_update_from_a_stale_status_is_refused() {
     let env = TestEnv::new().await;
     let d = registered(&env, "ACME-3").await;
     let c = command(&d, env.clock.now());
-    env.store.insert_command(&c, &act()).await.unwrap();
+    env.store.insert_command(&c, &act(), None).await.unwrap();
     let mut accepted = c.clone();
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
@@ -196,7 +196,7 @@ async fn a_command_for_a_missing_device_writes_nothing() {
     let env = TestEnv::new().await;
     let ghost = device("GHOST", "acme-charging-uk", env.clock.now());
     let c = command(&ghost, env.clock.now());
-    assert!(env.store.insert_command(&c, &act()).await.is_err());
+    assert!(env.store.insert_command(&c, &act(), None).await.is_err());
     assert!(env.store.get_command(c.command_id).await.unwrap().is_none());
     assert!(
         env.store
@@ -484,6 +484,8 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         power_capacity: 176.0,
         created_at: now,
         updated_at: now,
+        flex_limit_kw: None,
+        flex_until: None,
     };
     let stale = SiteMember {
         device_id: d.device_id,
@@ -610,4 +612,139 @@ async fn a_batch_read_returns_every_existing_device_beyond_one_batch() {
         "at most 100 keys per BatchGetItem: {:?}",
         env.counter.snapshot()
     );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_used_twice_queues_one_command() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "IDEM-1").await;
+    let first = command(&d, env.clock.now());
+    let retry = command(&d, env.clock.now());
+    let key = Some("client#key-1");
+    assert_eq!(
+        env.store.insert_command(&first, &act(), key).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        env.store.insert_command(&retry, &act(), key).await.unwrap(),
+        Some(first.command_id)
+    );
+    assert!(
+        env.store
+            .get_command(retry.command_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        env.store
+            .get_device(d.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .open_commands,
+        1
+    );
+}
+
+#[tokio::test]
+async fn activity_is_written_with_its_change_or_not_at_all() {
+    let env = TestEnv::new().await;
+    registered(&env, "ACT-1").await;
+    let before = env.items_with_pk_prefix("ACT").await;
+    assert_eq!(before, 1);
+    let taken = device("ACT-1", "acme-charging-uk", env.clock.now());
+    assert_eq!(
+        env.store.insert_device(&taken, &act()).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+    assert_eq!(
+        env.items_with_pk_prefix("ACT").await,
+        before,
+        "a cancelled change leaves no activity"
+    );
+    let feed = env
+        .store
+        .activity_since(None, 10, env.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(feed.len(), 1);
+    let (cursor, _) = &feed[0];
+    assert!(
+        env.store
+            .activity_since(Some(cursor), 10, env.clock.now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        env.store
+            .activity_since(Some("not hex"), 10, env.clock.now())
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
+
+#[tokio::test]
+async fn operator_records_come_newest_first_within_the_range() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "REC-1").await;
+    let now = env.clock.now();
+    for hours in [5, 3, 1] {
+        let record = ChargingRecord {
+            record_id: RecordId::random(),
+            device_id: d.device_id,
+            operator_id: d.operator_id.clone(),
+            site_id: None,
+            connector_id: 1,
+            start_time: now - Duration::hours(hours),
+            end_time: now,
+            energy: hours as f64,
+            max_power: None,
+            cost: None,
+            currency: None,
+            stop_reason: None,
+            received_at: now,
+        };
+        env.store.put_record(&record, &act()).await.unwrap();
+    }
+    let acme = op("acme-charging-uk");
+    let all = env
+        .store
+        .operator_records(&acme, now - Duration::hours(6), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.energy).collect::<Vec<_>>(),
+        [1.0, 3.0, 5.0]
+    );
+    let some = env
+        .store
+        .operator_records(&acme, now - Duration::hours(4), now - Duration::hours(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        some.iter().map(|r| r.energy).collect::<Vec<_>>(),
+        [3.0],
+        "bounds are inclusive"
+    );
+    let other = env
+        .store
+        .operator_records(&op("other-operator"), now - Duration::hours(6), now)
+        .await
+        .unwrap();
+    assert!(other.is_empty());
+}
+
+#[tokio::test]
+async fn a_cap_on_a_missing_site_is_an_error_not_a_new_item() {
+    let env = TestEnv::new().await;
+    let ghost = SiteId::random();
+    assert!(
+        env.store
+            .set_site_cap(ghost, 10.0, env.clock.now())
+            .await
+            .is_err()
+    );
+    assert!(env.store.get_site(ghost).await.unwrap().is_none());
 }

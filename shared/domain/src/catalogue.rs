@@ -1,0 +1,160 @@
+//! The charger model catalogue shipped with the service: ratings the
+//! command checks use, and the newest firmware release per model. Models
+//! seen only at registration get sane absolute limits and no V2G.
+
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum CurrentType {
+    AC,
+    DC,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ModelSpec {
+    pub model: String,
+    pub manufacturer: String,
+    pub current_type: CurrentType,
+    pub max_power_kw: f64,
+    pub max_current_a: f64,
+    pub connectors: u32,
+    pub v2g: bool,
+    pub latest_firmware: String,
+}
+
+/// What a command may ask of a charger.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rating {
+    pub max_power_kw: f64,
+    pub max_current_a: f64,
+    pub connectors: u32,
+    pub v2g: bool,
+}
+
+/// Limits for a model the catalogue does not know: the largest public
+/// chargers, one-sided, and no more connectors than OCPP chargers carry.
+pub const UNKNOWN_MODEL: Rating = Rating {
+    max_power_kw: 400.0,
+    max_current_a: 1000.0,
+    connectors: 32,
+    v2g: false,
+};
+
+const MODELS_JSON: &str = include_str!("../catalogue/models.json");
+
+pub fn models() -> &'static [ModelSpec] {
+    static MODELS: OnceLock<Vec<ModelSpec>> = OnceLock::new();
+    MODELS.get_or_init(|| serde_json::from_str(MODELS_JSON).unwrap_or_default())
+}
+
+pub fn spec(model: &str) -> Option<&'static ModelSpec> {
+    models().iter().find(|m| m.model == model)
+}
+
+pub fn rating(model: &str) -> Rating {
+    spec(model).map_or(UNKNOWN_MODEL, |m| Rating {
+        max_power_kw: m.max_power_kw,
+        max_current_a: m.max_current_a,
+        connectors: m.connectors,
+        v2g: m.v2g,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_catalogue_parses_and_has_an_ac_and_a_dc_v2g_model() {
+        assert!(models().len() >= 2, "catalogue failed to parse");
+        let ac = spec("TP-AC22").unwrap();
+        assert_eq!((ac.current_type, ac.v2g), (CurrentType::AC, false));
+        assert!(
+            models()
+                .iter()
+                .any(|m| m.current_type == CurrentType::DC && m.v2g)
+        );
+    }
+
+    #[test]
+    fn unknown_models_get_absolute_limits_and_no_v2g() {
+        let r = rating("HOMEBREW-1");
+        assert!(!r.v2g);
+        assert_eq!(r.max_power_kw, UNKNOWN_MODEL.max_power_kw);
+    }
+}
+
+/// A catalogue row as the console sees it, with the caller's device count.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ModelView {
+    pub model: String,
+    pub manufacturer: String,
+    /// Unknown for models seen only at registration.
+    pub current_type: Option<CurrentType>,
+    pub max_power_kw: Option<f64>,
+    pub connectors: Option<u32>,
+    pub v2g: bool,
+    pub latest_firmware: Option<String>,
+    /// The caller's devices of this model.
+    pub devices: u32,
+    /// Whether the shipped catalogue rates this model.
+    pub in_catalogue: bool,
+}
+
+impl crate::Domain {
+    /// The catalogue merged with the models of the caller's fleet.
+    pub async fn models(
+        &self,
+        caller: &crate::operators::Caller,
+    ) -> Result<Vec<ModelView>, crate::Error> {
+        let mut seen: std::collections::BTreeMap<(String, String), (u32, String)> =
+            Default::default();
+        for op in self.scope(caller).await? {
+            for d in self.store.all_operator_devices(&op).await? {
+                let entry = seen
+                    .entry((d.model.clone(), d.manufacturer.clone()))
+                    .or_insert((0, d.firmware_version.clone()));
+                entry.0 += 1;
+                if crate::views::version_cmp(&d.firmware_version, &entry.1).is_gt() {
+                    entry.1 = d.firmware_version.clone();
+                }
+            }
+        }
+        let mut out: Vec<ModelView> = models()
+            .iter()
+            .map(|m| ModelView {
+                model: m.model.clone(),
+                manufacturer: m.manufacturer.clone(),
+                current_type: Some(m.current_type),
+                max_power_kw: Some(m.max_power_kw),
+                connectors: Some(m.connectors),
+                v2g: m.v2g,
+                latest_firmware: Some(m.latest_firmware.clone()),
+                devices: seen
+                    .iter()
+                    .filter(|((model, _), _)| *model == m.model)
+                    .map(|(_, (n, _))| n)
+                    .sum(),
+                in_catalogue: true,
+            })
+            .collect();
+        for ((model, manufacturer), (devices, newest)) in seen {
+            if spec(&model).is_none() {
+                out.push(ModelView {
+                    model,
+                    manufacturer,
+                    current_type: None,
+                    max_power_kw: None,
+                    connectors: None,
+                    v2g: false,
+                    latest_firmware: Some(newest),
+                    devices,
+                    in_catalogue: false,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.model.cmp(&b.model));
+        Ok(out)
+    }
+}
