@@ -342,6 +342,11 @@ fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>)
     });
     next.state = state;
     next.ts = ts;
+    // A plug-in or a start opens a session: its energy counter starts at 0,
+    // so its first sample counts in full even if it is above the last one's.
+    if matches!(state, ConnectorState::Preparing | ConnectorState::Charging) {
+        next.energy_delivered = 0.0;
+    }
     if matches!(
         state,
         ConnectorState::Idle | ConnectorState::Finishing | ConnectorState::Fault

@@ -1,0 +1,203 @@
+//! End to end: the service on a loopback port, a Twin fleet charging with
+//! compressed time, console commands during the run, and then the console's
+//! view of it all, which must agree with the fleet's own totals.
+
+use domain::model::Role;
+use serde_json::{Value, json};
+use std::time::Duration;
+use system_tests::whole_app;
+use testkit::TestEnv;
+
+struct Console {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Console {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("console request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body["data"].clone()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> String {
+        let (status, reply) = self.call(reqwest::Method::POST, path, Some(body)).await;
+        assert_eq!(status, 202, "POST {path}: {reply}");
+        reply["data"]["command_id"]
+            .as_str()
+            .expect("command id")
+            .to_owned()
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 0.01 * a.abs().max(b.abs()).max(0.01)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_agrees_with_what_a_simulated_fleet_did() {
+    let env = TestEnv::new().await;
+    // The moto pass is a shorter form of the same run.
+    let (chargers, seconds) = if env.backend == "dynoxide" {
+        (8, 30)
+    } else {
+        (4, 12)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = whole_app(&env.domain);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let admin = env
+        .domain
+        .bootstrap_client(None, None, Role::Admin, vec![], None)
+        .await
+        .unwrap();
+    let token = env
+        .domain
+        .issue_operator_token(&admin.client_id, &admin.client_secret, "client_credentials")
+        .await
+        .unwrap()
+        .access_token;
+    let console = Console {
+        http: reqwest::Client::new(),
+        base: base.clone(),
+        token,
+    };
+
+    let seed = fastrand::u64(1..u64::MAX / 2);
+    let fleet = twin::run(twin::Config {
+        url: base.clone(),
+        sites: 2,
+        chargers,
+        duration: Duration::from_secs(seconds),
+        speed: 60.0,
+        seed,
+        state: None,
+        provisioning_key: None,
+        fault_rate: 0.0,
+        session_rate: 3.0,
+        progress: false,
+    });
+    let steer = async {
+        tokio::time::sleep(Duration::from_secs(seconds / 3)).await;
+        let devices = console.get("/v1/devices?size=100").await;
+        let devices: Vec<Value> = devices["items"].as_array().unwrap().clone();
+        assert_eq!(
+            devices.len(),
+            chargers,
+            "every charger is listed while the run goes on"
+        );
+        let mut sent = Vec::new();
+        let id = |i: usize| devices[i]["device_id"].as_str().unwrap().to_owned();
+        for i in [0, 1] {
+            let body = json!({"device_id": id(i), "command": "update_firmware",
+                "location": "https://firmware.example.com/tp.bin", "version": "260122.1606"});
+            sent.push(console.post("/admin/queue-command", body).await);
+        }
+        sent.push(
+            console
+                .post(
+                    &format!("/v1/devices/{}/connectors/1/stop", id(2)),
+                    json!({"reason": "user_request"}),
+                )
+                .await,
+        );
+        sent.push(
+            console
+                .post(
+                    &format!("/v1/devices/{}/connectors/1/schedule", id(3)),
+                    json!({"purpose": "tx_default",
+            "kind": "absolute", "unit": "kW", "periods": [{"start_offset_s": 0, "limit": 7}]}),
+                )
+                .await,
+        );
+        let v2g = devices
+            .iter()
+            .find(|d| d["model"] == "TP-DC180")
+            .expect("a V2G charger");
+        let v2g_id = v2g["device_id"].as_str().unwrap();
+        sent.push(
+            console
+                .post(
+                    &format!("/v1/devices/{v2g_id}/connectors/1/discharge"),
+                    json!({"discharge_power": 30, "duration": 300, "min_soc": 20}),
+                )
+                .await,
+        );
+        (sent, vec![id(0), id(1)])
+    };
+    let (summary, (commands, upgraded)) = tokio::join!(fleet, steer);
+    let summary = summary.expect("the fleet ran");
+    assert_eq!(summary.unexpected_errors, 0, "{:?}", summary.unexpected);
+    assert!(
+        summary.charging_records > 0 && summary.energy_charged_kwh > 0.0,
+        "the fleet charged"
+    );
+
+    let devices = console.get("/v1/devices?size=100").await;
+    assert_eq!(devices["total"], chargers);
+    let sites = console.get("/v1/sites").await;
+    assert_eq!(sites["total"], summary.sites.len());
+    let records = console.get("/v1/charging-records?size=100").await;
+    assert_eq!(records["total"], summary.charging_records);
+
+    let (mut charged, mut discharged) = (0.0, 0.0);
+    for site in &summary.sites {
+        let series = console
+            .get(&format!(
+                "/v1/aggregated/energy?granularity=day&site_id={site}"
+            ))
+            .await;
+        charged += series["total"]["charge_energy"].as_f64().unwrap();
+        discharged += series["total"]["discharge_energy"].as_f64().unwrap();
+    }
+    assert!(
+        close(charged, summary.energy_charged_kwh),
+        "charged: console {charged} twin {}",
+        summary.energy_charged_kwh
+    );
+    assert!(
+        close(discharged, summary.energy_discharged_kwh),
+        "discharged: console {discharged} twin {}",
+        summary.energy_discharged_kwh
+    );
+    assert!(
+        summary.energy_discharged_kwh > 0.0,
+        "the V2G command discharged energy"
+    );
+
+    for id in &commands {
+        let cmd = console.get(&format!("/v1/commands/{id}")).await;
+        assert_eq!(cmd["status"], "completed", "command {id}: {cmd}");
+    }
+    assert!(summary.commands_acknowledged >= commands.len() as u64);
+    for id in &upgraded {
+        let device = console.get(&format!("/v1/devices/{id}")).await;
+        assert_eq!(device["firmware_version"], "260122.1606");
+    }
+    let firmware = console.get("/v1/firmware/versions").await;
+    let ac = firmware["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == "TP-AC22")
+        .unwrap();
+    assert!(ac["on_latest"].as_u64().unwrap() >= 1);
+    println!("{}", summary.render());
+    server.abort();
+}

@@ -1,0 +1,153 @@
+//! The fleet: enrol chargers, register sites, run every charger on its own
+//! task for the duration, print progress, and sum up.
+
+use crate::Config;
+use crate::api::Api;
+use crate::charger::{AC, Charger, DC_V2G};
+use crate::stats::{DeviceReport, Stats, Summary};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Simulated seconds between two steps of a charger.
+const STEP_S: f64 = 10.0;
+const HEARTBEAT_S: f64 = 30.0;
+
+/// What a charger keeps across runs (its own flash, in the real world).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Saved {
+    chargers: BTreeMap<String, (String, String)>,
+    sites: Vec<String>,
+}
+
+fn load(path: Option<&std::path::Path>) -> Saved {
+    path.and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+fn save(path: &std::path::Path, saved: &Saved) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(saved).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(())
+}
+
+pub async fn run(config: Config) -> Result<Summary, String> {
+    let stats = Arc::new(Stats::default());
+    let api = Api::new(&config.url, stats.clone(), config.provisioning_key.clone());
+    let mut saved = load(config.state.as_deref());
+    let started = Instant::now();
+
+    let mut chargers = Vec::new();
+    for i in 0..config.chargers {
+        let sn = format!("TWIN-{}-{i:04}", config.seed);
+        // Every fourth charger is a DC V2G unit.
+        let model = if i % 4 == 3 { &DC_V2G } else { &AC };
+        let mut c = Charger::new(
+            api.clone(),
+            sn.clone(),
+            model,
+            config.seed.wrapping_mul(1000).wrapping_add(i as u64),
+        );
+        c.enrol(saved.chargers.get(&sn).cloned()).await?;
+        saved
+            .chargers
+            .insert(sn, (c.device_id.clone(), c.secret.clone()));
+        chargers.push(c);
+    }
+
+    let sites = config.sites.max(1).min(chargers.len().max(1));
+    let mut site_ids = Vec::new();
+    let mut rng = fastrand::Rng::with_seed(config.seed);
+    for s in 0..sites.min(config.sites) {
+        let members: Vec<usize> = (0..chargers.len()).filter(|i| i % sites == s).collect();
+        let capacity: f64 = members.iter().map(|i| chargers[*i].model.max_kw).sum();
+        let mut body = json!({"name": format!("Twin site {s}"), "address": format!("{s} Simulation Way"),
+            "postcode": "CV1 1AA", "lat": 52.0 + rng.f64(), "lng": -1.5 + rng.f64(),
+            "power_capacity": capacity.max(1.0),
+            "device_ids": members.iter().map(|i| chargers[*i].device_id.clone()).collect::<Vec<_>>()});
+        if let Some(id) = saved.sites.get(s) {
+            body["site_id"] = json!(id);
+        }
+        let r = api.post("/v1/device/site", None, &body).await;
+        let id = r.data()["site_id"].as_str().map(str::to_owned);
+        let Some(id) = id.filter(|_| r.status == 200) else {
+            return Err(format!("site registration: {} {}", r.status, r.body));
+        };
+        for i in members {
+            chargers[i].site_id = Some(id.clone());
+        }
+        site_ids.push(id);
+    }
+    saved.sites = site_ids.clone();
+    if let Some(path) = &config.state {
+        save(path, &saved)?;
+    }
+
+    let deadline = Instant::now() + config.duration;
+    let wall_step = Duration::from_secs_f64(STEP_S / config.speed.max(0.01));
+    let mut tasks = Vec::new();
+    for (i, mut c) in chargers.into_iter().enumerate() {
+        let config = config.clone();
+        tasks.push(tokio::spawn(async move {
+            // Spread the fleet over one step so requests do not all coincide.
+            tokio::time::sleep(wall_step.mul_f64(i as f64 / config.chargers.max(1) as f64)).await;
+            let mut t = 0.0;
+            let mut next = Instant::now();
+            while Instant::now() < deadline {
+                c.tick(
+                    t,
+                    STEP_S,
+                    HEARTBEAT_S,
+                    config.session_rate,
+                    config.fault_rate,
+                )
+                .await;
+                t += STEP_S;
+                next += wall_step;
+                tokio::time::sleep_until(next.into()).await;
+            }
+            c.wind_down().await;
+            c
+        }));
+    }
+    let progress = {
+        let stats = stats.clone();
+        let show = config.progress;
+        tokio::spawn(async move {
+            let begun = Instant::now();
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                if show {
+                    let (requests, errors, energy) = stats.progress();
+                    eprintln!(
+                        "[{:>5.1}s] {requests} requests, {errors} errors, {energy:.2} kWh charged",
+                        begun.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        })
+    };
+    let mut devices = Vec::new();
+    for task in tasks {
+        let c = task.await.map_err(|e| e.to_string())?;
+        devices.push(DeviceReport {
+            device_id: c.device_id.clone(),
+            sn: c.sn.clone(),
+            model: c.model.name.to_owned(),
+            firmware_version: c.firmware.clone(),
+            site_id: c.site_id.clone(),
+            energy_charged_kwh: c.charged_kwh,
+            energy_discharged_kwh: c.discharged_kwh,
+        });
+    }
+    progress.abort();
+    Ok(stats.summary(devices, site_ids, started.elapsed().as_secs_f64()))
+}
