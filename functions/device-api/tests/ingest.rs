@@ -8,7 +8,7 @@ use chrono::Duration;
 use common::*;
 use domain::Clock;
 use domain::model::{CommandKind, ConnectorState};
-use domain::store::{EnergyScope, Granularity, Store};
+use domain::store::{EnergyScope, Store};
 use serde_json::json;
 use testkit::TestEnv;
 
@@ -24,7 +24,7 @@ async fn hour_bucket(env: &TestEnv, scope: EnergyScope) -> Option<domain::model:
     let op = env.domain.settings.default_operator.clone();
     let hour = domain::energy::hour_bucket(env.clock.now());
     env.store
-        .energy_buckets(&op, &scope, Granularity::Hour, &hour, &hour)
+        .energy_buckets(&op, &scope, &hour, &hour)
         .await
         .unwrap()
         .into_iter()

@@ -42,7 +42,12 @@ async fn a_second_registration_of_a_serial_without_proof_is_a_conflict() {
     let again = register(&app, "ACME-DUP").await;
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), 40900);
-    assert_eq!(env.items_with_pk_prefix("DEV#").await, 1);
+    assert_eq!(env.items_with_pk_prefix("SN#").await, 1);
+    assert_eq!(
+        env.items_with_pk_prefix("DEV#").await,
+        2,
+        "one device and its listing item"
+    );
     // The first charger's credentials still work.
     assert_eq!(
         authenticate(&app, &first.id, &first.secret).await.status,

@@ -111,7 +111,7 @@ impl crate::Domain {
         let mut seen: std::collections::BTreeMap<(String, String), (u32, String)> =
             Default::default();
         for op in self.scope(caller).await? {
-            for d in self.store.all_operator_devices(&op).await? {
+            for d in self.operator_devices(&op).await? {
                 let entry = seen
                     .entry((d.model.clone(), d.manufacturer.clone()))
                     .or_insert((0, d.firmware_version.clone()));

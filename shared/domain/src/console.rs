@@ -3,12 +3,12 @@
 //! may not see, exactly as for what does not exist.
 
 use crate::Domain;
-use crate::energy::{day_bucket, hour_bucket};
+use crate::energy::hour_bucket;
 use crate::error::Error;
 use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use crate::model::{ChargingRecord, Device, EnergyBucket, RequestLogEntry, Role, Site};
 use crate::operators::Caller;
-use crate::store::{EnergyScope, Granularity};
+use crate::store::EnergyScope;
 use crate::validate::Problems;
 use crate::views::*;
 use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, TimeZone, Utc};
@@ -104,17 +104,9 @@ fn next_month(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 fn bucket_start(key: &str) -> Option<DateTime<Utc>> {
-    if key.len() == 13 {
-        NaiveDate::parse_from_str(&key[..10], "%Y-%m-%d")
-            .ok()?
-            .and_hms_opt(key[11..].parse().ok()?, 0, 0)
-            .map(|t| t.and_utc())
-    } else {
-        NaiveDate::parse_from_str(key, "%Y-%m-%d")
-            .ok()?
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc())
-    }
+    let day = NaiveDate::parse_from_str(key.get(..10)?, "%Y-%m-%d").ok()?;
+    day.and_hms_opt(key.get(11..)?.parse().ok()?, 0, 0)
+        .map(|t| t.and_utc())
 }
 
 impl Domain {
@@ -142,10 +134,29 @@ impl Domain {
             .ok_or_else(not_found)
     }
 
+    /// Every device of an operator, a page (one Query and one BatchGet) at
+    /// a time.
+    pub(crate) async fn operator_devices(&self, op: &OperatorId) -> Result<Vec<Device>, Error> {
+        const PAGE: u32 = 100;
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .operator_devices(op, PAGE, cursor.as_deref())
+                .await?;
+            out.extend(page.items);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
     async fn devices_in_scope(&self, scope: &[OperatorId]) -> Result<Vec<Device>, Error> {
         let mut out = Vec::new();
         for op in scope {
-            out.extend(self.store.all_operator_devices(op).await?);
+            out.extend(self.operator_devices(op).await?);
         }
         Ok(out)
     }
@@ -158,7 +169,7 @@ impl Domain {
         let now = self.clock.now();
         let mut views = Vec::new();
         for op in self.scope(caller).await? {
-            let devices = self.store.all_operator_devices(&op).await?;
+            let devices = self.operator_devices(&op).await?;
             for site in self.store.operator_sites(&op).await? {
                 let members: Vec<&Device> = devices
                     .iter()
@@ -338,8 +349,9 @@ impl Domain {
         })
     }
 
-    /// The energy series of one site or device from the pre-aggregated
-    /// buckets: one (paginated) Query per call, never the samples.
+    /// The energy series of one site or device from the pre-aggregated hour
+    /// buckets (days and months are sums of hours): one paginated Query per
+    /// call, never the samples.
     pub async fn energy(&self, caller: &Caller, q: EnergyQuery) -> Result<EnergySeries, Error> {
         let mut p = Problems::default();
         let granularity = q.granularity.clone().unwrap_or_else(|| "hour".into());
@@ -405,27 +417,10 @@ impl Domain {
             _ => return Err(Error::Internal("validated energy scope missing".into())),
         };
         let last = to - Duration::seconds(1);
-        let buckets = if granularity == "hour" {
-            self.store
-                .energy_buckets(
-                    &operator,
-                    &scope,
-                    Granularity::Hour,
-                    &hour_bucket(from),
-                    &hour_bucket(last),
-                )
-                .await?
-        } else {
-            self.store
-                .energy_buckets(
-                    &operator,
-                    &scope,
-                    Granularity::Day,
-                    &day_bucket(from),
-                    &day_bucket(last),
-                )
-                .await?
-        };
+        let buckets = self
+            .store
+            .energy_buckets(&operator, &scope, &hour_bucket(from), &hour_bucket(last))
+            .await?;
         let series = fill_series(&granularity, from, to, &buckets);
         let total = series
             .iter()
@@ -602,14 +597,14 @@ mod tests {
     }
 
     #[test]
-    fn months_add_up_their_days_and_keep_the_highest_power() {
+    fn months_add_up_their_hours_and_keep_the_highest_power() {
         let series = fill_series(
             "month",
             at("2026-04-01T00:00:00Z"),
             at("2026-06-01T00:00:00Z"),
             &[
-                bucket("2026-05-01", 1.0, 11.0),
-                bucket("2026-05-31", 2.0, 7.0),
+                bucket("2026-05-01T00", 1.0, 11.0),
+                bucket("2026-05-31T23", 2.0, 7.0),
             ],
         );
         assert_eq!(series.len(), 2);

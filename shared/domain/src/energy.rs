@@ -3,11 +3,13 @@
 //! A sample reports `energy_delivered`, the session's running total. The
 //! energy of a sample is its rise over the previous in-order sample; a
 //! counter that falls starts a new session. Out-of-order and duplicate
-//! samples never reach here, so nothing is counted twice.
+//! samples never reach here, so nothing is counted twice. Energy is rolled
+//! up into hour buckets only: days and months are sums of hours at read
+//! time, which keeps every sample to two bucket writes.
 
 use crate::ids::{DeviceId, OperatorId, SiteId};
 use crate::model::{ConnectorState, Peaks};
-use crate::store::{EnergyAdd, EnergyScope, Granularity};
+use crate::store::{EnergyAdd, EnergyScope};
 use chrono::{DateTime, Utc};
 
 /// Energy (kWh) between the previous counter value and the new one.
@@ -23,10 +25,6 @@ pub fn hour_bucket(ts: DateTime<Utc>) -> String {
     ts.format("%Y-%m-%dT%H").to_string()
 }
 
-pub fn day_bucket(ts: DateTime<Utc>) -> String {
-    ts.format("%Y-%m-%d").to_string()
-}
-
 /// Where a sample's energy goes and whose it is.
 pub struct Attribution<'a> {
     pub device_id: DeviceId,
@@ -34,9 +32,9 @@ pub struct Attribution<'a> {
     pub operator_id: &'a OperatorId,
 }
 
-/// The bucket additions for one in-order sample, and the connector's peaks
+/// The bucket additions for one in-order sample, and the connector's peak
 /// after it. `max_power` is raised only when this connector's own peak in
-/// the bucket rises, which keeps conditional max writes rare.
+/// the hour rises, which keeps conditional max writes rare.
 pub fn plan(
     who: &Attribution<'_>,
     ts: DateTime<Utc>,
@@ -45,50 +43,40 @@ pub fn plan(
     delta_kwh: f64,
     peaks: &Peaks,
 ) -> (Vec<EnergyAdd>, Peaks) {
-    let (hour, day) = (hour_bucket(ts), day_bucket(ts));
-    let hour_peak = if peaks.hour == hour {
+    let hour = hour_bucket(ts);
+    let peak = if peaks.hour == hour {
         peaks.hour_kw
     } else {
         0.0
     };
-    let day_peak = if peaks.day == day { peaks.day_kw } else { 0.0 };
     let next = Peaks {
         hour: hour.clone(),
-        hour_kw: hour_peak.max(power_kw),
-        day: day.clone(),
-        day_kw: day_peak.max(power_kw),
+        hour_kw: peak.max(power_kw),
     };
     let (charge, discharge) = if state == ConnectorState::Discharging {
         (0.0, delta_kwh)
     } else {
         (delta_kwh, 0.0)
     };
-    let raises_hour = power_kw > hour_peak;
-    let raises_day = power_kw > day_peak;
-    if delta_kwh <= 0.0 && !raises_hour && !raises_day {
+    let raises = power_kw > peak;
+    if delta_kwh <= 0.0 && !raises {
         return (Vec::new(), next);
     }
     let mut scopes = vec![EnergyScope::Device(who.device_id)];
     if let Some(site) = who.site_id {
         scopes.push(EnergyScope::Site(site));
     }
-    let mut adds = Vec::new();
-    for scope in scopes {
-        for (granularity, bucket, raises) in [
-            (Granularity::Hour, &hour, raises_hour),
-            (Granularity::Day, &day, raises_day),
-        ] {
-            adds.push(EnergyAdd {
-                scope: scope.clone(),
-                operator_id: who.operator_id.clone(),
-                granularity,
-                bucket: bucket.clone(),
-                charge_kwh: charge,
-                discharge_kwh: discharge,
-                raise_max_kw: raises.then_some(power_kw),
-            });
-        }
-    }
+    let adds = scopes
+        .into_iter()
+        .map(|scope| EnergyAdd {
+            scope,
+            operator_id: who.operator_id.clone(),
+            bucket: hour.clone(),
+            charge_kwh: charge,
+            discharge_kwh: discharge,
+            raise_max_kw: raises.then_some(power_kw),
+        })
+        .collect();
     (adds, next)
 }
 
@@ -113,7 +101,7 @@ mod tests {
     }
 
     #[test]
-    fn discharging_energy_is_counted_as_discharge() {
+    fn discharging_energy_is_counted_as_discharge_for_device_and_site() {
         let op = OperatorId::parse("acme").unwrap();
         let who = Attribution {
             device_id: DeviceId::random(),
@@ -128,13 +116,12 @@ mod tests {
             0.25,
             &Peaks::default(),
         );
-        assert_eq!(adds.len(), 4, "device and site, hour and day");
+        assert_eq!(adds.len(), 2, "device and site");
         assert!(
             adds.iter()
                 .all(|a| a.discharge_kwh == 0.25 && a.charge_kwh == 0.0)
         );
-        assert_eq!(adds[0].bucket, "2026-05-10T14");
-        assert_eq!(adds[1].bucket, "2026-05-10");
+        assert!(adds.iter().all(|a| a.bucket == "2026-05-10T14"));
     }
 
     #[test]
@@ -154,16 +141,12 @@ mod tests {
             0.1,
             &Peaks::default(),
         );
-        assert!(first.iter().all(|a| a.raise_max_kw == Some(50.0)));
+        assert_eq!(first[0].raise_max_kw, Some(50.0));
         let (lower, _) = plan(&who, ts, ConnectorState::Charging, 40.0, 0.1, &peaks);
-        assert!(lower.iter().all(|a| a.raise_max_kw.is_none()));
+        assert_eq!(lower[0].raise_max_kw, None);
         let next_hour = at("2026-05-10T15:00:00Z");
         let (fresh, _) = plan(&who, next_hour, ConnectorState::Charging, 40.0, 0.1, &peaks);
-        assert_eq!(fresh[0].raise_max_kw, Some(40.0), "new hour bucket");
-        assert_eq!(
-            fresh[1].raise_max_kw, None,
-            "same day, lower than the day peak"
-        );
+        assert_eq!(fresh[0].raise_max_kw, Some(40.0), "a new hour bucket");
     }
 
     #[test]

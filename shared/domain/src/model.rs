@@ -35,14 +35,12 @@ impl ConnectorState {
         "idle, preparing, charging, suspended, discharging, finishing, fault, unavailable";
 }
 
-/// Peak power seen by one connector in the current hour and day buckets, so
-/// that a bucket's `max_power` is written only when it may rise.
+/// Peak power seen by one connector in the current hour bucket, so that a
+/// bucket's `max_power` is written only when it may rise.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Peaks {
     pub hour: String,
     pub hour_kw: f64,
-    pub day: String,
-    pub day_kw: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -258,10 +256,10 @@ impl Command {
     }
 }
 
-/// Energy of one pre-aggregated bucket (an hour or a day).
+/// Energy of one pre-aggregated hour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnergyBucket {
-    /// `2026-05-10T14` for an hour, `2026-05-10` for a day.
+    /// The hour, `2026-05-10T14`.
     #[serde(rename = "SK")]
     pub bucket: String,
     #[serde(default)]

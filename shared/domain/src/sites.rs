@@ -7,8 +7,9 @@ use crate::model::Site;
 use crate::store::{SiteMember, WriteOutcome};
 use crate::validate::{Problems, text_ok};
 
-/// Most devices one site registration may carry (one transaction).
-pub const MAX_SITE_DEVICES: usize = 99;
+/// Most devices one site registration may carry: one transaction of 100
+/// items holds the site, its activity line and two items per device.
+pub const MAX_SITE_DEVICES: usize = 49;
 
 #[derive(Debug, Clone)]
 pub struct SiteRegistration {
@@ -73,7 +74,7 @@ impl Domain {
         p.check(
             reg.device_ids.len() <= MAX_SITE_DEVICES,
             "device_ids",
-            "must list at most 99 devices",
+            "must list at most 49 devices",
         );
         let mut ids: Vec<DeviceId> = Vec::new();
         let malformed: Vec<&str> = reg

@@ -31,12 +31,6 @@ pub struct Page<T> {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Granularity {
-    Hour,
-    Day,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum EnergyScope {
     Device(DeviceId),
@@ -48,8 +42,7 @@ pub enum EnergyScope {
 pub struct EnergyAdd {
     pub scope: EnergyScope,
     pub operator_id: OperatorId,
-    pub granularity: Granularity,
-    /// Bucket start, `2026-05-10T14` for hours or `2026-05-10` for days.
+    /// The hour, `2026-05-10T14`.
     pub bucket: String,
     pub charge_kwh: f64,
     pub discharge_kwh: f64,
@@ -126,8 +119,7 @@ pub trait Store: Send + Sync {
         limit: u32,
         cursor: Option<&str>,
     ) -> StoreResult<Page<Device>>;
-    /// Every device of an operator (all pages).
-    async fn all_operator_devices(&self, operator: &OperatorId) -> StoreResult<Vec<Device>>;
+
     async fn site_devices(&self, site: SiteId) -> StoreResult<Vec<Device>>;
     /// Replaces the secret if it is still `old_hash`, killing older tokens.
     async fn rotate_secret(
@@ -210,12 +202,11 @@ pub trait Store: Send + Sync {
         activity: &Activity,
     ) -> StoreResult<WriteOutcome>;
 
-    /// Buckets of one scope between two bucket keys (inclusive), in order.
+    /// Hour buckets of one scope between two hours (inclusive), in order.
     async fn energy_buckets(
         &self,
         operator: &OperatorId,
         scope: &EnergyScope,
-        granularity: Granularity,
         from: &str,
         to: &str,
     ) -> StoreResult<Vec<EnergyBucket>>;

@@ -2,8 +2,8 @@
 
 use crate::errors::map_sdk;
 use crate::items::{
-    Attrs, IdempotencyClaim, Item, SerialClaim, StoredSchedule, from_attrs, key_attrs, to_attrs,
-    to_value,
+    Attrs, IdempotencyClaim, Item, Member, SerialClaim, StoredSchedule, from_attrs, key_attrs,
+    to_attrs, to_value,
 };
 use crate::keys;
 use async_trait::async_trait;
@@ -22,8 +22,8 @@ use domain::model::{
 };
 use domain::schedule::Schedule;
 use domain::store::{
-    ConnectorWrite, EnergyAdd, EnergyScope, Granularity, Page, RecordOutcome, SiteMember, Store,
-    StoreError, StoreResult, WriteOutcome,
+    ConnectorWrite, EnergyAdd, EnergyScope, Page, RecordOutcome, SiteMember, Store, StoreError,
+    StoreResult, WriteOutcome,
 };
 use std::time::Duration;
 
@@ -188,8 +188,21 @@ impl DynamoStore {
         }
     }
 
+    /// The device item carries no index keys: heartbeats and samples that
+    /// change it then write one item, not its index copies too.
     fn device_item(device: &Device) -> StoreResult<Attrs> {
-        let mut item = Item::new(keys::device(device.device_id), device).gsi1(
+        to_attrs(&Item::new(keys::device(device.device_id), device))
+    }
+
+    /// The device's small listing item, which the indexes hold instead.
+    fn member_item(device: &Device) -> StoreResult<Attrs> {
+        let mut item = Item::new(
+            keys::member(device.device_id),
+            Member {
+                device_id: device.device_id,
+            },
+        )
+        .gsi1(
             keys::operator_devices(&device.operator_id),
             device.sn.clone(),
         );
@@ -197,6 +210,14 @@ impl DynamoStore {
             item = item.gsi2(keys::site_devices(site), device.device_id.to_string());
         }
         to_attrs(&item)
+    }
+
+    /// Devices of listing items, in the listing's order.
+    async fn members_to_devices(&self, members: Vec<Member>) -> StoreResult<Vec<Device>> {
+        let ids: Vec<DeviceId> = members.iter().map(|m| m.device_id).collect();
+        let mut found = self.get_devices(&ids).await?;
+        found.sort_by_key(|d| ids.iter().position(|id| *id == d.device_id));
+        Ok(found)
     }
 
     fn command_item(command: &Command) -> StoreResult<Attrs> {
@@ -223,7 +244,7 @@ impl DynamoStore {
     }
 
     fn energy_update(&self, add: &EnergyAdd, with_max: bool) -> StoreResult<TransactWriteItem> {
-        let pk = keys::energy(&add.operator_id, &add.scope, add.granularity);
+        let pk = keys::energy(&add.operator_id, &add.scope);
         let mut expr = "ADD charge_energy :c, discharge_energy :d SET operator_id = :op".to_owned();
         let mut update = Update::builder()
             .table_name(&self.table)
@@ -402,9 +423,16 @@ impl Store for DynamoStore {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(internal)?;
+        let member = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::member_item(device)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(internal)?;
         self.transact(vec![
             TransactWriteItem::builder().put(claim).build(),
             TransactWriteItem::builder().put(record).build(),
+            TransactWriteItem::builder().put(member).build(),
             self.activity_put(activity)?,
         ])
         .await
@@ -488,12 +516,13 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(map_sdk)?;
-        let items = page
+        let members = page
             .items
             .unwrap_or_default()
             .into_iter()
             .map(from_attrs)
-            .collect::<StoreResult<Vec<Device>>>()?;
+            .collect::<StoreResult<Vec<Member>>>()?;
+        let items = self.members_to_devices(members).await?;
         let next = page
             .last_evaluated_key
             .filter(|k| !k.is_empty())
@@ -501,24 +530,16 @@ impl Store for DynamoStore {
         Ok(Page { items, next })
     }
 
-    async fn all_operator_devices(&self, operator: &OperatorId) -> StoreResult<Vec<Device>> {
-        self.query_all(
-            Some(keys::GSI1),
-            "GSI1PK = :p",
-            vec![(":p", s(keys::operator_devices(operator)))],
-            false,
-        )
-        .await
-    }
-
     async fn site_devices(&self, site: SiteId) -> StoreResult<Vec<Device>> {
-        self.query_all(
-            Some(keys::GSI2),
-            "GSI2PK = :p",
-            vec![(":p", s(keys::site_devices(site)))],
-            false,
-        )
-        .await
+        let members = self
+            .query_all(
+                Some(keys::GSI2),
+                "GSI2PK = :p",
+                vec![(":p", s(keys::site_devices(site)))],
+                false,
+            )
+            .await?;
+        self.members_to_devices(members).await
     }
 
     async fn rotate_secret(
@@ -922,7 +943,6 @@ impl Store for DynamoStore {
         &self,
         operator: &OperatorId,
         scope: &EnergyScope,
-        granularity: Granularity,
         from: &str,
         to: &str,
     ) -> StoreResult<Vec<EnergyBucket>> {
@@ -934,7 +954,7 @@ impl Store for DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(keys::energy(operator, scope, granularity)))
+                .expression_attribute_values(":pk", s(keys::energy(operator, scope)))
                 .expression_attribute_values(":from", s(from))
                 .expression_attribute_values(":to", s(to))
                 .set_exclusive_start_key(start.take())
@@ -1093,14 +1113,9 @@ impl Store for DynamoStore {
             let mut update = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key_attrs(keys::device(m.device_id))))
-                .update_expression(
-                    "SET site_id = :site, operator_id = :op, GSI1PK = :g1, GSI2PK = :g2, GSI2SK = :id",
-                )
+                .update_expression("SET site_id = :site, operator_id = :op")
                 .expression_attribute_values(":site", s(site.site_id.to_string()))
-                .expression_attribute_values(":op", s(site.operator_id.as_str()))
-                .expression_attribute_values(":g1", s(keys::operator_devices(&site.operator_id)))
-                .expression_attribute_values(":g2", s(keys::site_devices(site.site_id)))
-                .expression_attribute_values(":id", s(m.device_id.to_string()));
+                .expression_attribute_values(":op", s(site.operator_id.as_str()));
             update = match m.previous_site {
                 None => update
                     .condition_expression(
@@ -1111,11 +1126,23 @@ impl Store for DynamoStore {
                     .condition_expression("site_id = :prev")
                     .expression_attribute_values(":prev", s(prev.to_string())),
             };
+            // The listing item moves to the site's and operator's indexes.
+            let listing = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(keys::member(m.device_id))))
+                .update_expression("SET GSI1PK = :g1, GSI2PK = :g2, GSI2SK = :id")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_values(":g1", s(keys::operator_devices(&site.operator_id)))
+                .expression_attribute_values(":g2", s(keys::site_devices(site.site_id)))
+                .expression_attribute_values(":id", s(m.device_id.to_string()))
+                .build()
+                .map_err(internal)?;
             items.push(
                 TransactWriteItem::builder()
                     .update(update.build().map_err(internal)?)
                     .build(),
             );
+            items.push(TransactWriteItem::builder().update(listing).build());
         }
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(internal("site registration exceeds one transaction"));

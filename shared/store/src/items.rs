@@ -58,6 +58,12 @@ pub struct SerialClaim {
     pub device_id: DeviceId,
 }
 
+/// A device's listing item: what the operator and site indexes hold.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Member {
+    pub device_id: DeviceId,
+}
+
 /// An idempotency key's claim on the command it first created (24 h).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct IdempotencyClaim {

@@ -13,8 +13,9 @@
 //! | a device's connector schedules | Put / Query | `DEV#<id>` / `SCHED#<connector>` |
 //! | idempotency key of a console command (TTL) | conditional Put in the command's transaction | `IDEM#<client>#<key>` / `IDEM` |
 //! | serial number claim (first wins) | conditional Put in a transaction | `SN#<sn>` / `SN` |
-//! | devices of an operator | Query GSI1 | `OP#<op>#DEV` / `<sn>` |
-//! | devices of a site | Query GSI2 | `SITE#<site>#DEV` / `<device id>` |
+//! | devices of an operator | Query GSI1 on listing items, BatchGet devices | `OP#<op>#DEV` / `<sn>` |
+//! | devices of a site | Query GSI2 on listing items, BatchGet devices | `SITE#<site>#DEV` / `<device id>` |
+//! | a device's listing item (index keys only) | Put / Update with the device | `DEV#<id>` / `MEMBER` |
 //! | site by id | GetItem | `SITE#<id>` / `SITE` |
 //! | sites of an operator | Query GSI1 | `OP#<op>#SITE` / `<site id>` |
 //! | command by id | GetItem | `CMD#<id>` / `CMD` |
@@ -23,10 +24,10 @@
 //! | CDRs of an operator, newest first | Query GSI1 | `OP#<op>#CDR` / `<start>#<id>` |
 //! | telemetry samples of a device | Put (TTL) | `SMP#<device>` / `<ts>#<connector>` |
 //! | request log, newest first (TTL) | Put / Query (descending) | `REQLOG` / `<at>#<request id>` |
-//! | energy buckets of a device or site | UpdateItem ADD / Query | `OP#<op>#NRG#<DEV or SITE>#<id>#<H or D>` / `<bucket>` |
+//! | hourly energy of a device or site | UpdateItem ADD / Query | `OP#<op>#NRG#<DEV or SITE>#<id>` / `<hour>` |
 
 use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use domain::store::{EnergyScope, Granularity};
+use domain::store::EnergyScope;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -65,6 +66,10 @@ pub fn schedule(device: DeviceId, connector: u32) -> (String, String) {
 
 pub fn idempotency(key: &str) -> (String, String) {
     (format!("IDEM#{key}"), "IDEM".into())
+}
+
+pub fn member(id: DeviceId) -> (String, String) {
+    (format!("DEV#{id}"), "MEMBER".into())
 }
 
 pub fn serial(sn: &str) -> (String, String) {
@@ -107,16 +112,11 @@ pub fn sample(device: DeviceId, ts: &str, connector: u32) -> (String, String) {
     (format!("SMP#{device}"), format!("{ts}#{connector:02}"))
 }
 
-pub fn energy(op: &OperatorId, scope: &EnergyScope, granularity: Granularity) -> String {
-    let scope = match scope {
-        EnergyScope::Device(id) => format!("DEV#{id}"),
-        EnergyScope::Site(id) => format!("SITE#{id}"),
-    };
-    let g = match granularity {
-        Granularity::Hour => "H",
-        Granularity::Day => "D",
-    };
-    format!("OP#{op}#NRG#{scope}#{g}")
+pub fn energy(op: &OperatorId, scope: &EnergyScope) -> String {
+    match scope {
+        EnergyScope::Device(id) => format!("OP#{op}#NRG#DEV#{id}"),
+        EnergyScope::Site(id) => format!("OP#{op}#NRG#SITE#{id}"),
+    }
 }
 
 pub fn request_log(at: &str, request_id: &str) -> (String, String) {

@@ -10,5 +10,5 @@ mod items;
 pub mod keys;
 pub mod table;
 
-pub use client::{RequestCounter, client_for_endpoint, client_from_env};
+pub use client::{RequestCounter, Usage, client_for_endpoint, client_from_env};
 pub use dynamo::DynamoStore;

@@ -302,7 +302,6 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
     let add = |kwh: f64, max: Option<f64>| EnergyAdd {
         scope: scope.clone(),
         operator_id: acme.clone(),
-        granularity: Granularity::Hour,
         bucket: "2026-05-10T14".into(),
         charge_kwh: kwh,
         discharge_kwh: 0.0,
@@ -333,13 +332,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
     }
     let buckets = env
         .store
-        .energy_buckets(
-            &acme,
-            &scope,
-            Granularity::Hour,
-            "2026-05-10T00",
-            "2026-05-10T23",
-        )
+        .energy_buckets(&acme, &scope, "2026-05-10T00", "2026-05-10T23")
         .await
         .unwrap();
     assert_eq!(buckets.len(), 1);
@@ -355,7 +348,6 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
         .energy_buckets(
             &op("other-operator"),
             &scope,
-            Granularity::Hour,
             "2026-05-10T00",
             "2026-05-10T23",
         )

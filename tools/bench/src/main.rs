@@ -1,0 +1,88 @@
+//! Benchmarks. Each prints its figures; none asserts a time. Run one with
+//! `cargo run --release -p bench -- <name>`, or all with `scripts/bench`.
+
+mod coldstart;
+mod cost;
+mod ingest;
+mod latency;
+mod service;
+mod size;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmarks of the charging backend")]
+struct Args {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Command delivery latency to a charger holding an open long-poll.
+    Latency {
+        #[arg(long, default_value_t = 30)]
+        rounds: usize,
+    },
+    /// Heartbeat and status throughput against a bare axum endpoint.
+    Ingest {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
+    /// DynamoDB requests and capacity per route, and the cost per
+    /// charger-month. The embedded engine reports consumed capacity by
+    /// DynamoDB's rules; moto counts requests but reports no capacity for
+    /// transactions.
+    Cost {
+        /// Run against a moto_server started for the purpose.
+        #[arg(long, conflicts_with = "endpoint")]
+        moto: bool,
+        /// Run against this DynamoDB endpoint.
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Lambda cold start of each function under a local Runtime API.
+    Coldstart {
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// Where the release binaries are.
+        #[arg(long, default_value = "target/release")]
+        bin_dir: std::path::PathBuf,
+    },
+    /// Size of each function's release binary.
+    Size {
+        #[arg(long, default_value = "target/release")]
+        bin_dir: std::path::PathBuf,
+    },
+}
+
+/// The Lambda functions, as named by their binaries.
+pub const FUNCTIONS: [&str; 4] = ["device-api", "console-api", "command-api", "auth-api"];
+
+#[tokio::main]
+async fn main() {
+    let result = match Args::parse().bench {
+        Bench::Latency { rounds } => latency::run(rounds).await,
+        Bench::Ingest {
+            seconds,
+            concurrency,
+        } => ingest::run(seconds, concurrency).await,
+        Bench::Cost { moto, endpoint } => cost::run(moto, endpoint).await,
+        Bench::Coldstart { rounds, bin_dir } => coldstart::run(rounds, &bin_dir).await,
+        Bench::Size { bin_dir } => size::run(&bin_dir),
+    };
+    if let Err(e) = result {
+        eprintln!("bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The p-th percentile of sorted samples.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
