@@ -1,8 +1,9 @@
 //! Routes of `auth-api`.
 
 use crate::token_request::TokenRequest;
-use api::{ApiError, ApiResult, Console, Envelope, ErrorBody, JsonBody, Reply};
-use axum::Json;
+use api::{
+    ApiError, ApiResult, Console, Envelope, ErrorBody, JsonBody, Reply, TokenEnvelope, token_answer,
+};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use domain::model::{Operator, Role};
@@ -29,24 +30,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TokenData {
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_in: i64,
-}
-
-/// The envelope with the RFC 6749 fields repeated at the top level.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenEnvelope {
-    pub code: u32,
-    pub message: String,
-    pub data: TokenData,
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_in: i64,
-}
-
 /// Operator OAuth token (client credentials as JSON, form or HTTP Basic).
 #[utoipa::path(post, path = "/v1/oauth/token", tag = "auth",
     request_body(content = TokenRequest, content_type = "application/json"),
@@ -64,19 +47,7 @@ async fn oauth_token(
     let id = body.client_id.ok_or_else(|| missing("client_id"))?;
     let secret = body.client_secret.ok_or_else(|| missing("client_secret"))?;
     let token = domain.issue_operator_token(&id, &secret, &grant).await?;
-    let data = TokenData {
-        access_token: token.access_token,
-        token_type: "Bearer".into(),
-        expires_in: token.expires_in,
-    };
-    Ok(Json(TokenEnvelope {
-        code: 0,
-        message: "success".into(),
-        access_token: data.access_token.clone(),
-        token_type: data.token_type.clone(),
-        expires_in: data.expires_in,
-        data,
-    }))
+    Ok(token_answer(token.access_token, token.expires_in))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

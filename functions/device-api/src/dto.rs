@@ -50,24 +50,6 @@ pub struct AuthRequest {
     pub grant_type: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TokenData {
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_in: i64,
-}
-
-/// The envelope with the RFC 6749 fields repeated at the top level.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenEnvelope {
-    pub code: u32,
-    pub message: String,
-    pub data: TokenData,
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_in: i64,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HeartbeatRequest {
     #[schema(example = "2026-05-10T14:00:00Z")]

@@ -2,8 +2,9 @@
 
 use crate::auth::{DeviceCaller, RegistrationHeaders};
 use crate::dto::*;
-use api::{ApiResult, Envelope, ErrorBody, JsonBody, QueryParams, Reply};
-use axum::Json;
+use api::{
+    ApiResult, Envelope, ErrorBody, JsonBody, QueryParams, Reply, TokenEnvelope, token_answer,
+};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use domain::Domain;
@@ -73,19 +74,7 @@ async fn issue_token(
     let token = domain
         .authenticate(&body.device_id, &body.device_secret, &body.grant_type)
         .await?;
-    let data = TokenData {
-        access_token: token.access_token,
-        token_type: "Bearer".into(),
-        expires_in: token.expires_in,
-    };
-    Ok(Json(TokenEnvelope {
-        code: 0,
-        message: "success".into(),
-        access_token: data.access_token.clone(),
-        token_type: data.token_type.clone(),
-        expires_in: data.expires_in,
-        data,
-    }))
+    Ok(token_answer(token.access_token, token.expires_in))
 }
 
 /// Exchange device credentials for a 24 h Bearer token.
@@ -157,12 +146,11 @@ async fn status(
         (status = 422, description = "invalid values", body = Failure),
     ))]
 async fn telemetry(
-    State(domain): State<Domain>,
-    DeviceCaller(claims): DeviceCaller,
-    JsonBody(body): JsonBody<StatusRequest>,
+    state: State<Domain>,
+    caller: DeviceCaller,
+    body: JsonBody<StatusRequest>,
 ) -> ApiResult<()> {
-    domain.record_status(claims, body.into()).await?;
-    Ok(Reply::ok(()))
+    status(state, caller, body).await
 }
 
 /// Lifecycle event (plug-in, start, stop, plug-out, fault, ...).

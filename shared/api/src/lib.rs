@@ -10,9 +10,11 @@ mod fallback;
 mod log;
 pub mod openapi;
 mod planned;
+mod token;
 
 pub use auth::{CallerSlot, Console};
 pub use envelope::{Envelope, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
 pub use fallback::{BODY_LIMIT, finish};
+pub use token::{TokenData, TokenEnvelope, token_answer};
