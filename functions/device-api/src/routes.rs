@@ -3,7 +3,7 @@
 use crate::auth::{DeviceCaller, RegistrationHeaders};
 use crate::dto::*;
 use api::{
-    ApiResult, Envelope, ErrorBody, JsonBody, QueryParams, Reply, TokenEnvelope, token_answer,
+    ApiResult, Envelope, ErrorBody, JsonBody, Null, QueryParams, Reply, TokenEnvelope, token_answer,
 };
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -126,7 +126,7 @@ async fn heartbeat(
 #[utoipa::path(post, path = "/v1/device/status", tag = "device",
     request_body = StatusRequest, security(("bearer" = [])),
     responses(
-        (status = 200, description = "stored", body = Envelope<Option<String>>),
+        (status = 200, description = "stored", body = Envelope<Null>),
         (status = 422, description = "invalid values", body = Failure),
     ))]
 async fn status(
@@ -142,7 +142,7 @@ async fn status(
 #[utoipa::path(post, path = "/v1/device/telemetry", tag = "device",
     request_body = StatusRequest, security(("bearer" = [])),
     responses(
-        (status = 200, description = "stored", body = Envelope<Option<String>>),
+        (status = 200, description = "stored", body = Envelope<Null>),
         (status = 422, description = "invalid values", body = Failure),
     ))]
 async fn telemetry(
@@ -157,7 +157,7 @@ async fn telemetry(
 #[utoipa::path(post, path = "/v1/device/events", tag = "device",
     request_body = EventRequest, security(("bearer" = [])),
     responses(
-        (status = 200, description = "applied", body = Envelope<Option<String>>),
+        (status = 200, description = "applied", body = Envelope<Null>),
         (status = 422, description = "unknown event_type or bad values", body = Failure),
     ))]
 async fn events(
@@ -173,7 +173,7 @@ async fn events(
 #[utoipa::path(post, path = "/v1/device/charging-records", tag = "device",
     request_body = RecordRequest, security(("bearer" = [])),
     responses(
-        (status = 200, description = "stored (or already stored)", body = Envelope<Option<String>>),
+        (status = 200, description = "stored (or already stored)", body = Envelope<Null>),
         (status = 409, description = "same record_id, other content", body = Failure),
         (status = 422, description = "invalid values", body = Failure),
     ))]
@@ -205,7 +205,7 @@ async fn commands(
 #[utoipa::path(post, path = "/v1/device/command-status", tag = "device",
     request_body = CommandStatusRequest, security(("bearer" = [])),
     responses(
-        (status = 200, description = "recorded", body = Envelope<Option<String>>),
+        (status = 200, description = "recorded", body = Envelope<Null>),
         (status = 404, description = "not this device's command", body = Failure),
         (status = 409, description = "transition not allowed", body = Failure),
     ))]
@@ -261,7 +261,7 @@ async fn site(
 #[utoipa::path(post, path = "/v1/device/firmware/status", tag = "device",
     request_body = FirmwareRequest, security(("bearer" = [])),
     responses(
-        (status = 200, description = "recorded", body = Envelope<Option<String>>),
+        (status = 200, description = "recorded", body = Envelope<Null>),
         (status = 422, description = "invalid status or progress", body = Failure),
     ))]
 async fn firmware_status(

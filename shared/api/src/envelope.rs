@@ -51,3 +51,7 @@ impl<T: Serialize> IntoResponse for Reply<T> {
         (self.status, Json(self.body)).into_response()
     }
 }
+
+/// `data: null`: the route answers nothing beyond success.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Null;

@@ -13,7 +13,7 @@ mod planned;
 mod token;
 
 pub use auth::{CallerSlot, Console};
-pub use envelope::{Envelope, Reply};
+pub use envelope::{Envelope, Null, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
 pub use fallback::{BODY_LIMIT, finish};

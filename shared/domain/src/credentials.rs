@@ -21,10 +21,11 @@ const TAG_LEN: usize = 10;
 const TOKEN_LEN: usize = 16 + 6 + TAG_LEN;
 
 /// A fresh random secret as 64 hex characters.
-pub fn new_secret() -> String {
+pub fn new_secret() -> Result<String, crate::Error> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    hex::encode(bytes)
+    getrandom::fill(&mut bytes)
+        .map_err(|e| crate::Error::Internal(format!("no randomness from the OS: {e}")))?;
+    Ok(hex::encode(bytes))
 }
 
 /// The stored form of a secret.
@@ -40,7 +41,8 @@ pub fn secret_matches(presented: &str, stored_hash: &str) -> bool {
         .into()
 }
 
-pub struct TokenKey(Vec<u8>);
+/// The HMAC keyed once at start; each use clones the keyed state.
+pub struct TokenKey(HmacSha256);
 
 /// What a valid token says about its bearer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,11 +62,11 @@ impl TokenClaims {
 
 impl TokenKey {
     pub fn new(key: &[u8]) -> Self {
-        Self(key.to_vec())
+        Self(HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length"))
     }
 
     fn tag(&self, body: &[u8]) -> [u8; TAG_LEN] {
-        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.0.clone();
         mac.update(body);
         let full = mac.finalize().into_bytes();
         let mut tag = [0u8; TAG_LEN];
@@ -163,11 +165,11 @@ mod tests {
 
     #[test]
     fn secrets_are_stored_as_hashes_that_still_verify() {
-        let secret = new_secret();
+        let secret = new_secret().unwrap();
         assert_eq!(secret.len(), 64);
         let stored = hash_secret(&secret);
         assert_ne!(stored, secret);
         assert!(secret_matches(&secret, &stored));
-        assert!(!secret_matches(&new_secret(), &stored));
+        assert!(!secret_matches(&new_secret().unwrap(), &stored));
     }
 }

@@ -79,7 +79,7 @@ impl Domain {
         p.finish()?;
 
         let now = self.clock.now();
-        let secret = new_secret();
+        let secret = new_secret()?;
         let device = Device {
             device_id: DeviceId::random(),
             sn: reg.sn.clone(),
@@ -142,7 +142,7 @@ impl Domain {
         if !(by_secret || by_token || self.settings.allow_reregister) {
             return Err(taken());
         }
-        let secret = new_secret();
+        let secret = new_secret()?;
         // Strictly after every token issued so far, including this millisecond's.
         let now_ms = self.clock.now().timestamp_millis() + 1;
         let outcome = self

@@ -76,7 +76,7 @@ impl Domain {
             .await?
             .filter(|c| secret_matches(client_secret, &c.secret_hash))
             .ok_or(Error::BadCredentials)?;
-        let token = new_secret();
+        let token = new_secret()?;
         let expires_at = self.clock.now() + self.settings.token_ttl;
         let session = Session {
             client_id: client.client_id,
@@ -172,8 +172,14 @@ impl Domain {
         operator_ids: Vec<OperatorId>,
         name: Option<String>,
     ) -> Result<NewClient, Error> {
-        let client_id = client_id.unwrap_or_else(|| format!("cl_{}", &new_secret()[..24]));
-        let client_secret = client_secret.unwrap_or_else(new_secret);
+        let client_id = match client_id {
+            Some(id) => id,
+            None => format!("cl_{}", &new_secret()?[..24]),
+        };
+        let client_secret = match client_secret {
+            Some(secret) => secret,
+            None => new_secret()?,
+        };
         if client_secret.len() < 32 {
             return Err(Error::invalid(
                 "client_secret",

@@ -72,7 +72,8 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     // Tokens are not issued here, so any key will do.
-    let settings = Settings::new(&args.table, domain::credentials::new_secret().into_bytes());
+    let key = domain::credentials::new_secret().map_err(|e| e.to_string())?;
+    let settings = Settings::new(&args.table, key.into_bytes());
     let store = DynamoStore::new(client, &args.table);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     match args.command {

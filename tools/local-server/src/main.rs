@@ -114,7 +114,7 @@ fn local_key(path: Option<&std::path::Path>) -> Result<String, String> {
     if let Some(existing) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
         return Ok(existing.trim().to_owned());
     }
-    let key = domain::credentials::new_secret();
+    let key = domain::credentials::new_secret().map_err(|e| e.to_string())?;
     if let Some(path) = path {
         std::fs::write(path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
