@@ -364,6 +364,13 @@ async fn a_retried_post_with_the_same_idempotency_key_returns_the_first_command(
     )
     .await;
     assert_ne!(other_key.data()["command_id"], first.data()["command_id"]);
+    let stop = format!("/v1/devices/{}/connectors/1/stop", c.id);
+    let reused = call(&w.app, "POST", &stop, &headers, Some(json!({}))).await;
+    assert_eq!(
+        reused.status, 409,
+        "a key reused for another request: {:?}",
+        reused.body
+    );
 }
 
 #[tokio::test]
@@ -614,5 +621,26 @@ async fn the_model_catalogue_lists_ratings_and_the_callers_devices() {
     assert_eq!(
         (home["v2g"].as_bool(), home["max_power_kw"].is_null()),
         (Some(false), true)
+    );
+}
+
+#[tokio::test]
+async fn command_parameters_cannot_shadow_the_command_fields() {
+    let w = World::new().await;
+    let c = w.charger("ADM-2", "TP-AC22").await;
+    let r = w
+        .console(
+            &w.admin,
+            "POST",
+            "/admin/queue-command",
+            Some(json!({"device_id": c.id, "command": "reboot", "status": "completed"})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.data()["errors"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("status")
     );
 }

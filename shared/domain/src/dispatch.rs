@@ -59,6 +59,17 @@ impl QueuedCommand {
     }
 }
 
+/// Fields of the command object that parameters may not use.
+const RESERVED_FIELDS: &[&str] = &[
+    "command_id",
+    "command",
+    "device_id",
+    "connector_id",
+    "status",
+    "created_at",
+    "expires_at",
+];
+
 /// Smallest power worth starting a session with.
 const MIN_START_KW: f64 = 1.0;
 
@@ -133,6 +144,14 @@ impl Domain {
             )
             .await?;
         if duplicate {
+            let same = cmd.device_id == device.device_id
+                && cmd.connector_id == Some(connector_id)
+                && cmd.command == kind;
+            if !same {
+                return Err(Error::Conflict(
+                    "this Idempotency-Key was used for another request".into(),
+                ));
+            }
             return Ok(QueuedCommand::plain(cmd.command_id, cmd.status));
         }
         if let Some(schedule) = schedule {
@@ -250,6 +269,19 @@ impl Domain {
                 c >= 1 && c <= i64::from(rating.connectors),
                 "connector_id",
                 "is not a connector of this model",
+            );
+        }
+        // Parameters sit beside the fixed fields on the wire; they may not
+        // shadow them.
+        let reserved: Vec<&str> = params
+            .keys()
+            .map(String::as_str)
+            .filter(|k| RESERVED_FIELDS.contains(k))
+            .collect();
+        if !reserved.is_empty() {
+            p.add(
+                "params",
+                format!("reserved field names: {}", reserved.join(", ")),
             );
         }
         match kind {
