@@ -8,7 +8,7 @@ use crate::items::{
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
@@ -47,6 +47,12 @@ fn n(v: impl ToString) -> AttributeValue {
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
+}
+
+/// Whether a single-item write failed only because its condition did.
+fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .is_some_and(|e| e.code() == Some("ConditionalCheckFailedException"))
 }
 
 /// Why a transaction was cancelled, per item (`None` where that item's
@@ -178,12 +184,7 @@ impl DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(WriteOutcome::Written),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(WriteOutcome::Conflict)
-            }
+            Err(e) if condition_failed(&e) => Ok(WriteOutcome::Conflict),
             Err(e) => Err(map_sdk(e)),
         }
     }
@@ -571,12 +572,7 @@ impl Store for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(WriteOutcome::Written),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(WriteOutcome::Conflict)
-            }
+            Err(e) if condition_failed(&e) => Ok(WriteOutcome::Conflict),
             Err(e) => Err(map_sdk(e)),
         }
     }
@@ -600,12 +596,7 @@ impl Store for DynamoStore {
         };
         match req.expression_attribute_values(":one", n(1)).send().await {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(map_sdk(e)),
         }
     }
@@ -632,12 +623,7 @@ impl Store for DynamoStore {
             .await;
         match out {
             Ok(out) => out.attributes.map(from_attrs).transpose(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
+            Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(map_sdk(e)),
         }
     }
