@@ -97,7 +97,7 @@ async fn a_command_moves_through_its_lifecycle_and_repeated_reports_are_harmless
         assert_eq!(r.status, 200, "{status}: {:?}", r.body);
     }
     let back = c
-        .post(&app, "/v1/device/command-status", report("accepted"))
+        .post(&app, "/v1/device/command-status", report("rejected"))
         .await;
     assert_eq!((back.status.as_u16(), back.code()), (409, 40900));
     let stored = env
@@ -240,6 +240,15 @@ async fn unknown_devices_are_named_and_nothing_is_written() {
 
 async fn foreign_site(env: &TestEnv, devices: Vec<String>) -> SiteId {
     let other = OperatorId::parse("other-operator").unwrap();
+    env.store
+        .ensure_operator(&domain::model::Operator {
+            id: other.clone(),
+            name: "Other".into(),
+            country: "GB".into(),
+            status: "active".into(),
+        })
+        .await
+        .unwrap();
     env.domain
         .register_site(
             &SiteAuthority {
@@ -313,4 +322,47 @@ async fn an_unauthenticated_caller_cannot_choose_the_operator() {
     let site_id = SiteId::parse(r.data()["site_id"].as_str().unwrap()).unwrap();
     let site = env.store.get_site(site_id).await.unwrap().unwrap();
     assert_eq!(site.operator_id, env.domain.settings.default_operator);
+}
+
+#[tokio::test]
+async fn a_report_after_expiry_is_refused_and_a_late_repeat_is_harmless() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "CS-9").await;
+    let cmd = queue(&env, &c, CommandKind::Reboot).await;
+    c.get(&app, "/v1/device/commands?wait=0").await;
+    let report = |status: &str| json!({"command_id": cmd.command_id.to_string(), "status": status, "timestamp": env.now()});
+    assert_eq!(
+        c.post(&app, "/v1/device/command-status", report("accepted"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        c.post(&app, "/v1/device/command-status", report("completed"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        c.post(&app, "/v1/device/command-status", report("accepted"))
+            .await
+            .status,
+        200,
+        "a repeated earlier report is success"
+    );
+
+    let late = queue(&env, &c, CommandKind::Reboot).await;
+    c.get(&app, "/v1/device/commands?wait=0").await;
+    env.clock.advance(Duration::minutes(6));
+    let body = json!({"command_id": late.command_id.to_string(), "status": "accepted", "timestamp": env.now()});
+    let r = c.post(&app, "/v1/device/command-status", body).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, 40900));
+    let stored = env
+        .store
+        .get_command(late.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, CommandStatus::Expired);
 }

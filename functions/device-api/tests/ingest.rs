@@ -556,3 +556,112 @@ async fn bad_input_on_every_route_is_an_envelope_and_writes_nothing() {
     let after = env.snapshot().await;
     assert_eq!(before, after, "bad input changed the table");
 }
+
+#[tokio::test]
+async fn a_retry_after_joining_a_site_is_still_the_same_record() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "CDR-5").await;
+    let body = record(&env, &domain::ids::RecordId::random().to_string(), 4.0);
+    assert_eq!(
+        c.post(&app, "/v1/device/charging-records", body.clone())
+            .await
+            .status,
+        200
+    );
+    c.post(
+        &app,
+        "/v1/device/site",
+        json!({"name": "Later", "lat": 52.0, "lng": -1.0,
+        "power_capacity": 50, "device_ids": [c.id]}),
+    )
+    .await;
+    assert_eq!(
+        c.post(&app, "/v1/device/charging-records", body)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn another_devices_record_id_is_not_found() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let a = charger(&app, "CDR-6").await;
+    let b = charger(&app, "CDR-7").await;
+    let body = record(&env, &domain::ids::RecordId::random().to_string(), 4.0);
+    assert_eq!(
+        a.post(&app, "/v1/device/charging-records", body.clone())
+            .await
+            .status,
+        200
+    );
+    let r = b.post(&app, "/v1/device/charging-records", body).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, 40400));
+}
+
+#[tokio::test]
+async fn a_resumed_session_is_not_counted_again() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ST-6").await;
+    let event = |offset: i64, kind: &str| json!({"timestamp": ts(&env, offset), "event_type": kind, "connector_id": 1});
+    c.post(&app, "/v1/device/events", event(-60, "start")).await;
+    c.post(
+        &app,
+        "/v1/device/status",
+        sample(&ts(&env, -50), 1, "charging", 40.0, 10.0),
+    )
+    .await;
+    c.post(
+        &app,
+        "/v1/device/status",
+        sample(&ts(&env, -40), 1, "suspended", 0.0, 10.0),
+    )
+    .await;
+    c.post(&app, "/v1/device/events", event(-30, "start")).await;
+    c.post(
+        &app,
+        "/v1/device/status",
+        sample(&ts(&env, -20), 1, "charging", 40.0, 10.25),
+    )
+    .await;
+    let bucket = hour_bucket(&env, EnergyScope::Device(c.device_id()))
+        .await
+        .unwrap();
+    assert!((bucket.charge_energy - 10.25).abs() < 1e-9, "{bucket:?}");
+}
+
+#[tokio::test]
+async fn a_final_sample_that_arrives_after_the_stop_event_still_counts() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ST-7").await;
+    c.post(
+        &app,
+        "/v1/device/status",
+        sample(&ts(&env, -40), 1, "charging", 40.0, 1.0),
+    )
+    .await;
+    let stop = json!({"timestamp": ts(&env, -10), "event_type": "stop", "connector_id": 1});
+    c.post(&app, "/v1/device/events", stop).await;
+    let late = c
+        .post(
+            &app,
+            "/v1/device/status",
+            sample(&ts(&env, -20), 1, "charging", 40.0, 1.5),
+        )
+        .await;
+    assert_eq!(late.status, 200);
+    let bucket = hour_bucket(&env, EnergyScope::Device(c.device_id()))
+        .await
+        .unwrap();
+    assert!((bucket.charge_energy - 1.5).abs() < 1e-9, "{bucket:?}");
+    let d = device(&env, &c).await;
+    assert_eq!(
+        d.connectors["1"].state,
+        ConnectorState::Finishing,
+        "the later event's state stays"
+    );
+}

@@ -24,6 +24,8 @@ pub struct CommandReport {
     pub message: Option<String>,
 }
 
+/// `wait` of a long-poll that names none (contract: 20 s, within the cap).
+const DEFAULT_WAIT_S: i64 = 20;
 /// Longest pause between two looks at the queue during a long-poll.
 const POLL_BACKOFF_MAX: StdDuration = StdDuration::from_millis(1000);
 const POLL_BACKOFF_START: StdDuration = StdDuration::from_millis(100);
@@ -169,7 +171,8 @@ impl Domain {
         wait: Option<i64>,
     ) -> Result<Option<CommandView>, Error> {
         let cap = self.settings.long_poll_max.num_milliseconds().max(0) as u64;
-        let wait_ms = wait.map_or(cap, |w| (w.max(0) as u64).saturating_mul(1000).min(cap));
+        let wait_s = wait.unwrap_or(DEFAULT_WAIT_S).max(0) as u64;
+        let wait_ms = wait_s.saturating_mul(1000).min(cap);
         let device = self.device_for(claims).await?;
         let deadline = tokio::time::Instant::now() + StdDuration::from_millis(wait_ms);
         let mut pause = POLL_BACKOFF_START;
@@ -220,8 +223,20 @@ impl Domain {
             .await?
             .filter(|c| c.device_id == device.device_id)
             .ok_or_else(not_found)?;
-        if cmd.status == to {
+        // A report repeated (even after a later one) changes nothing.
+        if cmd.history.iter().any(|h| h.status == to) {
             return Ok(());
+        }
+        if cmd.status.is_open() && now >= cmd.expires_at {
+            let expired = advance(&cmd, CommandStatus::Expired, now, None);
+            let activity = self.command_event(&expired, "expired");
+            self.store
+                .update_command(&expired, cmd.status, &activity)
+                .await?;
+            return Err(Error::Conflict(format!(
+                "command {id} expired at {}",
+                crate::validate::rfc3339(cmd.expires_at)
+            )));
         }
         if !device_may_move(cmd.status, to) {
             return Err(Error::Conflict(format!(

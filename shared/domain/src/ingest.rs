@@ -152,8 +152,9 @@ impl Domain {
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
             let device = self.device_for(claims).await?;
             let previous = device.connectors.get(&connector_id.to_string());
-            if previous.is_some_and(|c| c.ts >= ts) {
-                // Older or repeated: keep the sample, leave state and energy.
+            if previous.is_some_and(|c| c.sample_ts.is_some_and(|last| last >= ts)) {
+                // Older than the last counted sample, or repeated: keep the
+                // sample, count nothing, move nothing.
                 return Ok(self.store.put_sample(&sample).await?);
             }
             let delta = counter_delta(previous.map(|c| c.energy_delivered), s.energy_delivered);
@@ -164,20 +165,37 @@ impl Domain {
             };
             let peaks = previous.map(|c| c.peaks.clone()).unwrap_or_default();
             let (energy, peaks) = plan(&who, ts, state, s.power, delta, &peaks);
+            let reading = Connector {
+                state,
+                ts,
+                voltage: s.voltage,
+                current: s.current,
+                power: s.power,
+                energy_delivered: s.energy_delivered,
+                soc: s.soc,
+                peaks,
+                sample_ts: Some(ts),
+                version: previous.map_or(0, |c| c.version + 1),
+            };
+            // A sample older than the last event still counts its energy but
+            // leaves the state the event set.
+            let connector = match previous {
+                Some(c) if c.ts > ts => Connector {
+                    energy_delivered: reading.energy_delivered,
+                    peaks: reading.peaks,
+                    sample_ts: reading.sample_ts,
+                    version: reading.version,
+                    ..c.clone()
+                },
+                _ => reading,
+            };
             let write = ConnectorWrite {
                 device_id: device.device_id,
                 connector_id,
-                expected_ts: previous.map(|c| c.ts),
-                connector: Connector {
-                    state,
-                    ts,
-                    voltage: s.voltage,
-                    current: s.current,
-                    power: s.power,
-                    energy_delivered: s.energy_delivered,
-                    soc: s.soc,
-                    peaks,
-                },
+                expected_version: previous.map(|c| c.version),
+                operator_id: device.operator_id.clone(),
+                site_id: device.site_id,
+                connector,
                 last_seen: now,
                 sample: Some(sample.clone()),
                 energy,
@@ -243,7 +261,9 @@ impl Domain {
             let write = ConnectorWrite {
                 device_id: device.device_id,
                 connector_id,
-                expected_ts: previous.map(|c| c.ts),
+                expected_version: previous.map(|c| c.version),
+                operator_id: device.operator_id.clone(),
+                site_id: device.site_id,
                 connector,
                 last_seen: now,
                 sample: None,
@@ -339,12 +359,21 @@ fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>)
         energy_delivered: 0.0,
         soc: None,
         peaks: Peaks::default(),
+        sample_ts: None,
+        version: 0,
     });
+    let was = previous.map(|c| c.state);
     next.state = state;
     next.ts = ts;
-    // A plug-in or a start opens a session: its energy counter starts at 0,
-    // so its first sample counts in full even if it is above the last one's.
-    if matches!(state, ConnectorState::Preparing | ConnectorState::Charging) {
+    next.version = previous.map_or(0, |c| c.version + 1);
+    // A plug-in, or a start that is not a resume, opens a session: its
+    // counter starts at 0, so its first sample counts in full even if it is
+    // above the last session's final value.
+    let resumes = matches!(
+        was,
+        Some(ConnectorState::Suspended | ConnectorState::Charging)
+    );
+    if state == ConnectorState::Preparing || (state == ConnectorState::Charging && !resumes) {
         next.energy_delivered = 0.0;
     }
     if matches!(

@@ -56,6 +56,13 @@ pub struct Connector {
     pub soc: Option<f64>,
     #[serde(default)]
     pub peaks: Peaks,
+    /// Time of the newest sample counted: the energy baseline, kept apart
+    /// from `ts` so that an event cannot make a later sample look old.
+    #[serde(default)]
+    pub sample_ts: Option<DateTime<Utc>>,
+    /// Bumped on every write; writes are conditional on the version read.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,9 +140,12 @@ pub struct ChargingRecord {
 }
 
 impl ChargingRecord {
-    /// Same record as far as the charger is concerned (ignores arrival time).
+    /// Same upload as far as the charger is concerned: the fields it sent,
+    /// not those the server added (arrival time, operator, site).
     pub fn same_content(&self, other: &Self) -> bool {
         Self {
+            operator_id: other.operator_id.clone(),
+            site_id: other.site_id,
             received_at: other.received_at,
             ..self.clone()
         } == *other

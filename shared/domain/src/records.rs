@@ -100,6 +100,10 @@ impl Domain {
             .done();
         match self.store.put_record(&record, &activity).await? {
             RecordOutcome::Created => Ok(()),
+            // Another device's record: its existence is not this device's business.
+            RecordOutcome::Exists(stored) if stored.device_id != record.device_id => Err(
+                Error::NotFound(format!("record_id {record_id} belongs to another device")),
+            ),
             RecordOutcome::Exists(stored) if stored.same_content(&record) => Ok(()),
             RecordOutcome::Exists(_) => Err(Error::Conflict(format!(
                 "record_id {record_id} was already uploaded with different content"

@@ -115,6 +115,15 @@ impl Domain {
             return Err(Error::Internal("validated site id missing".into()));
         };
 
+        if reg.operator_id.is_some()
+            && operator != self.settings.default_operator
+            && self.store.get_operator(&operator).await?.is_none()
+        {
+            return Err(Error::invalid(
+                "operator_id",
+                format!("unknown operator {operator}"),
+            ));
+        }
         let existing = self.store.get_site(site_id).await?;
         if existing.as_ref().is_some_and(|s| s.operator_id != operator) {
             return Err(Error::NotFound(format!("site {site_id} not found")));

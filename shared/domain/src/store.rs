@@ -56,8 +56,11 @@ pub struct EnergyAdd {
 pub struct ConnectorWrite {
     pub device_id: DeviceId,
     pub connector_id: u32,
-    /// The connector's `ts` as read; `None` when the connector is new.
-    pub expected_ts: Option<DateTime<Utc>>,
+    /// The connector's version as read; `None` when the connector is new.
+    pub expected_version: Option<u64>,
+    /// The device's operator and site as read: the energy is theirs.
+    pub operator_id: OperatorId,
+    pub site_id: Option<SiteId>,
     pub connector: Connector,
     pub last_seen: DateTime<Utc>,
     pub sample: Option<Sample>,

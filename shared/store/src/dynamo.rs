@@ -55,18 +55,23 @@ fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
         .is_some_and(|e| e.code() == Some("ConditionalCheckFailedException"))
 }
 
-/// Why a transaction was cancelled, per item (`None` where that item's
-/// condition held). Empty when the endpoint gave no reasons.
+/// For a transaction cancelled by a failed condition, which items' conditions
+/// failed (empty when the endpoint gave no reasons); `None` for any other
+/// error, a cancellation for other reasons included.
 fn cancelled_items(
     err: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
 ) -> Option<Vec<bool>> {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
-            e.cancellation_reasons()
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            let failed: Vec<bool> = e
+                .cancellation_reasons()
                 .iter()
                 .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                .collect(),
-        ),
+                .collect();
+            // Cancelled for another reason (a concurrent transaction,
+            // throttling): not a condition, so the caller may retry.
+            (failed.is_empty() || failed.contains(&true)).then_some(failed)
+        }
         _ => None,
     }
 }
@@ -131,7 +136,7 @@ impl DynamoStore {
     fn activity_put(&self, activity: &Activity) -> StoreResult<TransactWriteItem> {
         let sk = format!(
             "{}#{}",
-            domain::validate::rfc3339(activity.at),
+            keys::time(activity.at),
             uuid::Uuid::now_v7().simple()
         );
         let item = Item::new((keys::ACTIVITY.to_owned(), sk), activity);
@@ -275,14 +280,30 @@ impl DynamoStore {
             .expression_attribute_names("#c", w.connector_id.to_string())
             .expression_attribute_values(":conn", to_value(&w.connector)?)
             .expression_attribute_values(":seen", to_value(&w.last_seen)?);
-        update = match w.expected_ts {
-            None => update.condition_expression(
-                "attribute_exists(PK) AND attribute_not_exists(connectors.#c)",
-            ),
-            Some(ts) => update
-                .condition_expression("connectors.#c.ts = :prev")
-                .expression_attribute_values(":prev", to_value(&ts)?),
+        // The connector as read, and the operator and site the energy is
+        // attributed to, must still be what they were.
+        let connector = match w.expected_version {
+            None => "attribute_not_exists(connectors.#c)".to_owned(),
+            Some(v) => {
+                update = update.expression_attribute_values(":ver", n(v));
+                "connectors.#c.version = :ver".to_owned()
+            }
         };
+        let site = match w.site_id {
+            Some(site) => {
+                update = update.expression_attribute_values(":site", s(site.to_string()));
+                "site_id = :site"
+            }
+            None => {
+                update = update.expression_attribute_values(":null", s("NULL"));
+                "(attribute_not_exists(site_id) OR attribute_type(site_id, :null))"
+            }
+        };
+        update = update
+            .condition_expression(format!(
+                "attribute_exists(PK) AND {connector} AND operator_id = :op AND {site}"
+            ))
+            .expression_attribute_values(":op", s(w.operator_id.as_str()));
         let mut items = vec![
             TransactWriteItem::builder()
                 .update(update.build().map_err(internal)?)
@@ -326,7 +347,7 @@ fn decode_cursor(cursor: &str) -> StoreResult<Attrs> {
 }
 
 fn sample_item(sample: &Sample) -> StoreResult<Attrs> {
-    let ts = domain::validate::rfc3339(sample.ts);
+    let ts = keys::time(sample.ts);
     to_attrs(&Item::new(
         keys::sample(sample.device_id, &ts, sample.connector_id),
         sample,
@@ -395,6 +416,8 @@ impl Store for DynamoStore {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_attrs(keys::session(token_hash))))
+            // A token is used the moment it is issued.
+            .consistent_read(true)
             .send()
             .await
             .map_err(map_sdk)?;
@@ -713,11 +736,7 @@ impl Store for DynamoStore {
     ) -> StoreResult<RecordOutcome> {
         let item = Item::new(keys::record(record.record_id), record).gsi1(
             keys::operator_records(&record.operator_id),
-            format!(
-                "{}#{}",
-                domain::validate::rfc3339(record.start_time),
-                record.record_id
-            ),
+            format!("{}#{}", keys::time(record.start_time), record.record_id),
         );
         let put = Put::builder()
             .table_name(&self.table)
@@ -770,8 +789,8 @@ impl Store for DynamoStore {
             "GSI1PK = :p AND GSI1SK BETWEEN :from AND :to",
             vec![
                 (":p", s(keys::operator_records(operator))),
-                (":from", s(domain::validate::rfc3339(from))),
-                (":to", s(format!("{}~", domain::validate::rfc3339(to)))),
+                (":from", s(keys::time(from))),
+                (":to", s(format!("{}~", keys::time(to)))),
             ],
             true,
         )
@@ -958,7 +977,7 @@ impl Store for DynamoStore {
     }
 
     async fn log_request(&self, entry: &RequestLogEntry) -> StoreResult<()> {
-        let at = domain::validate::rfc3339(entry.at);
+        let at = keys::time(entry.at);
         let item = Item::new(keys::request_log(&at, &entry.request_id), entry);
         self.client
             .put_item()
@@ -1036,7 +1055,7 @@ impl Store for DynamoStore {
         limit: u32,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<(String, Activity)>> {
-        let mut query = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -1044,10 +1063,11 @@ impl Store for DynamoStore {
             .expression_attribute_names("#ttl", keys::TTL)
             .expression_attribute_values(":pk", s(keys::ACTIVITY))
             .expression_attribute_values(":now", n(now.timestamp()))
-            .scan_index_forward(false)
             .limit(limit.clamp(1, 1000) as i32);
         // Cursors are the sort key, hex-encoded so that they travel in URLs.
-        query = match since {
+        // A poll reads forward from its cursor, so a burst larger than one
+        // page is read over several polls rather than skipped.
+        let query = match since {
             Some(cursor) => {
                 let sk = hex::decode(cursor)
                     .ok()
@@ -1056,11 +1076,15 @@ impl Store for DynamoStore {
                 query
                     .key_condition_expression("PK = :pk AND SK > :since")
                     .expression_attribute_values(":since", s(sk))
+                    .scan_index_forward(true)
             }
-            None => query.key_condition_expression("PK = :pk"),
+            None => query
+                .key_condition_expression("PK = :pk")
+                .scan_index_forward(false),
         };
         let page = query.send().await.map_err(map_sdk)?;
-        page.items
+        let mut lines = page
+            .items
             .unwrap_or_default()
             .into_iter()
             .map(|item| {
@@ -1071,7 +1095,11 @@ impl Store for DynamoStore {
                     .unwrap_or_default();
                 from_attrs(item).map(|a| (cursor, a))
             })
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        if since.is_some() {
+            lines.reverse();
+        }
+        Ok(lines)
     }
 
     async fn save_site(

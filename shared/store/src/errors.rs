@@ -10,6 +10,10 @@ const RETRYABLE_CODES: &[&str] = &[
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
+    // Reached only when no condition failed: a concurrent transaction won.
+    "TransactionCanceledException",
+    "TransactionConflictException",
+    "TransactionInProgressException",
 ];
 
 pub fn map_sdk<E, R>(err: SdkError<E, R>) -> StoreError

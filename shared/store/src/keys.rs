@@ -124,3 +124,9 @@ pub fn request_log(at: &str, request_id: &str) -> (String, String) {
 }
 
 pub const REQUEST_LOG: &str = "REQLOG";
+
+/// Times inside keys: fixed width, always with milliseconds, so that keys
+/// sort in time order (`…:00.000Z` before `…:00.500Z`).
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}

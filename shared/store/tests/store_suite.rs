@@ -76,6 +76,8 @@ fn connector(ts: DateTime<Utc>, energy: f64) -> Connector {
         energy_delivered: energy,
         soc: Some(50.0),
         peaks: Peaks::default(),
+        sample_ts: Some(ts),
+        version: 0,
     }
 }
 
@@ -247,50 +249,49 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
     let env = TestEnv::new().await;
     let d = registered(&env, "ACME-4").await;
     let t0 = env.clock.now();
-    let write = |expected: Option<DateTime<Utc>>, ts: DateTime<Utc>, energy: f64| ConnectorWrite {
+    let write = |expected: Option<u64>, version: u64, energy: f64| ConnectorWrite {
         device_id: d.device_id,
         connector_id: 1,
-        expected_ts: expected,
-        connector: connector(ts, energy),
-        last_seen: ts,
+        expected_version: expected,
+        operator_id: d.operator_id.clone(),
+        site_id: None,
+        connector: Connector {
+            version,
+            ..connector(t0, energy)
+        },
+        last_seen: t0,
         sample: None,
         energy: vec![],
         activity: None,
     };
-    assert_eq!(
-        env.store
-            .apply_connector(&write(None, t0, 1.0))
-            .await
-            .unwrap(),
-        WriteOutcome::Written
-    );
+    let apply = |w: ConnectorWrite| {
+        let store = env.store.clone();
+        async move { store.apply_connector(&w).await.unwrap() }
+    };
+    assert_eq!(apply(write(None, 0, 1.0)).await, WriteOutcome::Written);
     // A second "new connector" write loses: the connector exists now.
+    assert_eq!(apply(write(None, 0, 9.0)).await, WriteOutcome::Conflict);
     assert_eq!(
-        env.store
-            .apply_connector(&write(None, t0, 9.0))
-            .await
-            .unwrap(),
-        WriteOutcome::Conflict
-    );
-    let t1 = t0 + Duration::seconds(30);
-    assert_eq!(
-        env.store
-            .apply_connector(&write(Some(t1), t1, 9.0))
-            .await
-            .unwrap(),
+        apply(write(Some(5), 6, 9.0)).await,
         WriteOutcome::Conflict,
-        "expected ts does not match"
+        "stale version"
     );
-    assert_eq!(
-        env.store
-            .apply_connector(&write(Some(t0), t1, 2.0))
-            .await
-            .unwrap(),
-        WriteOutcome::Written
-    );
+    assert_eq!(apply(write(Some(0), 1, 2.0)).await, WriteOutcome::Written);
     let stored = env.store.get_device(d.device_id).await.unwrap().unwrap();
     assert_eq!(stored.connectors["1"].energy_delivered, 2.0);
-    assert_eq!(stored.connectors["1"].ts, t1);
+    assert_eq!(stored.connectors["1"].version, 1);
+
+    // Energy goes to the operator and site read; after a move it must not.
+    let mut moved = write(Some(1), 2, 3.0);
+    moved.operator_id = op("other-operator");
+    assert_eq!(
+        apply(moved).await,
+        WriteOutcome::Conflict,
+        "operator changed"
+    );
+    let mut sited = write(Some(1), 2, 3.0);
+    sited.site_id = Some(SiteId::random());
+    assert_eq!(apply(sited).await, WriteOutcome::Conflict, "site changed");
 }
 
 #[tokio::test]
@@ -317,8 +318,13 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
         let w = ConnectorWrite {
             device_id: d.device_id,
             connector_id: 1,
-            expected_ts: expected,
-            connector: connector(ts, 0.0),
+            expected_version: expected,
+            operator_id: d.operator_id.clone(),
+            site_id: None,
+            connector: Connector {
+                version: i as u64,
+                ..connector(ts, 0.0)
+            },
             last_seen: ts,
             sample: None,
             energy: vec![add(kwh, max)],
@@ -328,7 +334,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
             env.store.apply_connector(&w).await.unwrap(),
             WriteOutcome::Written
         );
-        expected = Some(ts);
+        expected = Some(i as u64);
     }
     let buckets = env
         .store
@@ -739,4 +745,38 @@ async fn a_cap_on_a_missing_site_is_an_error_not_a_new_item() {
             .is_err()
     );
     assert!(env.store.get_site(ghost).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_poll_of_the_activity_feed_reads_forward_from_its_cursor() {
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let line = |i: i64| Activity {
+        at: now + Duration::milliseconds(i),
+        summary: format!("line {i}"),
+        ..act()
+    };
+    let first = device("FEED-0", "acme-charging-uk", now);
+    env.store.insert_device(&first, &line(0)).await.unwrap();
+    let start = env.store.activity_since(None, 10, now).await.unwrap();
+    let cursor = start[0].0.clone();
+    for i in 1..=5 {
+        let d = device(&format!("FEED-{i}"), "acme-charging-uk", now);
+        env.store.insert_device(&d, &line(i)).await.unwrap();
+    }
+    // A page of 3 from the cursor holds the 3 oldest new lines, newest first.
+    let page = env
+        .store
+        .activity_since(Some(&cursor), 3, now)
+        .await
+        .unwrap();
+    let summaries: Vec<_> = page.iter().map(|(_, a)| a.summary.as_str()).collect();
+    assert_eq!(summaries, ["line 3", "line 2", "line 1"]);
+    let rest = env
+        .store
+        .activity_since(Some(&page[0].0), 3, now)
+        .await
+        .unwrap();
+    let summaries: Vec<_> = rest.iter().map(|(_, a)| a.summary.as_str()).collect();
+    assert_eq!(summaries, ["line 5", "line 4"]);
 }
