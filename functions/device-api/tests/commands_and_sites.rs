@@ -64,9 +64,14 @@ async fn an_empty_long_poll_answers_null_after_the_wait_and_writes_nothing() {
         "{waited:?}"
     );
     let ops = env.counter.snapshot();
+    assert_eq!(
+        ops.get("UpdateItem"),
+        Some(&1),
+        "the poll marks the device seen once: {ops:?}"
+    );
     assert!(
-        ops.keys().all(|op| op == "GetItem" || op == "Query"),
-        "a waiting poll only reads: {ops:?}"
+        ops.keys().all(|op| op == "UpdateItem" || op == "Query"),
+        "while waiting, a poll only reads: {ops:?}"
     );
 }
 
@@ -365,4 +370,15 @@ async fn a_report_after_expiry_is_refused_and_a_late_repeat_is_harmless() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.status, CommandStatus::Expired);
+}
+
+#[tokio::test]
+async fn a_charger_that_only_long_polls_stays_seen() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "LP-SEEN").await;
+    env.clock.advance(Duration::minutes(5));
+    c.get(&app, "/v1/device/commands?wait=0").await;
+    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
+    assert_eq!(d.last_seen, Some(domain::Clock::now(env.clock.as_ref())));
 }

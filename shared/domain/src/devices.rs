@@ -234,6 +234,15 @@ impl Domain {
             .filter(|d| claims.issued_ms >= d.revoked_before)
             .ok_or_else(revoked)
     }
+
+    /// Like `device_for`, and marks the device seen: any message, not only
+    /// a heartbeat, keeps a charger online. Still one request.
+    pub async fn device_seen(&self, claims: TokenClaims) -> Result<Device, Error> {
+        self.store
+            .touch_device(claims.device_id, claims.issued_ms, self.clock.now(), None)
+            .await?
+            .ok_or_else(revoked)
+    }
 }
 
 pub(crate) fn revoked() -> Error {

@@ -178,6 +178,7 @@ impl Domain {
                 site.site_id,
                 req.limit_kw,
                 now + Duration::seconds(req.duration_s),
+                now,
             )
             .await?;
         Ok(allocations)

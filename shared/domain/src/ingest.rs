@@ -105,7 +105,7 @@ impl Domain {
         p.finish()?;
         let device = self
             .store
-            .touch_device(claims.device_id, claims.issued_ms, now, &hb.status)
+            .touch_device(claims.device_id, claims.issued_ms, now, Some(&hb.status))
             .await?
             .ok_or_else(revoked)?;
         if device.open_commands <= 0 {
@@ -237,7 +237,7 @@ impl Domain {
         let (Some(state), Some(connector_id)) = (next_state, connector_id) else {
             // A boot changes no connector; it still shows the device alive.
             self.store
-                .touch_device(claims.device_id, claims.issued_ms, now, "online")
+                .touch_device(claims.device_id, claims.issued_ms, now, Some("online"))
                 .await?
                 .ok_or_else(revoked)?;
             return Ok(());

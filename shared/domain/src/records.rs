@@ -69,7 +69,7 @@ impl Domain {
         let (Some(record_id), Some(start_time), Some(end_time)) = (record_id, start, end) else {
             return Err(Error::Internal("validated CDR fields missing".into()));
         };
-        let device = self.device_for(claims).await?;
+        let device = self.device_seen(claims).await?;
         let record = ChargingRecord {
             record_id,
             device_id: device.device_id,

@@ -180,7 +180,12 @@ impl Domain {
             )
             .with_site(Some(site_id))
             .done();
-        match self.store.save_site(&site, &members, &activity).await? {
+        let read = existing.as_ref().map(|s| s.updated_at);
+        match self
+            .store
+            .save_site(&site, read, &members, &activity)
+            .await?
+        {
             WriteOutcome::Written => Ok(site_id),
             WriteOutcome::Conflict => Err(Error::Conflict(
                 "the site or one of its devices changed concurrently; retry".into(),

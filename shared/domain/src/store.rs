@@ -139,14 +139,15 @@ pub trait Store: Send + Sync {
         id: DeviceId,
         reset_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
-    /// Heartbeat: one conditional update. `None` when the device is gone or
-    /// the token was issued before its credentials were rotated.
+    /// Marks the device seen (and, from a heartbeat, its reported status)
+    /// in one conditional update. `None` when the device is gone or the
+    /// token was issued before its credentials were rotated.
     async fn touch_device(
         &self,
         id: DeviceId,
         token_issued_ms: i64,
         now: DateTime<Utc>,
-        status: &str,
+        status: Option<&str>,
     ) -> StoreResult<Option<Device>>;
     async fn apply_connector(&self, write: &ConnectorWrite) -> StoreResult<WriteOutcome>;
     /// Stores a sample that does not move live state (older than it).
@@ -229,6 +230,7 @@ pub trait Store: Send + Sync {
         site: SiteId,
         limit_kw: f64,
         until: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn operator_sites(&self, operator: &OperatorId) -> StoreResult<Vec<Site>>;
     /// Creates or replaces the site (only if its operator is unchanged) and
@@ -236,6 +238,7 @@ pub trait Store: Send + Sync {
     async fn save_site(
         &self,
         site: &Site,
+        read_updated_at: Option<DateTime<Utc>>,
         members: &[SiteMember],
         activity: &Activity,
     ) -> StoreResult<WriteOutcome>;

@@ -629,21 +629,23 @@ impl Store for DynamoStore {
         id: DeviceId,
         token_issued_ms: i64,
         now: DateTime<Utc>,
-        status: &str,
+        status: Option<&str>,
     ) -> StoreResult<Option<Device>> {
-        let out = self
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_attrs(keys::device(id))))
-            .update_expression("SET last_seen = :now, reported_status = :st")
             .condition_expression("attribute_exists(PK) AND revoked_before <= :issued")
             .expression_attribute_values(":now", to_value(&now)?)
-            .expression_attribute_values(":st", s(status))
-            .expression_attribute_values(":issued", n(token_issued_ms))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
+            .expression_attribute_values(":issued", n(token_issued_ms));
+        update = match status {
+            Some(status) => update
+                .update_expression("SET last_seen = :now, reported_status = :st")
+                .expression_attribute_values(":st", s(status)),
+            None => update.update_expression("SET last_seen = :now"),
+        };
+        let out = update.return_values(ReturnValue::AllNew).send().await;
         match out {
             Ok(out) => out.attributes.map(from_attrs).transpose(),
             Err(e) if condition_failed(&e) => Ok(None),
@@ -929,9 +931,12 @@ impl Store for DynamoStore {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(Self::command_item(command)?))
-            .condition_expression("#st = :expected")
+            // The history read is one entry shorter: a concurrent move (a
+            // second redelivery, a report) since the read makes this fail.
+            .condition_expression("#st = :expected AND size(history) = :read")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":expected", to_value(&expected)?)
+            .expression_attribute_values(":read", n(command.history.len().saturating_sub(1)))
             .build()
             .map_err(internal)?;
         let mut items = vec![
@@ -1024,15 +1029,17 @@ impl Store for DynamoStore {
         site: SiteId,
         limit_kw: f64,
         until: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_attrs(keys::site(site))))
-            .update_expression("SET flex_limit_kw = :l, flex_until = :u")
+            .update_expression("SET flex_limit_kw = :l, flex_until = :u, updated_at = :now")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":l", n(limit_kw))
             .expression_attribute_values(":u", to_value(&until)?)
+            .expression_attribute_values(":now", to_value(&now)?)
             .send()
             .await
             .map_err(map_sdk)?;
@@ -1105,6 +1112,7 @@ impl Store for DynamoStore {
     async fn save_site(
         &self,
         site: &Site,
+        read_updated_at: Option<DateTime<Utc>>,
         members: &[SiteMember],
         activity: &Activity,
     ) -> StoreResult<WriteOutcome> {
@@ -1112,13 +1120,20 @@ impl Store for DynamoStore {
             keys::operator_sites(&site.operator_id),
             site.site_id.to_string(),
         );
+        // A new site must still be new; an existing one unchanged since read
+        // (a flexibility cap set meanwhile is not overwritten) and its
+        // operator's.
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_attrs(&item)?))
-            .condition_expression("attribute_not_exists(PK) OR operator_id = :op")
-            .expression_attribute_values(":op", s(site.operator_id.as_str()))
-            .build()
-            .map_err(internal)?;
+            .set_item(Some(to_attrs(&item)?));
+        let put = match read_updated_at {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(at) => put
+                .condition_expression("operator_id = :op AND updated_at = :read")
+                .expression_attribute_values(":op", s(site.operator_id.as_str()))
+                .expression_attribute_values(":read", to_value(&at)?),
+        };
+        let put = put.build().map_err(internal)?;
         let mut items = vec![
             TransactWriteItem::builder().put(put).build(),
             self.activity_put(activity)?,

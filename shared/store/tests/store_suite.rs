@@ -420,14 +420,14 @@ async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
     let now = env.clock.now();
     assert!(
         env.store
-            .touch_device(d.device_id, 999, now, "online")
+            .touch_device(d.device_id, 999, now, Some("online"))
             .await
             .unwrap()
             .is_none()
     );
     let seen = env
         .store
-        .touch_device(d.device_id, 1000, now, "online")
+        .touch_device(d.device_id, 1000, now, Some("online"))
         .await
         .unwrap()
         .unwrap();
@@ -435,7 +435,7 @@ async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
     assert_eq!(seen.firmware_version, "1.6.0");
     assert!(
         env.store
-            .touch_device(DeviceId::random(), 1000, now, "online")
+            .touch_device(DeviceId::random(), 1000, now, Some("online"))
             .await
             .unwrap()
             .is_none()
@@ -490,7 +490,10 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         previous_site: Some(SiteId::random()),
     };
     assert_eq!(
-        env.store.save_site(&site, &[stale], &act()).await.unwrap(),
+        env.store
+            .save_site(&site, None, &[stale], &act())
+            .await
+            .unwrap(),
         WriteOutcome::Conflict
     );
     assert!(
@@ -503,7 +506,10 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         previous_site: None,
     };
     assert_eq!(
-        env.store.save_site(&site, &[member], &act()).await.unwrap(),
+        env.store
+            .save_site(&site, None, &[member], &act())
+            .await
+            .unwrap(),
         WriteOutcome::Written
     );
     assert_eq!(
@@ -519,7 +525,10 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
     let mut hijack = site.clone();
     hijack.operator_id = op("other-operator");
     assert_eq!(
-        env.store.save_site(&hijack, &[], &act()).await.unwrap(),
+        env.store
+            .save_site(&hijack, Some(site.updated_at), &[], &act())
+            .await
+            .unwrap(),
         WriteOutcome::Conflict
     );
     assert_eq!(
@@ -740,7 +749,7 @@ async fn a_cap_on_a_missing_site_is_an_error_not_a_new_item() {
     let ghost = SiteId::random();
     assert!(
         env.store
-            .set_site_cap(ghost, 10.0, env.clock.now())
+            .set_site_cap(ghost, 10.0, env.clock.now(), env.clock.now())
             .await
             .is_err()
     );
@@ -779,4 +788,95 @@ async fn a_poll_of_the_activity_feed_reads_forward_from_its_cursor() {
         .unwrap();
     let summaries: Vec<_> = rest.iter().map(|(_, a)| a.summary.as_str()).collect();
     assert_eq!(summaries, ["line 5", "line 4"]);
+}
+
+#[tokio::test]
+async fn a_site_saved_from_a_stale_read_does_not_erase_a_cap_set_meanwhile() {
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let site = Site {
+        site_id: SiteId::random(),
+        operator_id: op("acme-charging-uk"),
+        name: "Depot".into(),
+        address: String::new(),
+        postcode: String::new(),
+        lat: 52.0,
+        lng: -1.0,
+        power_capacity: 100.0,
+        created_at: now,
+        updated_at: now,
+        flex_limit_kw: None,
+        flex_until: None,
+    };
+    assert_eq!(
+        env.store.save_site(&site, None, &[], &act()).await.unwrap(),
+        WriteOutcome::Written
+    );
+    assert_eq!(
+        env.store.save_site(&site, None, &[], &act()).await.unwrap(),
+        WriteOutcome::Conflict,
+        "a second creation from a read that found nothing"
+    );
+    let later = now + Duration::seconds(5);
+    env.store
+        .set_site_cap(site.site_id, 20.0, later + Duration::minutes(15), later)
+        .await
+        .unwrap();
+    let renamed = Site {
+        name: "Renamed".into(),
+        updated_at: later,
+        ..site.clone()
+    };
+    assert_eq!(
+        env.store
+            .save_site(&renamed, Some(now), &[], &act())
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict
+    );
+    let stored = env.store.get_site(site.site_id).await.unwrap().unwrap();
+    assert_eq!(stored.flex_limit_kw, Some(20.0));
+}
+
+#[tokio::test]
+async fn a_command_update_from_a_stale_history_is_refused() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "HIST-1").await;
+    let mut c = command(&d, env.clock.now());
+    c.history = vec![HistoryEntry {
+        status: CommandStatus::Queued,
+        at: env.clock.now(),
+        message: None,
+    }];
+    env.store.insert_command(&c, &act(), None).await.unwrap();
+    let delivered = |at_s: i64| {
+        let mut next = c.clone();
+        next.status = CommandStatus::Delivered;
+        next.history.push(HistoryEntry {
+            status: CommandStatus::Delivered,
+            at: env.clock.now() + Duration::seconds(at_s),
+            message: None,
+        });
+        next
+    };
+    let first = delivered(1);
+    assert_eq!(
+        env.store
+            .update_command(&first, CommandStatus::Queued, &act())
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    // A redelivery built from the same read races the first and loses.
+    let mut again = delivered(2);
+    again.status = CommandStatus::Delivered;
+    assert_eq!(
+        env.store
+            .update_command(&again, CommandStatus::Delivered, &act())
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict
+    );
+    let stored = env.store.get_command(c.command_id).await.unwrap().unwrap();
+    assert_eq!(stored.history.len(), 2);
 }
