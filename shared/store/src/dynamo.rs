@@ -178,6 +178,18 @@ impl DynamoStore {
         }
     }
 
+    /// An unconditional write of one item.
+    async fn put_plain(&self, item: Attrs) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
+    }
+
     async fn put_if_absent(&self, item: Attrs) -> StoreResult<WriteOutcome> {
         let out = self
             .client
@@ -400,28 +412,12 @@ impl Store for DynamoStore {
 
     async fn put_session(&self, token_hash: &str, session: &Session) -> StoreResult<()> {
         let item = Item::new(keys::session(token_hash), session);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_attrs(&item)?))
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(())
+        self.put_plain(to_attrs(&item)?).await
     }
 
     async fn get_session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs(keys::session(token_hash))))
-            // A token is used the moment it is issued.
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        out.item.map(from_attrs).transpose()
+        // Strongly consistent (as every `get`): a token is used the moment it is issued.
+        self.get(keys::session(token_hash)).await
     }
 
     async fn insert_device(
@@ -691,14 +687,7 @@ impl Store for DynamoStore {
     }
 
     async fn put_sample(&self, sample: &Sample) -> StoreResult<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(sample_item(sample)?))
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(())
+        self.put_plain(sample_item(sample)?).await
     }
 
     async fn set_firmware(
@@ -865,14 +854,7 @@ impl Store for DynamoStore {
                 schedule: schedule.clone(),
             },
         );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_attrs(&item)?))
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(())
+        self.put_plain(to_attrs(&item)?).await
     }
 
     async fn device_schedules(&self, device: DeviceId) -> StoreResult<Vec<(u32, Schedule)>> {
@@ -984,14 +966,7 @@ impl Store for DynamoStore {
     async fn log_request(&self, entry: &RequestLogEntry) -> StoreResult<()> {
         let at = keys::time(entry.at);
         let item = Item::new(keys::request_log(&at, &entry.request_id), entry);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_attrs(&item)?))
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(())
+        self.put_plain(to_attrs(&item)?).await
     }
 
     async fn recent_requests(
