@@ -38,14 +38,7 @@ pub fn function_apps(domain: &Domain) -> Vec<(&'static str, axum::Router)> {
 
 /// Every function's routes in one router, as the local server serves them.
 pub fn whole_app(domain: &Domain) -> axum::Router {
-    api::finish(
-        device_api::router(domain.clone())
-            .merge(console_api::router(domain.clone()))
-            .merge(command_api::router(domain.clone()))
-            .merge(auth_api::router(domain.clone())),
-        domain,
-        "local-server",
-    )
+    local_server::app(domain, "local-server")
 }
 
 /// The document served at `/v1/openapi.json`.

@@ -20,6 +20,18 @@ type HmacSha256 = Hmac<Sha256>;
 const TAG_LEN: usize = 10;
 const TOKEN_LEN: usize = 16 + 6 + TAG_LEN;
 
+/// Both token routes speak RFC 6749's client-credentials grant only.
+pub fn client_credentials_grant(grant_type: &str) -> Result<(), crate::Error> {
+    if grant_type == "client_credentials" {
+        Ok(())
+    } else {
+        Err(crate::Error::bad_request(
+            "grant_type",
+            "must be client_credentials",
+        ))
+    }
+}
+
 /// A fresh random secret as 64 hex characters.
 pub fn new_secret() -> Result<String, crate::Error> {
     let mut bytes = [0u8; 32];

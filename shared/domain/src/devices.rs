@@ -179,12 +179,7 @@ impl Domain {
         device_secret: &str,
         grant_type: &str,
     ) -> Result<AccessToken, Error> {
-        if grant_type != "client_credentials" {
-            return Err(Error::bad_request(
-                "grant_type",
-                "must be client_credentials",
-            ));
-        }
+        crate::credentials::client_credentials_grant(grant_type)?;
         let id = DeviceId::parse(device_id).ok_or(Error::BadCredentials)?;
         let device = self
             .store

@@ -64,12 +64,7 @@ impl Domain {
         client_secret: &str,
         grant_type: &str,
     ) -> Result<AccessToken, Error> {
-        if grant_type != "client_credentials" {
-            return Err(Error::bad_request(
-                "grant_type",
-                "must be client_credentials",
-            ));
-        }
+        crate::credentials::client_credentials_grant(grant_type)?;
         let client = self
             .store
             .get_client(client_id)

@@ -880,28 +880,13 @@ impl Store for DynamoStore {
     }
 
     async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>> {
-        let mut out = Vec::new();
-        let mut start: Option<Attrs> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI1)
-                .key_condition_expression("GSI1PK = :q")
-                .expression_attribute_values(":q", s(keys::device_queue(device)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(map_sdk)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_attrs(item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
+        self.query_all(
+            Some(keys::GSI1),
+            "GSI1PK = :q",
+            vec![(":q", s(keys::device_queue(device)))],
+            false,
+        )
+        .await
     }
 
     async fn update_command(

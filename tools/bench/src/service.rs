@@ -48,14 +48,7 @@ impl Service {
             settings,
             Arc::new(SystemClock),
         );
-        let app = api::finish(
-            device_api::router(domain.clone())
-                .merge(console_api::router(domain.clone()))
-                .merge(command_api::router(domain.clone()))
-                .merge(auth_api::router(domain.clone())),
-            &domain,
-            "bench",
-        );
+        let app = local_server::app(&domain, "bench");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| e.to_string())?;

@@ -64,14 +64,7 @@ async fn run(args: Args) -> Result<(), String> {
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     seed(&domain).await?;
 
-    let app = api::finish(
-        device_api::router(domain.clone())
-            .merge(console_api::router(domain.clone()))
-            .merge(command_api::router(domain.clone()))
-            .merge(auth_api::router(domain.clone())),
-        &domain,
-        "local-server",
-    );
+    let app = local_server::app(&domain, "local-server");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
