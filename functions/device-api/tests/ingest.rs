@@ -20,15 +20,26 @@ async fn device(env: &TestEnv, c: &Charger) -> domain::model::Device {
     env.store.get_device(c.device_id()).await.unwrap().unwrap()
 }
 
+/// The energy of the last two hours as one bucket (samples a few seconds
+/// old may fall in the previous hour).
 async fn hour_bucket(env: &TestEnv, scope: EnergyScope) -> Option<domain::model::EnergyBucket> {
     let op = env.domain.settings.default_operator.clone();
-    let hour = domain::energy::hour_bucket(env.clock.now());
-    env.store
-        .energy_buckets(&op, &scope, &hour, &hour)
+    let now = env.clock.now();
+    let from = domain::energy::hour_bucket(now - Duration::hours(2));
+    let to = domain::energy::hour_bucket(now);
+    let buckets = env
+        .store
+        .energy_buckets(&op, &scope, &from, &to)
         .await
-        .unwrap()
+        .unwrap();
+    buckets
         .into_iter()
-        .next()
+        .reduce(|a, b| domain::model::EnergyBucket {
+            bucket: b.bucket,
+            charge_energy: a.charge_energy + b.charge_energy,
+            discharge_energy: a.discharge_energy + b.discharge_energy,
+            max_power: a.max_power.max(b.max_power),
+        })
 }
 
 #[tokio::test]
