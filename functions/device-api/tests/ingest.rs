@@ -38,7 +38,10 @@ async fn hour_bucket(env: &TestEnv, scope: EnergyScope) -> Option<domain::model:
             bucket: b.bucket,
             charge_energy: a.charge_energy + b.charge_energy,
             discharge_energy: a.discharge_energy + b.discharge_energy,
-            max_power: a.max_power.max(b.max_power),
+            max_power: match (a.max_power, b.max_power) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            },
         })
 }
 
