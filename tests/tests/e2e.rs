@@ -156,11 +156,15 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
     let records = console.get("/v1/charging-records?size=100").await;
     assert_eq!(records["total"], summary.charging_records);
 
+    // The fleet used wall-clock time; a run across midnight spans two days.
+    let day = chrono::Duration::days(1);
+    let from = (chrono::Utc::now() - day).format("%Y-%m-%dT00:00:00Z");
+    let to = (chrono::Utc::now() + day).format("%Y-%m-%dT00:00:00Z");
     let (mut charged, mut discharged) = (0.0, 0.0);
     for site in &summary.sites {
         let series = console
             .get(&format!(
-                "/v1/aggregated/energy?granularity=day&site_id={site}"
+                "/v1/aggregated/energy?granularity=day&site_id={site}&from={from}&to={to}"
             ))
             .await;
         charged += series["total"]["charge_energy"].as_f64().unwrap();
