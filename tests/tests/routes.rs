@@ -132,3 +132,22 @@ fn the_committed_openapi_document_is_the_generated_one() {
         "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p system-tests --test routes"
     );
 }
+
+#[test]
+fn every_schema_reference_in_the_document_resolves() {
+    let doc = serde_json::to_value(openapi_document()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let text = doc.to_string();
+    let missing: BTreeSet<&str> = text
+        .match_indices("#/components/schemas/")
+        .map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            &rest[..rest.find('"').unwrap_or(rest.len())]
+        })
+        .filter(|name| !schemas.contains_key(*name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "dangling schema references: {missing:?}"
+    );
+}

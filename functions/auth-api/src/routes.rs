@@ -2,7 +2,8 @@
 
 use crate::token_request::TokenRequest;
 use api::{
-    ApiError, ApiResult, Console, Envelope, ErrorBody, JsonBody, Reply, TokenEnvelope, token_answer,
+    ApiError, ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply, TokenEnvelope,
+    token_answer,
 };
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-type Failure = Envelope<Option<ErrorBody>>;
+type Failure = ErrorEnvelope;
 
 pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()

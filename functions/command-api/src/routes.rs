@@ -1,6 +1,6 @@
 //! Command routes: parse, call the domain, wrap the envelope.
 
-use api::{ApiResult, Console, Envelope, ErrorBody, JsonBody, Reply};
+use api::{ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use domain::Domain;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-type Failure = Envelope<Option<ErrorBody>>;
+type Failure = ErrorEnvelope;
 
 pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()

@@ -1,13 +1,13 @@
 //! Admin-only reads: the live activity feed and the shared request log.
 
-use api::{ApiResult, Console, Envelope, ErrorBody, QueryParams, Reply};
+use api::{ApiResult, Console, Envelope, ErrorEnvelope, QueryParams, Reply};
 use axum::extract::State;
 use domain::Domain;
 use domain::model::{Activity, RequestLogEntry, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-type Failure = Envelope<Option<ErrorBody>>;
+type Failure = ErrorEnvelope;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ActivityQuery {

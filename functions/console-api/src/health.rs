@@ -1,6 +1,6 @@
 //! Liveness, version and the API description.
 
-use api::{ApiError, Envelope, ErrorBody, QueryParams};
+use api::{ApiError, ErrorEnvelope, QueryParams};
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -32,7 +32,7 @@ pub struct HealthQuery {
 #[utoipa::path(get, path = "/v1/health", tag = "console", params(HealthQuery),
     responses(
         (status = 200, description = "up", body = Health),
-        (status = 503, description = "the store does not answer", body = Envelope<Option<ErrorBody>>),
+        (status = 503, description = "the store does not answer", body = ErrorEnvelope),
     ))]
 pub async fn health(
     State(domain): State<Domain>,

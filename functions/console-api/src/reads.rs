@@ -1,7 +1,7 @@
 //! Console reads: operators, sites, devices, records, energy, firmware,
 //! commands. Every handler is scoped by the caller (see the domain).
 
-use api::{ApiResult, Console, Envelope, ErrorBody, QueryParams, Reply};
+use api::{ApiResult, Console, Envelope, ErrorEnvelope, QueryParams, Reply};
 use axum::extract::{Path, State};
 use domain::Domain;
 use domain::catalogue::ModelView;
@@ -14,7 +14,7 @@ use domain::views::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-type Failure = Envelope<Option<ErrorBody>>;
+type Failure = ErrorEnvelope;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PageQuery {

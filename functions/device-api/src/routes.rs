@@ -3,7 +3,8 @@
 use crate::auth::{DeviceCaller, RegistrationHeaders};
 use crate::dto::*;
 use api::{
-    ApiResult, Envelope, ErrorBody, JsonBody, Null, QueryParams, Reply, TokenEnvelope, token_answer,
+    ApiResult, Envelope, ErrorEnvelope, JsonBody, Null, QueryParams, Reply, TokenEnvelope,
+    token_answer,
 };
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -14,7 +15,7 @@ use domain::sites::SiteAuthority;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-type Failure = Envelope<Option<ErrorBody>>;
+type Failure = ErrorEnvelope;
 
 pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()

@@ -1,6 +1,5 @@
 //! The only place where errors become HTTP answers.
 
-use crate::envelope::Envelope;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +22,16 @@ impl From<Error> for ApiError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub errors: Vec<FieldError>,
+}
+
+/// Every error answer: the envelope with a non-zero code, and `data` null
+/// or, for bad values, the problems per field.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    /// The error code, e.g. 40400; see the README's table.
+    pub code: u32,
+    pub message: String,
+    pub data: Option<ErrorBody>,
 }
 
 impl ApiError {
@@ -65,11 +74,11 @@ impl IntoResponse for ApiError {
         };
         let data = match self.0 {
             Error::BadRequest { errors, .. } | Error::Invalid(errors) if !errors.is_empty() => {
-                serde_json::to_value(ErrorBody { errors }).unwrap_or_default()
+                Some(ErrorBody { errors })
             }
-            _ => serde_json::Value::Null,
+            _ => None,
         };
-        let body = Envelope {
+        let body = ErrorEnvelope {
             code,
             message,
             data,

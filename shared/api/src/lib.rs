@@ -14,7 +14,7 @@ mod token;
 
 pub use auth::{CallerSlot, Console};
 pub use envelope::{Envelope, Null, Reply};
-pub use error::{ApiError, ApiResult, ErrorBody};
+pub use error::{ApiError, ApiResult, ErrorBody, ErrorEnvelope};
 pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
 pub use fallback::{BODY_LIMIT, finish};
 pub use token::{TokenData, TokenEnvelope, token_answer};

@@ -7,7 +7,7 @@
 macro_rules! planned {
     ($name:ident, $method:ident, $path:literal) => {
         #[utoipa::path($method, path = $path, tag = "planned",
-            responses((status = 501, description = "not available yet", body = $crate::Envelope<Option<$crate::ErrorBody>>)))]
+            responses((status = 501, description = "not available yet", body = $crate::ErrorEnvelope)))]
         async fn $name() -> $crate::ApiError {
             $crate::ApiError(domain::Error::NotImplemented(format!(
                 "{} {}",
