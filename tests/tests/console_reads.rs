@@ -407,3 +407,22 @@ mod base64_like {
         out
     }
 }
+
+#[tokio::test]
+async fn a_json_token_request_labelled_as_a_form_is_read_as_json() {
+    let env = TestEnv::new().await;
+    let app = whole_app(&env.domain);
+    let op = env.domain.settings.default_operator.clone();
+    let c = env
+        .domain
+        .bootstrap_client(None, None, Role::Viewer, vec![op], None)
+        .await
+        .unwrap();
+    let body = json!({"grant_type": "client_credentials", "client_id": c.client_id,
+        "client_secret": c.client_secret});
+    let req = axum::http::Request::post("/v1/oauth/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    assert_eq!(testkit::send(&app, req).await.status, 200);
+}

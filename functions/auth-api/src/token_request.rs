@@ -52,7 +52,9 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| ApiError(Error::bad_request("body", "could not be read")))?;
-        let mut parsed = if form {
+        // A JSON object is JSON whatever the label (curl -d labels it a form).
+        let json = bytes.trim_ascii_start().first() == Some(&b'{');
+        let mut parsed = if form && !json {
             let mut r = TokenRequest::default();
             for (k, v) in form_urlencoded::parse(&bytes) {
                 let v = Some(v.into_owned());
