@@ -239,6 +239,7 @@ pub struct QueueCommandRequest {
     responses(
         (status = 202, description = "queued", body = Envelope<QueuedCommand>),
         (status = 403, description = "not an admin", body = Failure),
+        (status = 404, description = "no such device", body = Failure),
         (status = 422, description = "unknown command or bad parameters", body = Failure),
     ))]
 async fn queue_command(
