@@ -76,21 +76,16 @@ impl Domain {
             "device_ids",
             "must list at most 49 devices",
         );
+        // Listed ids, each once, and the entries that are not ids at all.
         let mut ids: Vec<DeviceId> = Vec::new();
-        let malformed: Vec<&str> = reg
-            .device_ids
-            .iter()
-            .filter(|raw| match DeviceId::parse(raw) {
-                Some(id) => {
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                    false
-                }
-                None => true,
-            })
-            .map(String::as_str)
-            .collect();
+        let mut malformed: Vec<&str> = Vec::new();
+        for raw in &reg.device_ids {
+            match DeviceId::parse(raw) {
+                Some(id) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => malformed.push(raw),
+            }
+        }
         if !malformed.is_empty() {
             p.add("device_ids", format!("not UUIDs: {}", malformed.join(", ")));
         }
