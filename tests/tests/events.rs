@@ -10,6 +10,7 @@ use domain::Clock;
 use domain::devices::{Possession, Registration};
 use domain::ingest::Heartbeat;
 use domain::model::{CommandKind, Operator, Role};
+use domain::records::RecordUpload;
 use domain::sites::{SiteAuthority, SiteRegistration};
 use std::collections::BTreeMap;
 use system_tests::{function_apps, workspace_file};
@@ -124,7 +125,73 @@ async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
         }
     };
     let now = env.clock.now();
+    let claims = env.domain.verify_token(&token.access_token).expect("token");
+    // A command already delivered, which the device may report on.
+    let delivered = env
+        .domain
+        .enqueue_command(&device, Some(1), CommandKind::Reboot, Default::default())
+        .await
+        .expect("command");
+    env.domain
+        .deliver(device.device_id, usize::MAX)
+        .await
+        .expect("delivery");
+    let stored_record = domain::ids::RecordId::random().to_string();
+    env.domain
+        .upload_record(
+            claims,
+            RecordUpload {
+                record_id: stored_record.clone(),
+                connector_id: 1,
+                start_time: domain::validate::rfc3339(now - Duration::hours(1)),
+                end_time: domain::validate::rfc3339(now),
+                energy: 7.5,
+                max_power: Some(22.0),
+                cost: Some(2.63),
+                currency: Some("GBP".into()),
+                stop_reason: None,
+            },
+        )
+        .await
+        .expect("record");
+    let v2g = env
+        .domain
+        .register(
+            Registration {
+                sn: format!("EVT-V2G-{}", &uuid_like()[..8]),
+                model: "TP-DC180".into(),
+                manufacturer: "Tellus Power".into(),
+                firmware_version: "2.2.0".into(),
+            },
+            Possession::default(),
+        )
+        .await
+        .expect("V2G device");
+    let v2g_token = env
+        .domain
+        .authenticate(
+            &v2g.device_id.to_string(),
+            &v2g.device_secret,
+            "client_credentials",
+        )
+        .await
+        .expect("V2G token");
+    env.domain
+        .heartbeat(
+            env.domain
+                .verify_token(&v2g_token.access_token)
+                .expect("token"),
+            Heartbeat {
+                timestamp: domain::validate::rfc3339(now),
+                status: "online".into(),
+            },
+        )
+        .await
+        .expect("V2G heartbeat");
     BTreeMap::from([
+        ("DELIVERED_COMMAND_ID", delivered.command_id.to_string()),
+        ("STORED_RECORD_ID", stored_record),
+        ("V2G_DEVICE_ID", v2g.device_id.to_string()),
         ("SITE_ID", site.to_string()),
         ("COMMAND_ID", command.command_id.to_string()),
         (
@@ -204,4 +271,55 @@ async fn every_recorded_event_gets_the_status_in_its_name() {
         }
     }
     assert!(replayed >= 30, "only {replayed} fixtures found");
+}
+
+/// Routes with no failure to record: a static document.
+const CANNOT_FAIL: &[&str] = &["GET /v1/openapi.json"];
+
+/// Every route the template sends to a function has a recorded success and
+/// a recorded failure (or, for a route not offered yet, its 501).
+#[test]
+fn every_route_has_a_recorded_success_and_failure() {
+    let doc = system_tests::template();
+    let mut missing = Vec::new();
+    for (dir, function) in FUNCTION_DIRS {
+        let mut seen: BTreeMap<String, Vec<u16>> = BTreeMap::new();
+        for entry in std::fs::read_dir(workspace_file(&format!("events/{dir}"))).unwrap() {
+            let path = entry.unwrap().path();
+            let event: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let status: u16 = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.rsplit('-').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap();
+            let key = event["routeKey"].as_str().unwrap().to_owned();
+            seen.entry(key).or_default().push(status);
+        }
+        let events = doc["Resources"][function]["Properties"]["Events"]
+            .as_mapping()
+            .unwrap();
+        for e in events.values() {
+            let key = format!(
+                "{} {}",
+                e["Properties"]["Method"].as_str().unwrap().to_uppercase(),
+                e["Properties"]["Path"].as_str().unwrap()
+            );
+            if CANNOT_FAIL.contains(&key.as_str()) {
+                continue;
+            }
+            let statuses = seen.get(&key).cloned().unwrap_or_default();
+            let planned = statuses.contains(&501);
+            let ok = statuses.iter().any(|s| *s < 300);
+            let failed = statuses.iter().any(|s| *s >= 400);
+            if !(planned || ok && failed) {
+                missing.push(format!("{function}: {key} has {statuses:?}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes without a recorded success and failure: {missing:#?}"
+    );
 }
