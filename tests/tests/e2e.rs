@@ -50,6 +50,11 @@ fn close(a: f64, b: f64) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_agrees_with_what_a_simulated_fleet_did() {
+    // Server-side warnings and errors show in the output of a failed run.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let env = TestEnv::new().await;
     // The moto pass is a shorter form of the same run.
     let (chargers, seconds) = if env.backend == "dynoxide" {

@@ -2,6 +2,7 @@
 //! `Unavailable` (the API answers 503), everything else `Internal`.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use domain::store::StoreError;
 
 const RETRYABLE_CODES: &[&str] = &[
@@ -16,15 +17,20 @@ const RETRYABLE_CODES: &[&str] = &[
     "TransactionInProgressException",
 ];
 
-pub fn map_sdk<E, R>(err: SdkError<E, R>) -> StoreError
+pub fn map_sdk<E>(err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + 'static,
 {
+    // A server-side failure that outlived the SDK's retries is the store
+    // being unavailable, whatever its body said.
+    let server_failure = err
+        .raw_response()
+        .is_some_and(|r| r.status().is_server_error());
     match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
             StoreError::Unavailable(describe(&err))
         }
+        _ if server_failure => StoreError::Unavailable(describe(&err)),
         SdkError::ServiceError(s)
             if s.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c)) =>
         {

@@ -70,13 +70,12 @@ impl Api {
                 let body = res.json::<Value>().await.unwrap_or(Value::Null);
                 Answer { status, body }
             }
-            Err(e) => {
-                self.stats.unexpected(format!("{method} {route}: {e}"));
-                Answer {
-                    status: 0,
-                    body: Value::Null,
-                }
-            }
+            // No answer: status 0, the cause in the body; callers decide
+            // whether that is unexpected (after their retries).
+            Err(e) => Answer {
+                status: 0,
+                body: Value::String(e.to_string()),
+            },
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         self.stats

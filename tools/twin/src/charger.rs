@@ -148,18 +148,31 @@ impl Charger {
         }
     }
 
-    /// A device call that re-authenticates once when the token is refused.
+    /// A device call as chargers make them: a refused token is renewed
+    /// once, and an unavailable service (503, or no answer) is retried with
+    /// a pause. Every message is idempotent, so a retry never counts twice.
     async fn send(&mut self, path: &str, body: Value) -> Answer {
-        let first = self.api.post(path, Some(&self.token), &body).await;
+        let mut answer = self.attempt(path, &body).await;
+        for pause_ms in [200, 800] {
+            if !matches!(answer.status, 0 | 503) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+            answer = self.attempt(path, &body).await;
+        }
+        self.check(path, answer)
+    }
+
+    async fn attempt(&mut self, path: &str, body: &Value) -> Answer {
+        let first = self.api.post(path, Some(&self.token), body).await;
         if first.status != 401 {
-            return self.check(path, first);
+            return first;
         }
         if let Err(e) = self.authenticate().await {
             self.api.stats.unexpected(e);
             return first;
         }
-        let again = self.api.post(path, Some(&self.token), &body).await;
-        self.check(path, again)
+        self.api.post(path, Some(&self.token), body).await
     }
 
     fn check(&self, path: &str, answer: Answer) -> Answer {
