@@ -23,7 +23,7 @@ pub fn function_apps(domain: &Domain) -> Vec<(&'static str, axum::Router)> {
         ),
         (
             "ConsoleApiFunction",
-            api::finish(console_api::router(domain.clone()), domain, "console-api"),
+            console_api::lambda_app(domain).expect("the OpenAPI document reads"),
         ),
         (
             "CommandApiFunction",

@@ -21,7 +21,12 @@ fn openapi_routes(doc: &Value) -> Routes {
     out
 }
 
-fn template_routes() -> BTreeMap<String, Routes> {
+/// API Gateway's catch-all route key; not a route of the OpenAPI document.
+const DEFAULT_ROUTE: &str = "$default";
+
+/// Each function's `HttpApi` events as (method, path); `$default` is
+/// `("ANY", "$default")`, as SAM also writes it with no method and path.
+fn template_events() -> BTreeMap<String, Routes> {
     let doc = template();
     let mut out = BTreeMap::new();
     for (name, res) in doc["Resources"].as_mapping().expect("resources") {
@@ -33,14 +38,22 @@ fn template_routes() -> BTreeMap<String, Routes> {
             for event in events.values() {
                 if event["Type"].as_str() == Some("HttpApi") {
                     let p = &event["Properties"];
-                    routes.insert((
-                        p["Method"].as_str().expect("method").to_uppercase(),
-                        p["Path"].as_str().expect("path").to_owned(),
-                    ));
+                    let path = p["Path"].as_str().unwrap_or(DEFAULT_ROUTE);
+                    let method = p["Method"].as_str().unwrap_or("ANY");
+                    routes.insert((method.to_uppercase(), path.to_owned()));
                 }
             }
         }
         out.insert(name.as_str().expect("name").to_owned(), routes);
+    }
+    out
+}
+
+/// The template's routes per function, without `$default`.
+fn template_routes() -> BTreeMap<String, Routes> {
+    let mut out = template_events();
+    for routes in out.values_mut() {
+        routes.retain(|(_, path)| path != DEFAULT_ROUTE);
     }
     out
 }
@@ -88,6 +101,70 @@ async fn every_template_route_reaches_a_handler_of_its_function() {
             );
         }
     }
+}
+
+#[test]
+fn the_default_route_sends_unmatched_requests_to_the_console_function() {
+    let defaults: Vec<_> = template_events()
+        .into_iter()
+        .flat_map(|(function, routes)| {
+            routes
+                .into_iter()
+                .filter(|(_, path)| path == DEFAULT_ROUTE)
+                .map(move |(method, _)| (function.clone(), method))
+        })
+        .collect();
+    assert_eq!(
+        defaults,
+        [("ConsoleApiFunction".to_owned(), "ANY".to_owned())],
+        "exactly one $default route, for any method, to the console function"
+    );
+}
+
+/// What the `$default` route hands the console function: a request to a
+/// path some function serves, with a method none does, is 405 naming the
+/// methods; a path no function serves is 404.
+#[tokio::test]
+async fn the_console_function_answers_unmatched_requests_for_the_whole_api() {
+    let env = TestEnv::new().await;
+    let apps: BTreeMap<_, _> = system_tests::function_apps(&env.domain)
+        .into_iter()
+        .collect();
+    let console = &apps["ConsoleApiFunction"];
+    let mut methods: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for routes in template_routes().into_values() {
+        for (method, path) in routes {
+            methods.entry(path).or_default().push(method);
+        }
+    }
+    for (path, allowed) in &methods {
+        let concrete = path
+            .replace("{id}", "8c7d6e4a-34b1-4a57-9a87-1f0b0b8f6c01")
+            .replace("{cid}", "1");
+        let wrong = if allowed.contains(&"DELETE".to_owned()) {
+            "PATCH"
+        } else {
+            "DELETE"
+        };
+        let req = axum::http::Request::builder()
+            .method(wrong)
+            .uri(&concrete)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = tower::ServiceExt::oneshot(console.clone(), req)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{wrong} {concrete}");
+        let allow: BTreeSet<&str> = res.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .collect();
+        let expected: BTreeSet<&str> = allowed.iter().map(String::as_str).collect();
+        assert_eq!(allow, expected, "Allow of {concrete}");
+    }
+    let reply = call(console, "GET", "/v1/no-such-route", &[], None).await;
+    assert_eq!((reply.status.as_u16(), reply.code()), (404, 40400));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The OpenAPI document of every function, generated from the code (a test
 /// keeps this copy equal to what the code produces).
-const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+pub(crate) const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {

@@ -35,6 +35,19 @@ pub fn router(domain: Domain) -> axum::Router {
     routes().split_for_parts().0.with_state(domain)
 }
 
+/// The app of the Lambda binary. The template's `$default` route sends this
+/// function every request no route matched, so it answers 404 or 405 for
+/// the whole API, from the committed OpenAPI document.
+pub fn lambda_app(domain: &Domain) -> Result<axum::Router, api::RoutesError> {
+    let routes = api::ApiRoutes::from_openapi(health::OPENAPI)?;
+    Ok(api::finish_default_route(
+        router(domain.clone()),
+        domain,
+        "console-api",
+        routes,
+    ))
+}
+
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }

@@ -6,6 +6,5 @@ use lambda_http::{Error, run};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let domain = store::bootstrap::domain_from_env().await?;
-    let app = console_api::router(domain.clone());
-    run(api::finish(app, &domain, "console-api")).await
+    run(console_api::lambda_app(&domain)?).await
 }

@@ -11,10 +11,12 @@ mod log;
 pub mod openapi;
 mod planned;
 mod token;
+mod unmatched;
 
 pub use auth::{CallerSlot, Console};
 pub use envelope::{Envelope, Null, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody, ErrorEnvelope};
 pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
-pub use fallback::{BODY_LIMIT, finish};
+pub use fallback::{BODY_LIMIT, finish, finish_default_route};
 pub use token::{TokenData, TokenEnvelope, token_answer};
+pub use unmatched::{ApiRoutes, RoutesError};

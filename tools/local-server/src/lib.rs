@@ -1,8 +1,11 @@
 //! Every function's routes in one axum app, as the local server serves
 //! them. Merging also proves that no two functions claim one route (axum
-//! panics on overlaps).
+//! panics on overlaps). Also what every local way of running the service
+//! shares: the kept signing key and the seeded operator and admin client.
 
 use domain::Domain;
+use domain::model::{Operator, Role};
+use std::path::Path;
 
 pub fn app(domain: &Domain, function: &'static str) -> axum::Router {
     api::finish(
@@ -13,4 +16,70 @@ pub fn app(domain: &Domain, function: &'static str) -> axum::Router {
         domain,
         function,
     )
+}
+
+/// The device token signing key: `TOKEN_SIGNING_KEY` when set, else the one
+/// kept in `kept` (made and written there the first time), so tokens
+/// survive a restart; without `kept`, a fresh one for this run.
+pub fn signing_key(kept: Option<&Path>) -> Result<String, String> {
+    if let Ok(key) = std::env::var("TOKEN_SIGNING_KEY") {
+        return Ok(key);
+    }
+    if let Some(existing) = kept.and_then(|p| std::fs::read_to_string(p).ok()) {
+        return Ok(existing.trim().to_owned());
+    }
+    let key = domain::credentials::new_secret().map_err(|e| e.to_string())?;
+    if let Some(path) = kept {
+        std::fs::write(path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(key)
+}
+
+/// The admin client to create: `ADMIN_CLIENT_ID` and `ADMIN_CLIENT_SECRET`
+/// when both are set, else a fresh one.
+pub fn admin_from_env() -> Option<(String, String)> {
+    match (
+        std::env::var("ADMIN_CLIENT_ID"),
+        std::env::var("ADMIN_CLIENT_SECRET"),
+    ) {
+        (Ok(id), Ok(secret)) => Some((id, secret)),
+        _ => None,
+    }
+}
+
+/// Creates the default operator and an admin client when missing.
+pub async fn seed(domain: &Domain, admin: Option<(String, String)>) -> Result<(), String> {
+    let operator = Operator {
+        id: domain.settings.default_operator.clone(),
+        name: "Acme Charging Network UK".into(),
+        country: "GB".into(),
+        status: "active".into(),
+    };
+    domain
+        .store
+        .ensure_operator(&operator)
+        .await
+        .map_err(|e| format!("cannot seed the default operator: {e}"))?;
+    let fixed = admin.is_some();
+    let (id, secret) = admin.unzip();
+    match domain
+        .bootstrap_client(id, secret, Role::Admin, vec![], Some("local admin".into()))
+        .await
+    {
+        Ok(created) if fixed => {
+            tracing::info!(client_id = %created.client_id, "admin client created from ADMIN_CLIENT_ID")
+        }
+        Ok(created) => {
+            // A development convenience: shown once, stored only hashed.
+            println!(
+                "admin client for this run: client_id={} client_secret={}",
+                created.client_id, created.client_secret
+            );
+        }
+        Err(domain::Error::Conflict(_)) => {
+            tracing::info!("admin client from ADMIN_CLIENT_ID exists already")
+        }
+        Err(e) => return Err(format!("cannot create the admin client: {e}")),
+    }
+    Ok(())
 }

@@ -3,7 +3,6 @@
 //! tests. No cloud account needed.
 
 use clap::Parser;
-use domain::model::{Operator, Role};
 use domain::{Domain, Settings, SystemClock};
 use local_dynamo::{Engine, Storage};
 use std::path::PathBuf;
@@ -62,7 +61,7 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("cannot create the table: {e}"))?;
     let store = DynamoStore::new(client, &settings.table_name);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
-    seed(&domain).await?;
+    local_server::seed(&domain, local_server::admin_from_env()).await?;
 
     let app = local_server::app(&domain, "local-server");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
@@ -93,66 +92,9 @@ async fn run(args: Args) -> Result<(), String> {
 fn settings(args: &Args) -> Result<Settings, String> {
     let persisted = (!args.in_memory && args.dynamodb_endpoint.is_none())
         .then(|| args.data.with_extension("signing-key"));
-    let key = match std::env::var("TOKEN_SIGNING_KEY") {
-        Ok(key) => key,
-        Err(_) => local_key(persisted.as_deref())?,
-    };
+    let key = local_server::signing_key(persisted.as_deref())?;
     Settings::from_lookup(|name| match name {
         "TOKEN_SIGNING_KEY" => Some(key.clone()),
         _ => std::env::var(name).ok(),
     })
-}
-
-fn local_key(path: Option<&std::path::Path>) -> Result<String, String> {
-    if let Some(existing) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
-        return Ok(existing.trim().to_owned());
-    }
-    let key = domain::credentials::new_secret().map_err(|e| e.to_string())?;
-    if let Some(path) = path {
-        std::fs::write(path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(key)
-}
-
-async fn seed(domain: &Domain) -> Result<(), String> {
-    let operator = Operator {
-        id: domain.settings.default_operator.clone(),
-        name: "Acme Charging Network UK".into(),
-        country: "GB".into(),
-        status: "active".into(),
-    };
-    domain
-        .store
-        .ensure_operator(&operator)
-        .await
-        .map_err(|e| format!("cannot seed the default operator: {e}"))?;
-    let given = (
-        std::env::var("ADMIN_CLIENT_ID"),
-        std::env::var("ADMIN_CLIENT_SECRET"),
-    );
-    let (id, secret) = match given {
-        (Ok(id), Ok(secret)) => (Some(id), Some(secret)),
-        _ => (None, None),
-    };
-    let fixed = id.is_some();
-    match domain
-        .bootstrap_client(id, secret, Role::Admin, vec![], Some("local admin".into()))
-        .await
-    {
-        Ok(created) if fixed => {
-            tracing::info!(client_id = %created.client_id, "admin client created from ADMIN_CLIENT_ID")
-        }
-        Ok(created) => {
-            // A development convenience: shown once, stored only hashed.
-            println!(
-                "admin client for this run: client_id={} client_secret={}",
-                created.client_id, created.client_secret
-            );
-        }
-        Err(domain::Error::Conflict(_)) => {
-            tracing::info!("admin client from ADMIN_CLIENT_ID exists already")
-        }
-        Err(e) => return Err(format!("cannot create the admin client: {e}")),
-    }
-    Ok(())
 }
