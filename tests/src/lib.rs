@@ -1,6 +1,8 @@
 //! Helpers shared by the system tests: the functions as deployed, the
 //! template, and files of the workspace.
 
+pub mod fixtures;
+
 use domain::Domain;
 use std::path::PathBuf;
 

@@ -7,6 +7,7 @@ mod ingest;
 mod latency;
 mod service;
 mod size;
+mod stage;
 
 use clap::{Parser, Subcommand};
 
@@ -51,6 +52,19 @@ enum Bench {
         #[arg(long, default_value = "target/release")]
         bin_dir: std::path::PathBuf,
     },
+    /// The stage: each function's cold start under it, and its
+    /// per-request overhead against the local server.
+    Stage {
+        /// Where the function binaries are.
+        #[arg(long, default_value = "target/release")]
+        bin_dir: std::path::PathBuf,
+        /// Stages started to time cold starts.
+        #[arg(long, default_value_t = 5)]
+        starts: usize,
+        /// Warm requests per route and server.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
     /// Size of each function's release binary.
     Size {
         #[arg(long, default_value = "target/release")]
@@ -71,6 +85,11 @@ async fn main() {
         } => ingest::run(seconds, concurrency).await,
         Bench::Cost { moto, endpoint } => cost::run(moto, endpoint).await,
         Bench::Coldstart { rounds, bin_dir } => coldstart::run(rounds, &bin_dir).await,
+        Bench::Stage {
+            bin_dir,
+            starts,
+            requests,
+        } => stage::run(&bin_dir, starts, requests).await,
         Bench::Size { bin_dir } => size::run(&bin_dir),
     };
     if let Err(e) = result {

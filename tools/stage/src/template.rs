@@ -1,0 +1,326 @@
+//! The stack as `template.yaml` describes it: each function's binary,
+//! memory, timeout and environment, and the HTTP API's routes. Everything
+//! comes from the template, so the stage keeps no second list of either.
+
+use crate::routes::RouteKey;
+use serde_yaml::{Mapping, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the template does not parse: {0}")]
+    Parse(#[from] serde_yaml::Error),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Lambda's defaults when neither the function nor `Globals` sets them.
+const DEFAULT_MEMORY_MB: u64 = 128;
+const DEFAULT_TIMEOUT_S: u64 = 3;
+/// API Gateway's integration timeout unless a route sets `TimeoutInMillis`.
+const DEFAULT_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub logical_id: String,
+    pub binary: String,
+    pub memory_mb: u64,
+    pub timeout: Duration,
+    pub environment: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub key: RouteKey,
+    pub function: String,
+    pub integration_timeout: Duration,
+}
+
+#[derive(Debug)]
+pub struct Stack {
+    pub functions: Vec<Function>,
+    pub routes: Vec<Route>,
+    /// The environment of `Globals`, resolved: the settings all share.
+    pub shared_environment: BTreeMap<String, String>,
+}
+
+/// Local stand-ins for what only a deployment has.
+#[derive(Debug, Clone, Default)]
+pub struct Locals {
+    /// Parameter values given on the command line (`Name=Value`).
+    pub parameters: BTreeMap<String, String>,
+    /// What `!Ref` to the table resource gives.
+    pub table_name: String,
+    /// Values of variables the template takes from a parameter without a
+    /// default or a `{{resolve:...}}` reference, by variable name.
+    pub secrets: BTreeMap<String, String>,
+}
+
+impl Stack {
+    pub fn load(path: &Path, locals: &Locals) -> Result<Self, TemplateError> {
+        Self::parse(&read(path)?, locals)
+    }
+
+    pub fn parse(text: &str, locals: &Locals) -> Result<Self, TemplateError> {
+        let doc: Value = serde_yaml::from_str(text)?;
+        let resolver = Resolver { doc: &doc, locals };
+        let globals = &doc["Globals"]["Function"];
+        let shared_environment = resolver.environment(&globals["Environment"]["Variables"])?;
+        let mut functions = Vec::new();
+        let mut routes = Vec::new();
+        for (id, resource) in mapping(&doc["Resources"]) {
+            if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+                continue;
+            }
+            let id = id.as_str().unwrap_or_default().to_owned();
+            let props = &resource["Properties"];
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .ok_or_else(|| unsupported(format!("{id}: no Metadata.BuildProperties.Binary")))?;
+            let setting = |name: &str, default: u64| {
+                props[name]
+                    .as_u64()
+                    .or_else(|| globals[name].as_u64())
+                    .unwrap_or(default)
+            };
+            let mut environment = shared_environment.clone();
+            environment.extend(resolver.environment(&props["Environment"]["Variables"])?);
+            functions.push(Function {
+                logical_id: id.clone(),
+                binary: binary.to_owned(),
+                memory_mb: setting("MemorySize", DEFAULT_MEMORY_MB),
+                timeout: Duration::from_secs(setting("Timeout", DEFAULT_TIMEOUT_S)),
+                environment,
+            });
+            for (name, event) in mapping(&props["Events"]) {
+                if event["Type"].as_str() == Some("HttpApi") {
+                    routes.push(route(
+                        &id,
+                        name.as_str().unwrap_or_default(),
+                        &event["Properties"],
+                    )?);
+                }
+            }
+        }
+        Ok(Self {
+            functions,
+            routes,
+            shared_environment,
+        })
+    }
+}
+
+/// The function binaries the template names, for building them.
+pub fn binaries(path: &Path) -> Result<Vec<String>, TemplateError> {
+    let doc: Value = serde_yaml::from_str(&read(path)?)?;
+    Ok(mapping(&doc["Resources"])
+        .filter_map(|(_, r)| r["Metadata"]["BuildProperties"]["Binary"].as_str())
+        .map(str::to_owned)
+        .collect())
+}
+
+fn read(path: &Path) -> Result<String, TemplateError> {
+    std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn mapping(value: &Value) -> impl Iterator<Item = (&Value, &Value)> {
+    value.as_mapping().into_iter().flat_map(Mapping::iter)
+}
+
+fn unsupported(what: String) -> TemplateError {
+    TemplateError::Unsupported(what)
+}
+
+/// One `HttpApi` event; SAM reads no `Path` and no `Method` as `$default`.
+fn route(function: &str, event: &str, props: &Value) -> Result<Route, TemplateError> {
+    if let Some(version) = props["PayloadFormatVersion"]
+        .as_str()
+        .filter(|v| *v != "2.0")
+    {
+        return Err(unsupported(format!(
+            "{function}.{event}: payload format {version} (the stage speaks 2.0)"
+        )));
+    }
+    let key = RouteKey::parse(props["Method"].as_str(), props["Path"].as_str())
+        .map_err(|e| unsupported(format!("{function}.{event}: {e}")))?;
+    let integration_timeout = props["TimeoutInMillis"]
+        .as_u64()
+        .map_or(DEFAULT_INTEGRATION_TIMEOUT, Duration::from_millis);
+    Ok(Route {
+        key,
+        function: function.to_owned(),
+        integration_timeout,
+    })
+}
+
+struct Resolver<'a> {
+    doc: &'a Value,
+    locals: &'a Locals,
+}
+
+impl Resolver<'_> {
+    fn environment(&self, variables: &Value) -> Result<BTreeMap<String, String>, TemplateError> {
+        mapping(variables)
+            .map(|(name, value)| {
+                let name = name.as_str().unwrap_or_default();
+                Ok((name.to_owned(), self.value(name, value)?))
+            })
+            .collect()
+    }
+
+    fn value(&self, variable: &str, value: &Value) -> Result<String, TemplateError> {
+        match value {
+            Value::String(s) if s.contains("{{resolve:") => {
+                self.secret(variable, "a dynamic reference")
+            }
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            Value::Tagged(t) if t.tag == "Ref" => self.reference(variable, &t.value),
+            Value::Mapping(m) if m.len() == 1 && m.contains_key("Ref") => {
+                self.reference(variable, &m["Ref"])
+            }
+            other => Err(unsupported(format!(
+                "{variable}: {other:?} has no local value"
+            ))),
+        }
+    }
+
+    fn reference(&self, variable: &str, target: &Value) -> Result<String, TemplateError> {
+        let name = target.as_str().unwrap_or_default();
+        if let Some(given) = self.locals.parameters.get(name) {
+            return Ok(given.clone());
+        }
+        let parameter = &self.doc["Parameters"][name];
+        if !parameter.is_null() {
+            return match &parameter["Default"] {
+                Value::Null => {
+                    self.secret(variable, &format!("parameter {name} has no default and"))
+                }
+                default => self.value(variable, default),
+            };
+        }
+        match self.doc["Resources"][name]["Type"].as_str() {
+            Some("AWS::DynamoDB::Table") => Ok(self.locals.table_name.clone()),
+            _ => Err(unsupported(format!(
+                "{variable}: !Ref {name} has no local value"
+            ))),
+        }
+    }
+
+    fn secret(&self, variable: &str, why: &str) -> Result<String, TemplateError> {
+        self.locals.secrets.get(variable).cloned().ok_or_else(|| {
+            unsupported(format!(
+                "{variable}: {why} no local value; give it with --parameter NAME=VALUE"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = r#"
+Parameters:
+  SigningKey: { Type: String, NoEcho: true }
+  Poll: { Type: Number, Default: 20 }
+  Mode: { Type: String, Default: "off" }
+Globals:
+  Function:
+    MemorySize: 256
+    Timeout: 29
+    Environment:
+      Variables:
+        TABLE_NAME: !Ref Table
+        KEY: !Ref SigningKey
+        POLL: !Ref Poll
+        MODE: { Ref: Mode }
+Resources:
+  Table: { Type: AWS::DynamoDB::Table }
+  Api: { Type: AWS::Serverless::HttpApi }
+  One:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildProperties: { Binary: one-bin } }
+    Properties:
+      Timeout: 5
+      Environment:
+        Variables:
+          MODE: "on"
+          PASSWORD: "{{resolve:secretsmanager:pw}}"
+      Events:
+        Get:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: get
+            Path: /v1/things/{id}
+        Fallback: { Type: HttpApi, Properties: { ApiId: !Ref Api } }
+        Slow: { Type: HttpApi, Properties: { Method: POST, Path: /slow, TimeoutInMillis: 5000 } }
+"#;
+
+    fn locals() -> Locals {
+        Locals {
+            parameters: BTreeMap::new(),
+            table_name: "local-table".into(),
+            secrets: BTreeMap::from([
+                ("KEY".to_owned(), "kept-key".to_owned()),
+                ("PASSWORD".to_owned(), "local-password".to_owned()),
+            ]),
+        }
+    }
+
+    #[test]
+    fn the_environment_is_globals_then_the_function_resolved_locally() {
+        let stack = Stack::parse(TEMPLATE, &locals()).unwrap();
+        let f = &stack.functions[0];
+        assert_eq!((f.binary.as_str(), f.memory_mb), ("one-bin", 256));
+        assert_eq!(f.timeout, Duration::from_secs(5));
+        let env = &f.environment;
+        assert_eq!(env["TABLE_NAME"], "local-table");
+        assert_eq!(env["KEY"], "kept-key");
+        assert_eq!(env["POLL"], "20");
+        assert_eq!(env["MODE"], "on");
+        assert_eq!(env["PASSWORD"], "local-password");
+        assert_eq!(stack.shared_environment["MODE"], "off");
+    }
+
+    #[test]
+    fn a_given_parameter_wins_over_its_default_and_over_a_local_secret() {
+        let mut locals = locals();
+        locals.parameters.insert("Poll".into(), "5".into());
+        locals
+            .parameters
+            .insert("SigningKey".into(), "given".into());
+        let stack = Stack::parse(TEMPLATE, &locals).unwrap();
+        assert_eq!(stack.shared_environment["POLL"], "5");
+        assert_eq!(stack.shared_environment["KEY"], "given");
+    }
+
+    #[test]
+    fn a_value_only_a_deployment_has_needs_a_local_one() {
+        let mut locals = locals();
+        locals.secrets.remove("KEY");
+        let err = Stack::parse(TEMPLATE, &locals).unwrap_err().to_string();
+        assert!(err.contains("SigningKey"), "{err}");
+    }
+
+    #[test]
+    fn events_become_routes_and_no_path_nor_method_is_default() {
+        let stack = Stack::parse(TEMPLATE, &locals()).unwrap();
+        let keys: Vec<String> = stack.routes.iter().map(|r| r.key.to_string()).collect();
+        assert_eq!(keys, ["GET /v1/things/{id}", "$default", "POST /slow"]);
+        assert_eq!(stack.routes[0].integration_timeout, Duration::from_secs(30));
+        assert_eq!(stack.routes[2].integration_timeout, Duration::from_secs(5));
+    }
+}

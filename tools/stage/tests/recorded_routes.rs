@@ -1,0 +1,54 @@
+//! The stage routes every recorded API Gateway event (`events/`) as API
+//! Gateway did: to the same route key, and to the function whose folder
+//! holds it.
+
+use stage::routes::RouteTable;
+use stage::template::{Locals, Stack};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn every_recorded_event_takes_its_recorded_route() {
+    let locals = Locals {
+        table_name: "t".into(),
+        secrets: BTreeMap::from([("TOKEN_SIGNING_KEY".to_owned(), "00".repeat(32))]),
+        ..Locals::default()
+    };
+    let stack = Stack::load(&workspace().join("template.yaml"), &locals).unwrap();
+    let table = RouteTable::new(
+        stack
+            .routes
+            .iter()
+            .map(|r| (r.key.clone(), r.function.clone())),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for function in &stack.functions {
+        let dir = workspace().join("events").join(&function.binary);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let event: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let method = event["requestContext"]["http"]["method"].as_str().unwrap();
+            let raw_path = event["rawPath"].as_str().unwrap();
+            let matched = table
+                .find(&method.parse().unwrap(), raw_path)
+                .unwrap_or_else(|| panic!("{}: no route", path.display()));
+            assert_eq!(
+                (matched.route_key.as_str(), matched.target.as_str()),
+                (
+                    event["routeKey"].as_str().unwrap(),
+                    function.logical_id.as_str()
+                ),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 100, "only {checked} events");
+}
