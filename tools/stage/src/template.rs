@@ -180,9 +180,10 @@ impl Resolver<'_> {
 
     fn value(&self, variable: &str, value: &Value) -> Result<String, TemplateError> {
         match value {
-            Value::String(s) if s.contains("{{resolve:") => {
-                self.secret(variable, "a dynamic reference")
-            }
+            Value::String(s) if s.contains("{{resolve:") => self.secret(
+                variable,
+                "its dynamic reference has no local value".to_owned(),
+            ),
             Value::String(s) => Ok(s.clone()),
             Value::Number(n) => Ok(n.to_string()),
             Value::Bool(b) => Ok(b.to_string()),
@@ -204,9 +205,12 @@ impl Resolver<'_> {
         let parameter = &self.doc["Parameters"][name];
         if !parameter.is_null() {
             return match &parameter["Default"] {
-                Value::Null => {
-                    self.secret(variable, &format!("parameter {name} has no default and"))
-                }
+                Value::Null => self.secret(
+                    variable,
+                    format!(
+                        "parameter {name} has no default; give it with --parameter {name}=VALUE"
+                    ),
+                ),
                 default => self.value(variable, default),
             };
         }
@@ -218,12 +222,12 @@ impl Resolver<'_> {
         }
     }
 
-    fn secret(&self, variable: &str, why: &str) -> Result<String, TemplateError> {
-        self.locals.secrets.get(variable).cloned().ok_or_else(|| {
-            unsupported(format!(
-                "{variable}: {why} no local value; give it with --parameter NAME=VALUE"
-            ))
-        })
+    fn secret(&self, variable: &str, why: String) -> Result<String, TemplateError> {
+        self.locals
+            .secrets
+            .get(variable)
+            .cloned()
+            .ok_or_else(|| unsupported(format!("{variable}: {why}")))
     }
 }
 
@@ -312,7 +316,11 @@ Resources:
         let mut locals = locals();
         locals.secrets.remove("KEY");
         let err = Stack::parse(TEMPLATE, &locals).unwrap_err().to_string();
-        assert!(err.contains("SigningKey"), "{err}");
+        assert!(err.contains("--parameter SigningKey=VALUE"), "{err}");
+        let mut locals = self::locals();
+        locals.secrets.remove("PASSWORD");
+        let err = Stack::parse(TEMPLATE, &locals).unwrap_err().to_string();
+        assert!(err.contains("PASSWORD: its dynamic reference"), "{err}");
     }
 
     #[test]
