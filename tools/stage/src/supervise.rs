@@ -12,9 +12,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
-/// After a failed init, wait this long before the next start instead of
-/// restarting in a tight loop.
+/// After a failed init, wait before the next start, twice as long after
+/// each further failure, instead of restarting in a tight loop.
 const INIT_RETRY: Duration = Duration::from_secs(1);
+const INIT_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// How to start one function's process.
 pub struct Launch {
@@ -39,6 +40,7 @@ impl Drop for AbortOnDrop {
 }
 
 async fn supervise(pool: Arc<Pool>, slot: usize, launch: Arc<Launch>) {
+    let mut retry = INIT_RETRY;
     while let Some((generation, stop)) = pool.begin(slot) {
         let ended = run_once(&pool, slot, generation, &stop, &launch).await;
         let during_init = pool.ended(slot, generation);
@@ -57,7 +59,10 @@ async fn supervise(pool: Arc<Pool>, slot: usize, launch: Arc<Launch>) {
             ),
         }
         if during_init {
-            tokio::time::sleep(INIT_RETRY).await;
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(INIT_RETRY_MAX);
+        } else {
+            retry = INIT_RETRY;
         }
     }
 }
