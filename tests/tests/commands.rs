@@ -4,11 +4,10 @@
 
 use chrono::Duration;
 use domain::Clock;
-use domain::ids::OperatorId;
-use domain::model::{Operator, Role};
+use domain::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
-use testkit::{Reply, TestEnv, call};
+use testkit::{Charger, Reply, TestEnv, call, call_as};
 
 struct World {
     env: TestEnv,
@@ -18,32 +17,14 @@ struct World {
     admin: String,
 }
 
-struct Charger {
-    id: String,
-    token: String,
-}
-
-async fn token(env: &TestEnv, role: Role, ops: Vec<OperatorId>) -> String {
-    let c = env
-        .domain
-        .bootstrap_client(None, None, role, ops, None)
-        .await
-        .unwrap();
-    env.domain
-        .issue_operator_token(&c.client_id, &c.client_secret, "client_credentials")
-        .await
-        .unwrap()
-        .access_token
-}
-
 impl World {
     async fn new() -> Self {
         let env = TestEnv::new().await;
         let app = whole_app(&env.domain);
         let acme = env.domain.settings.default_operator.clone();
-        let operator = token(&env, Role::Operator, vec![acme.clone()]).await;
-        let viewer = token(&env, Role::Viewer, vec![acme]).await;
-        let admin = token(&env, Role::Admin, vec![]).await;
+        let operator = env.operator_token(Role::Operator, vec![acme.clone()]).await;
+        let viewer = env.operator_token(Role::Viewer, vec![acme]).await;
+        let admin = env.operator_token(Role::Admin, vec![]).await;
         Self {
             env,
             app,
@@ -54,33 +35,11 @@ impl World {
     }
 
     fn now(&self, offset_s: i64) -> String {
-        domain::validate::rfc3339(self.env.clock.now() + Duration::seconds(offset_s))
+        domain::input::rfc3339(self.env.clock.now() + Duration::seconds(offset_s))
     }
 
     async fn charger(&self, sn: &str, model: &str) -> Charger {
-        let reg = call(
-            &self.app,
-            "POST",
-            "/v1/device/register",
-            &[],
-            Some(json!({"sn": sn, "model": model,
-            "manufacturer": "Tellus Power", "firmware_version": "1.0.0"})),
-        )
-        .await;
-        let id = reg.data()["device_id"].as_str().unwrap().to_owned();
-        let auth = call(
-            &self.app,
-            "POST",
-            "/v1/device/auth",
-            &[],
-            Some(json!({"device_id": id,
-            "device_secret": reg.data()["device_secret"], "grant_type": "client_credentials"})),
-        )
-        .await;
-        let c = Charger {
-            id,
-            token: auth.body["access_token"].as_str().unwrap().to_owned(),
-        };
+        let c = Charger::of_model(&self.app, sn, model, "1.0.0").await;
         self.device(
             &c,
             "/v1/device/heartbeat",
@@ -91,32 +50,16 @@ impl World {
     }
 
     async fn device(&self, c: &Charger, path: &str, body: Value) -> Reply {
-        let bearer = format!("Bearer {}", c.token);
-        call(
-            &self.app,
-            "POST",
-            path,
-            &[("authorization", &bearer)],
-            Some(body),
-        )
-        .await
+        c.post(&self.app, path, body).await
     }
 
     async fn poll(&self, c: &Charger, wait: u32) -> Reply {
-        let bearer = format!("Bearer {}", c.token);
-        call(
-            &self.app,
-            "GET",
-            &format!("/v1/device/commands?wait={wait}"),
-            &[("authorization", &bearer)],
-            None,
-        )
-        .await
+        c.get(&self.app, &format!("/v1/device/commands?wait={wait}"))
+            .await
     }
 
     async fn console(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
-        let bearer = format!("Bearer {token}");
-        call(&self.app, method, path, &[("authorization", &bearer)], body).await
+        call_as(&self.app, token, method, path, body).await
     }
 
     async fn command(&self, c: &Charger, kind: &str, body: Value) -> Reply {
@@ -280,19 +223,8 @@ async fn commands_are_checked_before_anything_is_queued() {
 async fn another_operators_charger_cannot_be_commanded() {
     let w = World::new().await;
     let c = w.charger("TEN-1", "TP-AC22").await;
-    let volt = OperatorId::parse("volt-uk").unwrap();
-    w.env
-        .domain
-        .store
-        .ensure_operator(&Operator {
-            id: volt.clone(),
-            name: "Volt".into(),
-            country: "GB".into(),
-            status: "active".into(),
-        })
-        .await
-        .unwrap();
-    let other = token(&w.env, Role::Operator, vec![volt]).await;
+    let volt = w.env.operator("volt-uk").await;
+    let other = w.env.operator_token(Role::Operator, vec![volt]).await;
     let r = w
         .console(
             &other,

@@ -5,20 +5,16 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use domain::ids::{OperatorId, SiteId};
+use domain::ids::{DeviceId, SiteId};
 use domain::model::{CommandKind, CommandStatus};
 use domain::sites::{SiteAuthority, SiteRegistration};
-use domain::store::Store;
+use domain::storage::ports::*;
 use serde_json::json;
 use std::time::Instant;
 use testkit::TestEnv;
 
 async fn queue(env: &TestEnv, c: &Charger, kind: CommandKind) -> domain::model::Command {
-    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
-    env.domain
-        .enqueue_command(&d, Some(1), kind, Default::default())
-        .await
-        .unwrap()
+    env.queue(c.device_id(), Some(1), kind).await
 }
 
 #[tokio::test]
@@ -26,19 +22,14 @@ async fn a_long_poll_returns_a_command_queued_while_it_waits() {
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "LP-1").await;
-    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
-    let domain = env.domain.clone();
-    let queued = tokio::spawn(async move {
+    let queue_later = async {
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        domain
-            .enqueue_command(&d, Some(1), CommandKind::StartCharging, Default::default())
+        env.queue(c.device_id(), Some(1), CommandKind::StartCharging)
             .await
-            .unwrap()
-    });
+    };
     let started = Instant::now();
-    let reply = c.get(&app, "/v1/device/commands?wait=10").await;
+    let (reply, queued) = tokio::join!(c.get(&app, "/v1/device/commands?wait=10"), queue_later);
     let waited = started.elapsed();
-    let queued = queued.await.unwrap();
     assert_eq!(reply.status, 200);
     assert_eq!(reply.data()["command_id"], queued.command_id.to_string());
     assert_eq!(reply.data()["status"], "delivered");
@@ -49,7 +40,7 @@ async fn a_long_poll_returns_a_command_queued_while_it_waits() {
 }
 
 #[tokio::test]
-async fn an_empty_long_poll_answers_null_after_the_wait_and_writes_nothing() {
+async fn an_empty_long_poll_answers_null_after_the_wait_and_writes_only_last_seen() {
     let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let c = charger(&app, "LP-2").await;
@@ -244,16 +235,11 @@ async fn unknown_devices_are_named_and_nothing_is_written() {
 }
 
 async fn foreign_site(env: &TestEnv, devices: Vec<String>) -> SiteId {
-    let other = OperatorId::parse("other-operator").unwrap();
-    env.store
-        .ensure_operator(&domain::model::Operator {
-            id: other.clone(),
-            name: "Other".into(),
-            country: "GB".into(),
-            status: "active".into(),
-        })
-        .await
-        .unwrap();
+    let other = env.operator("other-operator").await;
+    let devices = devices
+        .iter()
+        .map(|d| DeviceId::parse(d).unwrap())
+        .collect();
     env.domain
         .register_site(
             &SiteAuthority {
@@ -262,7 +248,7 @@ async fn foreign_site(env: &TestEnv, devices: Vec<String>) -> SiteId {
             },
             SiteRegistration {
                 site_id: None,
-                operator_id: Some(other.to_string()),
+                operator_id: Some(other.clone()),
                 name: "Theirs".into(),
                 address: String::new(),
                 postcode: String::new(),

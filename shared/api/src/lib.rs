@@ -9,6 +9,7 @@ mod extract;
 mod fallback;
 mod log;
 pub mod openapi;
+mod path;
 mod planned;
 mod token;
 
@@ -17,4 +18,5 @@ pub use envelope::{Envelope, Null, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody, ErrorEnvelope};
 pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
 pub use fallback::{BODY_LIMIT, finish};
-pub use token::{TokenData, TokenEnvelope, token_answer};
+pub use path::{Id, parse_path};
+pub use token::{TokenData, TokenEnvelope, no_store, token_answer};

@@ -50,6 +50,11 @@ async fn run(args: Args) -> Result<(), String> {
         let storage = if args.in_memory {
             Storage::Memory
         } else {
+            // The data holds hashed credentials: readable by its owner only.
+            if !args.data.exists() {
+                private_file(&args.data)
+                    .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
+            }
             Storage::File(args.data.clone())
         };
         let engine = Engine::start(&storage, 0).await?;
@@ -60,7 +65,7 @@ async fn run(args: Args) -> Result<(), String> {
     store::table::ensure_table(&client, &settings.table_name)
         .await
         .map_err(|e| format!("cannot create the table: {e}"))?;
-    let store = DynamoStore::new(client, &settings.table_name);
+    let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     seed(&domain).await?;
 
@@ -101,17 +106,30 @@ fn settings(args: &Args) -> Result<Settings, String> {
         "TOKEN_SIGNING_KEY" => Some(key.clone()),
         _ => std::env::var(name).ok(),
     })
+    .map_err(|e| e.to_string())
 }
 
 fn local_key(path: Option<&std::path::Path>) -> Result<String, String> {
     if let Some(existing) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
         return Ok(existing.trim().to_owned());
     }
-    let key = domain::credentials::new_secret().map_err(|e| e.to_string())?;
+    let key = domain::devices::credentials::new_secret().map_err(|e| e.to_string())?;
     if let Some(path) = path {
-        std::fs::write(path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        private_file(path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, key.as_bytes()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(key)
+}
+
+/// A new file only its owner may read: it holds a key.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 async fn seed(domain: &Domain) -> Result<(), String> {
@@ -122,8 +140,7 @@ async fn seed(domain: &Domain) -> Result<(), String> {
         status: "active".into(),
     };
     domain
-        .store
-        .ensure_operator(&operator)
+        .seed_operator(&operator)
         .await
         .map_err(|e| format!("cannot seed the default operator: {e}"))?;
     let given = (
@@ -146,7 +163,8 @@ async fn seed(domain: &Domain) -> Result<(), String> {
             // A development convenience: shown once, stored only hashed.
             println!(
                 "admin client for this run: client_id={} client_secret={}",
-                created.client_id, created.client_secret
+                created.client_id,
+                created.client_secret.expose()
             );
         }
         Err(domain::Error::Conflict(_)) => {

@@ -2,15 +2,17 @@
 //! every check of the contract before anything is queued, and the admin's
 //! manual command injection.
 
+use super::schedule::Schedule;
+use super::{IdempotencyClaim, NewCommand, Queued};
 use crate::Domain;
+use crate::access::{Caller, not_found};
 use crate::catalogue::{Rating, rating};
+use crate::console::views::{DeviceStatus, device_status};
+use crate::devices::credentials::hash_secret;
 use crate::error::Error;
-use crate::ids::{CommandId, DeviceId};
-use crate::model::{CommandKind, CommandStatus, ConnectorState, Device, Role};
-use crate::operators::Caller;
-use crate::schedule::Schedule;
-use crate::validate::{Problems, text_ok};
-use crate::views::{DeviceStatus, device_status};
+use crate::ids::{CommandId, ConnectorId, DeviceId};
+use crate::input::{Problems, text_ok};
+use crate::model::{Command, CommandKind, CommandStatus, Role};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -70,49 +72,34 @@ const RESERVED_FIELDS: &[&str] = &[
     "expires_at",
 ];
 
-/// Smallest power worth starting a session with.
-const MIN_START_KW: f64 = 1.0;
-
-/// Power a connector draws now: discharging counts against the load.
-pub fn signed_power(state: ConnectorState, power: f64) -> f64 {
-    match state {
-        ConnectorState::Discharging => -power,
-        ConnectorState::Charging | ConnectorState::Suspended | ConnectorState::Preparing => power,
-        _ => 0.0,
-    }
+/// An admin's manual command (`POST /admin/queue-command`).
+#[derive(Debug, Clone)]
+pub struct AdminCommand {
+    pub device_id: DeviceId,
+    pub kind: CommandKind,
+    pub connector_id: Option<ConnectorId>,
+    pub params: Map<String, Value>,
 }
 
 impl Domain {
     /// Checks and queues a connector command (contract §5).
-    pub async fn dispatch(
+    pub async fn queue_connector_command(
         &self,
         caller: &Caller,
-        device_id: &str,
-        connector: &str,
+        device_id: DeviceId,
+        connector_id: ConnectorId,
         command: ConnectorCommand,
         idempotency_key: Option<&str>,
     ) -> Result<QueuedCommand, Error> {
-        let not_found = || Error::NotFound(format!("device {device_id} not found"));
-        let id = DeviceId::parse(device_id).ok_or_else(not_found)?;
-        let device = self
-            .store
-            .get_device(id)
-            .await?
-            .filter(|d| caller.sees(&d.operator_id))
-            .ok_or_else(not_found)?;
+        let device = self.visible_device(caller, device_id).await?;
         let rating = rating(&device.model);
-        let connector_id = connector
-            .parse::<u32>()
-            .ok()
-            .filter(|c| {
-                *c >= 1
-                    && (device.connectors.contains_key(&c.to_string()) || *c <= rating.connectors)
-            })
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "connector {connector} of device {device_id} not found"
-                ))
-            })?;
+        let known = connector_id.get() <= rating.connectors
+            || device.connectors.contains_key(&connector_id);
+        if !known {
+            return Err(not_found(&format!(
+                "connector {connector_id} of device {device_id}"
+            )));
+        }
         caller.require(Role::Operator)?;
         let now = self.clock.now();
         if device_status(&device, now, self.settings.offline_after()) == DeviceStatus::Offline {
@@ -120,41 +107,49 @@ impl Domain {
                 "device {device_id} is offline (last seen {}); commands need an online device",
                 device
                     .last_seen
-                    .map_or("never".to_owned(), crate::validate::rfc3339)
+                    .map_or("never".to_owned(), crate::input::rfc3339)
             )));
         }
-        let (kind, params, schedule, requested) = check_command(&command, &rating)?;
-        let mut params = params;
+        let checked = check_command(&command, &rating)?;
+        // The request as asked, before the site's capacity lowers it: what
+        // an idempotency key is bound to.
+        let claim = idempotency_key.map(|key| IdempotencyClaim {
+            key: format!("{}#{key}", caller.client_id),
+            request_digest: request_digest(device_id, connector_id, &checked),
+        });
+        let mut params = checked.params;
         let mut answer_power = None;
-        if let Some(requested) = requested {
-            let granted = self.site_headroom(&device, connector_id, requested).await?;
+        if let Some(requested) = checked.requested_kw {
+            let granted = self.start_power(&device, connector_id, requested).await?;
             params.insert("charge_power".into(), json!(granted));
             if granted < requested {
                 answer_power = Some((granted, requested));
             }
         }
-        let scoped_key = idempotency_key.map(|k| format!("{}#{k}", caller.client_id));
-        let (cmd, duplicate) = self
-            .queue(
-                &device,
-                Some(connector_id),
-                kind,
-                params,
-                scoped_key.as_deref(),
-            )
-            .await?;
-        if duplicate {
-            let same = cmd.device_id == device.device_id
-                && cmd.connector_id == Some(connector_id)
-                && cmd.command == kind;
-            if !same {
-                return Err(Error::Conflict(
-                    "this Idempotency-Key was used for another request".into(),
-                ));
+        let new = NewCommand {
+            kind: checked.kind,
+            connector_id: Some(connector_id),
+            params,
+        };
+        let cmd = match self.queue_command(&device, new, claim.as_ref()).await? {
+            (cmd, Queued::Created) => cmd,
+            (
+                _,
+                Queued::Replayed {
+                    command_id,
+                    request_digest,
+                },
+            ) => {
+                let first = self.replayed(command_id).await?;
+                if claim.is_none_or(|c| c.request_digest != request_digest) {
+                    return Err(Error::Conflict(
+                        "this Idempotency-Key was used for another request".into(),
+                    ));
+                }
+                return Ok(QueuedCommand::plain(first.command_id, first.status));
             }
-            return Ok(QueuedCommand::plain(cmd.command_id, cmd.status));
-        }
-        if let Some(schedule) = schedule {
+        };
+        if let Some(schedule) = checked.schedule {
             self.store
                 .put_schedule(device.device_id, connector_id, &schedule, cmd.command_id)
                 .await?;
@@ -170,107 +165,32 @@ impl Domain {
         Ok(answer)
     }
 
-    /// The power a new session on this connector may draw without pushing
-    /// its site over capacity (or over an active flexibility cap).
-    async fn site_headroom(
-        &self,
-        device: &Device,
-        connector_id: u32,
-        requested: f64,
-    ) -> Result<f64, Error> {
-        let Some(site_id) = device.site_id else {
-            return Ok(requested);
-        };
-        let Some(site) = self.store.get_site(site_id).await? else {
-            return Ok(requested);
-        };
-        let now = self.clock.now();
-        let cap = match (site.flex_limit_kw, site.flex_until) {
-            (Some(limit), Some(until)) if until > now => site.power_capacity.min(limit),
-            _ => site.power_capacity,
-        };
-        let load: f64 = self
-            .store
-            .site_devices(site_id)
+    /// The first command of an idempotency key.
+    async fn replayed(&self, id: CommandId) -> Result<Command, Error> {
+        self.store
+            .get_command(id)
             .await?
-            .iter()
-            .filter(|d| {
-                device_status(d, now, self.settings.offline_after()) != DeviceStatus::Offline
-            })
-            .flat_map(|d| {
-                d.connectors
-                    .iter()
-                    .filter(move |(c, _)| {
-                        !(d.device_id == device.device_id && **c == connector_id.to_string())
-                    })
-                    .map(|(_, c)| signed_power(c.state, c.power))
-            })
-            .sum();
-        let headroom = cap - load;
-        if headroom < MIN_START_KW {
-            return Err(Error::Conflict(format!(
-                "site {} is at its capacity of {cap} kW ({load:.1} kW in use); nothing fits",
-                site.site_id
-            )));
-        }
-        Ok(requested.min((headroom * 10.0).floor() / 10.0))
-    }
-
-    /// Queues with an optional idempotency key; a key seen before returns
-    /// the first command instead of queuing another (`true`).
-    async fn queue(
-        &self,
-        device: &Device,
-        connector_id: Option<u32>,
-        kind: CommandKind,
-        params: Map<String, Value>,
-        idempotency_key: Option<&str>,
-    ) -> Result<(crate::model::Command, bool), Error> {
-        match self
-            .enqueue_with_key(device, connector_id, kind, params, idempotency_key)
-            .await?
-        {
-            Ok(cmd) => Ok((cmd, false)),
-            Err(existing) => {
-                let cmd = self.store.get_command(existing).await?.ok_or_else(|| {
-                    Error::Internal("idempotency key names a missing command".into())
-                })?;
-                Ok((cmd, true))
-            }
-        }
+            .ok_or_else(|| Error::internal(format!("idempotency key names missing command {id}")))
     }
 
     /// `POST /admin/queue-command`: any command for any device (admin).
-    pub async fn admin_queue(
+    pub async fn queue_admin_command(
         &self,
         caller: &Caller,
-        device_id: &str,
-        command: &str,
-        connector_id: Option<i64>,
-        params: Map<String, Value>,
+        command: AdminCommand,
     ) -> Result<QueuedCommand, Error> {
         caller.require(Role::Admin)?;
-        let not_found = || Error::NotFound(format!("device {device_id} not found"));
-        let id = DeviceId::parse(device_id).ok_or_else(not_found)?;
-        let device = self.store.get_device(id).await?.ok_or_else(not_found)?;
+        let device = self.visible_device(caller, command.device_id).await?;
         let mut p = Problems::default();
-        let kind: Option<CommandKind> =
-            serde_json::from_value(Value::String(command.to_owned())).ok();
-        if kind.is_none() {
-            p.add(
-                "command",
-                "must be one of start_charging, stop_charging, start_discharging, set_schedule, \
-                 set_power_limit, update_firmware, apply_configuration, reboot",
-            );
-        }
         let rating = rating(&device.model);
-        if let Some(c) = connector_id {
+        if let Some(c) = command.connector_id {
             p.check(
-                c >= 1 && c <= i64::from(rating.connectors),
+                c.get() <= rating.connectors,
                 "connector_id",
                 "is not a connector of this model",
             );
         }
+        let params = &command.params;
         // Parameters sit beside the fixed fields on the wire; they may not
         // shadow them.
         let reserved: Vec<&str> = params
@@ -284,8 +204,8 @@ impl Domain {
                 format!("reserved field names: {}", reserved.join(", ")),
             );
         }
-        match kind {
-            Some(CommandKind::UpdateFirmware) => {
+        match command.kind {
+            CommandKind::UpdateFirmware => {
                 let location = params
                     .get("location")
                     .and_then(Value::as_str)
@@ -301,7 +221,7 @@ impl Domain {
                     .unwrap_or_default();
                 p.check(text_ok(version, 64), "version", "must be 1..64 characters");
             }
-            Some(CommandKind::SetPowerLimit) => {
+            CommandKind::SetPowerLimit => {
                 let limit = params
                     .get("limit_kw")
                     .and_then(Value::as_f64)
@@ -311,25 +231,39 @@ impl Domain {
             _ => {}
         }
         p.finish()?;
-        let Some(kind) = kind else {
-            return Err(Error::Internal("validated command kind missing".into()));
+        let new = NewCommand {
+            kind: command.kind,
+            connector_id: command.connector_id,
+            params: command.params,
         };
-        let (cmd, _) = self
-            .queue(&device, connector_id.map(|c| c as u32), kind, params, None)
-            .await?;
+        let (cmd, _) = self.queue_command(&device, new, None).await?;
         Ok(QueuedCommand::plain(cmd.command_id, cmd.status))
     }
 }
 
-type Checked = (
-    CommandKind,
-    Map<String, Value>,
-    Option<Schedule>,
-    Option<f64>,
-);
+/// A connector command after its checks against the model.
+#[derive(Debug)]
+struct Checked {
+    kind: CommandKind,
+    params: Map<String, Value>,
+    schedule: Option<Schedule>,
+    /// The start power asked for, before the site's capacity may lower it.
+    requested_kw: Option<f64>,
+}
 
-/// Validates a connector command against the model's rating; returns the
-/// command's kind, parameters, schedule, and the start power requested.
+/// What an idempotency key is bound to: the command as asked.
+fn request_digest(device: DeviceId, connector: ConnectorId, checked: &Checked) -> String {
+    let canonical = json!({
+        "device_id": device,
+        "connector_id": connector,
+        "command": checked.kind,
+        "params": checked.params,
+        "requested_kw": checked.requested_kw,
+    });
+    hash_secret(&canonical.to_string())
+}
+
+/// Validates a connector command against the model's rating.
 fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked, Error> {
     let mut p = Problems::default();
     let mut params = Map::new();
@@ -404,7 +338,13 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
         }
     };
     p.finish()?;
-    Ok((checked.0, params, checked.1, checked.2))
+    let (kind, schedule, requested_kw) = checked;
+    Ok(Checked {
+        kind,
+        params,
+        schedule,
+        requested_kw,
+    })
 }
 
 #[cfg(test)]
@@ -423,10 +363,10 @@ mod tests {
             charge_power: Some(11.0),
             target_soc: None,
         };
-        let (kind, params, _, requested) = check_command(&fine, &ac).unwrap();
-        assert_eq!(kind, CommandKind::StartCharging);
-        assert_eq!(requested, Some(11.0));
-        assert_eq!(params["target_soc"], 100.0);
+        let checked = check_command(&fine, &ac).unwrap();
+        assert_eq!(checked.kind, CommandKind::StartCharging);
+        assert_eq!(checked.requested_kw, Some(11.0));
+        assert_eq!(checked.params["target_soc"], 100.0);
     }
 
     #[test]
@@ -453,9 +393,19 @@ mod tests {
     }
 
     #[test]
-    fn discharging_counts_against_the_load() {
-        assert_eq!(signed_power(ConnectorState::Discharging, 10.0), -10.0);
-        assert_eq!(signed_power(ConnectorState::Charging, 10.0), 10.0);
-        assert_eq!(signed_power(ConnectorState::Idle, 10.0), 0.0);
+    fn an_idempotency_key_is_bound_to_the_request_as_asked() {
+        let ac = rating("TP-AC22");
+        let (device, one) = (DeviceId::random(), ConnectorId::new(1).unwrap());
+        let start = |kw| ConnectorCommand::Start {
+            charge_power: Some(kw),
+            target_soc: None,
+        };
+        let digest = |c: &ConnectorCommand, connector| {
+            request_digest(device, connector, &check_command(c, &ac).unwrap())
+        };
+        assert_eq!(digest(&start(11.0), one), digest(&start(11.0), one));
+        assert_ne!(digest(&start(11.0), one), digest(&start(7.0), one));
+        let two = ConnectorId::new(2).unwrap();
+        assert_ne!(digest(&start(11.0), one), digest(&start(11.0), two));
     }
 }

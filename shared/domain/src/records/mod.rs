@@ -1,19 +1,24 @@
 //! Charge detail records uploaded by chargers after a session.
 
-use crate::Domain;
-use crate::credentials::TokenClaims;
-use crate::error::Error;
-use crate::ids::RecordId;
-use crate::model::ChargingRecord;
-use crate::store::RecordOutcome;
-use crate::validate::{Problems, currency_ok};
+mod port;
 
+pub use port::{RecordOutcome, RecordStore};
+
+use crate::Domain;
+use crate::clock::not_ahead;
+use crate::devices::credentials::TokenClaims;
+use crate::error::Error;
+use crate::ids::{ConnectorId, RecordId};
+use crate::model::ChargingRecord;
+use chrono::{DateTime, Utc};
+
+/// A CDR as the charger sent it, parsed; `end_time >= start_time` holds.
 #[derive(Debug, Clone)]
 pub struct RecordUpload {
-    pub record_id: String,
-    pub connector_id: i64,
-    pub start_time: String,
-    pub end_time: String,
+    pub record_id: RecordId,
+    pub connector_id: ConnectorId,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
     pub energy: f64,
     pub max_power: Option<f64>,
     pub cost: Option<f64>,
@@ -26,58 +31,17 @@ impl Domain {
     /// nothing; the same id with other content is a conflict.
     pub async fn upload_record(&self, claims: TokenClaims, u: RecordUpload) -> Result<(), Error> {
         let now = self.clock.now();
-        let mut p = Problems::default();
-        let record_id = RecordId::parse(&u.record_id);
-        p.check(record_id.is_some(), "record_id", "must be a UUID");
-        p.check(
-            (1..=32).contains(&u.connector_id),
-            "connector_id",
-            "must be 1..32",
-        );
-        let start = p.timestamp(&u.start_time, "start_time", now);
-        let end = p.timestamp(&u.end_time, "end_time", now);
-        if let (Some(start), Some(end)) = (start, end) {
-            p.check(end >= start, "end_time", "must not be before start_time");
-        }
-        p.non_negative(u.energy, "energy");
-        if let Some(v) = u.max_power {
-            p.non_negative(v, "max_power");
-        }
-        if let Some(v) = u.cost {
-            p.non_negative(v, "cost");
-        }
-        if let Some(c) = &u.currency {
-            p.check(
-                currency_ok(c),
-                "currency",
-                "must be an ISO 4217 code such as GBP",
-            );
-        }
-        p.check(
-            u.cost.is_none() || u.currency.is_some(),
-            "currency",
-            "is required with cost",
-        );
-        if let Some(r) = &u.stop_reason {
-            p.check(
-                r.len() <= 64,
-                "stop_reason",
-                "must be at most 64 characters",
-            );
-        }
-        p.finish()?;
-        let (Some(record_id), Some(start_time), Some(end_time)) = (record_id, start, end) else {
-            return Err(Error::Internal("validated CDR fields missing".into()));
-        };
+        not_ahead("end_time", u.end_time, now)?;
+        let record_id = u.record_id;
         let device = self.device_seen(claims).await?;
         let record = ChargingRecord {
             record_id,
             device_id: device.device_id,
             operator_id: device.operator_id,
             site_id: device.site_id,
-            connector_id: u.connector_id as u32,
-            start_time,
-            end_time,
+            connector_id: u.connector_id,
+            start_time: u.start_time,
+            end_time: u.end_time,
             energy: u.energy,
             max_power: u.max_power,
             cost: u.cost,
@@ -86,7 +50,7 @@ impl Domain {
             received_at: now,
         };
         let activity = self
-            .event(
+            .activity(
                 "record.uploaded",
                 &record.operator_id,
                 format!(

@@ -1,7 +1,7 @@
 //! Charging schedules: a subset of the OCPP 2.1 ChargingProfile.
 
 use crate::catalogue::Rating;
-use crate::validate::Problems;
+use crate::input::Problems;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -1,30 +1,40 @@
 //! What chargers report: heartbeats, connector telemetry, lifecycle events
-//! and firmware progress.
+//! and firmware progress. Inputs arrive parsed (see the `TryFrom`s of the
+//! device API); the rules here are those that need the stored state or the
+//! clock.
+
+pub mod energy;
+mod port;
+
+pub use port::{ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FirmwareWrite, TelemetryStore};
 
 use crate::Domain;
-use crate::credentials::TokenClaims;
+use crate::clock::not_ahead;
+use crate::devices::credentials::TokenClaims;
 use crate::devices::revoked;
-use crate::energy::{Attribution, counter_delta, plan};
 use crate::error::Error;
-use crate::model::{CommandView, Connector, ConnectorState, FirmwareProgress, Peaks, Sample};
-use crate::store::{ConnectorWrite, WriteOutcome};
-use crate::validate::{Problems, text_ok};
+use crate::ids::ConnectorId;
+use crate::model::{
+    CommandView, Connector, ConnectorState, FirmwareProgress, FirmwareStatus, Peaks, Sample,
+};
+use crate::storage::WriteOutcome;
 use chrono::{DateTime, Utc};
+use energy::{Attribution, counter_delta, plan};
 
 /// Optimistic writes to one connector are retried this often on a race.
 const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct Heartbeat {
-    pub timestamp: String,
+    pub timestamp: DateTime<Utc>,
     pub status: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct StatusSample {
-    pub timestamp: String,
-    pub connector_id: i64,
-    pub state: String,
+    pub timestamp: DateTime<Utc>,
+    pub connector_id: ConnectorId,
+    pub state: ConnectorState,
     pub voltage: f64,
     pub current: f64,
     pub power: f64,
@@ -32,59 +42,71 @@ pub struct StatusSample {
     pub soc: Option<f64>,
 }
 
+/// A charger's lifecycle event (`event_type` on the wire).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EventType {
+    PlugIn,
+    PlugOut,
+    Start,
+    Stop,
+    Fault,
+    FaultCleared,
+    Boot,
+}
+
+impl EventType {
+    /// The connector state the event moves to; `None` for a boot, which
+    /// moves no connector.
+    pub fn moves_to(self) -> Option<ConnectorState> {
+        Some(match self {
+            Self::PlugIn => ConnectorState::Preparing,
+            Self::Start => ConnectorState::Charging,
+            Self::Stop => ConnectorState::Finishing,
+            Self::PlugOut | Self::FaultCleared => ConnectorState::Idle,
+            Self::Fault => ConnectorState::Fault,
+            Self::Boot => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// What a lifecycle event does: move a connector, or (a boot) only show
+/// the charger alive.
 #[derive(Debug, Clone)]
-pub struct LifecycleEvent {
-    pub timestamp: String,
-    pub event_type: String,
-    pub connector_id: Option<i64>,
+pub enum LifecycleEvent {
+    Connector {
+        timestamp: DateTime<Utc>,
+        event: EventType,
+        connector_id: ConnectorId,
+        state: ConnectorState,
+    },
+    Boot {
+        timestamp: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone)]
-pub struct FirmwareStatus {
+pub struct FirmwareReport {
     pub firmware_version: String,
-    pub status: String,
-    pub progress: Option<i64>,
+    pub status: FirmwareStatus,
+    pub progress: Option<u8>,
     pub message: Option<String>,
-}
-
-const EVENT_TYPES: &str = "plug_in, plug_out, start, stop, fault, fault_cleared, boot";
-const FIRMWARE_STATUSES: &[&str] = &[
-    "downloading",
-    "downloaded",
-    "installing",
-    "installed",
-    "failed",
-    "download_failed",
-    "installation_failed",
-    "idle",
-];
-/// Connector numbers a charger may use (OCPP numbers them from 1).
-const MAX_CONNECTOR: i64 = 32;
-
-fn parse_state(raw: &str) -> Option<ConnectorState> {
-    serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
-}
-
-/// The connector state an event moves to; `None` for events that leave it.
-fn event_state(event_type: &str) -> Result<Option<ConnectorState>, ()> {
-    Ok(Some(match event_type {
-        "plug_in" => ConnectorState::Preparing,
-        "start" => ConnectorState::Charging,
-        "stop" => ConnectorState::Finishing,
-        "plug_out" | "fault_cleared" => ConnectorState::Idle,
-        "fault" => ConnectorState::Fault,
-        "boot" => return Ok(None),
-        _ => return Err(()),
-    }))
-}
-
-fn connector_number(p: &mut Problems, raw: i64) -> u32 {
-    p.check(
-        (1..=MAX_CONNECTOR).contains(&raw),
-        "connector_id",
-        "must be 1..32",
-    );
-    raw.clamp(0, MAX_CONNECTOR) as u32
 }
 
 impl Domain {
@@ -95,14 +117,7 @@ impl Domain {
         hb: Heartbeat,
     ) -> Result<Vec<CommandView>, Error> {
         let now = self.clock.now();
-        let mut p = Problems::default();
-        p.timestamp(&hb.timestamp, "timestamp", now);
-        p.check(
-            text_ok(&hb.status, 32),
-            "status",
-            "must be 1..32 characters",
-        );
-        p.finish()?;
+        not_ahead("timestamp", hb.timestamp, now)?;
         let device = self
             .store
             .touch_device(claims.device_id, claims.issued_ms, now, Some(&hb.status))
@@ -119,24 +134,8 @@ impl Domain {
     /// energy roll-ups, all in one write.
     pub async fn record_status(&self, claims: TokenClaims, s: StatusSample) -> Result<(), Error> {
         let now = self.clock.now();
-        let mut p = Problems::default();
-        let ts = p.timestamp(&s.timestamp, "timestamp", now);
-        let connector_id = connector_number(&mut p, s.connector_id);
-        let state = parse_state(&s.state);
-        if state.is_none() {
-            p.add("state", format!("must be one of {}", ConnectorState::ALL));
-        }
-        p.range(s.voltage, 0.0, 1500.0, "voltage");
-        p.range(s.current, 0.0, 1000.0, "current");
-        p.range(s.power, 0.0, 1000.0, "power");
-        p.non_negative(s.energy_delivered, "energy_delivered");
-        if let Some(soc) = s.soc {
-            p.range(soc, 0.0, 100.0, "soc");
-        }
-        p.finish()?;
-        let (Some(ts), Some(state)) = (ts, state) else {
-            return Err(Error::Internal("validated sample fields missing".into()));
-        };
+        not_ahead("timestamp", s.timestamp, now)?;
+        let (ts, state, connector_id) = (s.timestamp, s.state, s.connector_id);
         let sample = Sample {
             device_id: claims.device_id,
             connector_id,
@@ -147,11 +146,10 @@ impl Domain {
             power: s.power,
             energy_delivered: s.energy_delivered,
             soc: s.soc,
-            ttl: (ts + self.settings.sample_ttl).timestamp(),
         };
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
             let device = self.device_for(claims).await?;
-            let previous = device.connectors.get(&connector_id.to_string());
+            let previous = device.connectors.get(&connector_id);
             if previous.is_some_and(|c| c.sample_ts.is_some_and(|last| last >= ts)) {
                 // Older than the last counted sample, or repeated: keep the
                 // sample, count nothing, move nothing.
@@ -213,47 +211,36 @@ impl Domain {
     /// Moves a connector's state for a lifecycle event.
     pub async fn record_event(&self, claims: TokenClaims, e: LifecycleEvent) -> Result<(), Error> {
         let now = self.clock.now();
-        let mut p = Problems::default();
-        let ts = p.timestamp(&e.timestamp, "timestamp", now);
-        let next_state = match event_state(&e.event_type) {
-            Ok(state) => state,
-            Err(()) => {
-                p.add("event_type", format!("must be one of {EVENT_TYPES}"));
-                None
+        let (ts, event, connector_id, state) = match e {
+            LifecycleEvent::Boot { timestamp } => {
+                not_ahead("timestamp", timestamp, now)?;
+                // A boot changes no connector; it still shows the device alive.
+                self.store
+                    .touch_device(claims.device_id, claims.issued_ms, now, Some("online"))
+                    .await?
+                    .ok_or_else(revoked)?;
+                return Ok(());
             }
+            LifecycleEvent::Connector {
+                timestamp,
+                event,
+                connector_id,
+                state,
+            } => (timestamp, event, connector_id, state),
         };
-        let connector_id = match (next_state, e.connector_id) {
-            (Some(_), Some(raw)) => Some(connector_number(&mut p, raw)),
-            (Some(_), None) => {
-                p.add("connector_id", "is required for this event_type");
-                None
-            }
-            (None, raw) => raw.map(|raw| connector_number(&mut p, raw)),
-        };
-        p.finish()?;
-        let Some(ts) = ts else {
-            return Err(Error::Internal("validated event time missing".into()));
-        };
-        let (Some(state), Some(connector_id)) = (next_state, connector_id) else {
-            // A boot changes no connector; it still shows the device alive.
-            self.store
-                .touch_device(claims.device_id, claims.issued_ms, now, Some("online"))
-                .await?
-                .ok_or_else(revoked)?;
-            return Ok(());
-        };
+        not_ahead("timestamp", ts, now)?;
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
             let device = self.device_for(claims).await?;
-            let previous = device.connectors.get(&connector_id.to_string());
+            let previous = device.connectors.get(&connector_id);
             if previous.is_some_and(|c| c.ts > ts) {
                 return Ok(());
             }
             let connector = moved(previous, state, ts);
             let activity = self
-                .event(
-                    &format!("connector.{}", e.event_type),
+                .activity(
+                    &format!("connector.{}", event.as_str()),
                     &device.operator_id,
-                    format!("{} connector {connector_id}: {}", device.sn, e.event_type),
+                    format!("{} connector {connector_id}: {}", device.sn, event.as_str()),
                 )
                 .with_device(device.device_id)
                 .with_site(device.site_id)
@@ -282,53 +269,29 @@ impl Domain {
     pub async fn record_firmware(
         &self,
         claims: TokenClaims,
-        f: FirmwareStatus,
+        f: FirmwareReport,
     ) -> Result<(), Error> {
-        let mut p = Problems::default();
-        p.check(
-            text_ok(&f.firmware_version, 64),
-            "firmware_version",
-            "must be 1..64 characters",
-        );
-        if !FIRMWARE_STATUSES.contains(&f.status.as_str()) {
-            p.add(
-                "status",
-                format!("must be one of {}", FIRMWARE_STATUSES.join(", ")),
-            );
-        }
-        if let Some(progress) = f.progress {
-            p.check((0..=100).contains(&progress), "progress", "must be 0..100");
-        }
-        if let Some(message) = &f.message {
-            p.check(
-                message.len() <= 512,
-                "message",
-                "must be at most 512 characters",
-            );
-        }
-        p.finish()?;
         let device = self.device_for(claims).await?;
         let now = self.clock.now();
         let progress = FirmwareProgress {
             firmware_version: f.firmware_version.clone(),
-            status: f.status.clone(),
-            progress: f.progress.map(|v| v as u8),
+            status: f.status,
+            progress: f.progress,
             message: f.message,
             at: now,
         };
-        let installed = (f.status == "installed").then_some(f.firmware_version.as_str());
+        let installed =
+            (f.status == FirmwareStatus::Installed).then_some(f.firmware_version.as_str());
         // Only outcomes are news; progress ticks are not.
-        let activity = matches!(
-            f.status.as_str(),
-            "installed" | "failed" | "download_failed" | "installation_failed"
-        )
-        .then(|| {
-            self.event(
-                &format!("firmware.{}", f.status),
+        let activity = f.status.is_outcome().then(|| {
+            self.activity(
+                &format!("firmware.{}", f.status.as_str()),
                 &device.operator_id,
                 format!(
                     "{} firmware {}: {}",
-                    device.sn, f.firmware_version, f.status
+                    device.sn,
+                    f.firmware_version,
+                    f.status.as_str()
                 ),
             )
             .with_device(device.device_id)
@@ -336,13 +299,13 @@ impl Domain {
             .done()
         });
         self.store
-            .set_firmware(
-                device.device_id,
-                &progress,
+            .set_firmware(FirmwareWrite {
+                device_id: device.device_id,
+                progress: &progress,
                 installed,
                 now,
-                activity.as_ref(),
-            )
+                activity: activity.as_ref(),
+            })
             .await?;
         Ok(())
     }
@@ -392,22 +355,13 @@ mod tests {
 
     #[test]
     fn events_move_connectors_as_the_contract_says() {
-        assert_eq!(event_state("plug_in"), Ok(Some(ConnectorState::Preparing)));
-        assert_eq!(event_state("start"), Ok(Some(ConnectorState::Charging)));
-        assert_eq!(event_state("stop"), Ok(Some(ConnectorState::Finishing)));
-        assert_eq!(event_state("plug_out"), Ok(Some(ConnectorState::Idle)));
-        assert_eq!(event_state("fault"), Ok(Some(ConnectorState::Fault)));
-        assert_eq!(event_state("fault_cleared"), Ok(Some(ConnectorState::Idle)));
-        assert_eq!(event_state("boot"), Ok(None));
-        assert_eq!(event_state("explode"), Err(()));
-    }
-
-    #[test]
-    fn states_parse_from_their_wire_names_only() {
-        assert_eq!(
-            parse_state("discharging"),
-            Some(ConnectorState::Discharging)
-        );
-        assert_eq!(parse_state("Charging"), None);
+        use EventType::*;
+        assert_eq!(PlugIn.moves_to(), Some(ConnectorState::Preparing));
+        assert_eq!(Start.moves_to(), Some(ConnectorState::Charging));
+        assert_eq!(Stop.moves_to(), Some(ConnectorState::Finishing));
+        assert_eq!(PlugOut.moves_to(), Some(ConnectorState::Idle));
+        assert_eq!(Fault.moves_to(), Some(ConnectorState::Fault));
+        assert_eq!(FaultCleared.moves_to(), Some(ConnectorState::Idle));
+        assert_eq!(Boot.moves_to(), None);
     }
 }

@@ -36,7 +36,7 @@ pub fn client_credentials_grant(grant_type: &str) -> Result<(), crate::Error> {
 pub fn new_secret() -> Result<String, crate::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
-        .map_err(|e| crate::Error::Internal(format!("no randomness from the OS: {e}")))?;
+        .map_err(|e| crate::Error::internal(format!("no randomness from the OS: {e}")))?;
     Ok(hex::encode(bytes))
 }
 

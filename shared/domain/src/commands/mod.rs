@@ -6,22 +6,70 @@
 //! derived from `expires_at` whenever a command is read for delivery, so no
 //! scheduler has to run for it to happen.
 
+pub mod dispatch;
+mod port;
+pub mod schedule;
+
+pub use port::{CommandStore, IdempotencyClaim, Queued};
+
 use crate::Domain;
-use crate::credentials::TokenClaims;
+use crate::clock::not_ahead;
+use crate::devices::credentials::TokenClaims;
 use crate::error::Error;
-use crate::ids::{CommandId, DeviceId};
+use crate::ids::{CommandId, ConnectorId, DeviceId};
 use crate::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
-use crate::store::WriteOutcome;
-use crate::validate::Problems;
+use crate::storage::WriteOutcome;
 use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
 use std::time::Duration as StdDuration;
+
+/// What a device may report of a command (`status` on the wire).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Report {
+    Accepted,
+    Rejected,
+    Completed,
+    Failed,
+}
+
+impl From<Report> for CommandStatus {
+    fn from(r: Report) -> Self {
+        match r {
+            Report::Accepted => Self::Accepted,
+            Report::Rejected => Self::Rejected,
+            Report::Completed => Self::Completed,
+            Report::Failed => Self::Failed,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct CommandReport {
-    pub command_id: String,
-    pub status: String,
-    pub timestamp: String,
+    pub command_id: CommandId,
+    pub status: Report,
+    pub timestamp: DateTime<Utc>,
     pub message: Option<String>,
+}
+
+/// A command to queue for one device.
+#[derive(Debug, Clone)]
+pub struct NewCommand {
+    pub kind: CommandKind,
+    pub connector_id: Option<ConnectorId>,
+    pub params: Map<String, Value>,
 }
 
 /// `wait` of a long-poll that names none (contract: 20 s, within the cap).
@@ -56,50 +104,35 @@ fn advance(
 }
 
 impl Domain {
-    fn command_event(&self, cmd: &Command, what: &str) -> crate::model::Activity {
-        let command = serde_json::to_value(cmd.command).unwrap_or_default();
-        self.event(
+    fn command_activity(&self, cmd: &Command, what: &str) -> crate::model::Activity {
+        let command: &str = cmd.command.into();
+        self.activity(
             &format!("command.{what}"),
             &cmd.operator_id,
-            format!("{} {what}", command.as_str().unwrap_or("command")),
+            format!("{command} {what}"),
         )
         .with_device(cmd.device_id)
         .with_command(cmd.command_id)
         .done()
     }
 
-    /// Queues a command for a device (checks of who may send what are the
-    /// caller's business; this only records it).
-    pub async fn enqueue_command(
+    /// Queues a command for a device; checks of who may send what are the
+    /// caller's. With an idempotency claim used before, nothing is queued
+    /// and the first command's id and request digest come back.
+    pub(crate) async fn queue_command(
         &self,
         device: &Device,
-        connector_id: Option<u32>,
-        command: CommandKind,
-        params: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Command, Error> {
-        self.enqueue_with_key(device, connector_id, command, params, None)
-            .await?
-            .map_err(|_| Error::Internal("a command without a key was a duplicate".into()))
-    }
-
-    /// Queues a command unless `idempotency_key` was used before; then the
-    /// first command's id comes back as the `Err`.
-    pub async fn enqueue_with_key(
-        &self,
-        device: &Device,
-        connector_id: Option<u32>,
-        command: CommandKind,
-        params: serde_json::Map<String, serde_json::Value>,
-        idempotency_key: Option<&str>,
-    ) -> Result<Result<Command, CommandId>, Error> {
+        new: NewCommand,
+        idempotency: Option<&IdempotencyClaim>,
+    ) -> Result<(Command, Queued), Error> {
         let now = self.clock.now();
         let cmd = Command {
             command_id: CommandId::time_ordered(),
-            command,
+            command: new.kind,
             device_id: device.device_id,
-            connector_id,
+            connector_id: new.connector_id,
             status: CommandStatus::Queued,
-            params,
+            params: new.params,
             created_at: now,
             expires_at: now + self.settings.command_expiry,
             delivered_at: None,
@@ -110,16 +143,15 @@ impl Domain {
                 message: None,
             }],
         };
-        let activity = self.command_event(&cmd, "queued");
-        if let Some(first) = self
+        let activity = self.command_activity(&cmd, "queued");
+        let queued = self
             .store
-            .insert_command(&cmd, &activity, idempotency_key)
-            .await?
-        {
-            return Ok(Err(first));
+            .insert_command(&cmd, &activity, idempotency)
+            .await?;
+        if queued == Queued::Created {
+            tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
         }
-        tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
-        Ok(Ok(cmd))
+        Ok((cmd, queued))
     }
 
     /// Marks up to `limit` deliverable commands delivered and returns them,
@@ -133,7 +165,7 @@ impl Domain {
             }
             if now >= cmd.expires_at {
                 let expired = advance(&cmd, CommandStatus::Expired, now, None);
-                let activity = self.command_event(&expired, "expired");
+                let activity = self.command_activity(&expired, "expired");
                 self.store
                     .update_command(&expired, cmd.status, &activity)
                     .await?;
@@ -151,7 +183,7 @@ impl Domain {
             }
             let mut delivered = advance(&cmd, CommandStatus::Delivered, now, None);
             delivered.delivered_at = Some(now);
-            let activity = self.command_event(&delivered, "delivered");
+            let activity = self.command_activity(&delivered, "delivered");
             let outcome = self
                 .store
                 .update_command(&delivered, cmd.status, &activity)
@@ -192,29 +224,8 @@ impl Domain {
     /// A device's report on one of its commands.
     pub async fn report_command(&self, claims: TokenClaims, r: CommandReport) -> Result<(), Error> {
         let now = self.clock.now();
-        let mut p = Problems::default();
-        p.timestamp(&r.timestamp, "timestamp", now);
-        let to = match r.status.as_str() {
-            "accepted" => Some(CommandStatus::Accepted),
-            "rejected" => Some(CommandStatus::Rejected),
-            "completed" => Some(CommandStatus::Completed),
-            "failed" => Some(CommandStatus::Failed),
-            _ => None,
-        };
-        p.check(
-            to.is_some(),
-            "status",
-            "must be one of accepted, rejected, completed, failed",
-        );
-        if let Some(m) = &r.message {
-            p.check(m.len() <= 512, "message", "must be at most 512 characters");
-        }
-        let id = CommandId::parse(&r.command_id);
-        p.check(id.is_some(), "command_id", "must be a UUID");
-        p.finish()?;
-        let (Some(to), Some(id)) = (to, id) else {
-            return Err(Error::Internal("validated report fields missing".into()));
-        };
+        not_ahead("timestamp", r.timestamp, now)?;
+        let (id, to) = (r.command_id, CommandStatus::from(r.status));
         let device = self.device_seen(claims).await?;
         let not_found = || Error::NotFound(format!("command {id} not found"));
         let cmd = self
@@ -229,13 +240,13 @@ impl Domain {
         }
         if cmd.status.is_open() && now >= cmd.expires_at {
             let expired = advance(&cmd, CommandStatus::Expired, now, None);
-            let activity = self.command_event(&expired, "expired");
+            let activity = self.command_activity(&expired, "expired");
             self.store
                 .update_command(&expired, cmd.status, &activity)
                 .await?;
             return Err(Error::Conflict(format!(
                 "command {id} expired at {}",
-                crate::validate::rfc3339(cmd.expires_at)
+                crate::input::rfc3339(cmd.expires_at)
             )));
         }
         if !device_may_move(cmd.status, to) {
@@ -246,7 +257,7 @@ impl Domain {
             )));
         }
         let next = advance(&cmd, to, now, r.message);
-        let activity = self.command_event(&next, to.as_str());
+        let activity = self.command_activity(&next, to.as_str());
         match self
             .store
             .update_command(&next, cmd.status, &activity)

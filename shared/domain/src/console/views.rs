@@ -1,29 +1,33 @@
 //! What the console sees: read models built from stored entities, with
 //! derived values (online status, status summaries) computed at read time.
 
-use crate::ids::{DeviceId, SiteId};
-use crate::model::{CommandView, ConnectorState, Device, FirmwareProgress, HistoryEntry, Site};
+use super::energy::Granularity;
+use crate::ids::{ConnectorId, DeviceId, SiteId};
+use crate::model::{
+    CommandView, ConnectorState, Device, FirmwareProgress, FirmwareStatus, HistoryEntry, Site,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DeviceStatus {
     Online,
     Offline,
     Fault,
-}
-
-impl DeviceStatus {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "online" => Some(Self::Online),
-            "offline" => Some(Self::Offline),
-            "fault" => Some(Self::Fault),
-            _ => None,
-        }
-    }
 }
 
 /// Offline after three missed heartbeats; fault when a connector is.
@@ -45,7 +49,7 @@ pub fn device_status(d: &Device, now: DateTime<Utc>, offline_after: Duration) ->
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConnectorView {
-    pub connector_id: u32,
+    pub connector_id: ConnectorId,
     pub status: ConnectorState,
     pub power: f64,
     pub soc: Option<f64>,
@@ -55,13 +59,13 @@ pub struct ConnectorView {
     pub updated_at: DateTime<Utc>,
     /// The charging schedule in force, where one was sent and is valid now.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<crate::schedule::Schedule>,
+    pub schedule: Option<crate::commands::schedule::Schedule>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FirmwareUpdateView {
     pub firmware_version: String,
-    pub status: String,
+    pub status: FirmwareStatus,
     pub progress: Option<u8>,
     pub message: Option<String>,
     pub at: DateTime<Utc>,
@@ -71,7 +75,7 @@ impl From<&FirmwareProgress> for FirmwareUpdateView {
     fn from(f: &FirmwareProgress) -> Self {
         Self {
             firmware_version: f.firmware_version.clone(),
-            status: f.status.clone(),
+            status: f.status,
             progress: f.progress,
             message: f.message.clone(),
             at: f.at,
@@ -96,25 +100,20 @@ pub struct DeviceView {
 }
 
 pub fn connectors_of(d: &Device) -> Vec<ConnectorView> {
-    let mut out: Vec<ConnectorView> = d
-        .connectors
+    d.connectors
         .iter()
-        .filter_map(|(id, c)| {
-            Some(ConnectorView {
-                connector_id: id.parse().ok()?,
-                status: c.state,
-                power: c.power,
-                soc: c.soc,
-                voltage: c.voltage,
-                current: c.current,
-                energy_delivered: c.energy_delivered,
-                updated_at: c.ts,
-                schedule: None,
-            })
+        .map(|(id, c)| ConnectorView {
+            connector_id: *id,
+            status: c.state,
+            power: c.power,
+            soc: c.soc,
+            voltage: c.voltage,
+            current: c.current,
+            energy_delivered: c.energy_delivered,
+            updated_at: c.ts,
+            schedule: None,
         })
-        .collect();
-    out.sort_by_key(|c| c.connector_id);
-    out
+        .collect()
 }
 
 pub fn device_view(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> DeviceView {
@@ -274,8 +273,7 @@ pub struct EnergyTotal {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EnergySeries {
-    #[schema(example = "hour")]
-    pub granularity: String,
+    pub granularity: Granularity,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub site_id: Option<SiteId>,

@@ -7,10 +7,10 @@
 //! up into hour buckets only: days and months are sums of hours at read
 //! time, which keeps every sample to two bucket writes.
 
+use super::port::{EnergyAdd, EnergyScope};
 use crate::ids::{DeviceId, OperatorId, SiteId};
 use crate::model::{ConnectorState, Peaks};
-use crate::store::{EnergyAdd, EnergyScope};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 
 /// Energy (kWh) between the previous counter value and the new one.
 pub fn counter_delta(previous: Option<f64>, current: f64) -> f64 {
@@ -21,8 +21,9 @@ pub fn counter_delta(previous: Option<f64>, current: f64) -> f64 {
     }
 }
 
-pub fn hour_bucket(ts: DateTime<Utc>) -> String {
-    ts.format("%Y-%m-%dT%H").to_string()
+/// The start of the hour `ts` falls in.
+pub fn hour_of(ts: DateTime<Utc>) -> DateTime<Utc> {
+    ts.duration_trunc(Duration::hours(1)).unwrap_or(ts)
 }
 
 /// Where a sample's energy goes and whose it is.
@@ -43,14 +44,14 @@ pub fn plan(
     delta_kwh: f64,
     peaks: &Peaks,
 ) -> (Vec<EnergyAdd>, Peaks) {
-    let hour = hour_bucket(ts);
-    let peak = if peaks.hour == hour {
+    let hour = hour_of(ts);
+    let peak = if peaks.hour == Some(hour) {
         peaks.hour_kw
     } else {
         0.0
     };
     let next = Peaks {
-        hour: hour.clone(),
+        hour: Some(hour),
         hour_kw: peak.max(power_kw),
     };
     let (charge, discharge) = if state == ConnectorState::Discharging {
@@ -71,7 +72,7 @@ pub fn plan(
         .map(|scope| EnergyAdd {
             scope,
             operator_id: who.operator_id.clone(),
-            bucket: hour.clone(),
+            hour,
             charge_kwh: charge,
             discharge_kwh: discharge,
             raise_max_kw: raises.then_some(power_kw),
@@ -121,7 +122,7 @@ mod tests {
             adds.iter()
                 .all(|a| a.discharge_kwh == 0.25 && a.charge_kwh == 0.0)
         );
-        assert!(adds.iter().all(|a| a.bucket == "2026-05-10T14"));
+        assert!(adds.iter().all(|a| a.hour == at("2026-05-10T14:00:00Z")));
     }
 
     #[test]

@@ -1,27 +1,35 @@
 //! Sites registered by chargers or installers, and who may place what where.
 
+pub mod capacity;
+pub mod flexibility;
+mod port;
+
+pub use port::{SiteMember, SiteStore};
+
 use crate::Domain;
 use crate::error::Error;
 use crate::ids::{DeviceId, OperatorId, SiteId};
 use crate::model::Site;
-use crate::store::{SiteMember, WriteOutcome};
-use crate::validate::{Problems, text_ok};
+use crate::storage::WriteOutcome;
 
 /// Most devices one site registration may carry: one transaction of 100
 /// items holds the site, its activity line and two items per device.
 pub const MAX_SITE_DEVICES: usize = 49;
 
+/// A site registration, parsed: bounded text and numbers, device ids each
+/// once.
 #[derive(Debug, Clone)]
 pub struct SiteRegistration {
-    pub site_id: Option<String>,
-    pub operator_id: Option<String>,
+    /// A new site gets a fresh id.
+    pub site_id: Option<SiteId>,
+    pub operator_id: Option<OperatorId>,
     pub name: String,
     pub address: String,
     pub postcode: String,
     pub lat: f64,
     pub lng: f64,
     pub power_capacity: f64,
-    pub device_ids: Vec<String>,
+    pub device_ids: Vec<DeviceId>,
 }
 
 /// Who registers a site: anyone holding the provisioning key, or an
@@ -45,70 +53,14 @@ impl Domain {
         who: &SiteAuthority,
         reg: SiteRegistration,
     ) -> Result<SiteId, Error> {
-        let mut p = Problems::default();
-        let site_id = match &reg.site_id {
-            None => Some(SiteId::random()),
-            Some(raw) => SiteId::parse(raw),
-        };
-        p.check(site_id.is_some(), "site_id", "must be a UUID");
-        p.check(text_ok(&reg.name, 128), "name", "must be 1..128 characters");
-        p.check(
-            reg.address.len() <= 256,
-            "address",
-            "must be at most 256 characters",
-        );
-        p.check(
-            reg.postcode.len() <= 16,
-            "postcode",
-            "must be at most 16 characters",
-        );
-        p.range(reg.lat, -90.0, 90.0, "lat");
-        p.range(reg.lng, -180.0, 180.0, "lng");
-        p.check(
-            reg.power_capacity.is_finite()
-                && reg.power_capacity > 0.0
-                && reg.power_capacity <= 100_000.0,
-            "power_capacity",
-            "must be > 0 and at most 100000 kW",
-        );
-        p.check(
-            reg.device_ids.len() <= MAX_SITE_DEVICES,
-            "device_ids",
-            "must list at most 49 devices",
-        );
-        // Listed ids, each once, and the entries that are not ids at all.
-        let mut ids: Vec<DeviceId> = Vec::new();
-        let mut malformed: Vec<&str> = Vec::new();
-        for raw in &reg.device_ids {
-            match DeviceId::parse(raw) {
-                Some(id) if !ids.contains(&id) => ids.push(id),
-                Some(_) => {}
-                None => malformed.push(raw),
-            }
-        }
-        if !malformed.is_empty() {
-            p.add("device_ids", format!("not UUIDs: {}", malformed.join(", ")));
-        }
-        let operator = match &reg.operator_id {
-            Some(raw) => match OperatorId::parse(raw) {
-                None => {
-                    p.add(
-                        "operator_id",
-                        "must be an operator slug such as acme-charging-uk",
-                    );
-                    None
-                }
-                Some(op) if who.may_act_for(&op) => Some(op),
-                // Without authority for it, the default operator owns the site.
-                Some(_) => None,
-            },
-            None => None,
-        }
-        .unwrap_or_else(|| self.settings.default_operator.clone());
-        p.finish()?;
-        let Some(site_id) = site_id else {
-            return Err(Error::Internal("validated site id missing".into()));
-        };
+        let site_id = reg.site_id.unwrap_or_else(SiteId::random);
+        let ids = &reg.device_ids;
+        // Without authority for it, the default operator owns the site.
+        let operator = reg
+            .operator_id
+            .clone()
+            .filter(|op| who.may_act_for(op))
+            .unwrap_or_else(|| self.settings.default_operator.clone());
 
         if reg.operator_id.is_some()
             && operator != self.settings.default_operator
@@ -123,7 +75,7 @@ impl Domain {
         if existing.as_ref().is_some_and(|s| s.operator_id != operator) {
             return Err(Error::NotFound(format!("site {site_id} not found")));
         }
-        let devices = self.store.get_devices(&ids).await?;
+        let devices = self.store.get_devices(ids).await?;
         let unknown: Vec<String> = ids
             .iter()
             .filter(|id| !devices.iter().any(|d| d.device_id == **id))
@@ -168,7 +120,7 @@ impl Domain {
             })
             .collect();
         let activity = self
-            .event(
+            .activity(
                 "site.saved",
                 &site.operator_id,
                 format!("site {} saved with {} devices", site.name, members.len()),

@@ -1,14 +1,21 @@
 //! Charger registration, credentials and token checks.
 
+pub mod credentials;
+mod port;
+
+pub use port::{DeviceStore, Profile};
+
 use crate::Domain;
-use crate::credentials::{TokenClaims, hash_secret, new_secret, secret_matches};
 use crate::error::Error;
 use crate::ids::DeviceId;
 use crate::model::Device;
-use crate::store::WriteOutcome;
-use crate::validate::{Problems, serial_ok, text_ok};
+use crate::secret::Secret;
+use crate::storage::WriteOutcome;
+use credentials::{TokenClaims, TokenKey, hash_secret, new_secret, secret_matches};
 use std::collections::BTreeMap;
 
+/// A charger's registration, parsed: the serial number has its shape and
+/// the other fields are bounded text.
 #[derive(Debug, Clone)]
 pub struct Registration {
     pub sn: String,
@@ -20,21 +27,28 @@ pub struct Registration {
 /// What a re-registering charger may show to prove it owns the serial.
 #[derive(Debug, Default, Clone)]
 pub struct Possession {
-    pub device_secret: Option<String>,
-    pub bearer_token: Option<String>,
+    pub device_secret: Option<Secret<String>>,
+    pub bearer_token: Option<Secret<String>>,
+}
+
+/// A charger's request for a token (`client_credentials`).
+#[derive(Debug, Clone)]
+pub struct DeviceLogin {
+    pub device_id: DeviceId,
+    pub device_secret: Secret<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub device_id: DeviceId,
-    pub device_secret: String,
+    pub device_secret: Secret<String>,
     /// Lifetime in seconds of the tokens this device gets.
     pub expires_in: i64,
 }
 
 #[derive(Debug, Clone)]
 pub struct AccessToken {
-    pub access_token: String,
+    pub access_token: Secret<String>,
     pub expires_in: i64,
 }
 
@@ -45,7 +59,7 @@ impl Domain {
             None => Ok(()),
             Some(expected) => {
                 let ok = presented.is_some_and(|p| {
-                    subtle::ConstantTimeEq::ct_eq(p.as_bytes(), expected.as_bytes()).into()
+                    subtle::ConstantTimeEq::ct_eq(p.as_bytes(), expected.expose().as_bytes()).into()
                 });
                 ok.then_some(()).ok_or_else(|| {
                     Error::Unauthorized("X-Provisioning-Key header is missing or wrong".into())
@@ -59,25 +73,6 @@ impl Domain {
         reg: Registration,
         proof: Possession,
     ) -> Result<Credentials, Error> {
-        let mut p = Problems::default();
-        p.check(
-            serial_ok(&reg.sn),
-            "sn",
-            "must be 1..64 of A-Z a-z 0-9 . _ -",
-        );
-        p.check(text_ok(&reg.model, 64), "model", "must be 1..64 characters");
-        p.check(
-            text_ok(&reg.manufacturer, 128),
-            "manufacturer",
-            "must be 1..128 characters",
-        );
-        p.check(
-            text_ok(&reg.firmware_version, 64),
-            "firmware_version",
-            "must be 1..64 characters",
-        );
-        p.finish()?;
-
         let now = self.clock.now();
         let secret = new_secret()?;
         let device = Device {
@@ -100,7 +95,7 @@ impl Domain {
             firmware_update: None,
         };
         let activity = self
-            .event(
+            .activity(
                 "device.registered",
                 &device.operator_id,
                 format!("{} {} registered", device.model, device.sn),
@@ -132,12 +127,12 @@ impl Domain {
         let device = self.store.get_device(id).await?.ok_or_else(taken)?;
         let by_secret = proof
             .device_secret
-            .as_deref()
-            .is_some_and(|s| secret_matches(s, &device.secret_hash));
+            .as_ref()
+            .is_some_and(|s| secret_matches(s.expose(), &device.secret_hash));
         let by_token = proof
             .bearer_token
-            .as_deref()
-            .and_then(|t| self.verify_token(t).ok())
+            .as_ref()
+            .and_then(|t| self.verify_token(t.expose()).ok())
             .is_some_and(|c| c.device_id == id && c.issued_ms >= device.revoked_before);
         if !(by_secret || by_token || self.settings.allow_reregister) {
             return Err(taken());
@@ -152,7 +147,11 @@ impl Domain {
                 &device.secret_hash,
                 &hash_secret(&secret),
                 now_ms,
-                (&reg.model, &reg.manufacturer, &reg.firmware_version),
+                Profile {
+                    model: &reg.model,
+                    manufacturer: &reg.manufacturer,
+                    firmware_version: &reg.firmware_version,
+                },
             )
             .await?;
         if outcome == WriteOutcome::Conflict {
@@ -167,20 +166,15 @@ impl Domain {
     fn credentials(&self, device_id: DeviceId, device_secret: String) -> Credentials {
         Credentials {
             device_id,
-            device_secret,
+            device_secret: Secret::new(device_secret),
             expires_in: self.settings.token_ttl.num_seconds(),
         }
     }
 
     /// Exchanges a device's id and secret for an access token.
-    pub async fn authenticate(
-        &self,
-        device_id: &str,
-        device_secret: &str,
-        grant_type: &str,
-    ) -> Result<AccessToken, Error> {
-        crate::credentials::client_credentials_grant(grant_type)?;
-        let id = DeviceId::parse(device_id).ok_or(Error::BadCredentials)?;
+    pub async fn authenticate(&self, login: DeviceLogin) -> Result<AccessToken, Error> {
+        let keys = self.token_key()?;
+        let id = login.device_id;
         let device = self
             .store
             .get_device(id)
@@ -198,7 +192,7 @@ impl Domain {
                 retry_after_s: (start + window - now).num_seconds().max(1),
             });
         }
-        if !secret_matches(device_secret, &device.secret_hash) {
+        if !secret_matches(login.device_secret.expose(), &device.secret_hash) {
             let reset = window_open.is_none().then_some(now);
             self.store.note_auth_failure(id, reset).await?;
             tracing::warn!(device_id = %id, "device authentication failed");
@@ -209,16 +203,22 @@ impl Domain {
             chrono::DateTime::from_timestamp_millis(device.revoked_before).unwrap_or_default(),
         );
         Ok(AccessToken {
-            access_token: self.keys.issue(id, issued),
+            access_token: Secret::new(keys.issue(id, issued)),
             expires_in: self.settings.token_ttl.num_seconds(),
         })
     }
 
     /// Checks a Bearer token's tag and lifetime (no store request).
     pub fn verify_token(&self, token: &str) -> Result<TokenClaims, Error> {
-        self.keys
+        self.token_key()?
             .verify(token, self.clock.now(), self.settings.token_ttl)
             .ok_or_else(|| Error::Unauthorized("the Bearer token is invalid or expired".into()))
+    }
+
+    fn token_key(&self) -> Result<&TokenKey, Error> {
+        self.keys
+            .as_deref()
+            .ok_or_else(|| Error::internal("TOKEN_SIGNING_KEY is not set for this function"))
     }
 
     /// Reads the token's device, refusing tokens older than its credentials.

@@ -1,22 +1,21 @@
-//! The live activity feed: notable domain events, written in the same
-//! request as the change they describe, kept for a week.
+//! The live activity feed: what happened in the fleet, written in the same
+//! transaction as the change it describes, kept for a while.
 
 use crate::Domain;
+use crate::access::Caller;
 use crate::error::Error;
 use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use crate::model::Activity;
-use chrono::Duration;
+use crate::model::{Activity, Role};
 
-const KEPT: Duration = Duration::days(7);
 /// Most lines one read of the feed returns.
 pub const FEED_LIMIT: u32 = 200;
 
 /// Builds one activity line; the subject ids are set with the `with_*`s.
-pub struct Event {
+pub struct ActivityLine {
     activity: Activity,
 }
 
-impl Event {
+impl ActivityLine {
     pub fn with_device(mut self, id: DeviceId) -> Self {
         self.activity.device_id = Some(id);
         self
@@ -43,11 +42,15 @@ impl Event {
 }
 
 impl Domain {
-    pub(crate) fn event(&self, kind: &str, operator: &OperatorId, summary: String) -> Event {
-        let at = self.clock.now();
-        Event {
+    pub(crate) fn activity(
+        &self,
+        kind: &str,
+        operator: &OperatorId,
+        summary: String,
+    ) -> ActivityLine {
+        ActivityLine {
             activity: Activity {
-                at,
+                at: self.clock.now(),
                 kind: kind.to_owned(),
                 operator_id: operator.clone(),
                 device_id: None,
@@ -55,7 +58,6 @@ impl Domain {
                 command_id: None,
                 record_id: None,
                 summary,
-                ttl: (at + KEPT).timestamp(),
             },
         }
     }
@@ -64,8 +66,10 @@ impl Domain {
     /// from next (the newest line's, or `since` again when nothing is new).
     pub async fn activity_feed(
         &self,
+        caller: &Caller,
         since: Option<&str>,
     ) -> Result<(Vec<Activity>, Option<String>), Error> {
+        caller.require(Role::Admin)?;
         let lines = self
             .store
             .activity_since(since, FEED_LIMIT, self.clock.now())

@@ -4,72 +4,45 @@
 //! are stored. A token is a session item keyed by its hash that expires
 //! after 24 h (checked on every request, and removed by DynamoDB TTL).
 
+mod port;
+
+pub use port::TenantStore;
+
 use crate::Domain;
-use crate::credentials::{hash_secret, new_secret, secret_matches};
+use crate::access::Caller;
 use crate::devices::AccessToken;
+use crate::devices::credentials::{hash_secret, new_secret, secret_matches};
 use crate::error::Error;
 use crate::ids::OperatorId;
+use crate::input::{Problems, text_ok};
 use crate::model::{Client, Operator, Role, Session};
-use crate::store::WriteOutcome;
-use crate::validate::{Problems, text_ok};
+use crate::secret::Secret;
+use crate::storage::WriteOutcome;
 
-/// An authenticated console or partner caller.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Caller {
+/// A console or partner client asking for a token (`client_credentials`).
+#[derive(Debug, Clone)]
+pub struct ClientLogin {
     pub client_id: String,
-    pub role: Role,
-    pub operators: Vec<OperatorId>,
-}
-
-impl Caller {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    /// Whether the caller may see this operator's objects.
-    pub fn sees(&self, operator: &OperatorId) -> bool {
-        self.is_admin() || self.operators.contains(operator)
-    }
-
-    /// Refuses callers below `role`.
-    pub fn require(&self, role: Role) -> Result<(), Error> {
-        if self.role >= role {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(format!(
-                "this needs the {} role",
-                serde_json::to_value(role)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            )))
-        }
-    }
+    pub client_secret: Secret<String>,
 }
 
 /// A new client's credentials; the secret is shown only once.
 #[derive(Debug, Clone)]
 pub struct NewClient {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret<String>,
 }
 
 const STATUSES: &[&str] = &["active", "suspended"];
 
 impl Domain {
     /// `client_credentials` grant for console and partner clients.
-    pub async fn issue_operator_token(
-        &self,
-        client_id: &str,
-        client_secret: &str,
-        grant_type: &str,
-    ) -> Result<AccessToken, Error> {
-        crate::credentials::client_credentials_grant(grant_type)?;
+    pub async fn issue_operator_token(&self, login: ClientLogin) -> Result<AccessToken, Error> {
         let client = self
             .store
-            .get_client(client_id)
+            .get_client(&login.client_id)
             .await?
-            .filter(|c| secret_matches(client_secret, &c.secret_hash))
+            .filter(|c| secret_matches(login.client_secret.expose(), &c.secret_hash))
             .ok_or(Error::BadCredentials)?;
         let token = new_secret()?;
         let expires_at = self.clock.now() + self.settings.token_ttl;
@@ -78,13 +51,12 @@ impl Domain {
             role: client.role,
             operator_ids: client.operator_ids,
             expires_at,
-            ttl: expires_at.timestamp(),
         };
         self.store
             .put_session(&hash_secret(&token), &session)
             .await?;
         Ok(AccessToken {
-            access_token: token,
+            access_token: Secret::new(token),
             expires_in: self.settings.token_ttl.num_seconds(),
         })
     }
@@ -134,14 +106,7 @@ impl Domain {
             p.check(text_ok(name, 128), "name", "must be 1..128 characters");
         }
         p.finish()?;
-        for op in &operators {
-            if self.store.get_operator(op).await?.is_none() {
-                return Err(Error::invalid(
-                    "operator_ids",
-                    format!("unknown operator {op}"),
-                ));
-            }
-        }
+        self.require_operators(&operators).await?;
         self.insert_client(None, None, role, operators, name).await
     }
 
@@ -155,8 +120,30 @@ impl Domain {
         operators: Vec<OperatorId>,
         name: Option<String>,
     ) -> Result<NewClient, Error> {
+        self.require_operators(&operators).await?;
         self.insert_client(client_id, client_secret, role, operators, name)
             .await
+    }
+
+    /// Creates an operator without a caller (seeding a new table); `false`
+    /// when it exists already.
+    pub async fn seed_operator(&self, op: &Operator) -> Result<bool, Error> {
+        Ok(self.store.ensure_operator(op).await? == WriteOutcome::Written)
+    }
+
+    /// Every operator must exist; the default one does even without a
+    /// record (it owns the devices that are in no site).
+    async fn require_operators(&self, operators: &[OperatorId]) -> Result<(), Error> {
+        for op in operators {
+            if *op != self.settings.default_operator && self.store.get_operator(op).await?.is_none()
+            {
+                return Err(Error::invalid(
+                    "operator_ids",
+                    format!("unknown operator {op}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn insert_client(
@@ -192,7 +179,7 @@ impl Domain {
         match self.store.insert_client(&client).await? {
             WriteOutcome::Written => Ok(NewClient {
                 client_id,
-                client_secret,
+                client_secret: Secret::new(client_secret),
             }),
             WriteOutcome::Conflict => Err(Error::Conflict(format!(
                 "client {client_id} exists already"
@@ -239,62 +226,12 @@ impl Domain {
         Ok(out)
     }
 
-    pub async fn operator(&self, caller: &Caller, id: &str) -> Result<Operator, Error> {
-        let not_found = || Error::NotFound(format!("operator {id} not found"));
-        let id = OperatorId::parse(id).ok_or_else(not_found)?;
-        if !caller.sees(&id) {
-            return Err(not_found());
-        }
-        self.store.get_operator(&id).await?.ok_or_else(not_found)
-    }
-
-    /// The operator ids whose partitions a console read covers.
-    pub(crate) async fn scope(&self, caller: &Caller) -> Result<Vec<OperatorId>, Error> {
-        if caller.is_admin() {
-            // The default operator owns unplaced devices even before it
-            // has an operator record.
-            let mut ids: Vec<OperatorId> = self
-                .store
-                .all_operators()
-                .await?
-                .into_iter()
-                .map(|o| o.id)
-                .collect();
-            if !ids.contains(&self.settings.default_operator) {
-                ids.push(self.settings.default_operator.clone());
-            }
-            Ok(ids)
-        } else {
-            Ok(caller.operators.clone())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn caller(role: Role) -> Caller {
-        Caller {
-            client_id: "c".into(),
-            role,
-            operators: vec![OperatorId::parse("acme").unwrap()],
-        }
-    }
-
-    #[test]
-    fn roles_are_ordered_viewer_operator_admin() {
-        assert!(caller(Role::Viewer).require(Role::Operator).is_err());
-        assert!(caller(Role::Operator).require(Role::Operator).is_ok());
-        assert!(caller(Role::Operator).require(Role::Admin).is_err());
-        assert!(caller(Role::Admin).require(Role::Operator).is_ok());
-    }
-
-    #[test]
-    fn only_admins_see_operators_they_do_not_belong_to() {
-        let other = OperatorId::parse("other").unwrap();
-        assert!(!caller(Role::Operator).sees(&other));
-        assert!(caller(Role::Admin).sees(&other));
-        assert!(caller(Role::Viewer).sees(&OperatorId::parse("acme").unwrap()));
+    pub async fn operator(&self, caller: &Caller, id: &OperatorId) -> Result<Operator, Error> {
+        // Another tenant's operator is not even read.
+        let found = match caller.sees(id) {
+            true => self.store.get_operator(id).await?,
+            false => None,
+        };
+        caller.visible(found, |o| &o.id, &format!("operator {id}"))
     }
 }
