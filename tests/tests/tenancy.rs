@@ -335,7 +335,8 @@ async fn an_operator_client_cannot_place_a_site_under_another_operator() {
     let app = whole_app(&env.domain);
     let a = tenant(&env, &app, "acme-charging-uk").await;
     let b = tenant(&env, &app, "volt-uk").await;
-    // B's device, claimed into a new site by A's operator client: 403.
+    // B's device, claimed into a new site by A's operator client: to A it
+    // does not exist.
     let grab = post(
         &app,
         Some(&a.token),
@@ -345,8 +346,13 @@ async fn an_operator_client_cannot_place_a_site_under_another_operator() {
         "device_ids": [b.device_id]}),
     )
     .await;
-    assert_eq!(grab.status, 403);
-    // A names B as the operator: A has no authority there, so it is A's default.
+    assert_eq!(
+        (grab.status.as_u16(), grab.code()),
+        (404, 40400),
+        "{:?}",
+        grab.body
+    );
+    // A names B as the operator without authority there: 403, no site.
     let named = post(
         &app,
         Some(&a.token),
@@ -355,7 +361,7 @@ async fn an_operator_client_cannot_place_a_site_under_another_operator() {
         "operator_id": "volt-uk", "lat": 51.0, "lng": 0.0, "power_capacity": 10}),
     )
     .await;
-    let id = named.data()["site_id"].as_str().unwrap();
-    let seen_by_b = get(&app, &b.token, &format!("/v1/sites/{id}")).await;
-    assert_eq!(seen_by_b.status, 404);
+    assert_eq!((named.status.as_u16(), named.code()), (403, 40300));
+    let b_sites = get(&app, &b.token, "/v1/sites").await;
+    assert_eq!(b_sites.data()["total"], 1, "only B's own site");
 }

@@ -26,8 +26,14 @@ impl TryFrom<TokenRequest> for ClientLogin {
         let missing = |field: &str| Error::bad_request(field, "is required");
         let grant = r.grant_type.ok_or_else(|| missing("grant_type"))?;
         domain::devices::credentials::client_credentials_grant(&grant)?;
+        let client_id = r.client_id.ok_or_else(|| missing("client_id"))?;
+        // An id no client can have is wrong credentials, and never reaches
+        // the store (whose keys are bounded).
+        if !ClientLogin::client_id_ok(&client_id) {
+            return Err(Error::BadCredentials);
+        }
         Ok(Self {
-            client_id: r.client_id.ok_or_else(|| missing("client_id"))?,
+            client_id,
             client_secret: r.client_secret.ok_or_else(|| missing("client_secret"))?,
         })
     }

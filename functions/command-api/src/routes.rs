@@ -41,7 +41,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             .map(|v| v.to_str().map(str::to_owned));
         match key {
             None => Ok(Self(None)),
-            Some(Ok(k)) if (1..=128).contains(&k.len()) => Ok(Self(Some(k))),
+            Some(Ok(k))
+                if (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Ok(Self(Some(k)))
+            }
             Some(_) => Err(domain::Error::bad_request(
                 "Idempotency-Key",
                 "must be 1..128 visible ASCII characters",

@@ -3,7 +3,7 @@
 
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, QueryParams, Reply};
 use axum::extract::State;
-use domain::catalogue::ModelView;
+use domain::catalogue::ModelPage;
 use domain::console::views::{
     CommandDetail, ConnectorView, DeviceStatus, DeviceView, EnergySeries, FirmwarePage, ListPage,
     SiteDetail, SiteView,
@@ -356,14 +356,12 @@ pub async fn get_command(
 /// The charger model catalogue merged with the models of the caller's fleet.
 #[utoipa::path(get, path = "/v1/models", tag = "console", security(("bearer" = [])),
     responses(
-        (status = 200, description = "models", body = Envelope<ListPage<ModelView>>),
+        (status = 200, description = "models", body = Envelope<ModelPage>),
         (status = 401, description = "no valid token", body = Failure),
     ))]
 pub async fn models(
     State(domain): State<Domain>,
     Console(caller): Console,
-) -> ApiResult<ListPage<ModelView>> {
-    let items = domain.models(&caller).await?;
-    let size = u32::try_from(items.len().max(1)).unwrap_or(u32::MAX);
-    Ok(Reply::ok(ListPage::slice(items, 1, size)))
+) -> ApiResult<ModelPage> {
+    Ok(Reply::ok(domain.models(&caller).await?))
 }

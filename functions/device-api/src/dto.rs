@@ -12,7 +12,9 @@ use domain::model::{CommandView, ConnectorState, FirmwareStatus};
 use domain::records::RecordUpload;
 use domain::secret::Secret;
 use domain::sites::{MAX_SITE_DEVICES, SiteRegistration};
-use domain::telemetry::{EventType, FirmwareReport, Heartbeat, LifecycleEvent, StatusSample};
+use domain::telemetry::{
+    EventType, FirmwareReport, Heartbeat, HeartbeatStatus, LifecycleEvent, StatusSample,
+};
 use domain::{Error, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +26,9 @@ const MAX_POWER_KW: f64 = 1000.0;
 /// No session or counter delivers more than this.
 const MAX_ENERGY_KWH: f64 = 100_000.0;
 const MAX_COST: f64 = 1_000_000.0;
+/// No charging session of this network predates this.
+static EARLIEST_RECORD: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> =
+    std::sync::LazyLock::new(|| chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(10_957));
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -102,7 +107,7 @@ impl TryFrom<AuthRequest> for DeviceLogin {
 pub struct HeartbeatRequest {
     #[schema(example = "2026-05-10T14:00:00Z", format = DateTime)]
     pub timestamp: String,
-    #[schema(example = "online", min_length = 1, max_length = 32)]
+    #[schema(value_type = HeartbeatStatus, example = "online")]
     pub status: String,
 }
 
@@ -112,7 +117,7 @@ impl TryFrom<HeartbeatRequest> for Heartbeat {
     fn try_from(r: HeartbeatRequest) -> Result<Self, Error> {
         let (timestamp, status) = (
             time(&r.timestamp, "timestamp"),
-            text(r.status, 32, "status"),
+            one_of::<HeartbeatStatus>(&r.status, "status"),
         )
             .all()?;
         Ok(Self { timestamp, status })
@@ -279,6 +284,12 @@ impl TryFrom<RecordRequest> for RecordUpload {
             .all()?;
         if end_time < start_time {
             return Err(Error::invalid("end_time", "must not be before start_time"));
+        }
+        if start_time < *EARLIEST_RECORD {
+            return Err(Error::invalid(
+                "start_time",
+                "must not be before 2000-01-01T00:00:00Z",
+            ));
         }
         Ok(Self {
             record_id,

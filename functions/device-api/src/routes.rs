@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::response::Response;
 use domain::Domain;
 use domain::devices::Possession;
-use domain::model::Role;
 use domain::sites::SiteAuthority;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -242,21 +241,14 @@ async fn site(
             .as_ref()
             .map(|k| k.expose().as_str()),
     )?;
-    // Operator and admin clients may place sites under their operators;
-    // anyone else (a charger with its own token too) registers for the
-    // default operator.
-    let caller = match headers.bearer.as_ref().map(|t| t.expose().as_str()) {
-        Some(token) if domain.verify_token(token).is_err() => {
-            Some(domain.operator_caller(token).await?)
-        }
-        _ => None,
-    };
-    let authority = match caller {
-        Some(c) if c.role >= Role::Operator => SiteAuthority {
-            admin: c.is_admin(),
-            operators: c.operators,
+    // A charger's token, an operator's token, or none (the registration
+    // policy); the domain decides what each may change.
+    let authority = match headers.bearer.as_ref().map(|t| t.expose().as_str()) {
+        None => SiteAuthority::Anonymous,
+        Some(token) => match domain.verify_token(token) {
+            Ok(claims) => SiteAuthority::Device(claims),
+            Err(_) => SiteAuthority::Console(domain.operator_caller(token).await?),
         },
-        _ => SiteAuthority::default(),
     };
     let site_id = domain.register_site(&authority, body.try_into()?).await?;
     Ok(Reply::ok(SiteData { site_id }))

@@ -88,16 +88,25 @@ mod tests {
 /// A catalogue row as the console sees it, with the caller's device count.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ModelView {
-    pub model: String,
-    pub manufacturer: String,
-    /// Unknown for models seen only at registration.
-    pub current_type: Option<CurrentType>,
-    pub max_power_kw: Option<f64>,
-    pub connectors: Option<u32>,
-    pub v2g: bool,
-    pub latest_firmware: Option<String>,
+    #[serde(flatten)]
+    pub spec: ModelSpec,
     /// The caller's devices of this model.
     pub devices: u32,
-    /// Whether the shipped catalogue rates this model.
-    pub in_catalogue: bool,
+}
+
+/// The caller's devices whose model the catalogue does not rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UnknownModels {
+    pub models: u32,
+    pub devices: u32,
+}
+
+/// `GET /v1/models`: the catalogue, and the rest of the fleet counted apart.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ModelPage {
+    pub items: Vec<ModelView>,
+    pub total: usize,
+    pub page: u32,
+    pub size: u32,
+    pub unknown_models: UnknownModels,
 }

@@ -136,13 +136,38 @@ pub fn number(value: f64, lo: f64, hi: f64, field: &str) -> Parsed<f64> {
     }
 }
 
-/// Text that is present, not blank and at most `max` bytes.
+/// Text that is present, not blank, at most `max` bytes and printable.
 pub fn text(value: String, max: usize, field: &str) -> Parsed<String> {
-    if text_ok(&value, max) {
-        Ok(value)
-    } else {
-        problem(field, format!("must be 1..{max} characters"))
+    if !text_ok(&value, max) {
+        return problem(field, format!("must be 1..{max} characters"));
     }
+    printable(value, field)
+}
+
+/// Optional text (may be empty), at most `max` bytes and printable.
+pub fn short_text(value: String, max: usize, field: &str) -> Parsed<String> {
+    if value.len() > max {
+        return problem(field, format!("must be at most {max} characters"));
+    }
+    printable(value, field)
+}
+
+/// Refuses control and format characters (escapes, bidi overrides, zero
+/// widths): in names and identifiers they only ever mislead a reader.
+pub fn printable(value: String, field: &str) -> Parsed<String> {
+    if value.chars().any(|c| c.is_control() || is_format(c)) {
+        return problem(field, "must not contain control or format characters");
+    }
+    Ok(value)
+}
+
+/// Unicode's format characters (general category Cf).
+fn is_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
 /// An optional field: absent stays absent, present must parse.
@@ -216,6 +241,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn names_refuse_control_escape_and_bidi_characters_and_keep_the_rest() {
+        for bad in [
+            "a\u{1b}[31mred",
+            "tab\there",
+            "evil\u{202e}txt",
+            "zero\u{200b}width",
+        ] {
+            assert!(text(bad.into(), 64, "name").is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            text("Zoë's Café – Ürümqi 充电站".into(), 64, "name").unwrap(),
+            "Zoë's Café – Ürümqi 充电站"
+        );
+        assert!(short_text(String::new(), 16, "postcode").is_ok());
     }
 
     #[test]

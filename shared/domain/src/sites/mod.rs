@@ -7,9 +7,11 @@ mod port;
 pub use port::{SiteMember, SiteStore};
 
 use crate::Domain;
+use crate::access::Caller;
+use crate::devices::credentials::TokenClaims;
 use crate::error::Error;
 use crate::ids::{DeviceId, OperatorId, SiteId};
-use crate::model::Site;
+use crate::model::{Role, Site};
 use crate::storage::WriteOutcome;
 
 /// Most devices one site registration may carry: one transaction of 100
@@ -32,17 +34,32 @@ pub struct SiteRegistration {
     pub device_ids: Vec<DeviceId>,
 }
 
-/// Who registers a site: anyone holding the provisioning key, or an
-/// operator's client acting for the operators it belongs to.
-#[derive(Debug, Clone, Default)]
-pub struct SiteAuthority {
-    pub operators: Vec<OperatorId>,
-    pub admin: bool,
+/// Who registers a site: anyone the registration policy admits, an
+/// operator's client, or a charger with its own token.
+#[derive(Debug, Clone)]
+pub enum SiteAuthority {
+    Anonymous,
+    Console(Caller),
+    Device(TokenClaims),
 }
 
-impl SiteAuthority {
+/// What a site registration's caller may touch, once resolved.
+struct Rights {
+    operators: Vec<OperatorId>,
+    admin: bool,
+    /// The site the calling charger is in.
+    own_site: Option<SiteId>,
+}
+
+impl Rights {
     fn may_act_for(&self, operator: &OperatorId) -> bool {
         self.admin || self.operators.contains(operator)
+    }
+
+    /// An existing site, and the devices in it, are changed only by its
+    /// operator's clients or by a charger already in it.
+    fn may_change(&self, site: SiteId, operator: &OperatorId) -> bool {
+        self.may_act_for(operator) || self.own_site == Some(site)
     }
 }
 
@@ -53,27 +70,41 @@ impl Domain {
         who: &SiteAuthority,
         reg: SiteRegistration,
     ) -> Result<SiteId, Error> {
+        let who = self.rights(who).await?;
+        if let Some(op) = &reg.operator_id
+            && !who.may_act_for(op)
+        {
+            return Err(Error::Forbidden(format!(
+                "placing a site under operator {op} needs an operator or admin token of it"
+            )));
+        }
         let site_id = reg.site_id.unwrap_or_else(SiteId::random);
         let ids = &reg.device_ids;
-        // Without authority for it, the default operator owns the site.
+        let existing = self.store.get_site(site_id).await?;
+        let site_not_found = || Error::NotFound(format!("site {site_id} not found"));
+        if existing
+            .as_ref()
+            .is_some_and(|s| !who.may_change(s.site_id, &s.operator_id))
+        {
+            return Err(site_not_found());
+        }
+        // An existing site keeps its operator; a new one without a named
+        // operator belongs to the default operator.
         let operator = reg
             .operator_id
             .clone()
-            .filter(|op| who.may_act_for(op))
+            .or_else(|| existing.as_ref().map(|s| s.operator_id.clone()))
             .unwrap_or_else(|| self.settings.default_operator.clone());
-
-        if reg.operator_id.is_some()
-            && operator != self.settings.default_operator
+        if existing.as_ref().is_some_and(|s| s.operator_id != operator) {
+            return Err(site_not_found());
+        }
+        if operator != self.settings.default_operator
             && self.store.get_operator(&operator).await?.is_none()
         {
             return Err(Error::invalid(
                 "operator_id",
                 format!("unknown operator {operator}"),
             ));
-        }
-        let existing = self.store.get_site(site_id).await?;
-        if existing.as_ref().is_some_and(|s| s.operator_id != operator) {
-            return Err(Error::NotFound(format!("site {site_id} not found")));
         }
         let devices = self.store.get_devices(ids).await?;
         let unknown: Vec<String> = ids
@@ -88,11 +119,16 @@ impl Domain {
             ));
         }
         for d in &devices {
-            let moves_operator =
-                d.site_id.is_some_and(|s| s != site_id) && d.operator_id != operator;
-            if moves_operator && !who.admin {
+            let Some(current) = d.site_id.filter(|s| *s != site_id) else {
+                continue;
+            };
+            // A device in another site moves only with that site's rights.
+            if !who.may_change(current, &d.operator_id) {
+                return Err(Error::NotFound(format!("device {} not found", d.device_id)));
+            }
+            if d.operator_id != operator && !who.admin {
                 return Err(Error::Forbidden(format!(
-                    "device {} belongs to another operator's site; moving it needs an admin token",
+                    "moving device {} to another operator needs an admin token",
                     d.device_id
                 )));
             }
@@ -138,5 +174,26 @@ impl Domain {
                 "the site or one of its devices changed concurrently; retry".into(),
             )),
         }
+    }
+
+    async fn rights(&self, who: &SiteAuthority) -> Result<Rights, Error> {
+        let mut rights = Rights {
+            operators: Vec::new(),
+            admin: false,
+            own_site: None,
+        };
+        match who {
+            SiteAuthority::Anonymous => {}
+            // Viewers read; placing sites is an operator's act.
+            SiteAuthority::Console(c) if c.role >= Role::Operator => {
+                rights.operators = c.operators.clone();
+                rights.admin = c.is_admin();
+            }
+            SiteAuthority::Console(_) => {}
+            SiteAuthority::Device(claims) => {
+                rights.own_site = self.device_for(*claims).await?.site_id;
+            }
+        }
+        Ok(rights)
     }
 }

@@ -15,7 +15,7 @@ use crate::devices::revoked;
 use crate::error::Error;
 use crate::ids::ConnectorId;
 use crate::model::{
-    CommandView, Connector, ConnectorState, FirmwareProgress, FirmwareStatus, Peaks, Sample,
+    CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
 };
 use crate::storage::WriteOutcome;
 use chrono::{DateTime, Utc};
@@ -24,10 +24,32 @@ use energy::{Attribution, counter_delta, plan};
 /// Optimistic writes to one connector are retried this often on a race.
 const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
 
+/// What a charger says of itself in a heartbeat.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum HeartbeatStatus {
+    Online,
+    Fault,
+    Unavailable,
+    Maintenance,
+}
+
 #[derive(Debug, Clone)]
 pub struct Heartbeat {
     pub timestamp: DateTime<Utc>,
-    pub status: String,
+    pub status: HeartbeatStatus,
 }
 
 #[derive(Debug, Clone)]
@@ -109,7 +131,35 @@ pub struct FirmwareReport {
     pub message: Option<String>,
 }
 
+/// A connector the device's model has, where the catalogue knows the model.
+pub(crate) fn known_connector(device: &Device, connector: ConnectorId) -> Result<(), Error> {
+    match crate::catalogue::spec(&device.model) {
+        Some(m) if connector.get() > m.connectors => Err(Error::invalid(
+            "connector_id",
+            format!("must be 1..{} for a {}", m.connectors, m.model),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Domain {
+    /// A reported time the service can use: not ahead of its clock, and
+    /// not older than the telemetry it keeps.
+    fn telemetry_time(&self, t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+        not_ahead("timestamp", t, now)?;
+        let kept = self.settings.retention.samples;
+        if t < now - kept {
+            return Err(Error::invalid(
+                "timestamp",
+                format!(
+                    "is older than the {} days telemetry is kept",
+                    kept.num_days()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Marks the device seen and hands over its pending commands.
     pub async fn heartbeat(
         &self,
@@ -120,7 +170,12 @@ impl Domain {
         not_ahead("timestamp", hb.timestamp, now)?;
         let device = self
             .store
-            .touch_device(claims.device_id, claims.issued_ms, now, Some(&hb.status))
+            .touch_device(
+                claims.device_id,
+                claims.issued_ms,
+                now,
+                Some(hb.status.into()),
+            )
             .await?
             .ok_or_else(revoked)?;
         if device.open_commands <= 0 {
@@ -134,7 +189,7 @@ impl Domain {
     /// energy roll-ups, all in one write.
     pub async fn record_status(&self, claims: TokenClaims, s: StatusSample) -> Result<(), Error> {
         let now = self.clock.now();
-        not_ahead("timestamp", s.timestamp, now)?;
+        self.telemetry_time(s.timestamp, now)?;
         let (ts, state, connector_id) = (s.timestamp, s.state, s.connector_id);
         let sample = Sample {
             device_id: claims.device_id,
@@ -149,6 +204,7 @@ impl Domain {
         };
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
             let device = self.device_for(claims).await?;
+            known_connector(&device, connector_id)?;
             let previous = device.connectors.get(&connector_id);
             if previous.is_some_and(|c| c.sample_ts.is_some_and(|last| last >= ts)) {
                 // Older than the last counted sample, or repeated: keep the
@@ -213,7 +269,7 @@ impl Domain {
         let now = self.clock.now();
         let (ts, event, connector_id, state) = match e {
             LifecycleEvent::Boot { timestamp } => {
-                not_ahead("timestamp", timestamp, now)?;
+                self.telemetry_time(timestamp, now)?;
                 // A boot changes no connector; it still shows the device alive.
                 self.store
                     .touch_device(claims.device_id, claims.issued_ms, now, Some("online"))
@@ -228,9 +284,10 @@ impl Domain {
                 state,
             } => (timestamp, event, connector_id, state),
         };
-        not_ahead("timestamp", ts, now)?;
+        self.telemetry_time(ts, now)?;
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
             let device = self.device_for(claims).await?;
+            known_connector(&device, connector_id)?;
             let previous = device.connectors.get(&connector_id);
             if previous.is_some_and(|c| c.ts > ts) {
                 return Ok(());

@@ -26,6 +26,13 @@ pub struct ClientLogin {
     pub client_secret: Secret<String>,
 }
 
+impl ClientLogin {
+    /// Client ids are at most 128 visible ASCII characters.
+    pub fn client_id_ok(id: &str) -> bool {
+        (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+    }
+}
+
 /// A new client's credentials; the secret is shown only once.
 #[derive(Debug, Clone)]
 pub struct NewClient {
