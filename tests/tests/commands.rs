@@ -4,11 +4,10 @@
 
 use chrono::Duration;
 use domain::Clock;
-use domain::ids::OperatorId;
-use domain::model::{Operator, Role};
+use domain::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
-use testkit::{Reply, TestEnv, call};
+use testkit::{Charger, Reply, TestEnv, call, call_as};
 
 struct World {
     env: TestEnv,
@@ -18,32 +17,14 @@ struct World {
     admin: String,
 }
 
-struct Charger {
-    id: String,
-    token: String,
-}
-
-async fn token(env: &TestEnv, role: Role, ops: Vec<OperatorId>) -> String {
-    let c = env
-        .domain
-        .bootstrap_client(None, None, role, ops, None)
-        .await
-        .unwrap();
-    env.domain
-        .issue_operator_token(&c.client_id, &c.client_secret, "client_credentials")
-        .await
-        .unwrap()
-        .access_token
-}
-
 impl World {
     async fn new() -> Self {
         let env = TestEnv::new().await;
         let app = whole_app(&env.domain);
         let acme = env.domain.settings.default_operator.clone();
-        let operator = token(&env, Role::Operator, vec![acme.clone()]).await;
-        let viewer = token(&env, Role::Viewer, vec![acme]).await;
-        let admin = token(&env, Role::Admin, vec![]).await;
+        let operator = env.operator_token(Role::Operator, vec![acme.clone()]).await;
+        let viewer = env.operator_token(Role::Viewer, vec![acme]).await;
+        let admin = env.operator_token(Role::Admin, vec![]).await;
         Self {
             env,
             app,
@@ -54,33 +35,11 @@ impl World {
     }
 
     fn now(&self, offset_s: i64) -> String {
-        domain::validate::rfc3339(self.env.clock.now() + Duration::seconds(offset_s))
+        domain::input::rfc3339(self.env.clock.now() + Duration::seconds(offset_s))
     }
 
     async fn charger(&self, sn: &str, model: &str) -> Charger {
-        let reg = call(
-            &self.app,
-            "POST",
-            "/v1/device/register",
-            &[],
-            Some(json!({"sn": sn, "model": model,
-            "manufacturer": "Tellus Power", "firmware_version": "1.0.0"})),
-        )
-        .await;
-        let id = reg.data()["device_id"].as_str().unwrap().to_owned();
-        let auth = call(
-            &self.app,
-            "POST",
-            "/v1/device/auth",
-            &[],
-            Some(json!({"device_id": id,
-            "device_secret": reg.data()["device_secret"], "grant_type": "client_credentials"})),
-        )
-        .await;
-        let c = Charger {
-            id,
-            token: auth.body["access_token"].as_str().unwrap().to_owned(),
-        };
+        let c = Charger::of_model(&self.app, sn, model, "1.0.0").await;
         self.device(
             &c,
             "/v1/device/heartbeat",
@@ -91,32 +50,16 @@ impl World {
     }
 
     async fn device(&self, c: &Charger, path: &str, body: Value) -> Reply {
-        let bearer = format!("Bearer {}", c.token);
-        call(
-            &self.app,
-            "POST",
-            path,
-            &[("authorization", &bearer)],
-            Some(body),
-        )
-        .await
+        c.post(&self.app, path, body).await
     }
 
     async fn poll(&self, c: &Charger, wait: u32) -> Reply {
-        let bearer = format!("Bearer {}", c.token);
-        call(
-            &self.app,
-            "GET",
-            &format!("/v1/device/commands?wait={wait}"),
-            &[("authorization", &bearer)],
-            None,
-        )
-        .await
+        c.get(&self.app, &format!("/v1/device/commands?wait={wait}"))
+            .await
     }
 
     async fn console(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
-        let bearer = format!("Bearer {token}");
-        call(&self.app, method, path, &[("authorization", &bearer)], body).await
+        call_as(&self.app, token, method, path, body).await
     }
 
     async fn command(&self, c: &Charger, kind: &str, body: Value) -> Reply {
@@ -280,19 +223,8 @@ async fn commands_are_checked_before_anything_is_queued() {
 async fn another_operators_charger_cannot_be_commanded() {
     let w = World::new().await;
     let c = w.charger("TEN-1", "TP-AC22").await;
-    let volt = OperatorId::parse("volt-uk").unwrap();
-    w.env
-        .domain
-        .store
-        .ensure_operator(&Operator {
-            id: volt.clone(),
-            name: "Volt".into(),
-            country: "GB".into(),
-            status: "active".into(),
-        })
-        .await
-        .unwrap();
-    let other = token(&w.env, Role::Operator, vec![volt]).await;
+    let volt = w.env.operator("volt-uk").await;
+    let other = w.env.operator_token(Role::Operator, vec![volt]).await;
     let r = w
         .console(
             &other,
@@ -371,6 +303,54 @@ async fn a_retried_post_with_the_same_idempotency_key_returns_the_first_command(
         "a key reused for another request: {:?}",
         reused.body
     );
+    let other_body = json!({"charge_power": 11, "target_soc": 90});
+    let changed = call(&w.app, "POST", &path, &headers, Some(other_body)).await;
+    assert_eq!(
+        (changed.status.as_u16(), changed.code()),
+        (409, 40900),
+        "the same key with another body: {:?}",
+        changed.body
+    );
+    assert_eq!(w.env.items_with_pk_prefix("CMD#").await, 2);
+}
+
+#[tokio::test]
+async fn concurrent_first_uses_of_one_key_queue_one_command() {
+    let w = World::new().await;
+    let c = w.charger("IDEM-2", "TP-AC22").await;
+    let path = format!("/v1/devices/{}/connectors/1/start", c.id);
+    // Ten bodies, two of them alike, sent at once: the winner's twin gets
+    // its answer, every other body a conflict.
+    let powers = [7, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    let mut sent = tokio::task::JoinSet::new();
+    for kw in powers {
+        let (app, path, bearer) = (
+            w.app.clone(),
+            path.clone(),
+            format!("Bearer {}", w.operator),
+        );
+        sent.spawn(async move {
+            let headers = [
+                ("authorization", bearer.as_str()),
+                ("idempotency-key", "raced"),
+            ];
+            let body = json!({"charge_power": kw});
+            (kw, call(&app, "POST", &path, &headers, Some(body)).await)
+        });
+    }
+    let replies = sent.join_all().await;
+    let accepted: Vec<_> = replies.iter().filter(|(_, r)| r.status == 202).collect();
+    let ids: std::collections::BTreeSet<String> = accepted
+        .iter()
+        .map(|(_, r)| r.data()["command_id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), 1, "one command: {replies:?}");
+    let winner = accepted[0].0;
+    for (kw, r) in &replies {
+        let expected = if *kw == winner { 202 } else { 409 };
+        assert_eq!(r.status.as_u16(), expected, "{kw} kW: {:?}", r.body);
+    }
+    assert_eq!(w.env.items_with_pk_prefix("CMD#").await, 1);
 }
 
 #[tokio::test]
@@ -617,10 +597,13 @@ async fn the_model_catalogue_lists_ratings_and_the_callers_devices() {
             .iter()
             .any(|m| m["current_type"] == "DC" && m["v2g"] == true)
     );
-    let home = items.iter().find(|m| m["model"] == "HOMEBREW-7").unwrap();
+    assert!(
+        items.iter().all(|m| m["model"] != "HOMEBREW-7"),
+        "a registration does not add to the catalogue"
+    );
     assert_eq!(
-        (home["v2g"].as_bool(), home["max_power_kw"].is_null()),
-        (Some(false), true)
+        r.data()["unknown_models"],
+        json!({"models": 1, "devices": 1})
     );
 }
 

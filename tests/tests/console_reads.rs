@@ -4,9 +4,9 @@
 use chrono::Duration;
 use domain::Clock;
 use domain::model::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 use system_tests::whole_app;
-use testkit::{Reply, TestEnv, call};
+use testkit::{Charger, Reply, TestEnv, call, call_as};
 
 struct Console {
     app: axum::Router,
@@ -16,75 +16,25 @@ struct Console {
 impl Console {
     async fn admin(env: &TestEnv) -> Self {
         let app = whole_app(&env.domain);
-        let c = env
-            .domain
-            .bootstrap_client(None, None, Role::Admin, vec![], None)
-            .await
-            .unwrap();
-        let r = call(
-            &app,
-            "POST",
-            "/v1/oauth/token",
-            &[],
-            Some(json!({"grant_type": "client_credentials",
-            "client_id": c.client_id, "client_secret": c.client_secret})),
-        )
-        .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        let token = r.body["access_token"].as_str().unwrap().to_owned();
+        let token = env.operator_token(Role::Admin, vec![]).await;
         Self { app, token }
     }
 
     async fn get(&self, path: &str) -> Reply {
-        let bearer = format!("Bearer {}", self.token);
-        call(&self.app, "GET", path, &[("authorization", &bearer)], None).await
+        call_as(&self.app, &self.token, "GET", path, None).await
     }
-}
-
-struct Charger {
-    id: String,
-    token: String,
 }
 
 async fn charger(app: &axum::Router, sn: &str, firmware: &str) -> Charger {
-    charger_of(app, sn, "TP-AC22", firmware).await
+    Charger::of_model(app, sn, "TP-AC22", firmware).await
 }
 
 async fn charger_of(app: &axum::Router, sn: &str, model: &str, firmware: &str) -> Charger {
-    let reg = call(
-        app,
-        "POST",
-        "/v1/device/register",
-        &[],
-        Some(json!({"sn": sn, "model": model,
-        "manufacturer": "Tellus Power", "firmware_version": firmware})),
-    )
-    .await;
-    let id = reg.data()["device_id"].as_str().unwrap().to_owned();
-    let auth = call(
-        app,
-        "POST",
-        "/v1/device/auth",
-        &[],
-        Some(json!({"device_id": id,
-        "device_secret": reg.data()["device_secret"], "grant_type": "client_credentials"})),
-    )
-    .await;
-    Charger {
-        id,
-        token: auth.body["access_token"].as_str().unwrap().to_owned(),
-    }
-}
-
-impl Charger {
-    async fn post(&self, app: &axum::Router, path: &str, body: Value) -> Reply {
-        let bearer = format!("Bearer {}", self.token);
-        call(app, "POST", path, &[("authorization", &bearer)], Some(body)).await
-    }
+    Charger::of_model(app, sn, model, firmware).await
 }
 
 fn at(env: &TestEnv, offset_s: i64) -> String {
-    domain::validate::rfc3339(env.clock.now() + Duration::seconds(offset_s))
+    domain::input::rfc3339(env.clock.now() + Duration::seconds(offset_s))
 }
 
 #[tokio::test]
@@ -160,8 +110,8 @@ async fn the_energy_series_has_every_bucket_and_totals_from_the_roll_ups() {
             "state": "charging", "voltage": 400, "current": 50, "power": power, "energy_delivered": energy, "soc": 50})).await;
         assert_eq!(r.status, 200);
     }
-    let from = domain::validate::rfc3339(now - Duration::hours(3));
-    let to = domain::validate::rfc3339(now);
+    let from = domain::input::rfc3339(now - Duration::hours(3));
+    let to = domain::input::rfc3339(now);
     let r = console
         .get(&format!(
             "/v1/aggregated/energy?granularity=hour&device_id={}&from={from}&to={to}",
@@ -290,6 +240,22 @@ async fn the_activity_feed_polls_forward_with_its_cursor() {
 async fn the_request_log_is_shared_and_holds_no_secret() {
     let env = TestEnv::new().await;
     let console = Console::admin(&env).await;
+    let client = env
+        .domain
+        .bootstrap_client(None, None, Role::Viewer, vec![], None)
+        .await
+        .unwrap();
+    let secret = client.client_secret.expose().clone();
+    let token = call(
+        &console.app,
+        "POST",
+        "/v1/oauth/token",
+        &[],
+        Some(json!({"grant_type": "client_credentials",
+        "client_id": client.client_id, "client_secret": secret})),
+    )
+    .await;
+    assert_eq!(token.status, 200, "{:?}", token.body);
     let c = charger(&console.app, "LOG-1", "1.5.0").await;
     c.post(
         &console.app,
@@ -311,9 +277,13 @@ async fn the_request_log_is_shared_and_holds_no_secret() {
             .any(|i| i["path"] == "/v1/oauth/token" && i["status"] == 200)
     );
     let text = log.body.to_string();
+    let issued = token.body["access_token"].as_str().unwrap();
     assert!(
-        !text.contains(&c.token) && !text.contains(&console.token),
-        "a token leaked"
+        !text.contains(&c.token)
+            && !text.contains(&console.token)
+            && !text.contains(issued)
+            && !text.contains(&secret),
+        "a token or secret leaked"
     );
     assert!(!text.contains("Bearer"));
 }
@@ -330,7 +300,8 @@ async fn operator_tokens_come_from_json_form_or_basic_credentials() {
         .unwrap();
     let form = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
-        c.client_id, c.client_secret
+        c.client_id,
+        c.client_secret.expose()
     );
     let req = axum::http::Request::post("/v1/oauth/token")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -344,7 +315,7 @@ async fn operator_tokens_come_from_json_form_or_basic_credentials() {
     use base64_like::encode;
     let basic = format!(
         "Basic {}",
-        encode(&format!("{}:{}", c.client_id, c.client_secret))
+        encode(&format!("{}:{}", c.client_id, c.client_secret.expose()))
     );
     let r = call(
         &app,
@@ -368,7 +339,7 @@ async fn operator_tokens_come_from_json_form_or_basic_credentials() {
     assert_eq!((wrong.status.as_u16(), wrong.code()), (401, 40101));
     let dump = format!("{:?}", env.all_items().await);
     assert!(
-        !dump.contains(&c.client_secret),
+        !dump.contains(c.client_secret.expose().as_str()),
         "client secret stored in plain"
     );
 }

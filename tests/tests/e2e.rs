@@ -67,24 +67,20 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
     let app = whole_app(&env.domain);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let admin = env
-        .domain
-        .bootstrap_client(None, None, Role::Admin, vec![], None)
-        .await
-        .unwrap();
-    let token = env
-        .domain
-        .issue_operator_token(&admin.client_id, &admin.client_secret, "client_credentials")
-        .await
-        .unwrap()
-        .access_token;
+    let token = env.operator_token(Role::Admin, vec![]).await;
     let console = Console {
         http: reqwest::Client::new(),
         base: base.clone(),
         token,
     };
 
-    let seed = fastrand::u64(1..u64::MAX / 2);
+    // Captured output is shown when the test fails: the seed reproduces
+    // the run (E2E_SEED=<seed>).
+    let seed = std::env::var("E2E_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(1..u64::MAX / 2));
+    println!("twin seed {seed} (rerun with E2E_SEED={seed})");
     let fleet = twin::run(twin::Config {
         url: base.clone(),
         sites: 2,

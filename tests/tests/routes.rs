@@ -21,6 +21,12 @@ fn openapi_routes(doc: &Value) -> Routes {
     out
 }
 
+/// The operator console's pages: routed by the template, served by the
+/// console function, and not operations of the API document.
+fn is_console_page(path: &str) -> bool {
+    path == "/console" || path.starts_with("/console/")
+}
+
 /// API Gateway's catch-all route key; not a route of the OpenAPI document.
 const DEFAULT_ROUTE: &str = "$default";
 
@@ -66,6 +72,12 @@ fn every_function_serves_exactly_the_routes_the_template_sends_it() {
             .get(function)
             .unwrap_or_else(|| panic!("{function} is missing from template.yaml"));
         let in_code = openapi_routes(&serde_json::to_value(openapi).unwrap());
+        let in_template: Routes = in_template
+            .iter()
+            .filter(|(_, path)| !is_console_page(path))
+            .cloned()
+            .collect();
+        let in_template = &in_template;
         let only_template: Vec<_> = in_template.difference(&in_code).collect();
         let only_code: Vec<_> = in_code.difference(in_template).collect();
         assert!(
@@ -89,7 +101,8 @@ async fn every_template_route_reaches_a_handler_of_its_function() {
         for (method, path) in &template[function] {
             let concrete = path
                 .replace("{id}", "8c7d6e4a-34b1-4a57-9a87-1f0b0b8f6c01")
-                .replace("{cid}", "1");
+                .replace("{cid}", "1")
+                .replace("{proxy+}", "index.html");
             let reply = call(&app, method, &concrete, &[], None).await;
             let unrouted = reply.status == 405
                 || reply.body["message"]
@@ -121,9 +134,10 @@ fn the_default_route_sends_unmatched_requests_to_the_console_function() {
     );
 }
 
-/// What the `$default` route hands the console function: a request to a
-/// path some function serves, with a method none does, is 405 naming the
-/// methods; a path no function serves is 404.
+/// What the `$default` route hands the console function: a request to an
+/// API path some function serves, with a method none does, is 405 naming
+/// the methods; a path no function serves is 404. (The console's pages are
+/// not API operations; their router names their methods itself.)
 #[tokio::test]
 async fn the_console_function_answers_unmatched_requests_for_the_whole_api() {
     let env = TestEnv::new().await;
@@ -134,7 +148,9 @@ async fn the_console_function_answers_unmatched_requests_for_the_whole_api() {
     let mut methods: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for routes in template_routes().into_values() {
         for (method, path) in routes {
-            methods.entry(path).or_default().push(method);
+            if !is_console_page(&path) {
+                methods.entry(path).or_default().push(method);
+            }
         }
     }
     for (path, allowed) in &methods {
@@ -227,4 +243,34 @@ fn every_schema_reference_in_the_document_resolves() {
         missing.is_empty(),
         "dangling schema references: {missing:?}"
     );
+}
+
+#[tokio::test]
+async fn the_console_pages_are_routed_to_the_console_function_and_served() {
+    let env = TestEnv::new().await;
+    let template = template_routes();
+    let pages: Vec<_> = template
+        .iter()
+        .flat_map(|(f, routes)| routes.iter().map(move |r| (f.as_str(), r)))
+        .filter(|(_, (_, path))| is_console_page(path))
+        .collect();
+    assert_eq!(
+        pages.len(),
+        2,
+        "/console and /console/{{proxy+}}: {pages:?}"
+    );
+    assert!(pages.iter().all(|(f, _)| *f == "ConsoleApiFunction"));
+    let app = system_tests::whole_app(&env.domain);
+    let index = testkit::send(
+        &app,
+        axum::http::Request::get("/console/")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(index.status, 200);
+    let redirect = call(&app, "GET", "/console", &[], None).await;
+    assert_eq!(redirect.status.as_u16(), 308);
+    let missing = call(&app, "GET", "/console/no-such-page.js", &[], None).await;
+    assert_eq!((missing.status.as_u16(), missing.code()), (404, 40400));
 }

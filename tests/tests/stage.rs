@@ -6,12 +6,11 @@
 //! Without `STAGE_URL` there is no stage to test, and each test says so.
 
 use base64::Engine as _;
-use domain::{Domain, Settings, SystemClock};
+use domain::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use std::sync::Arc;
-use store::DynamoStore;
 use system_tests::fixtures;
+use testkit::TestEnv;
 
 struct Stage {
     url: String,
@@ -23,9 +22,14 @@ fn stage(test: &str) -> Option<Stage> {
         println!("{test}: skipped, STAGE_URL is not set (scripts/test starts a stage and sets it)");
         return None;
     };
+    // Redirects are answers to check, not to follow.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
     Some(Stage {
         url: url.trim_end_matches('/').to_owned(),
-        http: reqwest::Client::new(),
+        http,
     })
 }
 
@@ -45,8 +49,8 @@ impl Stage {
         (status, headers, res.json().await.unwrap_or(Value::Null))
     }
 
-    /// A domain on the stage's table, to make what the events refer to.
-    fn domain(&self) -> Domain {
+    /// The stage's table, to make what the events refer to.
+    fn table(&self) -> TestEnv {
         let endpoint = std::env::var("STAGE_DYNAMODB_ENDPOINT")
             .expect("STAGE_DYNAMODB_ENDPOINT names the stage's table endpoint");
         let key = std::env::var("TOKEN_SIGNING_KEY").expect("TOKEN_SIGNING_KEY is the stage's key");
@@ -56,9 +60,7 @@ impl Stage {
             _ => None,
         })
         .expect("settings");
-        let client = store::client_for_endpoint(&endpoint, None);
-        let store = DynamoStore::new(client, stage::TABLE_NAME);
-        Domain::new(Arc::new(store), settings, Arc::new(SystemClock))
+        TestEnv::attached(&endpoint, settings)
     }
 }
 
@@ -100,7 +102,7 @@ async fn health_and_a_console_read_with_a_token() {
         (200, &Value::from("ok")),
         "{body}"
     );
-    let values = fixtures::placeholders(&stage.domain(), chrono::Utc::now()).await;
+    let values = fixtures::placeholders(&stage.table()).await;
     // Client ids and secrets are URL-safe as they are.
     let form = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
@@ -202,7 +204,7 @@ async fn every_recorded_event_gets_its_status_through_the_stage() {
     let Some(stage) = stage("every_recorded_event_gets_its_status_through_the_stage") else {
         return;
     };
-    let values = fixtures::placeholders(&stage.domain(), chrono::Utc::now()).await;
+    let values = fixtures::placeholders(&stage.table()).await;
     let mut wrong = Vec::new();
     let recorded = fixtures::recorded();
     for event in &recorded {

@@ -22,7 +22,7 @@ async fn failing_store() -> String {
 
 fn domain_on(endpoint: &str) -> Domain {
     let client = store::client_for_endpoint(endpoint, None);
-    let settings = Settings::new("down", testkit::TEST_SIGNING_KEY.to_vec());
+    let settings = Settings::new("down", Some(testkit::TEST_SIGNING_KEY.to_vec()));
     Domain::new(
         Arc::new(DynamoStore::new(client, "down")),
         settings,

@@ -1,10 +1,15 @@
 //! The table in `template.yaml` is the table the code creates: same keys,
-//! same indexes, same TTL attribute.
+//! same indexes, same TTL attribute. The production settings are wired and
+//! documented: every parameter and output in the README's table, the
+//! throttles on the stage, a reserved concurrency and a log group with the
+//! retention parameter for every function, the alarm topic on every alarm,
+//! the signing key only in the device API, a reason for every scanner skip.
 
-use std::collections::BTreeSet;
-use system_tests::template;
+use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use system_tests::{template, workspace_file};
 
-fn names(list: &serde_yaml::Value, field: &str) -> Vec<String> {
+fn names(list: &Value, field: &str) -> Vec<String> {
     list.as_sequence()
         .expect("a list")
         .iter()
@@ -65,5 +70,412 @@ fn the_template_table_matches_the_code_definition() {
     assert_eq!(
         doc["Resources"]["Table"]["DeletionPolicy"].as_str(),
         Some("Retain")
+    );
+}
+
+/// The argument of an intrinsic function in short (`!Ref X`) or long
+/// (`{Ref: X}`, `{"Fn::Sub": ...}`) form.
+fn intrinsic<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    match v {
+        Value::Tagged(t) if t.tag == name => Some(&t.value),
+        Value::Mapping(m) if m.len() == 1 => m
+            .get(name)
+            .or_else(|| m.get(format!("Fn::{name}").as_str())),
+        _ => None,
+    }
+}
+
+fn reference(v: &Value) -> Option<&str> {
+    intrinsic(v, "Ref")?.as_str()
+}
+
+fn sub(v: &Value) -> Option<&str> {
+    intrinsic(v, "Sub")?.as_str()
+}
+
+/// `!GetAtt X.Arn` or `{"Fn::GetAtt": [X, Arn]}` as `(X, Arn)`.
+fn get_att(v: &Value) -> Option<(String, String)> {
+    let arg = intrinsic(v, "GetAtt")?;
+    if let Some(s) = arg.as_str() {
+        let (r, a) = s.split_once('.')?;
+        return Some((r.to_owned(), a.to_owned()));
+    }
+    let list = arg.as_sequence()?;
+    Some((
+        list.first()?.as_str()?.to_owned(),
+        list.get(1)?.as_str()?.to_owned(),
+    ))
+}
+
+fn resources_of_type<'a>(doc: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
+    doc["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(k, r)| (k.as_str().expect("a name").to_owned(), r))
+        .collect()
+}
+
+fn parameter_default(doc: &Value, name: &str) -> String {
+    match &doc["Parameters"][name]["Default"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => panic!("{name}: no default ({other:?})"),
+    }
+}
+
+/// The README's section on production settings.
+fn production_settings() -> String {
+    let readme = std::fs::read_to_string(workspace_file("README.md")).expect("README.md");
+    let start = readme
+        .find("\n## Production settings\n")
+        .expect("README has a section ## Production settings");
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    rest[..end].to_owned()
+}
+
+/// The rows of the Markdown table whose header starts with `| first |`,
+/// keyed by the name in backticks of their first cell.
+fn table_rows(section: &str, first: &str) -> BTreeMap<String, Vec<String>> {
+    let header = format!("| {first} |");
+    let mut lines = section.lines().skip_while(|l| !l.starts_with(&header));
+    assert!(lines.next().is_some(), "no table starting {header}");
+    let mut rows = BTreeMap::new();
+    for line in lines.skip(1).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<String> = line
+            .trim_matches('|')
+            .split(" | ")
+            .map(|c| c.trim().to_owned())
+            .collect();
+        let name = cells[0].trim_matches('`').to_owned();
+        rows.insert(name, cells[1..].to_vec());
+    }
+    rows
+}
+
+#[test]
+fn the_readme_documents_every_parameter_with_its_default_and_every_output() {
+    let doc = template();
+    let section = production_settings();
+
+    let documented = table_rows(&section, "parameter");
+    let params: BTreeSet<String> = doc["Parameters"]
+        .as_mapping()
+        .expect("parameters")
+        .keys()
+        .map(|k| k.as_str().expect("a name").to_owned())
+        .collect();
+    assert_eq!(
+        documented.keys().cloned().collect::<BTreeSet<_>>(),
+        params,
+        "parameters in the README table and in template.yaml"
+    );
+    for (name, cells) in &documented {
+        let default = parameter_default(&doc, name);
+        let expected = if default.is_empty() {
+            "empty".to_owned()
+        } else {
+            format!("`{default}`")
+        };
+        assert_eq!(cells[0], expected, "README default of {name}");
+    }
+
+    let outputs: BTreeSet<String> = doc["Outputs"]
+        .as_mapping()
+        .expect("outputs")
+        .keys()
+        .map(|k| k.as_str().expect("a name").to_owned())
+        .collect();
+    let documented: BTreeSet<String> = table_rows(&section, "output").into_keys().collect();
+    assert_eq!(
+        documented, outputs,
+        "outputs in the README table and in template.yaml"
+    );
+    for output in [
+        "ApiUrl",
+        "TableName",
+        "DashboardUrl",
+        "AlarmTopic",
+        "TokenSigningKeySecretArn",
+    ] {
+        assert!(outputs.contains(output), "output {output}");
+    }
+}
+
+#[test]
+fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
+    let doc = template();
+    let api = &doc["Resources"]["HttpApi"]["Properties"];
+
+    let (group, attribute) =
+        get_att(&api["AccessLogSettings"]["DestinationArn"]).expect("access log destination");
+    assert_eq!(attribute, "Arn");
+    assert_eq!(
+        doc["Resources"][group.as_str()]["Type"].as_str(),
+        Some("AWS::Logs::LogGroup"),
+        "the access log goes to a log group of the stack"
+    );
+    let format = api["AccessLogSettings"]["Format"].as_str().expect("format");
+    for field in [
+        "$context.requestId",
+        "$context.routeKey",
+        "$context.status",
+        "$context.responseLatency",
+        "$context.integrationErrorMessage",
+        "$context.identity.sourceIp",
+    ] {
+        assert!(format.contains(field), "access log format lacks {field}");
+    }
+
+    let default = &api["DefaultRouteSettings"];
+    assert_eq!(
+        reference(&default["ThrottlingRateLimit"]),
+        Some("ApiThrottleRate")
+    );
+    assert_eq!(
+        reference(&default["ThrottlingBurstLimit"]),
+        Some("ApiThrottleBurst")
+    );
+
+    let settings = api["RouteSettings"].as_mapping().expect("route settings");
+    for route in [
+        "POST /v1/device/register",
+        "POST /v1/device/auth",
+        "POST /v1/device/token",
+        "POST /v1/oauth/token",
+    ] {
+        let s = settings
+            .get(route)
+            .unwrap_or_else(|| panic!("no route settings for {route}"));
+        assert_eq!(
+            reference(&s["ThrottlingRateLimit"]),
+            Some("AuthThrottleRate"),
+            "{route}"
+        );
+        assert_eq!(
+            reference(&s["ThrottlingBurstLimit"]),
+            Some("AuthThrottleBurst"),
+            "{route}"
+        );
+    }
+
+    // A route setting for a route the API does not have fails the deploy.
+    let mut routes = BTreeSet::new();
+    for (_, function) in resources_of_type(&doc, "AWS::Serverless::Function") {
+        for event in function["Properties"]["Events"]
+            .as_mapping()
+            .expect("events")
+            .values()
+        {
+            let p = &event["Properties"];
+            routes.insert(format!(
+                "{} {}",
+                p["Method"].as_str().expect("method").to_uppercase(),
+                p["Path"].as_str().expect("path")
+            ));
+        }
+    }
+    for (key, s) in settings {
+        let key = key.as_str().expect("a route key");
+        assert!(
+            routes.contains(key),
+            "route settings for {key}, which no function serves"
+        );
+        assert!(
+            s.get("ThrottlingRateLimit").is_some() && s.get("ThrottlingBurstLimit").is_some(),
+            "{key} must name its throttles (route settings replace the default ones)"
+        );
+    }
+}
+
+#[test]
+fn every_function_has_its_concurrency_parameter_and_its_own_log_group() {
+    let doc = template();
+    let functions = resources_of_type(&doc, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), 4);
+    let mut concurrency_params = BTreeSet::new();
+    let mut function_groups = BTreeSet::new();
+    for (name, function) in &functions {
+        let p = &function["Properties"];
+
+        let param = reference(&p["ReservedConcurrentExecutions"])
+            .unwrap_or_else(|| panic!("{name}: ReservedConcurrentExecutions is not a parameter"));
+        assert_eq!(
+            format!("{}Concurrency", name.trim_end_matches("Function")),
+            param
+        );
+        assert!(doc["Parameters"][param].is_mapping(), "parameter {param}");
+        assert!(concurrency_params.insert(param), "{param} used twice");
+
+        let group = reference(&p["LoggingConfig"]["LogGroup"]).unwrap_or_else(|| {
+            panic!("{name}: LoggingConfig.LogGroup is not a log group of the stack")
+        });
+        assert_eq!(
+            doc["Resources"][group]["Type"].as_str(),
+            Some("AWS::Logs::LogGroup"),
+            "{name} logs to {group}"
+        );
+        let function_name =
+            sub(&p["FunctionName"]).unwrap_or_else(|| panic!("{name}: FunctionName"));
+        assert_eq!(
+            sub(&doc["Resources"][group]["Properties"]["LogGroupName"]),
+            Some(format!("/aws/lambda/{function_name}").as_str()),
+            "{name}'s log group is named after it"
+        );
+        assert!(function_groups.insert(group), "{group} shared");
+    }
+
+    let groups = resources_of_type(&doc, "AWS::Logs::LogGroup");
+    assert_eq!(
+        groups.len(),
+        functions.len() + 1,
+        "a group per function and the access log"
+    );
+    for (name, group) in groups {
+        assert_eq!(
+            reference(&group["Properties"]["RetentionInDays"]),
+            Some("LogRetentionDays"),
+            "{name} retention"
+        );
+    }
+}
+
+#[test]
+fn every_alarm_notifies_the_optional_topic() {
+    let doc = template();
+    let condition = &doc["Conditions"]["HasAlarmTopic"];
+    let not = intrinsic(condition, "Not").expect("HasAlarmTopic is a Not");
+    let equals = intrinsic(&not[0], "Equals").expect("of an Equals");
+    assert_eq!(reference(&equals[0]), Some("AlarmTopicArn"));
+    assert_eq!(equals[1].as_str(), Some(""));
+    assert_eq!(parameter_default(&doc, "AlarmTopicArn"), "");
+
+    let alarms = resources_of_type(&doc, "AWS::CloudWatch::Alarm");
+    for (name, alarm) in &alarms {
+        for actions in ["AlarmActions", "OKActions"] {
+            let branches = intrinsic(&alarm["Properties"][actions], "If")
+                .unwrap_or_else(|| panic!("{name}: {actions} is not conditional"));
+            assert_eq!(
+                branches[0].as_str(),
+                Some("HasAlarmTopic"),
+                "{name} {actions}"
+            );
+            assert_eq!(
+                reference(&branches[1][0]),
+                Some("AlarmTopicArn"),
+                "{name} {actions}"
+            );
+            assert_eq!(
+                reference(&branches[2]),
+                Some("AWS::NoValue"),
+                "{name} {actions}"
+            );
+        }
+    }
+
+    // Each function has its errors and its throttles alarm.
+    for (function, _) in resources_of_type(&doc, "AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            let found = alarms.iter().any(|(_, a)| {
+                let p = &a["Properties"];
+                p["Namespace"].as_str() == Some("AWS/Lambda")
+                    && p["MetricName"].as_str() == Some(metric)
+                    && reference(&p["Dimensions"][0]["Value"]) == Some(function.as_str())
+            });
+            assert!(found, "no {metric} alarm for {function}");
+        }
+    }
+    let heartbeat = &doc["Resources"]["HeartbeatLatencyAlarm"]["Properties"];
+    assert_eq!(
+        reference(&heartbeat["Threshold"]),
+        Some("HeartbeatLatencyAlarmMs")
+    );
+}
+
+#[test]
+fn only_the_device_api_gets_the_signing_key_and_it_comes_from_the_secret() {
+    let doc = template();
+    assert!(
+        !doc["Parameters"]
+            .as_mapping()
+            .expect("parameters")
+            .contains_key("TokenSigningKey"),
+        "the signing key is no parameter"
+    );
+    assert!(
+        doc["Globals"]["Function"]["Environment"]["Variables"]
+            .get("TOKEN_SIGNING_KEY")
+            .is_none(),
+        "TOKEN_SIGNING_KEY is not global"
+    );
+    for (name, function) in resources_of_type(&doc, "AWS::Serverless::Function") {
+        let key = function["Properties"]["Environment"]["Variables"].get("TOKEN_SIGNING_KEY");
+        if name != "DeviceApiFunction" {
+            assert!(key.is_none(), "{name} must not get the signing key");
+            continue;
+        }
+        // Pinned to a version or not, both branches resolve the secret.
+        let key = key.expect("DeviceApiFunction gets the signing key");
+        let branches = intrinsic(key, "If").expect("a choice of version");
+        assert_eq!(branches[0].as_str(), Some("PinsSigningKeyVersion"));
+        for branch in [&branches[1], &branches[2]] {
+            let text = sub(branch).expect("a Sub");
+            assert!(
+                text.starts_with("{{resolve:secretsmanager:${TokenSigningKeySecret}:SecretString"),
+                "{text}"
+            );
+        }
+    }
+
+    let secret = &doc["Resources"]["TokenSigningKeySecret"];
+    assert_eq!(secret["Type"].as_str(), Some("AWS::SecretsManager::Secret"));
+    assert_eq!(secret["DeletionPolicy"].as_str(), Some("Retain"));
+    let generate = &secret["Properties"]["GenerateSecretString"];
+    assert_eq!(generate["PasswordLength"].as_u64(), Some(64));
+    assert_eq!(generate["ExcludeUppercase"].as_bool(), Some(true));
+    assert_eq!(generate["ExcludePunctuation"].as_bool(), Some(true));
+    assert_eq!(generate["IncludeSpace"].as_bool(), Some(false));
+    let excluded = generate["ExcludeCharacters"]
+        .as_str()
+        .expect("excluded characters");
+    assert!(
+        ('g'..='z').all(|c| excluded.contains(c)),
+        "only hex digits remain"
+    );
+    assert!(
+        generate.get("SecretStringTemplate").is_none(),
+        "the key is the whole string"
+    );
+}
+
+#[test]
+fn every_scanner_skip_has_a_reason_and_is_in_the_readme() {
+    let doc = template();
+    let mut skipped = BTreeSet::new();
+    for (name, resource) in doc["Resources"].as_mapping().expect("resources") {
+        let name = name.as_str().expect("a name");
+        let Some(skips) = resource["Metadata"]["checkov"]["skip"].as_sequence() else {
+            continue;
+        };
+        for skip in skips {
+            let id = skip["id"].as_str().expect("a check id");
+            let comment = skip["comment"].as_str().unwrap_or_default();
+            assert!(comment.len() > 20, "{name}: skip of {id} without a reason");
+            skipped.insert(id.to_owned());
+        }
+    }
+    let section = production_settings();
+    let listed: BTreeSet<String> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- `CKV_"))
+        .filter_map(|l| l.split('`').next())
+        .map(|id| format!("CKV_{id}"))
+        .collect();
+    assert_eq!(
+        listed, skipped,
+        "checks skipped in template.yaml and listed in the README"
     );
 }

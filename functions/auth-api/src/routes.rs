@@ -3,11 +3,12 @@
 use crate::token_request::TokenRequest;
 use api::{
     ApiError, ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply, TokenEnvelope,
-    token_answer,
+    no_store, token_answer,
 };
 use axum::extract::State;
-use axum::response::IntoResponse;
+use axum::response::Response;
 use domain::model::{Operator, Role};
+use domain::secret::Secret;
 use domain::{Domain, Error};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -42,12 +43,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 async fn oauth_token(
     State(domain): State<Domain>,
     body: TokenRequest,
-) -> Result<impl IntoResponse, ApiError> {
-    let missing = |field: &str| ApiError(Error::bad_request(field, "is required"));
-    let grant = body.grant_type.ok_or_else(|| missing("grant_type"))?;
-    let id = body.client_id.ok_or_else(|| missing("client_id"))?;
-    let secret = body.client_secret.ok_or_else(|| missing("client_secret"))?;
-    let token = domain.issue_operator_token(&id, &secret, &grant).await?;
+) -> Result<Response, ApiError> {
+    let token = domain.issue_operator_token(body.try_into()?).await?;
     Ok(token_answer(token.access_token, token.expires_in))
 }
 
@@ -75,7 +72,6 @@ async fn create_operator(
     Console(caller): Console,
     JsonBody(body): JsonBody<OperatorRequest>,
 ) -> ApiResult<Operator> {
-    caller.require(Role::Admin)?;
     let id = domain::ids::OperatorId::parse(&body.id).ok_or_else(|| {
         Error::invalid(
             "id",
@@ -102,7 +98,8 @@ pub struct ClientRequest {
 pub struct ClientCredentials {
     pub client_id: String,
     /// Shown only here; only its hash is stored.
-    pub client_secret: String,
+    #[schema(value_type = String)]
+    pub client_secret: Secret<String>,
 }
 
 /// Create an API client for operators (admin).
@@ -117,12 +114,12 @@ async fn create_client(
     State(domain): State<Domain>,
     Console(caller): Console,
     JsonBody(body): JsonBody<ClientRequest>,
-) -> ApiResult<ClientCredentials> {
+) -> Result<Response, ApiError> {
     let created = domain
         .create_client(&caller, &body.operator_ids, body.role, body.name)
         .await?;
-    Ok(Reply::ok(ClientCredentials {
+    Ok(no_store(Reply::ok(ClientCredentials {
         client_id: created.client_id,
         client_secret: created.client_secret,
-    }))
+    })))
 }

@@ -6,14 +6,37 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use base64::Engine;
 use domain::Error;
+use domain::secret::Secret;
+use domain::tenants::ClientLogin;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
-    #[schema(example = "client_credentials")]
+    #[schema(example = "client_credentials", pattern = "^client_credentials$")]
     pub grant_type: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub client_secret: Option<Secret<String>>,
+}
+
+impl TryFrom<TokenRequest> for ClientLogin {
+    type Error = Error;
+
+    fn try_from(r: TokenRequest) -> Result<Self, Error> {
+        let missing = |field: &str| Error::bad_request(field, "is required");
+        let grant = r.grant_type.ok_or_else(|| missing("grant_type"))?;
+        domain::devices::credentials::client_credentials_grant(&grant)?;
+        let client_id = r.client_id.ok_or_else(|| missing("client_id"))?;
+        // An id no client can have is wrong credentials, and never reaches
+        // the store (whose keys are bounded).
+        if !ClientLogin::client_id_ok(&client_id) {
+            return Err(Error::BadCredentials);
+        }
+        Ok(Self {
+            client_id,
+            client_secret: r.client_secret.ok_or_else(|| missing("client_secret"))?,
+        })
+    }
 }
 
 /// Basic credentials: `client_id:client_secret`, each form-encoded.
@@ -61,7 +84,7 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
                 match k.as_ref() {
                     "grant_type" => r.grant_type = v,
                     "client_id" => r.client_id = v,
-                    "client_secret" => r.client_secret = v,
+                    "client_secret" => r.client_secret = v.map(Secret::new),
                     _ => {}
                 }
             }
@@ -73,7 +96,7 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
         };
         if let Some((id, secret)) = basic {
             parsed.client_id = Some(id);
-            parsed.client_secret = Some(secret);
+            parsed.client_secret = Some(Secret::new(secret));
         }
         Ok(parsed)
     }

@@ -1,12 +1,16 @@
 //! Command routes: parse, call the domain, wrap the envelope.
 
-use api::{ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply};
+use api::{ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply, parse_path};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use domain::Domain;
-use domain::dispatch::{ConnectorCommand, QueuedCommand};
-use domain::flexibility::{DeviceAllocation, FlexRequest};
-use domain::schedule::Schedule;
+use domain::access::Caller;
+use domain::commands::dispatch::{AdminCommand, ConnectorCommand, QueuedCommand};
+use domain::commands::schedule::Schedule;
+use domain::ids::{ConnectorId, DeviceId, SiteId};
+use domain::input::{AllFields, check, connector, id, one_of, optional};
+use domain::model::CommandKind;
+use domain::sites::flexibility::{DeviceAllocation, FlexRequest};
+use domain::{Domain, Error};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,7 +41,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             .map(|v| v.to_str().map(str::to_owned));
         match key {
             None => Ok(Self(None)),
-            Some(Ok(k)) if (1..=128).contains(&k.len()) => Ok(Self(Some(k))),
+            Some(Ok(k))
+                if (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Ok(Self(Some(k)))
+            }
             Some(_) => Err(domain::Error::bad_request(
                 "Idempotency-Key",
                 "must be 1..128 visible ASCII characters",
@@ -49,35 +57,57 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StartRequest {
-    /// kW; defaults to the model's rating.
+    /// kW, at most the model's rating (the default).
+    #[schema(exclusive_minimum = 0, maximum = 1000)]
     pub charge_power: Option<f64>,
     /// %; defaults to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub target_soc: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StopRequest {
-    #[schema(example = "user_request")]
+    #[schema(example = "user_request", min_length = 1, max_length = 64)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DischargeRequest {
+    /// kW, at most the model's rating; V2G models only.
+    #[schema(exclusive_minimum = 0, maximum = 1000)]
     pub discharge_power: f64,
     /// Seconds.
+    #[schema(minimum = 1, maximum = 86400)]
     pub duration: i64,
+    /// %, below 100.
+    #[schema(minimum = 0, exclusive_maximum = 100)]
     pub min_soc: f64,
+}
+
+/// A connector in the path: one that cannot exist is not found.
+fn connector_path((id, cid): (String, String)) -> Result<(DeviceId, ConnectorId), api::ApiError> {
+    let device = parse_path::<DeviceId>(&id)?;
+    let connector = cid
+        .parse::<u32>()
+        .ok()
+        .and_then(ConnectorId::new)
+        .ok_or_else(|| {
+            let shown: String = cid.chars().take(16).collect();
+            Error::NotFound(format!("connector {shown} of device {device} not found"))
+        })?;
+    Ok((device, connector))
 }
 
 async fn send(
     domain: &Domain,
-    caller: &domain::operators::Caller,
-    (id, cid): (String, String),
+    caller: &Caller,
+    path: (String, String),
     command: ConnectorCommand,
     key: IdempotencyKey,
 ) -> ApiResult<QueuedCommand> {
+    let (device, connector) = connector_path(path)?;
     let queued = domain
-        .dispatch(caller, &id, &cid, command, key.0.as_deref())
+        .queue_connector_command(caller, device, connector, command, key.0.as_deref())
         .await?;
     Ok(Reply::accepted(queued))
 }
@@ -191,11 +221,44 @@ async fn schedule(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FlexibilityRequest {
+    #[schema(format = Uuid)]
     pub site_id: String,
+    /// kW the site may draw while the cap lasts.
+    #[schema(minimum = 0, maximum = 100000)]
     pub limit_kw: f64,
+    #[schema(minimum = 1, maximum = 86400)]
     pub duration_s: i64,
     /// Only `cap` for now.
+    #[schema(pattern = "^cap$")]
     pub mode: Option<String>,
+}
+
+impl TryFrom<FlexibilityRequest> for FlexRequest {
+    type Error = Error;
+
+    fn try_from(r: FlexibilityRequest) -> Result<Self, Error> {
+        let (site_id, limit_kw, duration_s, _) = (
+            id::<SiteId>(&r.site_id, "site_id"),
+            domain::input::number(r.limit_kw, 0.0, 100_000.0, "limit_kw"),
+            check(
+                (1..=86_400).contains(&r.duration_s),
+                "duration_s",
+                "must be 1..86400",
+            )
+            .map(|()| r.duration_s),
+            check(
+                r.mode.as_deref().is_none_or(|m| m == "cap"),
+                "mode",
+                "must be cap",
+            ),
+        )
+            .all()?;
+        Ok(Self {
+            site_id,
+            limit_kw,
+            duration_s,
+        })
+    }
 }
 
 /// Cap a site's load for a while: the cap is shared fairly across its
@@ -212,20 +275,18 @@ async fn flexibility(
     Console(caller): Console,
     JsonBody(body): JsonBody<FlexibilityRequest>,
 ) -> ApiResult<Vec<DeviceAllocation>> {
-    let req = FlexRequest {
-        site_id: body.site_id,
-        limit_kw: body.limit_kw,
-        duration_s: body.duration_s,
-        mode: body.mode,
-    };
-    Ok(Reply::accepted(domain.flexibility(&caller, req).await?))
+    Ok(Reply::accepted(
+        domain.flexibility(&caller, body.try_into()?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct QueueCommandRequest {
+    #[schema(format = Uuid)]
     pub device_id: String,
-    #[schema(example = "update_firmware")]
+    #[schema(value_type = CommandKind, example = "update_firmware")]
     pub command: String,
+    #[schema(minimum = 1, maximum = 32)]
     pub connector_id: Option<i64>,
     /// Parameters, e.g. `location` and `version` for `update_firmware`.
     #[serde(flatten)]
@@ -247,14 +308,19 @@ async fn queue_command(
     Console(caller): Console,
     JsonBody(body): JsonBody<QueueCommandRequest>,
 ) -> ApiResult<QueuedCommand> {
-    let queued = domain
-        .admin_queue(
-            &caller,
-            &body.device_id,
-            &body.command,
-            body.connector_id,
-            body.params,
-        )
-        .await?;
-    Ok(Reply::accepted(queued))
+    let device_id = parse_path::<DeviceId>(&body.device_id)?;
+    let (kind, connector_id) = (
+        one_of::<CommandKind>(&body.command, "command"),
+        optional(body.connector_id, |c| connector(c, "connector_id")),
+    )
+        .all()?;
+    let command = AdminCommand {
+        device_id,
+        kind,
+        connector_id,
+        params: body.params,
+    };
+    Ok(Reply::accepted(
+        domain.queue_admin_command(&caller, command).await?,
+    ))
 }

@@ -2,17 +2,29 @@
 
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, QueryParams, Reply};
 use axum::extract::State;
-use domain::Domain;
-use domain::model::{Activity, RequestLogEntry, Role};
+use domain::model::{Activity, RequestLogEntry};
+use domain::{Domain, Error};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 type Failure = ErrorEnvelope;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
     /// The `cursor` of the previous answer: only newer lines.
+    #[param(max_length = 256, pattern = "^[0-9a-f]*$")]
     pub since: Option<String>,
+}
+
+/// Cursors this API hands out are short hex strings.
+fn since(q: &ActivityQuery) -> Result<Option<&str>, Error> {
+    match q.since.as_deref() {
+        Some(c) if c.len() > 256 || !c.bytes().all(|b| b.is_ascii_hexdigit()) => Err(
+            Error::bad_request("since", "is not a cursor this API handed out"),
+        ),
+        other => Ok(other),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,8 +46,7 @@ pub async fn activity(
     Console(caller): Console,
     QueryParams(q): QueryParams<ActivityQuery>,
 ) -> ApiResult<ActivityFeed> {
-    caller.require(Role::Admin)?;
-    let (items, cursor) = domain.activity_feed(q.since.as_deref()).await?;
+    let (items, cursor) = domain.activity_feed(&caller, since(&q)?).await?;
     Ok(Reply::ok(ActivityFeed { items, cursor }))
 }
 

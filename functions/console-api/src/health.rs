@@ -22,6 +22,7 @@ pub struct Health {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HealthQuery {
     /// Also check that the store answers.
     #[serde(default)]
@@ -43,7 +44,7 @@ pub async fn health(
     }
     Ok(Json(Health {
         status: "ok",
-        timestamp: domain::validate::rfc3339(domain.clock.now()),
+        timestamp: domain::input::rfc3339(domain.clock.now()),
         version: env!("CARGO_PKG_VERSION"),
     }))
 }

@@ -4,6 +4,7 @@ mod admin;
 mod health;
 mod planned;
 mod reads;
+mod web;
 
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,7 +33,11 @@ pub fn routes() -> OpenApiRouter<Domain> {
 }
 
 pub fn router(domain: Domain) -> axum::Router {
-    routes().split_for_parts().0.with_state(domain)
+    routes()
+        .split_for_parts()
+        .0
+        .merge(web::routes())
+        .with_state(domain)
 }
 
 /// The app of the Lambda binary. The template's `$default` route sends this

@@ -1,32 +1,39 @@
 //! Console reads: operators, sites, devices, records, energy, firmware,
 //! commands. Every handler is scoped by the caller (see the domain).
 
-use api::{ApiResult, Console, Envelope, ErrorEnvelope, QueryParams, Reply};
-use axum::extract::{Path, State};
-use domain::Domain;
-use domain::catalogue::ModelView;
-use domain::console::{DeviceFilter, EnergyQuery, Paging, RecordFilter};
-use domain::model::{ChargingRecord, Operator};
-use domain::views::{
-    CommandDetail, ConnectorView, DeviceView, EnergySeries, FirmwarePage, ListPage, SiteDetail,
-    SiteView,
+use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, QueryParams, Reply};
+use axum::extract::State;
+use domain::catalogue::ModelPage;
+use domain::console::views::{
+    CommandDetail, ConnectorView, DeviceStatus, DeviceView, EnergySeries, FirmwarePage, ListPage,
+    SiteDetail, SiteView,
 };
+use domain::console::{DeviceFilter, EnergyQuery, EnergyTarget, Granularity, Paging, RecordFilter};
+use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::input::{AllFields, id, one_of, optional, time};
+use domain::model::{ChargingRecord, Operator};
+use domain::{Domain, Error};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 type Failure = ErrorEnvelope;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// 1-based page number.
+    /// 1-based page number (default 1).
+    #[param(minimum = 1)]
     pub page: Option<i64>,
-    /// Items per page, 1..100 (default 20).
+    /// Items per page (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub size: Option<i64>,
 }
 
-impl PageQuery {
-    fn paging(&self) -> Result<Paging, domain::Error> {
-        Paging::parse(self.page, self.size)
+impl TryFrom<&PageQuery> for Paging {
+    type Error = Error;
+
+    fn try_from(q: &PageQuery) -> Result<Self, Error> {
+        Paging::parse(q.page, q.size)
     }
 }
 
@@ -53,7 +60,7 @@ pub async fn list_operators(
 pub async fn get_operator(
     State(domain): State<Domain>,
     Console(caller): Console,
-    Path(id): Path<String>,
+    Id(id): Id<OperatorId>,
 ) -> ApiResult<Operator> {
     Ok(Reply::ok(domain.operator(&caller, &id).await?))
 }
@@ -63,13 +70,16 @@ pub async fn get_operator(
     responses(
         (status = 200, description = "a page of sites", body = Envelope<ListPage<SiteView>>),
         (status = 401, description = "no valid token", body = Failure),
+        (status = 422, description = "bad paging", body = Failure),
     ))]
 pub async fn list_sites(
     State(domain): State<Domain>,
     Console(caller): Console,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<ListPage<SiteView>> {
-    Ok(Reply::ok(domain.list_sites(&caller, q.paging()?).await?))
+    Ok(Reply::ok(
+        domain.list_sites(&caller, (&q).try_into()?).await?,
+    ))
 }
 
 /// One site with its devices and current power.
@@ -82,19 +92,42 @@ pub async fn list_sites(
 pub async fn get_site(
     State(domain): State<Domain>,
     Console(caller): Console,
-    Path(id): Path<String>,
+    Id(id): Id<SiteId>,
 ) -> ApiResult<SiteDetail> {
-    Ok(Reply::ok(domain.site_detail(&caller, &id).await?))
+    Ok(Reply::ok(domain.site_detail(&caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeviceQuery {
+    #[param(format = Uuid)]
     pub site_id: Option<String>,
-    /// online, offline or fault.
+    #[param(value_type = Option<DeviceStatus>)]
     pub status: Option<String>,
     pub model: Option<String>,
+    #[param(minimum = 1)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub size: Option<i64>,
+}
+
+impl TryFrom<DeviceQuery> for (DeviceFilter, Paging) {
+    type Error = Error;
+
+    fn try_from(q: DeviceQuery) -> Result<Self, Error> {
+        let (site_id, status) = (
+            optional(q.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
+            optional(q.status.as_deref(), |s| one_of::<DeviceStatus>(s, "status")),
+        )
+            .all()?;
+        let paging = Paging::parse(q.page, q.size)?;
+        let filter = DeviceFilter {
+            site_id,
+            status,
+            model: q.model,
+        };
+        Ok((filter, paging))
+    }
 }
 
 /// Devices with their connectors.
@@ -108,12 +141,7 @@ pub async fn list_devices(
     Console(caller): Console,
     QueryParams(q): QueryParams<DeviceQuery>,
 ) -> ApiResult<ListPage<DeviceView>> {
-    let paging = Paging::parse(q.page, q.size)?;
-    let filter = DeviceFilter {
-        site_id: q.site_id,
-        status: q.status,
-        model: q.model,
-    };
+    let (filter, paging) = q.try_into()?;
     Ok(Reply::ok(
         domain.list_devices(&caller, filter, paging).await?,
     ))
@@ -129,9 +157,9 @@ pub async fn list_devices(
 pub async fn get_device(
     State(domain): State<Domain>,
     Console(caller): Console,
-    Path(id): Path<String>,
+    Id(id): Id<DeviceId>,
 ) -> ApiResult<DeviceView> {
-    Ok(Reply::ok(domain.device_detail(&caller, &id).await?))
+    Ok(Reply::ok(domain.device_detail(&caller, id).await?))
 }
 
 /// A device's connector states.
@@ -144,21 +172,55 @@ pub async fn get_device(
 pub async fn device_connectors(
     State(domain): State<Domain>,
     Console(caller): Console,
-    Path(id): Path<String>,
+    Id(id): Id<DeviceId>,
 ) -> ApiResult<ListPage<ConnectorView>> {
-    Ok(Reply::ok(domain.device_connectors(&caller, &id).await?))
+    Ok(Reply::ok(domain.device_connectors(&caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordQuery {
+    #[param(format = Uuid)]
     pub site_id: Option<String>,
+    #[param(format = Uuid)]
     pub device_id: Option<String>,
-    /// Sessions starting at or after this time (RFC 3339).
+    /// Sessions starting at or after this time.
+    #[param(format = DateTime)]
     pub from: Option<String>,
-    /// Sessions starting at or before this time (RFC 3339).
+    /// Sessions starting at or before this time.
+    #[param(format = DateTime)]
     pub to: Option<String>,
+    #[param(minimum = 1)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub size: Option<i64>,
+}
+
+impl TryFrom<RecordQuery> for (RecordFilter, Paging) {
+    type Error = Error;
+
+    fn try_from(q: RecordQuery) -> Result<Self, Error> {
+        let (from, to, site_id, device_id) = (
+            optional(q.from.as_deref(), |t| time(t, "from")),
+            optional(q.to.as_deref(), |t| time(t, "to")),
+            optional(q.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
+            optional(q.device_id.as_deref(), |s| id::<DeviceId>(s, "device_id")),
+        )
+            .all()?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(Error::invalid("to", "must not be before from"));
+        }
+        let paging = Paging::parse(q.page, q.size)?;
+        let filter = RecordFilter {
+            site_id,
+            device_id,
+            from,
+            to,
+        };
+        Ok((filter, paging))
+    }
 }
 
 /// Charging records, newest first.
@@ -172,13 +234,7 @@ pub async fn list_records(
     Console(caller): Console,
     QueryParams(q): QueryParams<RecordQuery>,
 ) -> ApiResult<ListPage<ChargingRecord>> {
-    let paging = Paging::parse(q.page, q.size)?;
-    let filter = RecordFilter {
-        site_id: q.site_id,
-        device_id: q.device_id,
-        from: q.from,
-        to: q.to,
-    };
+    let (filter, paging) = q.try_into()?;
     Ok(Reply::ok(
         domain.list_records(&caller, filter, paging).await?,
     ))
@@ -194,20 +250,61 @@ pub async fn list_records(
 pub async fn get_record(
     State(domain): State<Domain>,
     Console(caller): Console,
-    Path(id): Path<String>,
+    Id(id): Id<RecordId>,
 ) -> ApiResult<ChargingRecord> {
-    Ok(Reply::ok(domain.record_detail(&caller, &id).await?))
+    Ok(Reply::ok(domain.record_detail(&caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EnergyParams {
-    /// hour (default), day or month.
+    /// Default hour.
+    #[param(value_type = Option<Granularity>)]
     pub granularity: Option<String>,
+    /// Default: one day, 30 days or 12 months before `to`.
+    #[param(format = DateTime)]
     pub from: Option<String>,
+    /// Default now.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// Exactly one of site_id and device_id.
+    #[param(format = Uuid)]
     pub site_id: Option<String>,
+    #[param(format = Uuid)]
     pub device_id: Option<String>,
+}
+
+impl TryFrom<EnergyParams> for EnergyQuery {
+    type Error = Error;
+
+    fn try_from(q: EnergyParams) -> Result<Self, Error> {
+        let (granularity, from, to, site, device) = (
+            optional(q.granularity.as_deref(), |g| {
+                one_of::<Granularity>(g, "granularity")
+            }),
+            optional(q.from.as_deref(), |t| time(t, "from")),
+            optional(q.to.as_deref(), |t| time(t, "to")),
+            optional(q.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
+            optional(q.device_id.as_deref(), |s| id::<DeviceId>(s, "device_id")),
+        )
+            .all()?;
+        let target = match (site, device) {
+            (Some(site), None) => EnergyTarget::Site(site),
+            (None, Some(device)) => EnergyTarget::Device(device),
+            _ => {
+                return Err(Error::invalid(
+                    "site_id",
+                    "give exactly one of site_id or device_id",
+                ));
+            }
+        };
+        Ok(Self {
+            granularity: granularity.unwrap_or_default(),
+            from,
+            to,
+            target,
+        })
+    }
 }
 
 /// Energy time series from the pre-aggregated buckets.
@@ -221,14 +318,7 @@ pub async fn energy(
     Console(caller): Console,
     QueryParams(q): QueryParams<EnergyParams>,
 ) -> ApiResult<EnergySeries> {
-    let query = EnergyQuery {
-        granularity: q.granularity,
-        from: q.from,
-        to: q.to,
-        site_id: q.site_id,
-        device_id: q.device_id,
-    };
-    Ok(Reply::ok(domain.energy(&caller, query).await?))
+    Ok(Reply::ok(domain.energy(&caller, q.try_into()?).await?))
 }
 
 /// Firmware adoption per model.
@@ -236,6 +326,7 @@ pub async fn energy(
     responses(
         (status = 200, description = "adoption", body = Envelope<FirmwarePage>),
         (status = 401, description = "no valid token", body = Failure),
+        (status = 422, description = "bad paging", body = Failure),
     ))]
 pub async fn firmware_versions(
     State(domain): State<Domain>,
@@ -243,7 +334,7 @@ pub async fn firmware_versions(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<FirmwarePage> {
     Ok(Reply::ok(
-        domain.firmware_versions(&caller, q.paging()?).await?,
+        domain.firmware_versions(&caller, (&q).try_into()?).await?,
     ))
 }
 
@@ -257,22 +348,20 @@ pub async fn firmware_versions(
 pub async fn get_command(
     State(domain): State<Domain>,
     Console(caller): Console,
-    Path(id): Path<String>,
+    Id(id): Id<CommandId>,
 ) -> ApiResult<CommandDetail> {
-    Ok(Reply::ok(domain.command_detail(&caller, &id).await?))
+    Ok(Reply::ok(domain.command_detail(&caller, id).await?))
 }
 
 /// The charger model catalogue merged with the models of the caller's fleet.
 #[utoipa::path(get, path = "/v1/models", tag = "console", security(("bearer" = [])),
     responses(
-        (status = 200, description = "models", body = Envelope<ListPage<ModelView>>),
+        (status = 200, description = "models", body = Envelope<ModelPage>),
         (status = 401, description = "no valid token", body = Failure),
     ))]
 pub async fn models(
     State(domain): State<Domain>,
     Console(caller): Console,
-) -> ApiResult<ListPage<ModelView>> {
-    let items = domain.models(&caller).await?;
-    let size = items.len().max(1) as u32;
-    Ok(Reply::ok(ListPage::slice(items, 1, size)))
+) -> ApiResult<ModelPage> {
+    Ok(Reply::ok(domain.models(&caller).await?))
 }

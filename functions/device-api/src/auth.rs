@@ -4,7 +4,8 @@
 use api::{ApiError, bearer_token};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use domain::credentials::TokenClaims;
+use domain::devices::credentials::TokenClaims;
+use domain::secret::Secret;
 use domain::{Domain, Error};
 
 pub struct DeviceCaller(pub TokenClaims);
@@ -28,8 +29,8 @@ impl FromRequestParts<Domain> for DeviceCaller {
 /// Registration headers: the provisioning key and, for re-registration,
 /// an optional Bearer token proving possession.
 pub struct RegistrationHeaders {
-    pub provisioning_key: Option<String>,
-    pub bearer: Option<String>,
+    pub provisioning_key: Option<Secret<String>>,
+    pub bearer: Option<Secret<String>>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RegistrationHeaders {
@@ -41,8 +42,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RegistrationHeaders {
                 .headers
                 .get("x-provisioning-key")
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            bearer: bearer_token(parts).map(str::to_owned),
+                .map(|k| Secret::new(k.to_owned())),
+            bearer: bearer_token(parts).map(|t| Secret::new(t.to_owned())),
         })
     }
 }

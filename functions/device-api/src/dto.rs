@@ -1,236 +1,491 @@
-//! Wire shapes of the charger routes. Unknown fields are ignored: firmware
-//! moves faster than the server.
+//! Wire shapes of the charger routes, and one `TryFrom` each that parses
+//! them into the domain's typed inputs, naming every bad field. Unknown
+//! fields are ignored: firmware moves faster than the server.
 
-use domain::commands::CommandReport;
-use domain::devices::Registration;
-use domain::ingest::{FirmwareStatus, Heartbeat, LifecycleEvent, StatusSample};
+use domain::commands::{CommandReport, Report};
+use domain::devices::{DeviceLogin, Registration};
+use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::input::{
+    AllFields, check, connector, currency_ok, id, number, one_of, optional, text, time,
+};
+use domain::model::{CommandView, ConnectorState, FirmwareStatus};
 use domain::records::RecordUpload;
-use domain::sites::SiteRegistration;
+use domain::secret::Secret;
+use domain::sites::{MAX_SITE_DEVICES, SiteRegistration};
+use domain::telemetry::{
+    EventType, FirmwareReport, Heartbeat, HeartbeatStatus, LifecycleEvent, StatusSample,
+};
+use domain::{Error, FieldError};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+
+/// Physical bounds of what a charger may report.
+const MAX_VOLTAGE_V: f64 = 1500.0;
+const MAX_CURRENT_A: f64 = 1000.0;
+const MAX_POWER_KW: f64 = 1000.0;
+/// No session or counter delivers more than this.
+const MAX_ENERGY_KWH: f64 = 100_000.0;
+const MAX_COST: f64 = 1_000_000.0;
+/// No charging session of this network predates this.
+static EARLIEST_RECORD: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> =
+    std::sync::LazyLock::new(|| chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(10_957));
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    #[schema(example = "ACME-COV-001")]
+    #[schema(example = "ACME-COV-001", pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub sn: String,
-    #[schema(example = "TP-AC22")]
+    #[schema(example = "TP-AC22", min_length = 1, max_length = 64)]
     pub model: String,
-    #[schema(example = "Tellus Power")]
+    #[schema(example = "Tellus Power", min_length = 1, max_length = 128)]
     pub manufacturer: String,
-    #[schema(example = "1.5.0")]
+    #[schema(example = "1.5.0", min_length = 1, max_length = 64)]
     pub firmware_version: String,
     /// The current secret, to rotate credentials of a registered serial.
-    pub device_secret: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub device_secret: Option<Secret<String>>,
 }
 
-impl From<RegisterRequest> for Registration {
-    fn from(r: RegisterRequest) -> Self {
-        Self {
+impl TryFrom<RegisterRequest> for Registration {
+    type Error = Error;
+
+    fn try_from(r: RegisterRequest) -> Result<Self, Error> {
+        let sn = check(
+            domain::input::serial_ok(&r.sn),
+            "sn",
+            "must be 1..64 of A-Z a-z 0-9 . _ -",
+        );
+        let (_, model, manufacturer, firmware_version) = (
+            sn,
+            text(r.model, 64, "model"),
+            text(r.manufacturer, 128, "manufacturer"),
+            text(r.firmware_version, 64, "firmware_version"),
+        )
+            .all()?;
+        Ok(Self {
             sn: r.sn,
-            model: r.model,
-            manufacturer: r.manufacturer,
-            firmware_version: r.firmware_version,
-        }
+            model,
+            manufacturer,
+            firmware_version,
+        })
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegisterData {
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// 64 hex characters, shown only here.
-    pub device_secret: String,
+    #[schema(value_type = String)]
+    pub device_secret: Secret<String>,
     pub expires_in: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AuthRequest {
+    #[schema(format = Uuid)]
     pub device_id: String,
-    pub device_secret: String,
-    #[schema(example = "client_credentials")]
+    #[schema(value_type = String)]
+    pub device_secret: Secret<String>,
+    #[schema(example = "client_credentials", pattern = "^client_credentials$")]
     pub grant_type: String,
+}
+
+impl TryFrom<AuthRequest> for DeviceLogin {
+    type Error = Error;
+
+    fn try_from(r: AuthRequest) -> Result<Self, Error> {
+        domain::devices::credentials::client_credentials_grant(&r.grant_type)?;
+        // An id that cannot exist is wrong credentials, like one that does not.
+        let device_id = DeviceId::parse(&r.device_id).ok_or(Error::BadCredentials)?;
+        Ok(Self {
+            device_id,
+            device_secret: r.device_secret,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HeartbeatRequest {
-    #[schema(example = "2026-05-10T14:00:00Z")]
+    #[schema(example = "2026-05-10T14:00:00Z", format = DateTime)]
     pub timestamp: String,
-    #[schema(example = "online")]
+    #[schema(value_type = HeartbeatStatus, example = "online")]
     pub status: String,
 }
 
-impl From<HeartbeatRequest> for Heartbeat {
-    fn from(r: HeartbeatRequest) -> Self {
-        Self {
-            timestamp: r.timestamp,
-            status: r.status,
-        }
+impl TryFrom<HeartbeatRequest> for Heartbeat {
+    type Error = Error;
+
+    fn try_from(r: HeartbeatRequest) -> Result<Self, Error> {
+        let (timestamp, status) = (
+            time(&r.timestamp, "timestamp"),
+            one_of::<HeartbeatStatus>(&r.status, "status"),
+        )
+            .all()?;
+        Ok(Self { timestamp, status })
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeartbeatData {
     /// Pending commands, now marked delivered.
-    pub commands: Vec<domain::model::CommandView>,
+    pub commands: Vec<CommandView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StatusRequest {
+    #[schema(format = DateTime)]
     pub timestamp: String,
+    #[schema(minimum = 1, maximum = 32)]
     pub connector_id: i64,
-    #[schema(example = "charging")]
+    #[schema(value_type = ConnectorState, example = "charging")]
     pub state: String,
+    /// V
+    #[schema(minimum = 0, maximum = 1500)]
     pub voltage: f64,
+    /// A
+    #[schema(minimum = 0, maximum = 1000)]
     pub current: f64,
+    /// kW, a magnitude: the state gives the direction.
+    #[schema(minimum = 0, maximum = 1000)]
     pub power: f64,
+    /// kWh: the session's running counter.
+    #[schema(minimum = 0, maximum = 100000)]
     pub energy_delivered: f64,
+    /// %
+    #[schema(minimum = 0, maximum = 100)]
     pub soc: Option<f64>,
 }
 
-impl From<StatusRequest> for StatusSample {
-    fn from(r: StatusRequest) -> Self {
-        Self {
-            timestamp: r.timestamp,
-            connector_id: r.connector_id,
-            state: r.state,
-            voltage: r.voltage,
-            current: r.current,
-            power: r.power,
-            energy_delivered: r.energy_delivered,
-            soc: r.soc,
-        }
+impl TryFrom<StatusRequest> for StatusSample {
+    type Error = Error;
+
+    fn try_from(r: StatusRequest) -> Result<Self, Error> {
+        let (timestamp, connector_id, state, voltage, current, power, energy_delivered, soc) = (
+            time(&r.timestamp, "timestamp"),
+            connector(r.connector_id, "connector_id"),
+            one_of::<ConnectorState>(&r.state, "state"),
+            number(r.voltage, 0.0, MAX_VOLTAGE_V, "voltage"),
+            number(r.current, 0.0, MAX_CURRENT_A, "current"),
+            number(r.power, 0.0, MAX_POWER_KW, "power"),
+            number(r.energy_delivered, 0.0, MAX_ENERGY_KWH, "energy_delivered"),
+            optional(r.soc, |v| number(v, 0.0, 100.0, "soc")),
+        )
+            .all()?;
+        Ok(Self {
+            timestamp,
+            connector_id,
+            state,
+            voltage,
+            current,
+            power,
+            energy_delivered,
+            soc,
+        })
     }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EventRequest {
+    #[schema(format = DateTime)]
     pub timestamp: String,
-    #[schema(example = "plug_in")]
+    #[schema(value_type = EventType, example = "plug_in")]
     pub event_type: String,
+    /// Required for every event but `boot`.
+    #[schema(minimum = 1, maximum = 32)]
     pub connector_id: Option<i64>,
     /// Free-form detail from the charger; not interpreted.
     pub data: Option<serde_json::Value>,
 }
 
-impl From<EventRequest> for LifecycleEvent {
-    fn from(r: EventRequest) -> Self {
-        Self {
-            timestamp: r.timestamp,
-            event_type: r.event_type,
-            connector_id: r.connector_id,
+impl TryFrom<EventRequest> for LifecycleEvent {
+    type Error = Error;
+
+    fn try_from(r: EventRequest) -> Result<Self, Error> {
+        let (timestamp, event, connector_id) = (
+            time(&r.timestamp, "timestamp"),
+            one_of::<EventType>(&r.event_type, "event_type"),
+            optional(r.connector_id, |c| connector(c, "connector_id")),
+        )
+            .all()?;
+        match (event.moves_to(), connector_id) {
+            (None, _) => Ok(Self::Boot { timestamp }),
+            (Some(state), Some(connector_id)) => Ok(Self::Connector {
+                timestamp,
+                event,
+                connector_id,
+                state,
+            }),
+            (Some(_), None) => Err(Error::invalid(
+                "connector_id",
+                "is required for this event_type",
+            )),
         }
     }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RecordRequest {
+    #[schema(format = Uuid)]
     pub record_id: String,
+    #[schema(minimum = 1, maximum = 32)]
     pub connector_id: i64,
+    #[schema(format = DateTime)]
     pub start_time: String,
+    #[schema(format = DateTime)]
     pub end_time: String,
+    /// kWh
+    #[schema(minimum = 0, maximum = 100000)]
     pub energy: f64,
+    /// kW
+    #[schema(minimum = 0, maximum = 1000)]
     pub max_power: Option<f64>,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub cost: Option<f64>,
-    #[schema(example = "GBP")]
+    #[schema(example = "GBP", pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
+    #[schema(max_length = 64)]
     pub stop_reason: Option<String>,
 }
 
-impl From<RecordRequest> for RecordUpload {
-    fn from(r: RecordRequest) -> Self {
-        Self {
-            record_id: r.record_id,
-            connector_id: r.connector_id,
-            start_time: r.start_time,
-            end_time: r.end_time,
-            energy: r.energy,
-            max_power: r.max_power,
-            cost: r.cost,
+impl TryFrom<RecordRequest> for RecordUpload {
+    type Error = Error;
+
+    fn try_from(r: RecordRequest) -> Result<Self, Error> {
+        let currency_checked = optional(r.currency.as_deref(), |c| {
+            check(
+                currency_ok(c),
+                "currency",
+                "must be an ISO 4217 code such as GBP",
+            )
+        });
+        let with_cost = check(
+            r.cost.is_none() || r.currency.is_some(),
+            "currency",
+            "is required with cost",
+        );
+        let reason = optional(r.stop_reason.as_deref(), |s| {
+            check(
+                s.len() <= 64,
+                "stop_reason",
+                "must be at most 64 characters",
+            )
+        });
+        let (record_id, connector_id, start_time, end_time, energy, max_power, cost, ..) = (
+            id::<RecordId>(&r.record_id, "record_id"),
+            connector(r.connector_id, "connector_id"),
+            time(&r.start_time, "start_time"),
+            time(&r.end_time, "end_time"),
+            number(r.energy, 0.0, MAX_ENERGY_KWH, "energy"),
+            optional(r.max_power, |v| number(v, 0.0, MAX_POWER_KW, "max_power")),
+            optional(r.cost, |v| number(v, 0.0, MAX_COST, "cost")),
+            currency_checked,
+            with_cost,
+            reason,
+        )
+            .all()?;
+        if end_time < start_time {
+            return Err(Error::invalid("end_time", "must not be before start_time"));
+        }
+        if start_time < *EARLIEST_RECORD {
+            return Err(Error::invalid(
+                "start_time",
+                "must not be before 2000-01-01T00:00:00Z",
+            ));
+        }
+        Ok(Self {
+            record_id,
+            connector_id,
+            start_time,
+            end_time,
+            energy,
+            max_power,
+            cost,
             currency: r.currency,
             stop_reason: r.stop_reason,
-        }
+        })
     }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CommandStatusRequest {
+    #[schema(format = Uuid)]
     pub command_id: String,
-    #[schema(example = "completed")]
+    #[schema(value_type = Report, example = "completed")]
     pub status: String,
+    #[schema(format = DateTime)]
     pub timestamp: String,
+    #[schema(max_length = 512)]
     pub message: Option<String>,
 }
 
-impl From<CommandStatusRequest> for CommandReport {
-    fn from(r: CommandStatusRequest) -> Self {
-        Self {
-            command_id: r.command_id,
-            status: r.status,
-            timestamp: r.timestamp,
+impl TryFrom<CommandStatusRequest> for CommandReport {
+    type Error = Error;
+
+    fn try_from(r: CommandStatusRequest) -> Result<Self, Error> {
+        let message = optional(r.message.as_deref(), |m| {
+            check(m.len() <= 512, "message", "must be at most 512 characters")
+        });
+        let (status, timestamp, _, command_id) = (
+            one_of::<Report>(&r.status, "status"),
+            time(&r.timestamp, "timestamp"),
+            message,
+            id::<CommandId>(&r.command_id, "command_id"),
+        )
+            .all()?;
+        Ok(Self {
+            command_id,
+            status,
+            timestamp,
             message: r.message,
-        }
+        })
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PollQuery {
-    /// Seconds to wait for a command (default and cap set by the server).
+    /// Seconds to wait for a command (default 20; the server caps it).
+    #[param(minimum = 0, maximum = 25)]
     pub wait: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SiteRequest {
+    /// Absent: a new site with a fresh id.
+    #[schema(format = Uuid)]
     pub site_id: Option<String>,
     /// Honoured only for a caller with authority over that operator.
     pub operator_id: Option<String>,
+    #[schema(min_length = 1, max_length = 128)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 256)]
     pub address: String,
     #[serde(default)]
+    #[schema(max_length = 16)]
     pub postcode: String,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     pub lng: f64,
+    /// kW
+    #[schema(exclusive_minimum = 0, maximum = 100000)]
     pub power_capacity: f64,
     #[serde(default)]
+    #[schema(max_items = 49)]
     pub device_ids: Vec<String>,
 }
 
-impl From<SiteRequest> for SiteRegistration {
-    fn from(r: SiteRequest) -> Self {
-        Self {
-            site_id: r.site_id,
-            operator_id: r.operator_id,
-            name: r.name,
-            address: r.address,
-            postcode: r.postcode,
-            lat: r.lat,
-            lng: r.lng,
-            power_capacity: r.power_capacity,
-            device_ids: r.device_ids,
+impl TryFrom<SiteRequest> for SiteRegistration {
+    type Error = Error;
+
+    fn try_from(r: SiteRequest) -> Result<Self, Error> {
+        let mut ids: Vec<DeviceId> = Vec::new();
+        let mut malformed: Vec<&str> = Vec::new();
+        for raw in &r.device_ids {
+            match DeviceId::parse(raw) {
+                Some(id) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => malformed.push(raw),
+            }
         }
+        let device_ids = if malformed.is_empty() {
+            check(
+                r.device_ids.len() <= MAX_SITE_DEVICES,
+                "device_ids",
+                "must list at most 49 devices",
+            )
+            .map(|()| ids)
+        } else {
+            Err(FieldError::new(
+                "device_ids",
+                format!("not UUIDs: {}", malformed.join(", ")),
+            ))
+        };
+        let capacity = check(
+            r.power_capacity.is_finite() && r.power_capacity > 0.0 && r.power_capacity <= 100_000.0,
+            "power_capacity",
+            "must be > 0 and at most 100000 kW",
+        );
+        let (site_id, operator_id, name, address, postcode, lat, lng, _, device_ids) = (
+            optional(r.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
+            optional(r.operator_id.as_deref(), |s| {
+                id::<OperatorId>(s, "operator_id")
+            }),
+            text(r.name, 128, "name"),
+            check(
+                r.address.len() <= 256,
+                "address",
+                "must be at most 256 characters",
+            )
+            .map(|()| r.address),
+            check(
+                r.postcode.len() <= 16,
+                "postcode",
+                "must be at most 16 characters",
+            )
+            .map(|()| r.postcode),
+            number(r.lat, -90.0, 90.0, "lat"),
+            number(r.lng, -180.0, 180.0, "lng"),
+            capacity,
+            device_ids,
+        )
+            .all()?;
+        Ok(Self {
+            site_id,
+            operator_id,
+            name,
+            address,
+            postcode,
+            lat,
+            lng,
+            power_capacity: r.power_capacity,
+            device_ids,
+        })
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteData {
-    pub site_id: String,
+    pub site_id: SiteId,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FirmwareRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub firmware_version: String,
-    #[schema(example = "downloading")]
+    #[schema(value_type = FirmwareStatus, example = "downloading")]
     pub status: String,
+    /// %
+    #[schema(minimum = 0, maximum = 100)]
     pub progress: Option<i64>,
+    #[schema(max_length = 512)]
     pub message: Option<String>,
 }
 
-impl From<FirmwareRequest> for FirmwareStatus {
-    fn from(r: FirmwareRequest) -> Self {
-        Self {
-            firmware_version: r.firmware_version,
-            status: r.status,
-            progress: r.progress,
+impl TryFrom<FirmwareRequest> for FirmwareReport {
+    type Error = Error;
+
+    fn try_from(r: FirmwareRequest) -> Result<Self, Error> {
+        let message = optional(r.message.as_deref(), |m| {
+            check(m.len() <= 512, "message", "must be at most 512 characters")
+        });
+        let (firmware_version, status, progress, _) = (
+            text(r.firmware_version, 64, "firmware_version"),
+            one_of::<FirmwareStatus>(&r.status, "status"),
+            optional(r.progress, |p| {
+                u8::try_from(p)
+                    .ok()
+                    .filter(|p| *p <= 100)
+                    .ok_or_else(|| FieldError::new("progress", "must be 0..100"))
+            }),
+            message,
+        )
+            .all()?;
+        Ok(Self {
+            firmware_version,
+            status,
+            progress,
             message: r.message,
-        }
+        })
     }
 }

@@ -4,13 +4,12 @@ use crate::auth::{DeviceCaller, RegistrationHeaders};
 use crate::dto::*;
 use api::{
     ApiResult, Envelope, ErrorEnvelope, JsonBody, Null, QueryParams, Reply, TokenEnvelope,
-    token_answer,
+    no_store, token_answer,
 };
 use axum::extract::State;
-use axum::response::IntoResponse;
+use axum::response::Response;
 use domain::Domain;
 use domain::devices::Possession;
-use domain::model::Role;
 use domain::sites::SiteAuthority;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -54,27 +53,27 @@ async fn register(
     State(domain): State<Domain>,
     headers: RegistrationHeaders,
     JsonBody(body): JsonBody<RegisterRequest>,
-) -> ApiResult<RegisterData> {
-    domain.check_provisioning_key(headers.provisioning_key.as_deref())?;
+) -> Result<Response, api::ApiError> {
+    domain.check_provisioning_key(
+        headers
+            .provisioning_key
+            .as_ref()
+            .map(|k| k.expose().as_str()),
+    )?;
     let proof = Possession {
         device_secret: body.device_secret.clone(),
         bearer_token: headers.bearer,
     };
-    let creds = domain.register(body.into(), proof).await?;
-    Ok(Reply::ok(RegisterData {
-        device_id: creds.device_id.to_string(),
+    let creds = domain.register(body.try_into()?, proof).await?;
+    Ok(no_store(Reply::ok(RegisterData {
+        device_id: creds.device_id,
         device_secret: creds.device_secret,
         expires_in: creds.expires_in,
-    }))
+    })))
 }
 
-async fn issue_token(
-    domain: &Domain,
-    body: AuthRequest,
-) -> Result<impl IntoResponse + use<>, api::ApiError> {
-    let token = domain
-        .authenticate(&body.device_id, &body.device_secret, &body.grant_type)
-        .await?;
+async fn issue_token(domain: &Domain, body: AuthRequest) -> Result<Response, api::ApiError> {
+    let token = domain.authenticate(body.try_into()?).await?;
     Ok(token_answer(token.access_token, token.expires_in))
 }
 
@@ -89,7 +88,7 @@ async fn issue_token(
 async fn auth(
     State(domain): State<Domain>,
     JsonBody(body): JsonBody<AuthRequest>,
-) -> Result<impl IntoResponse, api::ApiError> {
+) -> Result<Response, api::ApiError> {
     issue_token(&domain, body).await
 }
 
@@ -99,11 +98,12 @@ async fn auth(
     responses(
         (status = 200, description = "token issued", body = TokenEnvelope),
         (status = 401, description = "wrong credentials", body = Failure),
+        (status = 429, description = "too many failed attempts", body = Failure),
     ))]
 async fn token(
     State(domain): State<Domain>,
     JsonBody(body): JsonBody<AuthRequest>,
-) -> Result<impl IntoResponse, api::ApiError> {
+) -> Result<Response, api::ApiError> {
     issue_token(&domain, body).await
 }
 
@@ -119,7 +119,7 @@ async fn heartbeat(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<HeartbeatRequest>,
 ) -> ApiResult<HeartbeatData> {
-    let commands = domain.heartbeat(claims, body.into()).await?;
+    let commands = domain.heartbeat(claims, body.try_into()?).await?;
     Ok(Reply::ok(HeartbeatData { commands }))
 }
 
@@ -135,7 +135,7 @@ async fn status(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<StatusRequest>,
 ) -> ApiResult<()> {
-    domain.record_status(claims, body.into()).await?;
+    domain.record_status(claims, body.try_into()?).await?;
     Ok(Reply::ok(()))
 }
 
@@ -166,7 +166,7 @@ async fn events(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<EventRequest>,
 ) -> ApiResult<()> {
-    domain.record_event(claims, body.into()).await?;
+    domain.record_event(claims, body.try_into()?).await?;
     Ok(Reply::ok(()))
 }
 
@@ -183,7 +183,7 @@ async fn charging_records(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<RecordRequest>,
 ) -> ApiResult<()> {
-    domain.upload_record(claims, body.into()).await?;
+    domain.upload_record(claims, body.try_into()?).await?;
     Ok(Reply::ok(()))
 }
 
@@ -215,7 +215,7 @@ async fn command_status(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<CommandStatusRequest>,
 ) -> ApiResult<()> {
-    domain.report_command(claims, body.into()).await?;
+    domain.report_command(claims, body.try_into()?).await?;
     Ok(Reply::ok(()))
 }
 
@@ -235,27 +235,23 @@ async fn site(
     headers: RegistrationHeaders,
     JsonBody(body): JsonBody<SiteRequest>,
 ) -> ApiResult<SiteData> {
-    domain.check_provisioning_key(headers.provisioning_key.as_deref())?;
-    // Operator and admin clients may place sites under their operators;
-    // anyone else (a charger with its own token too) registers for the
-    // default operator.
-    let caller = match headers.bearer.as_deref() {
-        Some(token) if domain.verify_token(token).is_err() => {
-            Some(domain.operator_caller(token).await?)
-        }
-        _ => None,
-    };
-    let authority = match caller {
-        Some(c) if c.role >= Role::Operator => SiteAuthority {
-            admin: c.is_admin(),
-            operators: c.operators,
+    domain.check_provisioning_key(
+        headers
+            .provisioning_key
+            .as_ref()
+            .map(|k| k.expose().as_str()),
+    )?;
+    // A charger's token, an operator's token, or none (the registration
+    // policy); the domain decides what each may change.
+    let authority = match headers.bearer.as_ref().map(|t| t.expose().as_str()) {
+        None => SiteAuthority::Anonymous,
+        Some(token) => match domain.verify_token(token) {
+            Ok(claims) => SiteAuthority::Device(claims),
+            Err(_) => SiteAuthority::Console(domain.operator_caller(token).await?),
         },
-        _ => SiteAuthority::default(),
     };
-    let site_id = domain.register_site(&authority, body.into()).await?;
-    Ok(Reply::ok(SiteData {
-        site_id: site_id.to_string(),
-    }))
+    let site_id = domain.register_site(&authority, body.try_into()?).await?;
+    Ok(Reply::ok(SiteData { site_id }))
 }
 
 /// Firmware upgrade progress.
@@ -270,6 +266,6 @@ async fn firmware_status(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<FirmwareRequest>,
 ) -> ApiResult<()> {
-    domain.record_firmware(claims, body.into()).await?;
+    domain.record_firmware(claims, body.try_into()?).await?;
     Ok(Reply::ok(()))
 }

@@ -5,20 +5,18 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use domain::ids::{OperatorId, SiteId};
+use domain::access::Caller;
+use domain::ids::{DeviceId, SiteId};
+use domain::model::Role;
 use domain::model::{CommandKind, CommandStatus};
 use domain::sites::{SiteAuthority, SiteRegistration};
-use domain::store::Store;
+use domain::storage::ports::*;
 use serde_json::json;
 use std::time::Instant;
-use testkit::TestEnv;
+use testkit::{TestEnv, call};
 
 async fn queue(env: &TestEnv, c: &Charger, kind: CommandKind) -> domain::model::Command {
-    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
-    env.domain
-        .enqueue_command(&d, Some(1), kind, Default::default())
-        .await
-        .unwrap()
+    env.queue(c.device_id(), Some(1), kind).await
 }
 
 #[tokio::test]
@@ -26,19 +24,14 @@ async fn a_long_poll_returns_a_command_queued_while_it_waits() {
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "LP-1").await;
-    let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
-    let domain = env.domain.clone();
-    let queued = tokio::spawn(async move {
+    let queue_later = async {
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        domain
-            .enqueue_command(&d, Some(1), CommandKind::StartCharging, Default::default())
+        env.queue(c.device_id(), Some(1), CommandKind::StartCharging)
             .await
-            .unwrap()
-    });
+    };
     let started = Instant::now();
-    let reply = c.get(&app, "/v1/device/commands?wait=10").await;
+    let (reply, queued) = tokio::join!(c.get(&app, "/v1/device/commands?wait=10"), queue_later);
     let waited = started.elapsed();
-    let queued = queued.await.unwrap();
     assert_eq!(reply.status, 200);
     assert_eq!(reply.data()["command_id"], queued.command_id.to_string());
     assert_eq!(reply.data()["status"], "delivered");
@@ -49,7 +42,7 @@ async fn a_long_poll_returns_a_command_queued_while_it_waits() {
 }
 
 #[tokio::test]
-async fn an_empty_long_poll_answers_null_after_the_wait_and_writes_nothing() {
+async fn an_empty_long_poll_answers_null_after_the_wait_and_writes_only_last_seen() {
     let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let c = charger(&app, "LP-2").await;
@@ -244,25 +237,21 @@ async fn unknown_devices_are_named_and_nothing_is_written() {
 }
 
 async fn foreign_site(env: &TestEnv, devices: Vec<String>) -> SiteId {
-    let other = OperatorId::parse("other-operator").unwrap();
-    env.store
-        .ensure_operator(&domain::model::Operator {
-            id: other.clone(),
-            name: "Other".into(),
-            country: "GB".into(),
-            status: "active".into(),
-        })
-        .await
-        .unwrap();
+    let other = env.operator("other-operator").await;
+    let devices = devices
+        .iter()
+        .map(|d| DeviceId::parse(d).unwrap())
+        .collect();
     env.domain
         .register_site(
-            &SiteAuthority {
+            &SiteAuthority::Console(Caller {
+                client_id: "other-client".into(),
+                role: Role::Operator,
                 operators: vec![other.clone()],
-                admin: false,
-            },
+            }),
             SiteRegistration {
                 site_id: None,
-                operator_id: Some(other.to_string()),
+                operator_id: Some(other.clone()),
                 name: "Theirs".into(),
                 address: String::new(),
                 postcode: String::new(),
@@ -317,16 +306,127 @@ async fn a_device_of_another_operators_site_cannot_be_pulled_in() {
 }
 
 #[tokio::test]
-async fn an_unauthenticated_caller_cannot_choose_the_operator() {
-    let env = TestEnv::new().await;
+async fn naming_an_operator_without_a_token_for_it_is_forbidden_and_writes_nothing() {
+    let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let a = charger(&app, "SITE-F").await;
+    env.operator("other-operator").await;
+    let before = env.snapshot().await;
     let mut body = site_body("Claimed", &[]);
     body["operator_id"] = json!("other-operator");
-    let r = a.post(&app, "/v1/device/site", body).await;
-    let site_id = SiteId::parse(r.data()["site_id"].as_str().unwrap()).unwrap();
-    let site = env.store.get_site(site_id).await.unwrap().unwrap();
-    assert_eq!(site.operator_id, env.domain.settings.default_operator);
+    let r = a.post(&app, "/v1/device/site", body.clone()).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, 40300), "{:?}", r.body);
+    let anonymous = call(&app, "POST", "/v1/device/site", &[], Some(body)).await;
+    assert_eq!(anonymous.status.as_u16(), 403);
+    assert_eq!(env.snapshot().await, before);
+}
+
+/// A site with charger `a` in it, registered by `a`.
+async fn site_of(app: &axum::Router, a: &Charger, name: &str) -> String {
+    let r = a
+        .post(app, "/v1/device/site", site_body(name, &[&a.id]))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.data()["site_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_existing_site_is_changed_only_by_its_operator_or_a_charger_in_it() {
+    let env = TestEnv::with_settings(no_request_log).await;
+    let app = app(&env);
+    let a = charger(&app, "OWN-A").await;
+    let outsider = charger(&app, "OWN-B").await;
+    let site_id = site_of(&app, &a, "Depot").await;
+    let mut takeover = site_body("Taken", &[]);
+    takeover["site_id"] = json!(site_id);
+    takeover["power_capacity"] = json!(0.2);
+    let before = env.snapshot().await;
+    let anonymous = call(&app, "POST", "/v1/device/site", &[], Some(takeover.clone())).await;
+    assert_eq!((anonymous.status.as_u16(), anonymous.code()), (404, 40400));
+    let foreign = outsider
+        .post(&app, "/v1/device/site", takeover.clone())
+        .await;
+    assert_eq!((foreign.status.as_u16(), foreign.code()), (404, 40400));
+    assert_eq!(env.snapshot().await, before, "nothing changed");
+
+    let acme = env.domain.settings.default_operator.clone();
+    let operator = env.operator_token(Role::Operator, vec![acme]).await;
+    let viewer = env
+        .operator_token(
+            Role::Viewer,
+            vec![env.domain.settings.default_operator.clone()],
+        )
+        .await;
+    let as_viewer = testkit::call_as(
+        &app,
+        &viewer,
+        "POST",
+        "/v1/device/site",
+        Some(takeover.clone()),
+    )
+    .await;
+    assert_eq!(as_viewer.status.as_u16(), 404, "viewers do not place sites");
+    let as_operator = testkit::call_as(
+        &app,
+        &operator,
+        "POST",
+        "/v1/device/site",
+        Some(takeover.clone()),
+    )
+    .await;
+    assert_eq!(as_operator.status, 200, "{:?}", as_operator.body);
+    let by_member = a.post(&app, "/v1/device/site", takeover).await;
+    assert_eq!(by_member.status, 200, "{:?}", by_member.body);
+    let site = env
+        .store
+        .get_site(SiteId::parse(&site_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(site.name, "Taken");
+}
+
+#[tokio::test]
+async fn a_device_in_a_site_is_moved_only_with_that_sites_rights() {
+    let env = TestEnv::with_settings(no_request_log).await;
+    let app = app(&env);
+    let a = charger(&app, "MOVE-A").await;
+    let b = charger(&app, "MOVE-B").await;
+    let free = charger(&app, "MOVE-C").await;
+    let site_id = site_of(&app, &a, "Home").await;
+    let before = env.snapshot().await;
+    // Another charger, or anyone without a token, may create a new site,
+    // but not with a device that is in one already.
+    for (caller, name) in [(Some(&b), "Grab"), (None, "Grab anonymously")] {
+        let body = site_body(name, &[&free.id, &a.id]);
+        let r = match caller {
+            Some(c) => c.post(&app, "/v1/device/site", body).await,
+            None => call(&app, "POST", "/v1/device/site", &[], Some(body)).await,
+        };
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (404, 40400),
+            "{name}: {:?}",
+            r.body
+        );
+    }
+    assert_eq!(env.snapshot().await, before, "nothing changed");
+    let fresh = call(
+        &app,
+        "POST",
+        "/v1/device/site",
+        &[],
+        Some(site_body("New", &[&free.id])),
+    )
+    .await;
+    assert_eq!(fresh.status, 200, "unplaced devices may found a site");
+    // A charger in the site may move its site's devices on.
+    let moved = a
+        .post(&app, "/v1/device/site", site_body("Next door", &[&a.id]))
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.body);
+    let d = env.store.get_device(a.device_id()).await.unwrap().unwrap();
+    assert_ne!(d.site_id.unwrap().to_string(), site_id);
 }
 
 #[tokio::test]

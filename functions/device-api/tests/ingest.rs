@@ -7,13 +7,20 @@ mod common;
 use chrono::Duration;
 use common::*;
 use domain::Clock;
+use domain::ids::ConnectorId;
 use domain::model::{CommandKind, ConnectorState};
-use domain::store::{EnergyScope, Store};
+use domain::storage::ports::*;
+use domain::telemetry::energy::hour_of;
+use domain::telemetry::{EnergyHour, EnergyScope};
+
+fn connector(n: u32) -> ConnectorId {
+    ConnectorId::new(n).unwrap()
+}
 use serde_json::json;
 use testkit::TestEnv;
 
 fn ts(env: &TestEnv, offset_s: i64) -> String {
-    domain::validate::rfc3339(env.clock.now() + Duration::seconds(offset_s))
+    domain::input::rfc3339(env.clock.now() + Duration::seconds(offset_s))
 }
 
 async fn device(env: &TestEnv, c: &Charger) -> domain::model::Device {
@@ -22,27 +29,24 @@ async fn device(env: &TestEnv, c: &Charger) -> domain::model::Device {
 
 /// The energy of the last two hours as one bucket (samples a few seconds
 /// old may fall in the previous hour).
-async fn hour_bucket(env: &TestEnv, scope: EnergyScope) -> Option<domain::model::EnergyBucket> {
+async fn hour_bucket(env: &TestEnv, scope: EnergyScope) -> Option<EnergyHour> {
     let op = env.domain.settings.default_operator.clone();
     let now = env.clock.now();
-    let from = domain::energy::hour_bucket(now - Duration::hours(2));
-    let to = domain::energy::hour_bucket(now);
+    let from = hour_of(now - Duration::hours(2));
     let buckets = env
         .store
-        .energy_buckets(&op, &scope, &from, &to)
+        .energy_hours(&op, scope, from, hour_of(now))
         .await
         .unwrap();
-    buckets
-        .into_iter()
-        .reduce(|a, b| domain::model::EnergyBucket {
-            bucket: b.bucket,
-            charge_energy: a.charge_energy + b.charge_energy,
-            discharge_energy: a.discharge_energy + b.discharge_energy,
-            max_power: match (a.max_power, b.max_power) {
-                (Some(x), Some(y)) => Some(x.max(y)),
-                (x, y) => x.or(y),
-            },
-        })
+    buckets.into_iter().reduce(|a, b| EnergyHour {
+        hour: b.hour,
+        charge_energy: a.charge_energy + b.charge_energy,
+        discharge_energy: a.discharge_energy + b.discharge_energy,
+        max_power: match (a.max_power, b.max_power) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        },
+    })
 }
 
 #[tokio::test]
@@ -87,12 +91,9 @@ async fn a_heartbeat_hands_over_pending_commands_once_and_marks_them_delivered()
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "HB-2").await;
-    let d = device(&env, &c).await;
     let cmd = env
-        .domain
-        .enqueue_command(&d, Some(1), CommandKind::StopCharging, Default::default())
-        .await
-        .unwrap();
+        .queue(c.device_id(), Some(1), CommandKind::StopCharging)
+        .await;
     let hb = || json!({"timestamp": ts(&env, 0), "status": "online"});
     let first = c.post(&app, "/v1/device/heartbeat", hb()).await;
     let commands = first.data()["commands"].as_array().unwrap();
@@ -144,8 +145,8 @@ async fn live_state_moves_only_forward_but_older_samples_are_kept() {
         .await;
     assert_eq!(older.status, 200);
     let d = device(&env, &c).await;
-    assert_eq!(d.connectors["1"].state, ConnectorState::Charging);
-    assert_eq!(d.connectors["1"].energy_delivered, 2.0);
+    assert_eq!(d.connectors[&connector(1)].state, ConnectorState::Charging);
+    assert_eq!(d.connectors[&connector(1)].energy_delivered, 2.0);
     assert_eq!(
         env.items_with_pk_prefix("SMP#").await,
         2,
@@ -216,7 +217,7 @@ async fn discharging_energy_is_counted_as_discharge_and_sites_get_their_share() 
         EnergyScope::Device(c.device_id()),
         EnergyScope::Site(site_id),
     ] {
-        let b = hour_bucket(&env, scope.clone()).await.unwrap();
+        let b = hour_bucket(&env, scope).await.unwrap();
         assert_eq!(b.charge_energy, 0.0, "{scope:?}");
         assert!((b.discharge_energy - 0.75).abs() < 1e-9, "{scope:?}");
         assert_eq!(b.max_power, Some(12.0), "{scope:?}");
@@ -255,7 +256,7 @@ async fn the_telemetry_alias_records_samples_too() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(
-        device(&env, &c).await.connectors["2"].state,
+        device(&env, &c).await.connectors[&connector(2)].state,
         ConnectorState::Idle
     );
 }
@@ -278,7 +279,7 @@ async fn lifecycle_events_move_the_connector_through_a_session() {
         let r = c.post(&app, "/v1/device/events", body).await;
         assert_eq!(r.status, 200, "{event}: {:?}", r.body);
         assert_eq!(
-            device(&env, &c).await.connectors["1"].state,
+            device(&env, &c).await.connectors[&connector(1)].state,
             state,
             "after {event}"
         );
@@ -674,7 +675,7 @@ async fn a_final_sample_that_arrives_after_the_stop_event_still_counts() {
     assert!((bucket.charge_energy - 1.5).abs() < 1e-9, "{bucket:?}");
     let d = device(&env, &c).await;
     assert_eq!(
-        d.connectors["1"].state,
+        d.connectors[&connector(1)].state,
         ConnectorState::Finishing,
         "the later event's state stays"
     );

@@ -5,7 +5,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use serde_json::json;
-use testkit::{TestEnv, call};
+use testkit::{TestEnv, authenticate, call};
 
 #[tokio::test]
 async fn registration_returns_an_id_a_64_hex_secret_and_the_token_lifetime() {
@@ -136,7 +136,8 @@ async fn staging_may_allow_re_registration_without_proof() {
 
 #[tokio::test]
 async fn a_configured_provisioning_key_is_required_to_register_and_to_add_sites() {
-    let env = TestEnv::with_settings(|s| s.provisioning_key = Some("let-me-in".into())).await;
+    let env =
+        TestEnv::with_settings(|s| s.provisioning_key = Some("let-me-in".to_owned().into())).await;
     let app = app(&env);
     let body = json!({"sn": "ACME-PK", "model": "TP-AC22", "manufacturer": "Tellus Power", "firmware_version": "1.5.0"});
     let none = call(&app, "POST", "/v1/device/register", &[], Some(body.clone())).await;
@@ -291,7 +292,7 @@ trait StoreDevice {
 
 impl StoreDevice for TestEnv {
     async fn store_device(&self, c: &Charger) -> domain::model::Device {
-        use domain::store::Store;
+        use domain::storage::ports::*;
         self.store.get_device(c.device_id()).await.unwrap().unwrap()
     }
 }

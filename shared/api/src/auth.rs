@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::extract::bearer_token;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use domain::operators::Caller;
+use domain::access::Caller;
 use domain::{Domain, Error};
 use std::sync::{Arc, Mutex};
 

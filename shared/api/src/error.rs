@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::error::chain;
 use domain::{Error, FieldError};
 use serde::Serialize;
 
@@ -57,13 +58,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        // A 5xx is logged once, here, with its whole cause chain; the
+        // client learns only what it can act on.
         let message = match &self.0 {
-            Error::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
+            Error::Internal(_) => {
+                tracing::error!(cause = %chain(&self.0), "internal error");
                 "internal error; the failure was logged".to_owned()
             }
-            Error::Unavailable(cause) => {
-                tracing::error!(%cause, "store unavailable");
+            Error::Unavailable(_) => {
+                tracing::error!(cause = %chain(&self.0), "store unavailable");
                 self.0.to_string()
             }
             other => other.to_string(),

@@ -54,7 +54,7 @@ pub fn finish_default_route(
                 std::future::ready(routes.answer(&method, uri.path()))
             })
             .method_not_allowed_fallback(move |method: Method, uri: Uri| {
-                std::future::ready(wrong_method.answer(&method, uri.path()))
+                std::future::ready(wrong_method.wrong_method(&method, uri.path()))
             }),
         domain,
         function,

@@ -52,7 +52,6 @@ pub async fn log_requests(State(state): State<LogState>, mut req: Request, next:
                 request_id,
                 caller: slot.get(),
                 function: state.function.to_owned(),
-                ttl: 0,
             })
             .await;
     }

@@ -3,12 +3,17 @@
 //! clients read it too.
 
 use axum::Json;
+use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, PRAGMA};
+use axum::response::{IntoResponse, Response};
+use domain::secret::Secret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TokenData {
-    pub access_token: String,
+    #[schema(value_type = String)]
+    pub access_token: Secret<String>,
     #[schema(example = "Bearer")]
     pub token_type: String,
     pub expires_in: i64,
@@ -19,23 +24,34 @@ pub struct TokenEnvelope {
     pub code: u32,
     pub message: String,
     pub data: TokenData,
-    pub access_token: String,
+    #[schema(value_type = String)]
+    pub access_token: Secret<String>,
     pub token_type: String,
     pub expires_in: i64,
 }
 
-pub fn token_answer(access_token: String, expires_in: i64) -> Json<TokenEnvelope> {
+pub fn token_answer(access_token: Secret<String>, expires_in: i64) -> Response {
     let data = TokenData {
         access_token,
         token_type: "Bearer".into(),
         expires_in,
     };
-    Json(TokenEnvelope {
+    no_store(Json(TokenEnvelope {
         code: 0,
         message: "success".into(),
         access_token: data.access_token.clone(),
         token_type: data.token_type.clone(),
         expires_in,
         data,
-    })
+    }))
+}
+
+/// An answer carrying a secret or a token must not be cached by anyone on
+/// the way (RFC 6749 §5.1).
+pub fn no_store(answer: impl IntoResponse) -> Response {
+    let mut res = answer.into_response();
+    let headers = res.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    res
 }

@@ -89,23 +89,33 @@ impl ApiRoutes {
         out
     }
 
-    /// The answer to `method path` when no route took it.
+    /// The answer to `method path` when no route of this function has the
+    /// path: 405 when the API serves it with other methods, else 404.
     pub fn answer(&self, method: &Method, path: &str) -> Response {
-        let allowed = self.allowed(path);
-        if allowed.is_empty() {
+        if self.allowed(path).is_empty() {
             return ApiError(Error::NotFound(format!("no route for {method} {path}")))
                 .into_response();
         }
-        let list = allowed
+        self.wrong_method(method, path)
+    }
+
+    /// The answer when this function has the path but not the method: 405,
+    /// with `Allow` from the API's document when it lists the path (else
+    /// the router adds its own, as for pages that are not API operations).
+    pub fn wrong_method(&self, method: &Method, path: &str) -> Response {
+        let list = self
+            .allowed(path)
             .iter()
             .map(Method::as_str)
             .collect::<Vec<_>>()
             .join(",");
         let mut res = ApiError(Error::MethodNotAllowed(format!(
-            "{method} is not allowed on {path}; allowed: {list}"
+            "{method} is not allowed on {path}"
         )))
         .into_response();
-        if let Ok(value) = HeaderValue::from_str(&list) {
+        if !list.is_empty()
+            && let Ok(value) = HeaderValue::from_str(&list)
+        {
             res.headers_mut().insert(header::ALLOW, value);
         }
         res
@@ -153,6 +163,13 @@ mod tests {
         let res = routes().answer(&Method::GET, "/v1/device/heartbeat");
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(res.headers()[header::ALLOW], "POST");
+    }
+
+    #[test]
+    fn a_path_outside_the_document_leaves_allow_to_the_router() {
+        let res = routes().wrong_method(&Method::POST, "/console");
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert!(res.headers().get(header::ALLOW).is_none());
     }
 
     #[test]

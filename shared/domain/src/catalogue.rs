@@ -88,73 +88,25 @@ mod tests {
 /// A catalogue row as the console sees it, with the caller's device count.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ModelView {
-    pub model: String,
-    pub manufacturer: String,
-    /// Unknown for models seen only at registration.
-    pub current_type: Option<CurrentType>,
-    pub max_power_kw: Option<f64>,
-    pub connectors: Option<u32>,
-    pub v2g: bool,
-    pub latest_firmware: Option<String>,
+    #[serde(flatten)]
+    pub spec: ModelSpec,
     /// The caller's devices of this model.
     pub devices: u32,
-    /// Whether the shipped catalogue rates this model.
-    pub in_catalogue: bool,
 }
 
-impl crate::Domain {
-    /// The catalogue merged with the models of the caller's fleet.
-    pub async fn models(
-        &self,
-        caller: &crate::operators::Caller,
-    ) -> Result<Vec<ModelView>, crate::Error> {
-        let mut seen: std::collections::BTreeMap<(String, String), (u32, String)> =
-            Default::default();
-        for op in self.scope(caller).await? {
-            for d in self.operator_devices(&op).await? {
-                let entry = seen
-                    .entry((d.model.clone(), d.manufacturer.clone()))
-                    .or_insert((0, d.firmware_version.clone()));
-                entry.0 += 1;
-                if crate::views::version_cmp(&d.firmware_version, &entry.1).is_gt() {
-                    entry.1 = d.firmware_version.clone();
-                }
-            }
-        }
-        let mut out: Vec<ModelView> = models()
-            .iter()
-            .map(|m| ModelView {
-                model: m.model.clone(),
-                manufacturer: m.manufacturer.clone(),
-                current_type: Some(m.current_type),
-                max_power_kw: Some(m.max_power_kw),
-                connectors: Some(m.connectors),
-                v2g: m.v2g,
-                latest_firmware: Some(m.latest_firmware.clone()),
-                devices: seen
-                    .iter()
-                    .filter(|((model, _), _)| *model == m.model)
-                    .map(|(_, (n, _))| n)
-                    .sum(),
-                in_catalogue: true,
-            })
-            .collect();
-        for ((model, manufacturer), (devices, newest)) in seen {
-            if spec(&model).is_none() {
-                out.push(ModelView {
-                    model,
-                    manufacturer,
-                    current_type: None,
-                    max_power_kw: None,
-                    connectors: None,
-                    v2g: false,
-                    latest_firmware: Some(newest),
-                    devices,
-                    in_catalogue: false,
-                });
-            }
-        }
-        out.sort_by(|a, b| a.model.cmp(&b.model));
-        Ok(out)
-    }
+/// The caller's devices whose model the catalogue does not rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UnknownModels {
+    pub models: u32,
+    pub devices: u32,
+}
+
+/// `GET /v1/models`: the catalogue, and the rest of the fleet counted apart.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ModelPage {
+    pub items: Vec<ModelView>,
+    pub total: usize,
+    pub page: u32,
+    pub size: u32,
+    pub unknown_models: UnknownModels,
 }

@@ -1,6 +1,7 @@
 //! The one error type of the domain. The API crate maps each variant to an
 //! HTTP status and envelope code in a single place.
 
+use crate::storage::{Cause, StoreError};
 use serde::Serialize;
 
 /// One problem with one input field, shown to the caller in `data.errors`.
@@ -49,9 +50,9 @@ pub enum Error {
     #[error("{0} is not available yet")]
     NotImplemented(String),
     #[error("the data store is unavailable; nothing was written, retry later")]
-    Unavailable(String),
+    Unavailable(#[source] StoreError),
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
 fn describe(errors: &[FieldError]) -> String {
@@ -67,6 +68,10 @@ impl Error {
         Self::Invalid(vec![FieldError::new(field, problem)])
     }
 
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
+    }
+
     pub fn bad_request(field: impl Into<String>, problem: impl Into<String>) -> Self {
         let field = field.into();
         let problem = problem.into();
@@ -77,14 +82,26 @@ impl Error {
     }
 }
 
-impl From<crate::store::StoreError> for Error {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
         match e {
-            crate::store::StoreError::Unavailable(cause) => Self::Unavailable(cause),
-            crate::store::StoreError::Internal(cause) => Self::Internal(cause),
-            crate::store::StoreError::InvalidCursor => {
+            StoreError::InvalidCursor => {
                 Self::bad_request("cursor", "is not a cursor this API handed out")
             }
+            StoreError::Unavailable(_) => Self::Unavailable(e),
+            StoreError::Internal(_) => Self::Internal(Box::new(e)),
         }
     }
+}
+
+/// An error and its causes, `: `-joined, for a log line.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }

@@ -4,6 +4,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
 
+/// An identifier that arrives as text (a path segment, a field) and names
+/// what it identifies in "not found" answers.
+pub trait Identifier: Sized + fmt::Display {
+    const KIND: &'static str;
+    fn parse_id(raw: &str) -> Option<Self>;
+}
+
 macro_rules! uuid_id {
     ($name:ident, $what:literal) => {
         #[doc = concat!("The UUID of a ", $what, ".")]
@@ -43,13 +50,85 @@ macro_rules! uuid_id {
                 self.0.fmt(f)
             }
         }
+
+        impl Identifier for $name {
+            const KIND: &'static str = $what;
+            fn parse_id(raw: &str) -> Option<Self> {
+                Self::parse(raw)
+            }
+        }
     };
 }
 
-uuid_id!(DeviceId, "charger");
+uuid_id!(DeviceId, "device");
 uuid_id!(SiteId, "site");
-uuid_id!(RecordId, "charge detail record");
+uuid_id!(RecordId, "charging record");
 uuid_id!(CommandId, "command");
+
+/// A connector's number on its charger (OCPP numbers them from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = u32, minimum = 1, maximum = 32)]
+pub struct ConnectorId(u32);
+
+/// A number, or the same number as text: connector ids are also the keys
+/// of maps, and map keys travel as text.
+impl<'de> Deserialize<'de> for ConnectorId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Number;
+
+        impl serde::de::Visitor<'_> for Number {
+            type Value = ConnectorId;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a connector number")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ConnectorId, E> {
+                u32::try_from(v)
+                    .map(ConnectorId)
+                    .map_err(|_| E::custom("connector number out of range"))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ConnectorId, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom("negative connector number"))
+                    .and_then(|v| self.visit_u64(v))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ConnectorId, E> {
+                v.parse::<u64>()
+                    .map_err(|_| E::custom("connector number expected"))
+                    .and_then(|v| self.visit_u64(v))
+            }
+        }
+
+        d.deserialize_any(Number)
+    }
+}
+
+impl ConnectorId {
+    /// The most connectors any charger may have.
+    pub const MAX: u32 = 32;
+
+    pub fn new(n: u32) -> Option<Self> {
+        (1..=Self::MAX).contains(&n).then_some(Self(n))
+    }
+
+    pub fn parse(raw: i64) -> Option<Self> {
+        u32::try_from(raw).ok().and_then(Self::new)
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for ConnectorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// An operator's slug, e.g. `acme-charging-uk`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -79,6 +158,13 @@ impl fmt::Display for OperatorId {
     }
 }
 
+impl Identifier for OperatorId {
+    const KIND: &'static str = "operator";
+    fn parse_id(raw: &str) -> Option<Self> {
+        Self::parse(raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +176,24 @@ mod tests {
         assert!(OperatorId::parse("-acme").is_none());
         assert!(OperatorId::parse("acme_uk").is_none());
         assert!(OperatorId::parse("a").is_none());
+    }
+
+    #[test]
+    fn connector_numbers_run_from_one_to_the_maximum() {
+        assert!(ConnectorId::parse(0).is_none());
+        assert_eq!(ConnectorId::parse(1).map(ConnectorId::get), Some(1));
+        assert!(ConnectorId::parse(32).is_some());
+        assert!(ConnectorId::parse(33).is_none());
+        assert!(ConnectorId::parse(-1).is_none());
+    }
+
+    #[test]
+    fn connector_ids_read_from_numbers_and_from_map_keys() {
+        let n: ConnectorId = serde_json::from_str("2").unwrap();
+        let keyed: std::collections::BTreeMap<ConnectorId, u8> =
+            serde_json::from_str(r#"{"2": 1}"#).unwrap();
+        assert_eq!(keyed.keys().next(), Some(&n));
+        assert!(serde_json::from_str::<ConnectorId>("-1").is_err());
     }
 
     #[test]

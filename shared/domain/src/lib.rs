@@ -1,30 +1,29 @@
-//! The charging network's domain: models, validation, credentials and the
-//! services behind every route. Storage is reached only through the
-//! [`store::Store`] port, implemented once against the DynamoDB API.
+//! The charging network's domain, by capability: `devices` (registration,
+//! credentials), `telemetry` (what chargers report), `commands`, `sites`,
+//! `records`, `tenants` (operators, clients, sessions), `feeds` (activity,
+//! request log), `console` (the operators' reads) and `access` (who may
+//! do what). Each capability owns its rules, typed inputs and storage port;
+//! the ports are implemented once, against the DynamoDB API, in the `store`
+//! crate.
 
-pub mod activity;
+pub mod access;
 pub mod catalogue;
 pub mod clock;
 pub mod commands;
 pub mod console;
-pub mod credentials;
 pub mod devices;
-pub mod dispatch;
-pub mod energy;
 pub mod error;
-pub mod flexibility;
+pub mod feeds;
 pub mod ids;
-pub mod ingest;
+pub mod input;
 pub mod model;
-pub mod operators;
 pub mod records;
-pub mod request_log;
-pub mod schedule;
+pub mod secret;
 pub mod settings;
 pub mod sites;
-pub mod store;
-pub mod validate;
-pub mod views;
+pub mod storage;
+pub mod telemetry;
+pub mod tenants;
 
 use std::sync::Arc;
 
@@ -35,15 +34,19 @@ pub use settings::Settings;
 /// Everything a request handler needs, built once per cold start and shared.
 #[derive(Clone)]
 pub struct Domain {
-    pub store: Arc<dyn store::Store>,
+    store: Arc<dyn storage::Store>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
-    keys: Arc<credentials::TokenKey>,
+    /// Only functions that issue or check device tokens hold the key.
+    keys: Option<Arc<devices::credentials::TokenKey>>,
 }
 
 impl Domain {
-    pub fn new(store: Arc<dyn store::Store>, settings: Settings, clock: Arc<dyn Clock>) -> Self {
-        let keys = Arc::new(credentials::TokenKey::new(&settings.token_signing_key));
+    pub fn new(store: Arc<dyn storage::Store>, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+        let keys = settings
+            .token_signing_key
+            .as_ref()
+            .map(|key| Arc::new(devices::credentials::TokenKey::new(key.expose())));
         Self {
             store,
             settings: Arc::new(settings),

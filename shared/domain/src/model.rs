@@ -1,7 +1,7 @@
-//! The entities the service keeps. Field names are the stored attribute
-//! names; API views are built from these in the function crates.
+//! The entities the service keeps, in the domain's own types. How they are
+//! stored (keys, expiry, attribute shapes) is the storage adapter's business.
 
-use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use crate::ids::{CommandId, ConnectorId, DeviceId, OperatorId, RecordId, SiteId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,8 +17,23 @@ pub struct Operator {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Wire names are snake case, the same for serde and for parsing at the
+/// edge (`strum`), so that value lists come from the enum itself.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ConnectorState {
     Idle,
     Preparing,
@@ -30,16 +45,12 @@ pub enum ConnectorState {
     Unavailable,
 }
 
-impl ConnectorState {
-    pub const ALL: &'static str =
-        "idle, preparing, charging, suspended, discharging, finishing, fault, unavailable";
-}
-
 /// Peak power seen by one connector in the current hour bucket, so that a
 /// bucket's `max_power` is written only when it may rise.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Peaks {
-    pub hour: String,
+    /// The start of the hour the peak belongs to.
+    pub hour: Option<DateTime<Utc>>,
     pub hour_kw: f64,
 }
 
@@ -65,10 +76,51 @@ pub struct Connector {
     pub version: u64,
 }
 
+/// A charger's firmware report (`status` of `POST /v1/device/firmware/status`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum FirmwareStatus {
+    Downloading,
+    Downloaded,
+    Installing,
+    Installed,
+    Failed,
+    DownloadFailed,
+    InstallationFailed,
+    Idle,
+}
+
+impl FirmwareStatus {
+    /// An outcome rather than a progress tick.
+    pub fn is_outcome(self) -> bool {
+        matches!(
+            self,
+            Self::Installed | Self::Failed | Self::DownloadFailed | Self::InstallationFailed
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirmwareProgress {
     pub firmware_version: String,
-    pub status: String,
+    pub status: FirmwareStatus,
     pub progress: Option<u8>,
     pub message: Option<String>,
     pub at: DateTime<Utc>,
@@ -91,8 +143,7 @@ pub struct Device {
     pub last_seen: Option<DateTime<Utc>>,
     /// What the charger last said of itself in a heartbeat.
     pub reported_status: Option<String>,
-    /// Keyed by connector number as a string (DynamoDB map keys are strings).
-    pub connectors: BTreeMap<String, Connector>,
+    pub connectors: BTreeMap<ConnectorId, Connector>,
     /// Commands queued or delivered and not yet answered.
     #[serde(default)]
     pub open_commands: i64,
@@ -128,7 +179,7 @@ pub struct ChargingRecord {
     #[schema(value_type = String)]
     pub operator_id: OperatorId,
     pub site_id: Option<SiteId>,
-    pub connector_id: u32,
+    pub connector_id: ConnectorId,
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
     pub energy: f64,
@@ -152,11 +203,11 @@ impl ChargingRecord {
     }
 }
 
-/// One stored telemetry sample (kept for `sample_ttl`).
+/// One telemetry sample (kept for the configured retention).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     pub device_id: DeviceId,
-    pub connector_id: u32,
+    pub connector_id: ConnectorId,
     pub ts: DateTime<Utc>,
     pub state: ConnectorState,
     pub voltage: f64,
@@ -164,12 +215,23 @@ pub struct Sample {
     pub power: f64,
     pub energy_delivered: f64,
     pub soc: Option<f64>,
-    /// Epoch seconds after which DynamoDB TTL removes the sample.
-    pub ttl: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CommandKind {
     StartCharging,
     StopCharging,
@@ -181,8 +243,20 @@ pub enum CommandKind {
     Reboot,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CommandStatus {
     Queued,
     Delivered,
@@ -200,15 +274,7 @@ impl CommandStatus {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Delivered => "delivered",
-            Self::Accepted => "accepted",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-        }
+        self.into()
     }
 }
 
@@ -224,7 +290,7 @@ pub struct Command {
     pub command_id: CommandId,
     pub command: CommandKind,
     pub device_id: DeviceId,
-    pub connector_id: Option<u32>,
+    pub connector_id: Option<ConnectorId>,
     pub status: CommandStatus,
     /// Command-specific parameters, shown flat beside the fixed fields.
     pub params: serde_json::Map<String, serde_json::Value>,
@@ -242,7 +308,7 @@ pub struct CommandView {
     pub command_id: CommandId,
     pub command: CommandKind,
     pub device_id: DeviceId,
-    pub connector_id: Option<u32>,
+    pub connector_id: Option<ConnectorId>,
     pub status: CommandStatus,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -266,19 +332,6 @@ impl Command {
     }
 }
 
-/// Energy of one pre-aggregated hour.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EnergyBucket {
-    /// The hour, `2026-05-10T14`.
-    #[serde(rename = "SK")]
-    pub bucket: String,
-    #[serde(default)]
-    pub charge_energy: f64,
-    #[serde(default)]
-    pub discharge_energy: f64,
-    pub max_power: Option<f64>,
-}
-
 /// One line of the shared request log (`GET /v1/debug/requests`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RequestLogEntry {
@@ -291,10 +344,6 @@ pub struct RequestLogEntry {
     /// Who called, as an id (never a credential).
     pub caller: Option<String>,
     pub function: String,
-    /// Epoch seconds after which DynamoDB TTL removes the line.
-    #[serde(default)]
-    #[schema(ignore)]
-    pub ttl: i64,
 }
 
 /// Something that happened, for the live activity feed (kept 7 days).
@@ -310,16 +359,26 @@ pub struct Activity {
     pub command_id: Option<CommandId>,
     pub record_id: Option<RecordId>,
     pub summary: String,
-    #[serde(default)]
-    #[schema(ignore)]
-    pub ttl: i64,
 }
 
 /// What an operator client may do.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Reads.
     Viewer,
@@ -327,6 +386,12 @@ pub enum Role {
     Operator,
     /// Everything, for every operator.
     Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// An API client of the console side (console, partner system).
@@ -347,6 +412,38 @@ pub struct Session {
     pub role: Role,
     pub operator_ids: Vec<OperatorId>,
     pub expires_at: DateTime<Utc>,
-    /// Epoch seconds; DynamoDB TTL removes the session after expiry.
-    pub ttl: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    fn serde_name<T: Serialize>(v: T) -> String {
+        serde_json::to_value(v)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn wire_names_are_the_same_for_serde_and_for_parsing() {
+        for v in ConnectorState::iter() {
+            assert_eq!(serde_name(v), <&str>::from(v));
+        }
+        for v in CommandKind::iter() {
+            assert_eq!(serde_name(v), <&str>::from(v));
+        }
+        for v in FirmwareStatus::iter() {
+            assert_eq!(serde_name(v), v.as_str());
+        }
+        for v in Role::iter() {
+            assert_eq!(serde_name(v), v.as_str());
+        }
+        assert_eq!(
+            serde_name(CommandStatus::Delivered),
+            CommandStatus::Delivered.as_str()
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Settings read from the environment once per cold start.
 
 use crate::ids::OperatorId;
+use crate::secret::Secret;
+use crate::storage::Retention;
 
 /// Which requests go to the shared request log (`GET /v1/debug/requests`).
 /// Each logged request costs one more write.
@@ -12,28 +14,49 @@ pub enum RequestLogMode {
 }
 use chrono::Duration;
 
+/// A setting the environment gives in a form the service cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{name} must be {expected}, not {value:?}")]
+    Malformed {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
+    #[error("TOKEN_SIGNING_KEY must be hex of at least 32 bytes (64 hex characters)")]
+    SigningKey,
+}
+
+fn malformed(name: &'static str, expected: &'static str, value: &str) -> SettingsError {
+    SettingsError::Malformed {
+        name,
+        expected,
+        value: value.to_owned(),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Name of the single DynamoDB table.
     pub table_name: String,
-    /// Key that signs device access tokens (HMAC-SHA256).
-    pub token_signing_key: Vec<u8>,
+    /// Key that signs device access tokens (HMAC-SHA256); only functions
+    /// that issue or check device tokens have one.
+    pub token_signing_key: Option<Secret<Vec<u8>>>,
     pub token_ttl: Duration,
     /// Lets a serial number re-register without proof (simulation, staging).
     pub allow_reregister: bool,
     /// When set, `register` and `site` require it in `X-Provisioning-Key`.
-    pub provisioning_key: Option<String>,
+    pub provisioning_key: Option<Secret<String>>,
     pub default_operator: OperatorId,
     /// Upper bound for `GET /v1/device/commands?wait=`.
     pub long_poll_max: Duration,
-    pub sample_ttl: Duration,
     pub command_expiry: Duration,
     pub command_redelivery: Duration,
     pub heartbeat_interval: Duration,
     pub auth_failure_limit: u32,
     pub auth_failure_window: Duration,
     pub request_log: RequestLogMode,
-    pub request_log_ttl: Duration,
+    pub retention: Retention,
 }
 
 /// API Gateway ends a request at 30 s; a long-poll must answer before that.
@@ -41,51 +64,59 @@ const LONG_POLL_CEILING_S: i64 = 25;
 
 impl Settings {
     /// Defaults that suit a developer machine; a deployment sets its own key.
-    pub fn new(table_name: impl Into<String>, token_signing_key: Vec<u8>) -> Self {
+    pub fn new(table_name: impl Into<String>, token_signing_key: Option<Vec<u8>>) -> Self {
         Self {
             table_name: table_name.into(),
-            token_signing_key,
+            token_signing_key: token_signing_key.map(Secret::new),
             token_ttl: Duration::hours(24),
             allow_reregister: false,
             provisioning_key: None,
             default_operator: OperatorId::parse("acme-charging-uk").expect("valid slug"),
             long_poll_max: Duration::seconds(20),
-            sample_ttl: Duration::days(35),
             command_expiry: Duration::minutes(5),
             command_redelivery: Duration::seconds(60),
             heartbeat_interval: Duration::seconds(30),
             auth_failure_limit: 5,
             auth_failure_window: Duration::minutes(5),
             request_log: RequestLogMode::All,
-            request_log_ttl: Duration::hours(24),
+            retention: Retention::default(),
         }
     }
 
     /// Reads every setting through `var` (the process environment in
     /// production); unknown or malformed values are errors, not defaults.
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let key_hex =
-            var("TOKEN_SIGNING_KEY").ok_or("TOKEN_SIGNING_KEY is not set (64+ hex characters)")?;
-        let key =
-            hex::decode(key_hex.trim()).map_err(|_| "TOKEN_SIGNING_KEY must be hex".to_owned())?;
-        if key.len() < 32 {
-            return Err("TOKEN_SIGNING_KEY must be at least 32 bytes (64 hex characters)".into());
-        }
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let key = match var("TOKEN_SIGNING_KEY").filter(|k| !k.is_empty()) {
+            None => None,
+            Some(hex_key) => Some(
+                hex::decode(hex_key.trim())
+                    .ok()
+                    .filter(|k| k.len() >= 32)
+                    .ok_or(SettingsError::SigningKey)?,
+            ),
+        };
         let mut s = Self::new(var("TABLE_NAME").unwrap_or_else(|| "chargenet".into()), key);
         if let Some(v) = var("ALLOW_REREGISTER") {
             s.allow_reregister = parse_bool("ALLOW_REREGISTER", &v)?;
         }
-        s.provisioning_key = var("PROVISIONING_KEY").filter(|k| !k.is_empty());
+        s.provisioning_key = var("PROVISIONING_KEY")
+            .filter(|k| !k.is_empty())
+            .map(Secret::new);
         if let Some(v) = var("DEFAULT_OPERATOR_ID") {
-            s.default_operator = OperatorId::parse(&v)
-                .ok_or_else(|| format!("DEFAULT_OPERATOR_ID {v:?} is not an operator slug"))?;
+            s.default_operator = OperatorId::parse(&v).ok_or_else(|| {
+                malformed(
+                    "DEFAULT_OPERATOR_ID",
+                    "an operator slug such as acme-uk",
+                    &v,
+                )
+            })?;
         }
         if let Some(v) = var("LONG_POLL_MAX_SECONDS") {
             let secs = parse_num("LONG_POLL_MAX_SECONDS", &v)?;
             s.long_poll_max = Duration::seconds(secs.clamp(0, LONG_POLL_CEILING_S));
         }
         if let Some(v) = var("SAMPLE_TTL_DAYS") {
-            s.sample_ttl = Duration::days(parse_num("SAMPLE_TTL_DAYS", &v)?.max(1));
+            s.retention.samples = Duration::days(parse_num("SAMPLE_TTL_DAYS", &v)?.max(1));
         }
         if let Some(v) = var("COMMAND_EXPIRY_SECONDS") {
             s.command_expiry = Duration::seconds(parse_num("COMMAND_EXPIRY_SECONDS", &v)?.max(1));
@@ -95,13 +126,13 @@ impl Settings {
                 "all" => RequestLogMode::All,
                 "errors" => RequestLogMode::Errors,
                 "off" => RequestLogMode::Off,
-                _ => return Err(format!("REQUEST_LOG must be all, errors or off, not {v:?}")),
+                _ => return Err(malformed("REQUEST_LOG", "all, errors or off", &v)),
             };
         }
         Ok(s)
     }
 
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
@@ -111,18 +142,18 @@ impl Settings {
     }
 }
 
-fn parse_bool(name: &str, v: &str) -> Result<bool, String> {
+fn parse_bool(name: &'static str, v: &str) -> Result<bool, SettingsError> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" => Ok(true),
         "0" | "false" | "no" | "" => Ok(false),
-        _ => Err(format!("{name} must be true or false, not {v:?}")),
+        _ => Err(malformed(name, "true or false", v)),
     }
 }
 
-fn parse_num(name: &str, v: &str) -> Result<i64, String> {
+fn parse_num(name: &'static str, v: &str) -> Result<i64, SettingsError> {
     v.trim()
         .parse()
-        .map_err(|_| format!("{name} must be a whole number, not {v:?}"))
+        .map_err(|_| malformed(name, "a whole number", v))
 }
 
 #[cfg(test)]
@@ -153,7 +184,26 @@ mod tests {
     #[test]
     fn a_short_signing_key_is_refused() {
         let err = Settings::from_lookup(lookup(&[("TOKEN_SIGNING_KEY", "abcd")])).unwrap_err();
-        assert!(err.contains("32 bytes"), "{err}");
+        assert!(err.to_string().contains("32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn functions_without_device_tokens_need_no_signing_key() {
+        let s = Settings::from_lookup(lookup(&[])).unwrap();
+        assert!(s.token_signing_key.is_none());
+        let s = Settings::from_lookup(lookup(&[("TOKEN_SIGNING_KEY", KEY)])).unwrap();
+        assert_eq!(s.token_signing_key.unwrap().expose().len(), 32);
+    }
+
+    #[test]
+    fn the_signing_key_never_shows_in_debug_output() {
+        let s = Settings::from_lookup(lookup(&[("TOKEN_SIGNING_KEY", KEY)])).unwrap();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("42, 42") && !shown.contains("17, 34"),
+            "{shown}"
+        );
+        assert!(shown.contains("[redacted]"));
     }
 
     #[test]
@@ -163,6 +213,6 @@ mod tests {
             ("ALLOW_REREGISTER", "maybe"),
         ]))
         .unwrap_err();
-        assert!(err.contains("ALLOW_REREGISTER"));
+        assert!(err.to_string().contains("ALLOW_REREGISTER"));
     }
 }

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
-use domain::store::StoreError;
+use domain::storage::StoreError;
 
 const RETRYABLE_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
@@ -26,32 +26,19 @@ where
     let server_failure = err
         .raw_response()
         .is_some_and(|r| r.status().is_server_error());
-    match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            StoreError::Unavailable(describe(&err))
-        }
-        _ if server_failure => StoreError::Unavailable(describe(&err)),
-        SdkError::ServiceError(s)
-            if s.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c)) =>
-        {
-            StoreError::Unavailable(describe(&err))
-        }
-        _ => StoreError::Internal(describe(&err)),
+    let unavailable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        _ if server_failure => true,
+        SdkError::ServiceError(s) => s.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c)),
+        _ => false,
+    };
+    if unavailable {
+        StoreError::Unavailable(Box::new(err))
+    } else {
+        StoreError::Internal(Box::new(err))
     }
-}
-
-/// The full cause chain, for the logs (never for the client).
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 pub fn codec(err: serde_dynamo::Error) -> StoreError {
-    StoreError::Internal(format!("item encoding: {err}"))
+    StoreError::internal(err)
 }

@@ -2,7 +2,8 @@
 //! never leak into domain values or responses.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::ids::DeviceId;
+use domain::ids::{CommandId, ConnectorId, DeviceId};
+use domain::storage::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -22,6 +23,9 @@ pub struct Item<T> {
     pub gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
+    /// Epoch seconds after which DynamoDB TTL may delete the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
     #[serde(flatten)]
     pub body: T,
 }
@@ -35,8 +39,14 @@ impl<T> Item<T> {
             gsi1sk: None,
             gsi2pk: None,
             gsi2sk: None,
+            ttl: None,
             body,
         }
+    }
+
+    pub fn expires(mut self, ttl: i64) -> Self {
+        self.ttl = Some(ttl);
+        self
     }
 
     pub fn gsi1(mut self, pk: String, sk: String) -> Self {
@@ -58,25 +68,38 @@ pub struct SerialClaim {
     pub device_id: DeviceId,
 }
 
-/// A device's listing item: what the operator and site indexes hold.
+/// A device's listing item: what the operator and site indexes hold, so
+/// that the device item itself carries no index keys.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Member {
+pub struct ListingItem {
     pub device_id: DeviceId,
 }
 
-/// An idempotency key's claim on the command it first created (24 h).
+/// An idempotency key's claim on the command it first created.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct IdempotencyClaim {
-    pub command_id: domain::ids::CommandId,
-    pub ttl: i64,
+pub struct StoredClaim {
+    pub command_id: CommandId,
+    /// What the key is bound to; a claim from before digests had none.
+    #[serde(default)]
+    pub request_digest: String,
 }
 
 /// The schedule last sent to a connector.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct StoredSchedule {
-    pub connector_id: u32,
-    pub command_id: domain::ids::CommandId,
-    pub schedule: domain::schedule::Schedule,
+    pub connector_id: ConnectorId,
+    pub command_id: CommandId,
+    pub schedule: domain::commands::schedule::Schedule,
+}
+
+/// The counters of one energy hour (its hour is the sort key).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredEnergy {
+    #[serde(default)]
+    pub charge_energy: f64,
+    #[serde(default)]
+    pub discharge_energy: f64,
+    pub max_power: Option<f64>,
 }
 
 pub fn key_attrs((pk, sk): (String, String)) -> Attrs {
@@ -86,17 +109,20 @@ pub fn key_attrs((pk, sk): (String, String)) -> Attrs {
     ])
 }
 
-pub fn to_attrs<T: Serialize>(value: &T) -> Result<Attrs, domain::store::StoreError> {
+pub fn to_attrs<T: Serialize>(value: &T) -> Result<Attrs, StoreError> {
     serde_dynamo::to_item(value).map_err(crate::errors::codec)
 }
 
-pub fn from_attrs<T: serde::de::DeserializeOwned>(
-    attrs: Attrs,
-) -> Result<T, domain::store::StoreError> {
-    let item: Item<T> = serde_dynamo::from_item(attrs).map_err(crate::errors::codec)?;
-    Ok(item.body)
+/// The whole stored item, keys included.
+pub fn from_item<T: serde::de::DeserializeOwned>(attrs: Attrs) -> Result<Item<T>, StoreError> {
+    serde_dynamo::from_item(attrs).map_err(crate::errors::codec)
 }
 
-pub fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, domain::store::StoreError> {
+/// The domain value of a stored item.
+pub fn from_attrs<T: serde::de::DeserializeOwned>(attrs: Attrs) -> Result<T, StoreError> {
+    Ok(from_item(attrs)?.body)
+}
+
+pub fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     serde_dynamo::to_attribute_value(value).map_err(crate::errors::codec)
 }

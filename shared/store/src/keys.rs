@@ -1,33 +1,10 @@
-//! Every partition and sort key, in one place.
-//!
-//! Access patterns (one table, two overloaded GSIs, no Scan anywhere):
-//!
-//! | pattern | request | key |
-//! | --- | --- | --- |
-//! | operator by id | GetItem / conditional Put | `OP#<op>` / `OP` |
-//! | all operators (platform admin) | Query GSI1 | `OPERATORS` / `<op>` |
-//! | API client by id | GetItem / conditional Put | `CLIENT#<id>` / `CLIENT` |
-//! | operator session by token hash (TTL) | GetItem / Put | `SESSION#<sha256>` / `SESSION` |
-//! | activity feed, newest first (TTL) | Put in the change's transaction / Query | `ACT` / `<at>#<uuid>` |
-//! | device by id (auth, heartbeat, reads) | GetItem / UpdateItem | `DEV#<id>` / `DEV` |
-//! | a device's connector schedules | Put / Query | `DEV#<id>` / `SCHED#<connector>` |
-//! | idempotency key of a console command (TTL) | conditional Put in the command's transaction | `IDEM#<client>#<key>` / `IDEM` |
-//! | serial number claim (first wins) | conditional Put in a transaction | `SN#<sn>` / `SN` |
-//! | devices of an operator | Query GSI1 on listing items, BatchGet devices | `OP#<op>#DEV` / `<sn>` |
-//! | devices of a site | Query GSI2 on listing items, BatchGet devices | `SITE#<site>#DEV` / `<device id>` |
-//! | a device's listing item (index keys only) | Put / Update with the device | `DEV#<id>` / `MEMBER` |
-//! | site by id | GetItem | `SITE#<id>` / `SITE` |
-//! | sites of an operator | Query GSI1 | `OP#<op>#SITE` / `<site id>` |
-//! | command by id | GetItem | `CMD#<id>` / `CMD` |
-//! | a device's open commands, oldest first | Query GSI1 (sparse) | `DEVQ#<device>` / `<command id, v7>` |
-//! | CDR by id (idempotent upload) | conditional Put / GetItem | `CDR#<id>` / `CDR` |
-//! | CDRs of an operator, newest first | Query GSI1 | `OP#<op>#CDR` / `<start>#<id>` |
-//! | telemetry samples of a device | Put (TTL) | `SMP#<device>` / `<ts>#<connector>` |
-//! | request log, newest first (TTL) | Put / Query (descending) | `REQLOG` / `<at>#<request id>` |
-//! | hourly energy of a device or site | UpdateItem ADD / Query | `OP#<op>#NRG#<DEV or SITE>#<id>` / `<hour>` |
+//! Every partition and sort key, in one place. The access patterns they
+//! serve are listed once, in the README ("Access patterns").
 
+use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::ids::ConnectorId;
 use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use domain::store::EnergyScope;
+use domain::telemetry::EnergyScope;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -57,7 +34,8 @@ pub fn device(id: DeviceId) -> (String, String) {
 
 pub const SCHEDULE_PREFIX: &str = "SCHED#";
 
-pub fn schedule(device: DeviceId, connector: u32) -> (String, String) {
+pub fn schedule(device: DeviceId, connector: ConnectorId) -> (String, String) {
+    let connector = connector.get();
     (
         format!("DEV#{device}"),
         format!("{SCHEDULE_PREFIX}{connector:02}"),
@@ -68,7 +46,7 @@ pub fn idempotency(key: &str) -> (String, String) {
     (format!("IDEM#{key}"), "IDEM".into())
 }
 
-pub fn member(id: DeviceId) -> (String, String) {
+pub fn listing(id: DeviceId) -> (String, String) {
     (format!("DEV#{id}"), "MEMBER".into())
 }
 
@@ -108,19 +86,22 @@ pub fn operator_records(op: &OperatorId) -> String {
     format!("OP#{op}#CDR")
 }
 
-pub fn sample(device: DeviceId, ts: &str, connector: u32) -> (String, String) {
-    (format!("SMP#{device}"), format!("{ts}#{connector:02}"))
+pub fn sample(device: DeviceId, ts: DateTime<Utc>, connector: ConnectorId) -> (String, String) {
+    (
+        format!("SMP#{device}"),
+        format!("{}#{:02}", time(ts), connector.get()),
+    )
 }
 
-pub fn energy(op: &OperatorId, scope: &EnergyScope) -> String {
+pub fn energy(op: &OperatorId, scope: EnergyScope) -> String {
     match scope {
         EnergyScope::Device(id) => format!("OP#{op}#NRG#DEV#{id}"),
         EnergyScope::Site(id) => format!("OP#{op}#NRG#SITE#{id}"),
     }
 }
 
-pub fn request_log(at: &str, request_id: &str) -> (String, String) {
-    (REQUEST_LOG.into(), format!("{at}#{request_id}"))
+pub fn request_log(at: DateTime<Utc>, request_id: &str) -> (String, String) {
+    (REQUEST_LOG.into(), format!("{}#{request_id}", time(at)))
 }
 
 pub const REQUEST_LOG: &str = "REQLOG";
@@ -129,4 +110,36 @@ pub const REQUEST_LOG: &str = "REQLOG";
 /// sort in time order (`…:00.000Z` before `…:00.500Z`).
 pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// An energy hour's sort key: `2026-05-10T14`.
+pub fn hour(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H").to_string()
+}
+
+/// The hour an energy sort key names.
+pub fn parse_hour(key: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(&format!("{key}:00:00"), "%Y-%m-%dT%H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn energy_hours_round_trip_through_their_sort_keys() {
+        let t: DateTime<Utc> = "2026-05-10T14:00:00Z".parse().unwrap();
+        assert_eq!(hour(t), "2026-05-10T14");
+        assert_eq!(parse_hour(&hour(t)), Some(t));
+        assert_eq!(parse_hour("not an hour"), None);
+    }
+
+    #[test]
+    fn key_times_have_a_fixed_width_so_they_sort_in_time_order() {
+        let a: DateTime<Utc> = "2026-05-10T14:00:00Z".parse().unwrap();
+        let b: DateTime<Utc> = "2026-05-10T14:00:00.500Z".parse().unwrap();
+        assert!(time(a) < time(b));
+    }
 }

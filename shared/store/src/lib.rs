@@ -1,14 +1,38 @@
 //! The DynamoDB adapter: the only crate that speaks to the AWS SDK. It
-//! implements the domain's storage port on one table whose definition lives
-//! in [`table`], with every key built in [`keys`].
+//! implements every storage port of the domain on one table: one file per
+//! capability over a small core ([`core`]), the table's definition in
+//! [`table`], every key built in [`keys`].
 
 pub mod bootstrap;
 mod client;
-mod dynamo;
+mod commands;
+mod core;
+mod devices;
 mod errors;
+mod feeds;
 mod items;
 pub mod keys;
+mod records;
+mod sites;
 pub mod table;
+mod telemetry;
+mod tenants;
 
 pub use client::{RequestCounter, Usage, client_for_endpoint, client_from_env};
-pub use dynamo::DynamoStore;
+pub use core::DynamoStore;
+
+use async_trait::async_trait;
+use domain::storage::{Store, StoreResult};
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(errors::map_sdk)?;
+        Ok(())
+    }
+}

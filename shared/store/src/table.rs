@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
-use domain::store::StoreError;
+use domain::storage::StoreError;
 
 /// Index name with its hash and range attribute names.
 pub const INDEXES: [(&str, &str, &str); 2] =
@@ -30,7 +30,7 @@ fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, StoreError> {
         .attribute_name(name)
         .key_type(kind)
         .build()
-        .map_err(|e| StoreError::Internal(e.to_string()))
+        .map_err(StoreError::internal)
 }
 
 /// Creates the table (and turns TTL on) unless it exists already.
@@ -43,7 +43,7 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<(), StoreError>
                 .is_some_and(|s| s.is_resource_not_found_exception()) => {}
         Err(e) => return Err(map_sdk(e)),
     }
-    let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(e.to_string());
+    let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::internal(e);
     let mut create = client
         .create_table()
         .table_name(name)

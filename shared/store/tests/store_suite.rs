@@ -4,11 +4,23 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Clock;
+use domain::commands::{CommandStore, IdempotencyClaim, Queued};
+use domain::devices::{DeviceStore, Profile};
+use domain::feeds::FeedStore;
+use domain::ids::ConnectorId;
 use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use domain::model::*;
-use domain::store::*;
+use domain::records::{RecordOutcome, RecordStore};
+use domain::sites::{SiteMember, SiteStore};
+use domain::storage::*;
+use domain::telemetry::{ConnectorWrite, EnergyAdd, EnergyScope, FirmwareWrite, TelemetryStore};
+use domain::tenants::TenantStore;
 use std::collections::BTreeMap;
 use testkit::TestEnv;
+
+fn at(t: &str) -> DateTime<Utc> {
+    t.parse().unwrap()
+}
 
 fn op(slug: &str) -> OperatorId {
     OperatorId::parse(slug).unwrap()
@@ -62,7 +74,6 @@ fn act() -> Activity {
         command_id: None,
         record_id: None,
         summary: "a test write".into(),
-        ttl: Utc::now().timestamp() + 3600,
     }
 }
 
@@ -251,7 +262,7 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
     let t0 = env.clock.now();
     let write = |expected: Option<u64>, version: u64, energy: f64| ConnectorWrite {
         device_id: d.device_id,
-        connector_id: 1,
+        connector_id: ConnectorId::new(1).unwrap(),
         expected_version: expected,
         operator_id: d.operator_id.clone(),
         site_id: None,
@@ -278,8 +289,11 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
     );
     assert_eq!(apply(write(Some(0), 1, 2.0)).await, WriteOutcome::Written);
     let stored = env.store.get_device(d.device_id).await.unwrap().unwrap();
-    assert_eq!(stored.connectors["1"].energy_delivered, 2.0);
-    assert_eq!(stored.connectors["1"].version, 1);
+    assert_eq!(
+        stored.connectors[&ConnectorId::new(1).unwrap()].energy_delivered,
+        2.0
+    );
+    assert_eq!(stored.connectors[&ConnectorId::new(1).unwrap()].version, 1);
 
     // Energy goes to the operator and site read; after a move it must not.
     let mut moved = write(Some(1), 2, 3.0);
@@ -301,9 +315,9 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
     let acme = op("acme-charging-uk");
     let scope = EnergyScope::Device(d.device_id);
     let add = |kwh: f64, max: Option<f64>| EnergyAdd {
-        scope: scope.clone(),
+        scope,
         operator_id: acme.clone(),
-        bucket: "2026-05-10T14".into(),
+        hour: at("2026-05-10T14:00:00Z"),
         charge_kwh: kwh,
         discharge_kwh: 0.0,
         raise_max_kw: max,
@@ -317,7 +331,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
         let ts = t0 + Duration::seconds(i as i64);
         let w = ConnectorWrite {
             device_id: d.device_id,
-            connector_id: 1,
+            connector_id: ConnectorId::new(1).unwrap(),
             expected_version: expected,
             operator_id: d.operator_id.clone(),
             site_id: None,
@@ -336,13 +350,14 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
         );
         expected = Some(i as u64);
     }
+    let day = (at("2026-05-10T00:00:00Z"), at("2026-05-10T23:00:00Z"));
     let buckets = env
         .store
-        .energy_buckets(&acme, &scope, "2026-05-10T00", "2026-05-10T23")
+        .energy_hours(&acme, scope, day.0, day.1)
         .await
         .unwrap();
     assert_eq!(buckets.len(), 1);
-    assert_eq!(buckets[0].bucket, "2026-05-10T14");
+    assert_eq!(buckets[0].hour, at("2026-05-10T14:00:00Z"));
     assert!((buckets[0].charge_energy - 2.25).abs() < 1e-9);
     assert_eq!(
         buckets[0].max_power,
@@ -351,12 +366,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
     );
     let elsewhere = env
         .store
-        .energy_buckets(
-            &op("other-operator"),
-            &scope,
-            "2026-05-10T00",
-            "2026-05-10T23",
-        )
+        .energy_hours(&op("other-operator"), scope, day.0, day.1)
         .await
         .unwrap();
     assert!(elsewhere.is_empty(), "buckets are keyed by operator");
@@ -372,7 +382,7 @@ async fn a_charge_record_is_stored_once() {
         device_id: d.device_id,
         operator_id: d.operator_id.clone(),
         site_id: None,
-        connector_id: 1,
+        connector_id: ConnectorId::new(1).unwrap(),
         start_time: now - Duration::hours(1),
         end_time: now,
         energy: 12.5,
@@ -402,7 +412,11 @@ async fn a_charge_record_is_stored_once() {
 async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
     let env = TestEnv::new().await;
     let d = registered(&env, "ACME-7").await;
-    let profile = ("TP-AC22", "Tellus Power", "1.6.0");
+    let profile = Profile {
+        model: "TP-AC22",
+        manufacturer: "Tellus Power",
+        firmware_version: "1.6.0",
+    };
     assert_eq!(
         env.store
             .rotate_secret(d.device_id, "wrong", "new", 1000, profile)
@@ -452,14 +466,20 @@ async fn writes_to_a_missing_device_create_nothing() {
         .unwrap();
     let progress = FirmwareProgress {
         firmware_version: "2.0".into(),
-        status: "installed".into(),
+        status: FirmwareStatus::Installed,
         progress: None,
         message: None,
         at: env.clock.now(),
     };
     assert!(
         env.store
-            .set_firmware(ghost, &progress, Some("2.0"), env.clock.now(), None)
+            .set_firmware(FirmwareWrite {
+                device_id: ghost,
+                progress: &progress,
+                installed: Some("2.0"),
+                now: env.clock.now(),
+                activity: None,
+            })
             .await
             .is_err()
     );
@@ -569,8 +589,9 @@ async fn an_existing_operator_is_not_overwritten() {
 async fn expired_request_log_lines_are_hidden_on_read() {
     let env = TestEnv::new().await;
     let now = env.clock.now();
-    let line = |i: i64, ttl: i64| RequestLogEntry {
-        at: now + Duration::milliseconds(i),
+    // The store keeps the log 24 hours (the default retention).
+    let line = |i: i64, age: Duration| RequestLogEntry {
+        at: now - age + Duration::milliseconds(i),
         method: "GET".into(),
         path: format!("/v1/r{i}"),
         status: 200,
@@ -578,18 +599,17 @@ async fn expired_request_log_lines_are_hidden_on_read() {
         request_id: format!("req-{i}"),
         caller: None,
         function: "console-api".into(),
-        ttl,
     };
     env.store
-        .log_request(&line(1, now.timestamp() - 1))
+        .log_request(&line(1, Duration::hours(25)))
         .await
         .unwrap();
     env.store
-        .log_request(&line(2, now.timestamp() + 3600))
+        .log_request(&line(2, Duration::hours(1)))
         .await
         .unwrap();
     env.store
-        .log_request(&line(3, now.timestamp() + 3600))
+        .log_request(&line(3, Duration::hours(1)))
         .await
         .unwrap();
     let recent = env.store.recent_requests(200, now).await.unwrap();
@@ -627,14 +647,31 @@ async fn an_idempotency_key_used_twice_queues_one_command() {
     let d = registered(&env, "IDEM-1").await;
     let first = command(&d, env.clock.now());
     let retry = command(&d, env.clock.now());
-    let key = Some("client#key-1");
+    let claim = IdempotencyClaim {
+        key: "client#key-1".into(),
+        request_digest: "digest-of-the-first-request".into(),
+    };
     assert_eq!(
-        env.store.insert_command(&first, &act(), key).await.unwrap(),
-        None
+        env.store
+            .insert_command(&first, &act(), Some(&claim))
+            .await
+            .unwrap(),
+        Queued::Created
     );
+    let other = IdempotencyClaim {
+        request_digest: "another-request".into(),
+        ..claim.clone()
+    };
     assert_eq!(
-        env.store.insert_command(&retry, &act(), key).await.unwrap(),
-        Some(first.command_id)
+        env.store
+            .insert_command(&retry, &act(), Some(&other))
+            .await
+            .unwrap(),
+        Queued::Replayed {
+            command_id: first.command_id,
+            request_digest: "digest-of-the-first-request".into(),
+        },
+        "the key answers with the first command and what it was bound to"
     );
     assert!(
         env.store
@@ -703,7 +740,7 @@ async fn operator_records_come_newest_first_within_the_range() {
             device_id: d.device_id,
             operator_id: d.operator_id.clone(),
             site_id: None,
-            connector_id: 1,
+            connector_id: ConnectorId::new(1).unwrap(),
             start_time: now - Duration::hours(hours),
             end_time: now,
             energy: hours as f64,

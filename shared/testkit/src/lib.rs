@@ -6,11 +6,17 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DurationRound, TimeDelta, Utc};
+use domain::access::Caller;
 use domain::clock::ManualClock;
+use domain::commands::CommandStore;
+use domain::commands::dispatch::AdminCommand;
+use domain::ids::{ConnectorId, DeviceId, OperatorId};
+use domain::model::{Command, CommandKind, Operator, Role};
+use domain::tenants::{ClientLogin, TenantStore};
 use domain::{Domain, Settings};
 use http_body_util::BodyExt;
 use local_dynamo::{Engine, Storage};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use store::{DynamoStore, RequestCounter};
 use tower::ServiceExt;
@@ -54,9 +60,29 @@ impl TestEnv {
         store::table::ensure_table(&client, &table)
             .await
             .expect("table is created");
-        let store = DynamoStore::new(client, &table);
-        let mut settings = Settings::new(&table, TEST_SIGNING_KEY.to_vec());
+        let mut settings = Settings::new(&table, Some(TEST_SIGNING_KEY.to_vec()));
         tweak(&mut settings);
+        Self::on(client, engine, backend, settings, counter)
+    }
+
+    /// The table of a service that is already running (the stage), on
+    /// its endpoint and with its settings (its table, its signing key),
+    /// instead of a fresh one.
+    pub fn attached(endpoint: &str, settings: Settings) -> Self {
+        let counter = RequestCounter::default();
+        let client = store::client_for_endpoint(endpoint, Some(counter.clone()));
+        Self::on(client, None, "external", settings, counter)
+    }
+
+    fn on(
+        client: aws_sdk_dynamodb::Client,
+        engine: Option<Engine>,
+        backend: &'static str,
+        settings: Settings,
+        counter: RequestCounter,
+    ) -> Self {
+        let store =
+            DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
         let start = Utc::now()
             .duration_trunc(TimeDelta::seconds(1))
             .expect("truncation of now");
@@ -76,8 +102,149 @@ impl TestEnv {
     /// Now, as the service sees it, in RFC 3339.
     pub fn now(&self) -> String {
         use domain::Clock;
-        domain::validate::rfc3339(self.clock.now())
+        domain::input::rfc3339(self.clock.now())
     }
+
+    /// A Bearer token of a new client with this role and these operators.
+    pub async fn operator_token(&self, role: Role, operators: Vec<OperatorId>) -> String {
+        let client = self
+            .domain
+            .bootstrap_client(None, None, role, operators, None)
+            .await
+            .expect("client is created");
+        let login = ClientLogin {
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+        };
+        let token = self
+            .domain
+            .issue_operator_token(login)
+            .await
+            .expect("token is issued");
+        token.access_token.expose().clone()
+    }
+
+    /// Queues a command as a platform admin would, and reads it back.
+    pub async fn queue(
+        &self,
+        device: DeviceId,
+        connector: Option<u32>,
+        kind: CommandKind,
+    ) -> Command {
+        let admin = Caller {
+            client_id: "test-admin".into(),
+            role: Role::Admin,
+            operators: vec![],
+        };
+        let command = AdminCommand {
+            device_id: device,
+            kind,
+            connector_id: connector.and_then(ConnectorId::new),
+            params: Default::default(),
+        };
+        let queued = self
+            .domain
+            .queue_admin_command(&admin, command)
+            .await
+            .expect("command is queued");
+        self.store
+            .get_command(queued.command_id)
+            .await
+            .expect("command reads")
+            .expect("command exists")
+    }
+
+    /// Creates an operator (tests may set up around the domain's rules).
+    pub async fn operator(&self, slug: &str) -> OperatorId {
+        let id = OperatorId::parse(slug).expect("a slug");
+        self.store
+            .ensure_operator(&Operator {
+                id: id.clone(),
+                name: slug.into(),
+                country: "GB".into(),
+                status: "active".into(),
+            })
+            .await
+            .expect("operator is stored");
+        id
+    }
+}
+
+/// A charger registered and authenticated through the routes, as a
+/// charger does it.
+#[derive(Debug, Clone)]
+pub struct Charger {
+    pub id: String,
+    pub sn: String,
+    pub secret: String,
+    pub token: String,
+}
+
+pub async fn register(app: &Router, sn: &str, model: &str, firmware: &str) -> Reply {
+    let body = json!({"sn": sn, "model": model, "manufacturer": "Tellus Power",
+        "firmware_version": firmware});
+    call(app, "POST", "/v1/device/register", &[], Some(body)).await
+}
+
+pub async fn authenticate(app: &Router, id: &str, secret: &str) -> Reply {
+    let body = json!({"device_id": id, "device_secret": secret,
+        "grant_type": "client_credentials"});
+    call(app, "POST", "/v1/device/auth", &[], Some(body)).await
+}
+
+impl Charger {
+    /// A `TP-AC22` on firmware 1.5.0.
+    pub async fn new(app: &Router, sn: &str) -> Self {
+        Self::of_model(app, sn, "TP-AC22", "1.5.0").await
+    }
+
+    pub async fn of_model(app: &Router, sn: &str, model: &str, firmware: &str) -> Self {
+        let reg = register(app, sn, model, firmware).await;
+        assert_eq!(reg.status, 200, "register {sn}: {:?}", reg.body);
+        let id = reg.data()["device_id"]
+            .as_str()
+            .expect("device id")
+            .to_owned();
+        let secret = reg.data()["device_secret"]
+            .as_str()
+            .expect("device secret")
+            .to_owned();
+        let auth = authenticate(app, &id, &secret).await;
+        assert_eq!(auth.status, 200, "authenticate {sn}: {:?}", auth.body);
+        Self {
+            id,
+            sn: sn.into(),
+            secret,
+            token: auth.body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+        }
+    }
+
+    pub async fn post(&self, app: &Router, path: &str, body: Value) -> Reply {
+        call_as(app, &self.token, "POST", path, Some(body)).await
+    }
+
+    pub async fn get(&self, app: &Router, path: &str) -> Reply {
+        call_as(app, &self.token, "GET", path, None).await
+    }
+
+    pub fn device_id(&self) -> DeviceId {
+        DeviceId::parse(&self.id).expect("a device id")
+    }
+}
+
+/// One request with a Bearer token.
+pub async fn call_as(
+    app: &Router,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    let bearer = format!("Bearer {token}");
+    call(app, method, path, &[("authorization", &bearer)], body).await
 }
 
 /// A response as a test sees it.

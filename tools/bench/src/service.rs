@@ -41,13 +41,10 @@ impl Service {
         store::table::ensure_table(&client, &table)
             .await
             .map_err(|e| e.to_string())?;
-        let mut settings = Settings::new(&table, vec![7; 32]);
+        let mut settings = Settings::new(&table, Some(vec![7; 32]));
         tweak(&mut settings);
-        let domain = Domain::new(
-            Arc::new(DynamoStore::new(client, &table)),
-            settings,
-            Arc::new(SystemClock),
-        );
+        let store = DynamoStore::new(client, &table).with_retention(settings.retention);
+        let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
         let app = local_server::app(&domain, "bench");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -28,11 +28,24 @@ pub fn signing_key(kept: Option<&Path>) -> Result<String, String> {
     if let Some(existing) = kept.and_then(|p| std::fs::read_to_string(p).ok()) {
         return Ok(existing.trim().to_owned());
     }
-    let key = domain::credentials::new_secret().map_err(|e| e.to_string())?;
+    let key = domain::devices::credentials::new_secret().map_err(|e| e.to_string())?;
     if let Some(path) = kept {
-        std::fs::write(path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        private_file(path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, key.as_bytes()))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(key)
+}
+
+/// A new file only its owner may read: it holds a key or hashed
+/// credentials.
+pub fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 /// The admin client to create: `ADMIN_CLIENT_ID` and `ADMIN_CLIENT_SECRET`
@@ -56,8 +69,7 @@ pub async fn seed(domain: &Domain, admin: Option<(String, String)>) -> Result<()
         status: "active".into(),
     };
     domain
-        .store
-        .ensure_operator(&operator)
+        .seed_operator(&operator)
         .await
         .map_err(|e| format!("cannot seed the default operator: {e}"))?;
     let fixed = admin.is_some();
@@ -73,7 +85,8 @@ pub async fn seed(domain: &Domain, admin: Option<(String, String)>) -> Result<()
             // A development convenience: shown once, stored only hashed.
             println!(
                 "admin client for this run: client_id={} client_secret={}",
-                created.client_id, created.client_secret
+                created.client_id,
+                created.client_secret.expose()
             );
         }
         Err(domain::Error::Conflict(_)) => {

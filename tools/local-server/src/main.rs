@@ -49,6 +49,11 @@ async fn run(args: Args) -> Result<(), String> {
         let storage = if args.in_memory {
             Storage::Memory
         } else {
+            // The data holds hashed credentials: readable by its owner only.
+            if !args.data.exists() {
+                local_server::private_file(&args.data)
+                    .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
+            }
             Storage::File(args.data.clone())
         };
         let engine = Engine::start(&storage, 0).await?;
@@ -59,7 +64,7 @@ async fn run(args: Args) -> Result<(), String> {
     store::table::ensure_table(&client, &settings.table_name)
         .await
         .map_err(|e| format!("cannot create the table: {e}"))?;
-    let store = DynamoStore::new(client, &settings.table_name);
+    let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     local_server::seed(&domain, local_server::admin_from_env()).await?;
 
@@ -97,4 +102,5 @@ fn settings(args: &Args) -> Result<Settings, String> {
         "TOKEN_SIGNING_KEY" => Some(key.clone()),
         _ => std::env::var(name).ok(),
     })
+    .map_err(|e| e.to_string())
 }

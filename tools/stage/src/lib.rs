@@ -7,6 +7,7 @@
 pub mod build;
 mod event;
 mod gateway;
+mod intrinsics;
 mod pool;
 mod reply;
 pub mod routes;
@@ -78,7 +79,15 @@ impl Stage {
         // Kept beside the data file, as the local server keeps it, so
         // device tokens survive a restart (and either can open the file).
         let kept_key = match &config.table {
-            TableSource::Embedded(Storage::File(path)) => Some(path.with_extension("signing-key")),
+            TableSource::Embedded(Storage::File(path)) => {
+                // The data holds hashed credentials: readable by its owner only.
+                if !path.exists() {
+                    local_server::private_file(path).map_err(|e| {
+                        StageError::Setup(format!("cannot create {}: {e}", path.display()))
+                    })?;
+                }
+                Some(path.with_extension("signing-key"))
+            }
             _ => None,
         };
         let key = local_server::signing_key(kept_key.as_deref()).map_err(StageError::Setup)?;
@@ -89,7 +98,7 @@ impl Stage {
         };
         let stack = Stack::load(&config.template, &locals)?;
         let settings = Settings::from_lookup(|name| stack.shared_environment.get(name).cloned())
-            .map_err(StageError::Setup)?;
+            .map_err(|e| StageError::Setup(e.to_string()))?;
         let table = table::Table::open(&config.table, settings, config.admin.clone())
             .await
             .map_err(StageError::Setup)?;

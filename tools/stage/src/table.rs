@@ -37,7 +37,8 @@ impl Table {
         store::table::ensure_table(&client, &settings.table_name)
             .await
             .map_err(|e| format!("cannot create the table: {e}"))?;
-        let store = DynamoStore::new(client, &settings.table_name);
+        let store =
+            DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
         let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
         local_server::seed(&domain, admin).await?;
         Ok(Self { endpoint, engine })

@@ -2,6 +2,7 @@
 //! memory, timeout and environment, and the HTTP API's routes. Everything
 //! comes from the template, so the stage keeps no second list of either.
 
+use crate::intrinsics::Resolver;
 use crate::routes::RouteKey;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
@@ -70,7 +71,7 @@ impl Stack {
 
     pub fn parse(text: &str, locals: &Locals) -> Result<Self, TemplateError> {
         let doc: Value = serde_yaml::from_str(text)?;
-        let resolver = Resolver { doc: &doc, locals };
+        let resolver = Resolver::new(&doc, locals);
         let globals = &doc["Globals"]["Function"];
         let shared_environment = resolver.environment(&globals["Environment"]["Variables"])?;
         let mut functions = Vec::new();
@@ -137,7 +138,7 @@ fn mapping(value: &Value) -> impl Iterator<Item = (&Value, &Value)> {
     value.as_mapping().into_iter().flat_map(Mapping::iter)
 }
 
-fn unsupported(what: String) -> TemplateError {
+pub(crate) fn unsupported(what: String) -> TemplateError {
     TemplateError::Unsupported(what)
 }
 
@@ -163,74 +164,6 @@ fn route(function: &str, event: &str, props: &Value) -> Result<Route, TemplateEr
     })
 }
 
-struct Resolver<'a> {
-    doc: &'a Value,
-    locals: &'a Locals,
-}
-
-impl Resolver<'_> {
-    fn environment(&self, variables: &Value) -> Result<BTreeMap<String, String>, TemplateError> {
-        mapping(variables)
-            .map(|(name, value)| {
-                let name = name.as_str().unwrap_or_default();
-                Ok((name.to_owned(), self.value(name, value)?))
-            })
-            .collect()
-    }
-
-    fn value(&self, variable: &str, value: &Value) -> Result<String, TemplateError> {
-        match value {
-            Value::String(s) if s.contains("{{resolve:") => self.secret(
-                variable,
-                "its dynamic reference has no local value".to_owned(),
-            ),
-            Value::String(s) => Ok(s.clone()),
-            Value::Number(n) => Ok(n.to_string()),
-            Value::Bool(b) => Ok(b.to_string()),
-            Value::Tagged(t) if t.tag == "Ref" => self.reference(variable, &t.value),
-            Value::Mapping(m) if m.len() == 1 && m.contains_key("Ref") => {
-                self.reference(variable, &m["Ref"])
-            }
-            other => Err(unsupported(format!(
-                "{variable}: {other:?} has no local value"
-            ))),
-        }
-    }
-
-    fn reference(&self, variable: &str, target: &Value) -> Result<String, TemplateError> {
-        let name = target.as_str().unwrap_or_default();
-        if let Some(given) = self.locals.parameters.get(name) {
-            return Ok(given.clone());
-        }
-        let parameter = &self.doc["Parameters"][name];
-        if !parameter.is_null() {
-            return match &parameter["Default"] {
-                Value::Null => self.secret(
-                    variable,
-                    format!(
-                        "parameter {name} has no default; give it with --parameter {name}=VALUE"
-                    ),
-                ),
-                default => self.value(variable, default),
-            };
-        }
-        match self.doc["Resources"][name]["Type"].as_str() {
-            Some("AWS::DynamoDB::Table") => Ok(self.locals.table_name.clone()),
-            _ => Err(unsupported(format!(
-                "{variable}: !Ref {name} has no local value"
-            ))),
-        }
-    }
-
-    fn secret(&self, variable: &str, why: String) -> Result<String, TemplateError> {
-        self.locals
-            .secrets
-            .get(variable)
-            .cloned()
-            .ok_or_else(|| unsupported(format!("{variable}: {why}")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +173,9 @@ Parameters:
   SigningKey: { Type: String, NoEcho: true }
   Poll: { Type: Number, Default: 20 }
   Mode: { Type: String, Default: "off" }
+  Version: { Type: String, Default: "" }
+Conditions:
+  Pinned: !Not [!Equals [!Ref Version, ""]]
 Globals:
   Function:
     MemorySize: 256
@@ -262,6 +198,12 @@ Resources:
         Variables:
           MODE: "on"
           PASSWORD: "{{resolve:secretsmanager:pw}}"
+          TOKEN: !If
+            - Pinned
+            - !Sub "{{resolve:secretsmanager:${Secret}:SecretString:::${Version}}}"
+            - !Sub "{{resolve:secretsmanager:${Secret}:SecretString}}"
+          PICK: !If [Pinned, pinned, latest]
+          NAME: !Sub ["${Mode}-${Suffix}", { Suffix: !Ref Poll }]
       Events:
         Get:
           Type: HttpApi
@@ -280,6 +222,7 @@ Resources:
             secrets: BTreeMap::from([
                 ("KEY".to_owned(), "kept-key".to_owned()),
                 ("PASSWORD".to_owned(), "local-password".to_owned()),
+                ("TOKEN".to_owned(), "kept-token".to_owned()),
             ]),
         }
     }
@@ -297,6 +240,21 @@ Resources:
         assert_eq!(env["MODE"], "on");
         assert_eq!(env["PASSWORD"], "local-password");
         assert_eq!(stack.shared_environment["MODE"], "off");
+    }
+
+    #[test]
+    fn sub_and_if_resolve_as_a_deployment_would() {
+        let env = &Stack::parse(TEMPLATE, &locals()).unwrap().functions[0].environment;
+        assert_eq!(env["TOKEN"], "kept-token");
+        assert_eq!(env["PICK"], "latest");
+        assert_eq!(env["NAME"], "off-20");
+        let mut pinned = locals();
+        pinned.parameters.insert("Version".into(), "v2".into());
+        let env = &Stack::parse(TEMPLATE, &pinned).unwrap().functions[0].environment;
+        assert_eq!(
+            (env["TOKEN"].as_str(), env["PICK"].as_str()),
+            ("kept-token", "pinned")
+        );
     }
 
     #[test]

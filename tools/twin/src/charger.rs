@@ -82,6 +82,11 @@ fn now() -> String {
 }
 
 impl Charger {
+    /// The charger's current access token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub fn new(api: Api, sn: String, model: &'static Model, seed: u64) -> Self {
         Self {
             api,

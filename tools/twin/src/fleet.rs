@@ -76,7 +76,10 @@ pub async fn run(config: Config) -> Result<Summary, String> {
         if let Some(id) = saved.sites.get(s) {
             body["site_id"] = json!(id);
         }
-        let r = api.post("/v1/device/site", None, &body).await;
+        // A charger of the site registers it: an existing site may be
+        // changed only by its operator or a charger already in it.
+        let installer = members.first().map(|i| chargers[*i].token());
+        let r = api.post("/v1/device/site", installer, &body).await;
         let id = r.data()["site_id"].as_str().map(str::to_owned);
         let Some(id) = id.filter(|_| r.status == 200) else {
             return Err(format!("site registration: {} {}", r.status, r.body));

@@ -1,0 +1,411 @@
+//! Console commands: remote start, stop, V2G discharge and schedules, with
+//! every check of the contract before anything is queued, and the admin's
+//! manual command injection.
+
+use super::schedule::Schedule;
+use super::{IdempotencyClaim, NewCommand, Queued};
+use crate::Domain;
+use crate::access::{Caller, not_found};
+use crate::catalogue::{Rating, rating};
+use crate::console::views::{DeviceStatus, device_status};
+use crate::devices::credentials::hash_secret;
+use crate::error::Error;
+use crate::ids::{CommandId, ConnectorId, DeviceId};
+use crate::input::{Problems, text_ok};
+use crate::model::{Command, CommandKind, CommandStatus, Role};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+/// What an operator asks a connector to do.
+#[derive(Debug, Clone)]
+pub enum ConnectorCommand {
+    Start {
+        charge_power: Option<f64>,
+        target_soc: Option<f64>,
+    },
+    Stop {
+        reason: Option<String>,
+    },
+    Discharge {
+        discharge_power: f64,
+        duration: i64,
+        min_soc: f64,
+    },
+    Schedule(Schedule),
+}
+
+/// The answer to a queued command.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueuedCommand {
+    pub command_id: CommandId,
+    pub status: CommandStatus,
+    /// The power granted, where the site's capacity lowered the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_power: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_charge_power: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl QueuedCommand {
+    fn plain(command_id: CommandId, status: CommandStatus) -> Self {
+        Self {
+            command_id,
+            status,
+            charge_power: None,
+            requested_charge_power: None,
+            note: None,
+        }
+    }
+}
+
+/// Fields of the command object that parameters may not use.
+const RESERVED_FIELDS: &[&str] = &[
+    "command_id",
+    "command",
+    "device_id",
+    "connector_id",
+    "status",
+    "created_at",
+    "expires_at",
+];
+
+/// An admin's manual command (`POST /admin/queue-command`).
+#[derive(Debug, Clone)]
+pub struct AdminCommand {
+    pub device_id: DeviceId,
+    pub kind: CommandKind,
+    pub connector_id: Option<ConnectorId>,
+    pub params: Map<String, Value>,
+}
+
+impl Domain {
+    /// Checks and queues a connector command (contract §5).
+    pub async fn queue_connector_command(
+        &self,
+        caller: &Caller,
+        device_id: DeviceId,
+        connector_id: ConnectorId,
+        command: ConnectorCommand,
+        idempotency_key: Option<&str>,
+    ) -> Result<QueuedCommand, Error> {
+        let device = self.visible_device(caller, device_id).await?;
+        let rating = rating(&device.model);
+        let known = connector_id.get() <= rating.connectors
+            || device.connectors.contains_key(&connector_id);
+        if !known {
+            return Err(not_found(&format!(
+                "connector {connector_id} of device {device_id}"
+            )));
+        }
+        caller.require(Role::Operator)?;
+        let now = self.clock.now();
+        if device_status(&device, now, self.settings.offline_after()) == DeviceStatus::Offline {
+            return Err(Error::Conflict(format!(
+                "device {device_id} is offline (last seen {}); commands need an online device",
+                device
+                    .last_seen
+                    .map_or("never".to_owned(), crate::input::rfc3339)
+            )));
+        }
+        let checked = check_command(&command, &rating)?;
+        // The request as asked, before the site's capacity lowers it: what
+        // an idempotency key is bound to.
+        let claim = idempotency_key.map(|key| IdempotencyClaim {
+            key: format!("{}#{key}", caller.client_id),
+            request_digest: request_digest(device_id, connector_id, &checked),
+        });
+        let mut params = checked.params;
+        let mut answer_power = None;
+        if let Some(requested) = checked.requested_kw {
+            let granted = self.start_power(&device, connector_id, requested).await?;
+            params.insert("charge_power".into(), json!(granted));
+            if granted < requested {
+                answer_power = Some((granted, requested));
+            }
+        }
+        let new = NewCommand {
+            kind: checked.kind,
+            connector_id: Some(connector_id),
+            params,
+        };
+        let cmd = match self.queue_command(&device, new, claim.as_ref()).await? {
+            (cmd, Queued::Created) => cmd,
+            (
+                _,
+                Queued::Replayed {
+                    command_id,
+                    request_digest,
+                },
+            ) => {
+                let first = self.replayed(command_id).await?;
+                if claim.is_none_or(|c| c.request_digest != request_digest) {
+                    return Err(Error::Conflict(
+                        "this Idempotency-Key was used for another request".into(),
+                    ));
+                }
+                return Ok(QueuedCommand::plain(first.command_id, first.status));
+            }
+        };
+        if let Some(schedule) = checked.schedule {
+            self.store
+                .put_schedule(device.device_id, connector_id, &schedule, cmd.command_id)
+                .await?;
+        }
+        let mut answer = QueuedCommand::plain(cmd.command_id, cmd.status);
+        if let Some((granted, requested)) = answer_power {
+            answer.charge_power = Some(granted);
+            answer.requested_charge_power = Some(requested);
+            answer.note = Some(format!(
+                "charge_power lowered from {requested} to {granted} kW to fit the site's capacity"
+            ));
+        }
+        Ok(answer)
+    }
+
+    /// The first command of an idempotency key.
+    async fn replayed(&self, id: CommandId) -> Result<Command, Error> {
+        self.store
+            .get_command(id)
+            .await?
+            .ok_or_else(|| Error::internal(format!("idempotency key names missing command {id}")))
+    }
+
+    /// `POST /admin/queue-command`: any command for any device (admin).
+    pub async fn queue_admin_command(
+        &self,
+        caller: &Caller,
+        command: AdminCommand,
+    ) -> Result<QueuedCommand, Error> {
+        caller.require(Role::Admin)?;
+        let device = self.visible_device(caller, command.device_id).await?;
+        let mut p = Problems::default();
+        let rating = rating(&device.model);
+        if let Some(c) = command.connector_id {
+            p.check(
+                c.get() <= rating.connectors,
+                "connector_id",
+                "is not a connector of this model",
+            );
+        }
+        let params = &command.params;
+        // Parameters sit beside the fixed fields on the wire; they may not
+        // shadow them.
+        let reserved: Vec<&str> = params
+            .keys()
+            .map(String::as_str)
+            .filter(|k| RESERVED_FIELDS.contains(k))
+            .collect();
+        if !reserved.is_empty() {
+            p.add(
+                "params",
+                format!("reserved field names: {}", reserved.join(", ")),
+            );
+        }
+        match command.kind {
+            CommandKind::UpdateFirmware => {
+                let location = params
+                    .get("location")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                p.check(
+                    location.starts_with("https://") || location.starts_with("http://"),
+                    "location",
+                    "must be the http(s) URL of the firmware image",
+                );
+                let version = params
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                p.check(text_ok(version, 64), "version", "must be 1..64 characters");
+            }
+            CommandKind::SetPowerLimit => {
+                let limit = params
+                    .get("limit_kw")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(-1.0);
+                p.range(limit, 0.0, rating.max_power_kw, "limit_kw");
+            }
+            _ => {}
+        }
+        p.finish()?;
+        let new = NewCommand {
+            kind: command.kind,
+            connector_id: command.connector_id,
+            params: command.params,
+        };
+        let (cmd, _) = self.queue_command(&device, new, None).await?;
+        Ok(QueuedCommand::plain(cmd.command_id, cmd.status))
+    }
+}
+
+/// A connector command after its checks against the model.
+#[derive(Debug)]
+struct Checked {
+    kind: CommandKind,
+    params: Map<String, Value>,
+    schedule: Option<Schedule>,
+    /// The start power asked for, before the site's capacity may lower it.
+    requested_kw: Option<f64>,
+}
+
+/// What an idempotency key is bound to: the command as asked.
+fn request_digest(device: DeviceId, connector: ConnectorId, checked: &Checked) -> String {
+    let canonical = json!({
+        "device_id": device,
+        "connector_id": connector,
+        "command": checked.kind,
+        "params": checked.params,
+        "requested_kw": checked.requested_kw,
+    });
+    hash_secret(&canonical.to_string())
+}
+
+/// Validates a connector command against the model's rating.
+fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked, Error> {
+    let mut p = Problems::default();
+    let mut params = Map::new();
+    let checked = match command {
+        ConnectorCommand::Start {
+            charge_power,
+            target_soc,
+        } => {
+            let power = charge_power.unwrap_or(rating.max_power_kw);
+            if !(power.is_finite() && power > 0.0 && power <= rating.max_power_kw) {
+                p.add(
+                    "charge_power",
+                    format!(
+                        "must be > 0 and at most {} kW for this model",
+                        rating.max_power_kw
+                    ),
+                );
+            }
+            let soc = target_soc.unwrap_or(100.0);
+            p.range(soc, 1.0, 100.0, "target_soc");
+            params.insert("target_soc".into(), json!(soc));
+            (CommandKind::StartCharging, None, Some(power))
+        }
+        ConnectorCommand::Stop { reason } => {
+            let reason = reason.clone().unwrap_or_else(|| "remote".into());
+            p.check(text_ok(&reason, 64), "reason", "must be 1..64 characters");
+            params.insert("reason".into(), json!(reason));
+            (CommandKind::StopCharging, None, None)
+        }
+        ConnectorCommand::Discharge {
+            discharge_power,
+            duration,
+            min_soc,
+        } => {
+            if !rating.v2g {
+                p.add("discharge_power", "this model cannot discharge (no V2G)");
+            }
+            if !(discharge_power.is_finite()
+                && *discharge_power > 0.0
+                && *discharge_power <= rating.max_power_kw)
+            {
+                p.add(
+                    "discharge_power",
+                    format!(
+                        "must be > 0 and at most {} kW for this model",
+                        rating.max_power_kw
+                    ),
+                );
+            }
+            p.check(
+                (1..=86_400).contains(duration),
+                "duration",
+                "must be 1..86400 s",
+            );
+            p.check(
+                min_soc.is_finite() && (0.0..100.0).contains(min_soc),
+                "min_soc",
+                "must be 0 or more and below 100",
+            );
+            params.insert("discharge_power".into(), json!(discharge_power));
+            params.insert("duration".into(), json!(duration));
+            params.insert("min_soc".into(), json!(min_soc));
+            (CommandKind::StartDischarging, None, None)
+        }
+        ConnectorCommand::Schedule(schedule) => {
+            schedule.check(rating, &mut p);
+            params.insert(
+                "schedule".into(),
+                serde_json::to_value(schedule).unwrap_or_default(),
+            );
+            (CommandKind::SetSchedule, Some(schedule.clone()), None)
+        }
+    };
+    p.finish()?;
+    let (kind, schedule, requested_kw) = checked;
+    Ok(Checked {
+        kind,
+        params,
+        schedule,
+        requested_kw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_power_must_fit_the_model() {
+        let ac = rating("TP-AC22");
+        let over = ConnectorCommand::Start {
+            charge_power: Some(50.0),
+            target_soc: Some(80.0),
+        };
+        assert!(check_command(&over, &ac).is_err());
+        let fine = ConnectorCommand::Start {
+            charge_power: Some(11.0),
+            target_soc: None,
+        };
+        let checked = check_command(&fine, &ac).unwrap();
+        assert_eq!(checked.kind, CommandKind::StartCharging);
+        assert_eq!(checked.requested_kw, Some(11.0));
+        assert_eq!(checked.params["target_soc"], 100.0);
+    }
+
+    #[test]
+    fn discharge_needs_a_v2g_model_and_sane_values() {
+        let cmd = ConnectorCommand::Discharge {
+            discharge_power: 10.0,
+            duration: 300,
+            min_soc: 20.0,
+        };
+        assert!(check_command(&cmd, &rating("TP-AC22")).is_err());
+        assert!(check_command(&cmd, &rating("TP-DC180")).is_ok());
+        let bad = ConnectorCommand::Discharge {
+            discharge_power: 10.0,
+            duration: 0,
+            min_soc: 100.0,
+        };
+        match check_command(&bad, &rating("TP-DC180")) {
+            Err(Error::Invalid(e)) => {
+                let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
+                assert_eq!(fields, ["duration", "min_soc"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_idempotency_key_is_bound_to_the_request_as_asked() {
+        let ac = rating("TP-AC22");
+        let (device, one) = (DeviceId::random(), ConnectorId::new(1).unwrap());
+        let start = |kw| ConnectorCommand::Start {
+            charge_power: Some(kw),
+            target_soc: None,
+        };
+        let digest = |c: &ConnectorCommand, connector| {
+            request_digest(device, connector, &check_command(c, &ac).unwrap())
+        };
+        assert_eq!(digest(&start(11.0), one), digest(&start(11.0), one));
+        assert_ne!(digest(&start(11.0), one), digest(&start(7.0), one));
+        let two = ConnectorId::new(2).unwrap();
+        assert_ne!(digest(&start(11.0), one), digest(&start(11.0), two));
+    }
+}

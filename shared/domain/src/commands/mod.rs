@@ -1,0 +1,290 @@
+//! The command lifecycle: queued by the console, delivered by heartbeat or
+//! long-poll, answered by the device.
+//!
+//! `queued -> delivered -> accepted -> completed | failed`,
+//! `delivered -> rejected`, `queued | delivered -> expired`. Expiry is
+//! derived from `expires_at` whenever a command is read for delivery, so no
+//! scheduler has to run for it to happen.
+
+pub mod dispatch;
+mod port;
+pub mod schedule;
+
+pub use port::{CommandStore, IdempotencyClaim, Queued};
+
+use crate::Domain;
+use crate::clock::not_ahead;
+use crate::devices::credentials::TokenClaims;
+use crate::error::Error;
+use crate::ids::{CommandId, ConnectorId, DeviceId};
+use crate::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
+use crate::storage::WriteOutcome;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::time::Duration as StdDuration;
+
+/// What a device may report of a command (`status` on the wire).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Report {
+    Accepted,
+    Rejected,
+    Completed,
+    Failed,
+}
+
+impl From<Report> for CommandStatus {
+    fn from(r: Report) -> Self {
+        match r {
+            Report::Accepted => Self::Accepted,
+            Report::Rejected => Self::Rejected,
+            Report::Completed => Self::Completed,
+            Report::Failed => Self::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandReport {
+    pub command_id: CommandId,
+    pub status: Report,
+    pub timestamp: DateTime<Utc>,
+    pub message: Option<String>,
+}
+
+/// A command to queue for one device.
+#[derive(Debug, Clone)]
+pub struct NewCommand {
+    pub kind: CommandKind,
+    pub connector_id: Option<ConnectorId>,
+    pub params: Map<String, Value>,
+}
+
+/// `wait` of a long-poll that names none (contract: 20 s, within the cap).
+const DEFAULT_WAIT_S: i64 = 20;
+/// Longest pause between two looks at the queue during a long-poll.
+const POLL_BACKOFF_MAX: StdDuration = StdDuration::from_millis(1000);
+const POLL_BACKOFF_START: StdDuration = StdDuration::from_millis(100);
+
+/// Whether the device may move a command from `from` to `to`.
+pub fn device_may_move(from: CommandStatus, to: CommandStatus) -> bool {
+    use CommandStatus::*;
+    matches!(
+        (from, to),
+        (Delivered, Accepted | Rejected) | (Accepted, Completed | Failed)
+    )
+}
+
+fn advance(
+    command: &Command,
+    to: CommandStatus,
+    at: DateTime<Utc>,
+    message: Option<String>,
+) -> Command {
+    let mut next = command.clone();
+    next.status = to;
+    next.history.push(HistoryEntry {
+        status: to,
+        at,
+        message,
+    });
+    next
+}
+
+impl Domain {
+    fn command_activity(&self, cmd: &Command, what: &str) -> crate::model::Activity {
+        let command: &str = cmd.command.into();
+        self.activity(
+            &format!("command.{what}"),
+            &cmd.operator_id,
+            format!("{command} {what}"),
+        )
+        .with_device(cmd.device_id)
+        .with_command(cmd.command_id)
+        .done()
+    }
+
+    /// Queues a command for a device; checks of who may send what are the
+    /// caller's. With an idempotency claim used before, nothing is queued
+    /// and the first command's id and request digest come back.
+    pub(crate) async fn queue_command(
+        &self,
+        device: &Device,
+        new: NewCommand,
+        idempotency: Option<&IdempotencyClaim>,
+    ) -> Result<(Command, Queued), Error> {
+        let now = self.clock.now();
+        let cmd = Command {
+            command_id: CommandId::time_ordered(),
+            command: new.kind,
+            device_id: device.device_id,
+            connector_id: new.connector_id,
+            status: CommandStatus::Queued,
+            params: new.params,
+            created_at: now,
+            expires_at: now + self.settings.command_expiry,
+            delivered_at: None,
+            operator_id: device.operator_id.clone(),
+            history: vec![HistoryEntry {
+                status: CommandStatus::Queued,
+                at: now,
+                message: None,
+            }],
+        };
+        let activity = self.command_activity(&cmd, "queued");
+        let queued = self
+            .store
+            .insert_command(&cmd, &activity, idempotency)
+            .await?;
+        if queued == Queued::Created {
+            tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
+        }
+        Ok((cmd, queued))
+    }
+
+    /// Marks up to `limit` deliverable commands delivered and returns them,
+    /// oldest first; expires the ones past their time on the way.
+    pub async fn deliver(&self, device: DeviceId, limit: usize) -> Result<Vec<Command>, Error> {
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for cmd in self.store.open_commands(device).await? {
+            if out.len() >= limit {
+                break;
+            }
+            if now >= cmd.expires_at {
+                let expired = advance(&cmd, CommandStatus::Expired, now, None);
+                let activity = self.command_activity(&expired, "expired");
+                self.store
+                    .update_command(&expired, cmd.status, &activity)
+                    .await?;
+                continue;
+            }
+            let due = match cmd.status {
+                CommandStatus::Queued => true,
+                CommandStatus::Delivered => cmd
+                    .delivered_at
+                    .is_none_or(|at| at + self.settings.command_redelivery <= now),
+                _ => false,
+            };
+            if !due {
+                continue;
+            }
+            let mut delivered = advance(&cmd, CommandStatus::Delivered, now, None);
+            delivered.delivered_at = Some(now);
+            let activity = self.command_activity(&delivered, "delivered");
+            let outcome = self
+                .store
+                .update_command(&delivered, cmd.status, &activity)
+                .await?;
+            if outcome == WriteOutcome::Written {
+                out.push(delivered);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Long-poll: the oldest deliverable command, or `None` after `wait`
+    /// seconds (capped by the deployment). Waiting only reads.
+    pub async fn poll_command(
+        &self,
+        claims: TokenClaims,
+        wait: Option<i64>,
+    ) -> Result<Option<CommandView>, Error> {
+        let cap = self.settings.long_poll_max.num_milliseconds().max(0) as u64;
+        let wait_s = wait.unwrap_or(DEFAULT_WAIT_S).max(0) as u64;
+        let wait_ms = wait_s.saturating_mul(1000).min(cap);
+        let device = self.device_seen(claims).await?;
+        let deadline = tokio::time::Instant::now() + StdDuration::from_millis(wait_ms);
+        let mut pause = POLL_BACKOFF_START;
+        loop {
+            if let Some(cmd) = self.deliver(device.device_id, 1).await?.into_iter().next() {
+                return Ok(Some(cmd.view()));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(POLL_BACKOFF_MAX);
+        }
+    }
+
+    /// A device's report on one of its commands.
+    pub async fn report_command(&self, claims: TokenClaims, r: CommandReport) -> Result<(), Error> {
+        let now = self.clock.now();
+        not_ahead("timestamp", r.timestamp, now)?;
+        let (id, to) = (r.command_id, CommandStatus::from(r.status));
+        let device = self.device_seen(claims).await?;
+        let not_found = || Error::NotFound(format!("command {id} not found"));
+        let cmd = self
+            .store
+            .get_command(id)
+            .await?
+            .filter(|c| c.device_id == device.device_id)
+            .ok_or_else(not_found)?;
+        // A report repeated (even after a later one) changes nothing.
+        if cmd.history.iter().any(|h| h.status == to) {
+            return Ok(());
+        }
+        if cmd.status.is_open() && now >= cmd.expires_at {
+            let expired = advance(&cmd, CommandStatus::Expired, now, None);
+            let activity = self.command_activity(&expired, "expired");
+            self.store
+                .update_command(&expired, cmd.status, &activity)
+                .await?;
+            return Err(Error::Conflict(format!(
+                "command {id} expired at {}",
+                crate::input::rfc3339(cmd.expires_at)
+            )));
+        }
+        if !device_may_move(cmd.status, to) {
+            return Err(Error::Conflict(format!(
+                "command {id} is {} and cannot become {}",
+                cmd.status.as_str(),
+                to.as_str()
+            )));
+        }
+        let next = advance(&cmd, to, now, r.message);
+        let activity = self.command_activity(&next, to.as_str());
+        match self
+            .store
+            .update_command(&next, cmd.status, &activity)
+            .await?
+        {
+            WriteOutcome::Written => Ok(()),
+            WriteOutcome::Conflict => Err(Error::Conflict(format!(
+                "command {id} changed concurrently; read it and retry"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CommandStatus::*;
+
+    #[test]
+    fn devices_move_commands_only_along_the_lifecycle() {
+        assert!(device_may_move(Delivered, Accepted));
+        assert!(device_may_move(Delivered, Rejected));
+        assert!(device_may_move(Accepted, Completed));
+        assert!(device_may_move(Accepted, Failed));
+        assert!(!device_may_move(Queued, Accepted));
+        assert!(!device_may_move(Completed, Failed));
+        assert!(!device_may_move(Accepted, Rejected));
+        assert!(!device_may_move(Expired, Accepted));
+    }
+}

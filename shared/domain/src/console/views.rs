@@ -1,0 +1,378 @@
+//! What the console sees: read models built from stored entities, with
+//! derived values (online status, status summaries) computed at read time.
+
+use super::energy::Granularity;
+use crate::ids::{ConnectorId, DeviceId, SiteId};
+use crate::model::{
+    CommandView, ConnectorState, Device, FirmwareProgress, FirmwareStatus, HistoryEntry, Site,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum DeviceStatus {
+    Online,
+    Offline,
+    Fault,
+}
+
+/// Offline after three missed heartbeats; fault when a connector is.
+pub fn device_status(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> DeviceStatus {
+    match d.last_seen {
+        Some(seen) if now - seen <= offline_after => {
+            if d.connectors
+                .values()
+                .any(|c| c.state == ConnectorState::Fault)
+            {
+                DeviceStatus::Fault
+            } else {
+                DeviceStatus::Online
+            }
+        }
+        _ => DeviceStatus::Offline,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConnectorView {
+    pub connector_id: ConnectorId,
+    pub status: ConnectorState,
+    pub power: f64,
+    pub soc: Option<f64>,
+    pub voltage: f64,
+    pub current: f64,
+    pub energy_delivered: f64,
+    pub updated_at: DateTime<Utc>,
+    /// The charging schedule in force, where one was sent and is valid now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::commands::schedule::Schedule>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FirmwareUpdateView {
+    pub firmware_version: String,
+    pub status: FirmwareStatus,
+    pub progress: Option<u8>,
+    pub message: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&FirmwareProgress> for FirmwareUpdateView {
+    fn from(f: &FirmwareProgress) -> Self {
+        Self {
+            firmware_version: f.firmware_version.clone(),
+            status: f.status,
+            progress: f.progress,
+            message: f.message.clone(),
+            at: f.at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub device_id: DeviceId,
+    pub sn: String,
+    pub model: String,
+    pub manufacturer: String,
+    pub firmware_version: String,
+    pub status: DeviceStatus,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub connectors: Vec<ConnectorView>,
+    pub site_id: Option<SiteId>,
+    pub operator_id: String,
+    pub created_at: DateTime<Utc>,
+    pub firmware_update: Option<FirmwareUpdateView>,
+}
+
+pub fn connectors_of(d: &Device) -> Vec<ConnectorView> {
+    d.connectors
+        .iter()
+        .map(|(id, c)| ConnectorView {
+            connector_id: *id,
+            status: c.state,
+            power: c.power,
+            soc: c.soc,
+            voltage: c.voltage,
+            current: c.current,
+            energy_delivered: c.energy_delivered,
+            updated_at: c.ts,
+            schedule: None,
+        })
+        .collect()
+}
+
+pub fn device_view(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> DeviceView {
+    DeviceView {
+        device_id: d.device_id,
+        sn: d.sn.clone(),
+        model: d.model.clone(),
+        manufacturer: d.manufacturer.clone(),
+        firmware_version: d.firmware_version.clone(),
+        status: device_status(d, now, offline_after),
+        last_seen: d.last_seen,
+        connectors: connectors_of(d),
+        site_id: d.site_id,
+        operator_id: d.operator_id.to_string(),
+        created_at: d.created_at,
+        firmware_update: d.firmware_update.as_ref().map(Into::into),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StatusSummary {
+    pub idle: u32,
+    pub charging: u32,
+    pub discharging: u32,
+    pub fault: u32,
+    pub offline: u32,
+}
+
+impl StatusSummary {
+    /// Counts each connector of the devices: an offline device's connectors
+    /// are offline; occupied states (preparing, suspended, finishing) count
+    /// as charging; unavailable counts as fault.
+    pub fn of<'a>(
+        devices: impl Iterator<Item = &'a Device>,
+        now: DateTime<Utc>,
+        offline_after: Duration,
+    ) -> Self {
+        let mut s = Self::default();
+        for d in devices {
+            let offline = device_status(d, now, offline_after) == DeviceStatus::Offline;
+            for c in d.connectors.values() {
+                let slot = match c.state {
+                    _ if offline => &mut s.offline,
+                    ConnectorState::Idle => &mut s.idle,
+                    ConnectorState::Discharging => &mut s.discharging,
+                    ConnectorState::Fault | ConnectorState::Unavailable => &mut s.fault,
+                    ConnectorState::Charging
+                    | ConnectorState::Preparing
+                    | ConnectorState::Suspended
+                    | ConnectorState::Finishing => &mut s.charging,
+                };
+                *slot += 1;
+            }
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Location {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SiteView {
+    pub site_id: SiteId,
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    pub location: Location,
+    pub total_connectors: u32,
+    pub status_summary: StatusSummary,
+    pub power_capacity: f64,
+    pub operator_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn site_view(
+    site: &Site,
+    devices: &[&Device],
+    now: DateTime<Utc>,
+    offline_after: Duration,
+) -> SiteView {
+    SiteView {
+        site_id: site.site_id,
+        name: site.name.clone(),
+        address: site.address.clone(),
+        postcode: site.postcode.clone(),
+        location: Location {
+            lat: site.lat,
+            lng: site.lng,
+        },
+        total_connectors: devices.iter().map(|d| d.connectors.len() as u32).sum(),
+        status_summary: StatusSummary::of(devices.iter().copied(), now, offline_after),
+        power_capacity: site.power_capacity,
+        operator_id: site.operator_id.to_string(),
+        created_at: site.created_at,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SiteDetail {
+    #[serde(flatten)]
+    pub site: SiteView,
+    /// kW drawn now (charging minus discharging) by online devices.
+    pub current_power: f64,
+    /// Share of `power_capacity` in use, in %.
+    pub utilisation_percentage: f64,
+    pub devices: Vec<DeviceView>,
+}
+
+/// A page of a list: `{items, total, page, size}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+    pub page: u32,
+    pub size: u32,
+}
+
+impl<T> ListPage<T> {
+    pub fn slice(all: Vec<T>, page: u32, size: u32) -> Self {
+        let total = all.len();
+        let start = ((page.saturating_sub(1)) as usize).saturating_mul(size as usize);
+        let items = all.into_iter().skip(start).take(size as usize).collect();
+        Self {
+            items,
+            total,
+            page,
+            size,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommandDetail {
+    #[serde(flatten)]
+    pub command: CommandView,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ToSchema)]
+pub struct EnergyPoint {
+    pub timestamp: DateTime<Utc>,
+    pub charge_energy: f64,
+    pub discharge_energy: f64,
+    pub max_power: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ToSchema)]
+pub struct EnergyTotal {
+    pub charge_energy: f64,
+    pub discharge_energy: f64,
+    pub max_power: f64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnergySeries {
+    pub granularity: Granularity,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub site_id: Option<SiteId>,
+    pub device_id: Option<DeviceId>,
+    pub series: Vec<EnergyPoint>,
+    pub total: EnergyTotal,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionCount {
+    pub version: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FirmwareModel {
+    pub model: String,
+    pub manufacturer: String,
+    pub latest_version: String,
+    pub total_devices: u32,
+    pub on_latest: u32,
+    pub adoption_percentage: f64,
+    pub versions: Vec<VersionCount>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FirmwareSummary {
+    pub total_devices: u32,
+    pub on_latest: u32,
+    pub adoption_percentage: f64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FirmwarePage {
+    pub items: Vec<FirmwareModel>,
+    pub total: usize,
+    pub page: u32,
+    pub size: u32,
+    pub summary: FirmwareSummary,
+}
+
+/// Compares versions as dotted numbers (`1.5.0 < 1.10.0`); parts that are
+/// not numbers compare as text.
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let mut left = a.split(['.', '-', '_']);
+    let mut right = b.split(['.', '-', '_']);
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let order = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(x), Ok(y)) => x.cmp(&y),
+                    _ => x.cmp(y),
+                };
+                if order.is_ne() {
+                    return order;
+                }
+            }
+        }
+    }
+}
+
+/// Rounds a percentage to one decimal.
+pub fn percentage(part: u32, whole: u32) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    (f64::from(part) * 1000.0 / f64::from(whole)).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn versions_compare_as_dotted_numbers() {
+        assert_eq!(version_cmp("1.5.0", "1.10.0"), Less);
+        assert_eq!(version_cmp("250101.0900", "260122.1606"), Less);
+        assert_eq!(version_cmp("2.0", "2.0.1"), Less);
+        assert_eq!(version_cmp("2.0.0", "2.0.0"), Equal);
+        assert_eq!(version_cmp("1.10.0", "1.9.9"), Greater);
+    }
+
+    #[test]
+    fn a_page_is_a_slice_with_the_total() {
+        let p = ListPage::slice((1..=45).collect::<Vec<_>>(), 3, 20);
+        assert_eq!(p.items, (41..=45).collect::<Vec<_>>());
+        assert_eq!(p.total, 45);
+        let empty = ListPage::slice((1..=5).collect::<Vec<_>>(), 9, 20);
+        assert!(empty.items.is_empty());
+    }
+
+    #[test]
+    fn percentages_have_one_decimal() {
+        assert_eq!(percentage(1, 3), 33.3);
+        assert_eq!(percentage(5, 5), 100.0);
+        assert_eq!(percentage(0, 0), 0.0);
+    }
+}

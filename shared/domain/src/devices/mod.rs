@@ -1,0 +1,245 @@
+//! Charger registration, credentials and token checks.
+
+pub mod credentials;
+mod port;
+
+pub use port::{DeviceStore, Profile};
+
+use crate::Domain;
+use crate::error::Error;
+use crate::ids::DeviceId;
+use crate::model::Device;
+use crate::secret::Secret;
+use crate::storage::WriteOutcome;
+use credentials::{TokenClaims, TokenKey, hash_secret, new_secret, secret_matches};
+use std::collections::BTreeMap;
+
+/// A charger's registration, parsed: the serial number has its shape and
+/// the other fields are bounded text.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub sn: String,
+    pub model: String,
+    pub manufacturer: String,
+    pub firmware_version: String,
+}
+
+/// What a re-registering charger may show to prove it owns the serial.
+#[derive(Debug, Default, Clone)]
+pub struct Possession {
+    pub device_secret: Option<Secret<String>>,
+    pub bearer_token: Option<Secret<String>>,
+}
+
+/// A charger's request for a token (`client_credentials`).
+#[derive(Debug, Clone)]
+pub struct DeviceLogin {
+    pub device_id: DeviceId,
+    pub device_secret: Secret<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub device_id: DeviceId,
+    pub device_secret: Secret<String>,
+    /// Lifetime in seconds of the tokens this device gets.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub access_token: Secret<String>,
+    pub expires_in: i64,
+}
+
+impl Domain {
+    /// Checks `X-Provisioning-Key` when the deployment requires one.
+    pub fn check_provisioning_key(&self, presented: Option<&str>) -> Result<(), Error> {
+        match &self.settings.provisioning_key {
+            None => Ok(()),
+            Some(expected) => {
+                let ok = presented.is_some_and(|p| {
+                    subtle::ConstantTimeEq::ct_eq(p.as_bytes(), expected.expose().as_bytes()).into()
+                });
+                ok.then_some(()).ok_or_else(|| {
+                    Error::Unauthorized("X-Provisioning-Key header is missing or wrong".into())
+                })
+            }
+        }
+    }
+
+    pub async fn register(
+        &self,
+        reg: Registration,
+        proof: Possession,
+    ) -> Result<Credentials, Error> {
+        let now = self.clock.now();
+        let secret = new_secret()?;
+        let device = Device {
+            device_id: DeviceId::random(),
+            sn: reg.sn.clone(),
+            model: reg.model.clone(),
+            manufacturer: reg.manufacturer.clone(),
+            firmware_version: reg.firmware_version.clone(),
+            secret_hash: hash_secret(&secret),
+            revoked_before: 0,
+            operator_id: self.settings.default_operator.clone(),
+            site_id: None,
+            created_at: now,
+            last_seen: None,
+            reported_status: None,
+            connectors: BTreeMap::new(),
+            open_commands: 0,
+            auth_failures: 0,
+            auth_window_start: None,
+            firmware_update: None,
+        };
+        let activity = self
+            .activity(
+                "device.registered",
+                &device.operator_id,
+                format!("{} {} registered", device.model, device.sn),
+            )
+            .with_device(device.device_id)
+            .done();
+        if self.store.insert_device(&device, &activity).await? == WriteOutcome::Written {
+            tracing::info!(device_id = %device.device_id, sn = %device.sn, "device registered");
+            return Ok(self.credentials(device.device_id, secret));
+        }
+        self.reregister(reg, proof).await
+    }
+
+    /// A serial number seen before: rotate the secret if the caller proves
+    /// possession (or the deployment allows it), otherwise refuse.
+    async fn reregister(&self, reg: Registration, proof: Possession) -> Result<Credentials, Error> {
+        let taken = || {
+            Error::Conflict(format!(
+                "serial number {} is already registered; send its current device_secret \
+                 or a valid Bearer token to rotate the credentials",
+                reg.sn
+            ))
+        };
+        let id = self
+            .store
+            .device_id_by_serial(&reg.sn)
+            .await?
+            .ok_or_else(taken)?;
+        let device = self.store.get_device(id).await?.ok_or_else(taken)?;
+        let by_secret = proof
+            .device_secret
+            .as_ref()
+            .is_some_and(|s| secret_matches(s.expose(), &device.secret_hash));
+        let by_token = proof
+            .bearer_token
+            .as_ref()
+            .and_then(|t| self.verify_token(t.expose()).ok())
+            .is_some_and(|c| c.device_id == id && c.issued_ms >= device.revoked_before);
+        if !(by_secret || by_token || self.settings.allow_reregister) {
+            return Err(taken());
+        }
+        let secret = new_secret()?;
+        // Strictly after every token issued so far, including this millisecond's.
+        let now_ms = self.clock.now().timestamp_millis() + 1;
+        let outcome = self
+            .store
+            .rotate_secret(
+                id,
+                &device.secret_hash,
+                &hash_secret(&secret),
+                now_ms,
+                Profile {
+                    model: &reg.model,
+                    manufacturer: &reg.manufacturer,
+                    firmware_version: &reg.firmware_version,
+                },
+            )
+            .await?;
+        if outcome == WriteOutcome::Conflict {
+            return Err(Error::Conflict(
+                "the credentials changed concurrently; retry the registration".into(),
+            ));
+        }
+        tracing::info!(device_id = %id, "device credentials rotated");
+        Ok(self.credentials(id, secret))
+    }
+
+    fn credentials(&self, device_id: DeviceId, device_secret: String) -> Credentials {
+        Credentials {
+            device_id,
+            device_secret: Secret::new(device_secret),
+            expires_in: self.settings.token_ttl.num_seconds(),
+        }
+    }
+
+    /// Exchanges a device's id and secret for an access token.
+    pub async fn authenticate(&self, login: DeviceLogin) -> Result<AccessToken, Error> {
+        let keys = self.token_key()?;
+        let id = login.device_id;
+        let device = self
+            .store
+            .get_device(id)
+            .await?
+            .ok_or(Error::BadCredentials)?;
+        let now = self.clock.now();
+        let window = self.settings.auth_failure_window;
+        let window_open = device
+            .auth_window_start
+            .filter(|start| *start + window > now);
+        if let Some(start) = window_open
+            && device.auth_failures >= self.settings.auth_failure_limit
+        {
+            return Err(Error::RateLimited {
+                retry_after_s: (start + window - now).num_seconds().max(1),
+            });
+        }
+        if !secret_matches(login.device_secret.expose(), &device.secret_hash) {
+            let reset = window_open.is_none().then_some(now);
+            self.store.note_auth_failure(id, reset).await?;
+            tracing::warn!(device_id = %id, "device authentication failed");
+            return Err(Error::BadCredentials);
+        }
+        // Never issued before the last rotation, so a fresh token outlives it.
+        let issued = now.max(
+            chrono::DateTime::from_timestamp_millis(device.revoked_before).unwrap_or_default(),
+        );
+        Ok(AccessToken {
+            access_token: Secret::new(keys.issue(id, issued)),
+            expires_in: self.settings.token_ttl.num_seconds(),
+        })
+    }
+
+    /// Checks a Bearer token's tag and lifetime (no store request).
+    pub fn verify_token(&self, token: &str) -> Result<TokenClaims, Error> {
+        self.token_key()?
+            .verify(token, self.clock.now(), self.settings.token_ttl)
+            .ok_or_else(|| Error::Unauthorized("the Bearer token is invalid or expired".into()))
+    }
+
+    fn token_key(&self) -> Result<&TokenKey, Error> {
+        self.keys
+            .as_deref()
+            .ok_or_else(|| Error::internal("TOKEN_SIGNING_KEY is not set for this function"))
+    }
+
+    /// Reads the token's device, refusing tokens older than its credentials.
+    pub async fn device_for(&self, claims: TokenClaims) -> Result<Device, Error> {
+        self.store
+            .get_device(claims.device_id)
+            .await?
+            .filter(|d| claims.issued_ms >= d.revoked_before)
+            .ok_or_else(revoked)
+    }
+
+    /// Like `device_for`, and marks the device seen: any message, not only
+    /// a heartbeat, keeps a charger online. Still one request.
+    pub async fn device_seen(&self, claims: TokenClaims) -> Result<Device, Error> {
+        self.store
+            .touch_device(claims.device_id, claims.issued_ms, self.clock.now(), None)
+            .await?
+            .ok_or_else(revoked)
+    }
+}
+
+pub(crate) fn revoked() -> Error {
+    Error::Unauthorized("the Bearer token was revoked or its device no longer exists".into())
+}

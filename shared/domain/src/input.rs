@@ -1,0 +1,273 @@
+//! Parsing at the edge: raw request fields in, typed values out, and every
+//! problem collected so that one answer names each bad field
+//! (`data.errors`). Handlers use these in one `TryFrom` per request; the
+//! domain then only ever sees typed inputs.
+
+use crate::error::FieldError;
+use crate::ids::{ConnectorId, Identifier};
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::str::FromStr;
+use strum::IntoEnumIterator;
+
+/// One field parsed: its typed value, or what is wrong with it.
+pub type Parsed<T> = Result<T, FieldError>;
+
+/// Collects problems of checks that yield no value, so that one answer
+/// names every bad field.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, problem: impl Into<String>) {
+        self.0.push(FieldError::new(field, problem));
+    }
+
+    pub fn check(&mut self, ok: bool, field: &str, problem: &str) {
+        if !ok {
+            self.add(field, problem);
+        }
+    }
+
+    pub fn range(&mut self, value: f64, lo: f64, hi: f64, field: &str) {
+        if let Err(e) = number(value, lo, hi, field) {
+            self.0.push(e);
+        }
+    }
+
+    pub fn finish(self) -> Result<(), crate::Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(self.0))
+        }
+    }
+}
+
+/// Every field of a request parsed, or every problem at once: implemented
+/// for tuples of [`Parsed`] values.
+pub trait AllFields {
+    type Output;
+    fn all(self) -> Result<Self::Output, crate::Error>;
+}
+
+macro_rules! all_fields {
+    ($($t:ident),+) => {
+        impl<$($t),+> AllFields for ($(Parsed<$t>,)+) {
+            type Output = ($($t,)+);
+
+            #[allow(non_snake_case)]
+            fn all(self) -> Result<Self::Output, crate::Error> {
+                let ($($t,)+) = self;
+                let mut problems = Vec::new();
+                $(let $t = $t.map_err(|e| problems.push(e));)+
+                match ($($t,)+) {
+                    ($(Ok($t),)+) => Ok(($($t,)+)),
+                    _ => Err(crate::Error::Invalid(problems)),
+                }
+            }
+        }
+    };
+}
+
+all_fields!(A);
+all_fields!(A, B);
+all_fields!(A, B, C);
+all_fields!(A, B, C, D);
+all_fields!(A, B, C, D, E);
+all_fields!(A, B, C, D, E, F);
+all_fields!(A, B, C, D, E, F, G);
+all_fields!(A, B, C, D, E, F, G, H);
+all_fields!(A, B, C, D, E, F, G, H, I);
+all_fields!(A, B, C, D, E, F, G, H, I, J);
+
+fn problem<T>(field: &str, problem: impl Into<String>) -> Parsed<T> {
+    Err(FieldError::new(field, problem))
+}
+
+/// A rule between fields or on a value: `Ok(())` or the problem.
+pub fn check(ok: bool, field: &str, text: &str) -> Parsed<()> {
+    if ok { Ok(()) } else { problem(field, text) }
+}
+
+/// An RFC 3339 time, normalised to UTC.
+pub fn time(raw: &str, field: &str) -> Parsed<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            problem(
+                field,
+                "must be an RFC 3339 time such as 2026-05-10T14:00:00Z",
+            )
+        })
+}
+
+/// One of an enum's wire names; the problem lists them all.
+pub fn one_of<E>(raw: &str, field: &str) -> Parsed<E>
+where
+    E: IntoEnumIterator + FromStr + Into<&'static str>,
+{
+    E::from_str(raw).or_else(|_| {
+        let names: Vec<&'static str> = E::iter().map(Into::into).collect();
+        problem(field, format!("must be one of {}", names.join(", ")))
+    })
+}
+
+/// An identifier of the given kind.
+pub fn id<T: Identifier>(raw: &str, field: &str) -> Parsed<T> {
+    T::parse_id(raw).map_or_else(
+        || problem(field, format!("is not a valid {} id", T::KIND)),
+        Ok,
+    )
+}
+
+pub fn connector(raw: i64, field: &str) -> Parsed<ConnectorId> {
+    ConnectorId::parse(raw).map_or_else(
+        || problem(field, format!("must be 1..{}", ConnectorId::MAX)),
+        Ok,
+    )
+}
+
+/// A finite number within `lo..=hi`.
+pub fn number(value: f64, lo: f64, hi: f64, field: &str) -> Parsed<f64> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        problem(field, format!("must be {lo}..{hi}"))
+    }
+}
+
+/// Text that is present, not blank, at most `max` bytes and printable.
+pub fn text(value: String, max: usize, field: &str) -> Parsed<String> {
+    if !text_ok(&value, max) {
+        return problem(field, format!("must be 1..{max} characters"));
+    }
+    printable(value, field)
+}
+
+/// Optional text (may be empty), at most `max` bytes and printable.
+pub fn short_text(value: String, max: usize, field: &str) -> Parsed<String> {
+    if value.len() > max {
+        return problem(field, format!("must be at most {max} characters"));
+    }
+    printable(value, field)
+}
+
+/// Refuses control and format characters (escapes, bidi overrides, zero
+/// widths): in names and identifiers they only ever mislead a reader.
+pub fn printable(value: String, field: &str) -> Parsed<String> {
+    if value.chars().any(|c| c.is_control() || is_format(c)) {
+        return problem(field, "must not contain control or format characters");
+    }
+    Ok(value)
+}
+
+/// Unicode's format characters (general category Cf).
+fn is_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+/// An optional field: absent stays absent, present must parse.
+pub fn optional<R, T>(raw: Option<R>, parse: impl FnOnce(R) -> Parsed<T>) -> Parsed<Option<T>> {
+    raw.map(parse).transpose()
+}
+
+/// Times leave the service in UTC with a `Z`, with milliseconds only when
+/// there are any.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    let format = if t.timestamp_subsec_millis() == 0 {
+        SecondsFormat::Secs
+    } else {
+        SecondsFormat::Millis
+    };
+    t.to_rfc3339_opts(format, true)
+}
+
+/// Serial numbers: 1..64 of `[A-Za-z0-9._-]`.
+pub fn serial_ok(sn: &str) -> bool {
+    (1..=64).contains(&sn.len())
+        && sn
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// ISO 4217 shape: three upper-case letters.
+pub fn currency_ok(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Free text fields: present, trimmed non-empty and bounded.
+pub fn text_ok(value: &str, max: usize) -> bool {
+    !value.trim().is_empty() && value.len() <= max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ConnectorState;
+
+    #[test]
+    fn offsets_are_normalised_to_utc() {
+        let t = time("2026-05-10T16:00:00+02:00", "timestamp").unwrap();
+        assert_eq!(rfc3339(t), "2026-05-10T14:00:00Z");
+    }
+
+    #[test]
+    fn an_unknown_enum_value_names_every_allowed_one() {
+        assert_eq!(
+            one_of::<ConnectorState>("discharging", "state"),
+            Ok(ConnectorState::Discharging)
+        );
+        let err = one_of::<ConnectorState>("Charging", "state").unwrap_err();
+        assert_eq!(
+            err.problem,
+            "must be one of idle, preparing, charging, suspended, discharging, \
+             finishing, fault, unavailable"
+        );
+    }
+
+    #[test]
+    fn all_fields_yield_their_values_or_every_problem() {
+        let ok = (time("2026-05-10T14:00:00Z", "a"), connector(2, "b")).all();
+        assert_eq!(ok.unwrap().1.get(), 2);
+        let bad = (time("yesterday", "a"), connector(2, "b"), connector(0, "c")).all();
+        match bad {
+            Err(crate::Error::Invalid(errors)) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["a", "c"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_refuse_control_escape_and_bidi_characters_and_keep_the_rest() {
+        for bad in [
+            "a\u{1b}[31mred",
+            "tab\there",
+            "evil\u{202e}txt",
+            "zero\u{200b}width",
+        ] {
+            assert!(text(bad.into(), 64, "name").is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            text("Zoë's Café – Ürümqi 充电站".into(), 64, "name").unwrap(),
+            "Zoë's Café – Ürümqi 充电站"
+        );
+        assert!(short_text(String::new(), 16, "postcode").is_ok());
+    }
+
+    #[test]
+    fn serial_numbers_and_currencies_have_fixed_shapes() {
+        assert!(serial_ok("ACME-COV-001"));
+        assert!(!serial_ok(""));
+        assert!(!serial_ok("has space"));
+        assert!(!serial_ok(&"x".repeat(65)));
+        assert!(currency_ok("GBP"));
+        assert!(!currency_ok("gbp"));
+        assert!(!currency_ok("POUND"));
+    }
+}

@@ -1,0 +1,78 @@
+//! Charge detail records uploaded by chargers after a session.
+
+mod port;
+
+pub use port::{RecordOutcome, RecordStore};
+
+use crate::Domain;
+use crate::clock::not_ahead;
+use crate::devices::credentials::TokenClaims;
+use crate::error::Error;
+use crate::ids::{ConnectorId, RecordId};
+use crate::model::ChargingRecord;
+use chrono::{DateTime, Utc};
+
+/// A CDR as the charger sent it, parsed; `end_time >= start_time` holds.
+#[derive(Debug, Clone)]
+pub struct RecordUpload {
+    pub record_id: RecordId,
+    pub connector_id: ConnectorId,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub energy: f64,
+    pub max_power: Option<f64>,
+    pub cost: Option<f64>,
+    pub currency: Option<String>,
+    pub stop_reason: Option<String>,
+}
+
+impl Domain {
+    /// Stores a CDR once: the same record again is a success that adds
+    /// nothing; the same id with other content is a conflict.
+    pub async fn upload_record(&self, claims: TokenClaims, u: RecordUpload) -> Result<(), Error> {
+        let now = self.clock.now();
+        not_ahead("end_time", u.end_time, now)?;
+        let record_id = u.record_id;
+        let device = self.device_seen(claims).await?;
+        crate::telemetry::known_connector(&device, u.connector_id)?;
+        let record = ChargingRecord {
+            record_id,
+            device_id: device.device_id,
+            operator_id: device.operator_id,
+            site_id: device.site_id,
+            connector_id: u.connector_id,
+            start_time: u.start_time,
+            end_time: u.end_time,
+            energy: u.energy,
+            max_power: u.max_power,
+            cost: u.cost,
+            currency: u.currency,
+            stop_reason: u.stop_reason,
+            received_at: now,
+        };
+        let activity = self
+            .activity(
+                "record.uploaded",
+                &record.operator_id,
+                format!(
+                    "{:.2} kWh session on connector {}",
+                    record.energy, record.connector_id
+                ),
+            )
+            .with_device(record.device_id)
+            .with_site(record.site_id)
+            .with_record(record_id)
+            .done();
+        match self.store.put_record(&record, &activity).await? {
+            RecordOutcome::Created => Ok(()),
+            // Another device's record: its existence is not this device's business.
+            RecordOutcome::Exists(stored) if stored.device_id != record.device_id => Err(
+                Error::NotFound(format!("record_id {record_id} belongs to another device")),
+            ),
+            RecordOutcome::Exists(stored) if stored.same_content(&record) => Ok(()),
+            RecordOutcome::Exists(_) => Err(Error::Conflict(format!(
+                "record_id {record_id} was already uploaded with different content"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Storage of charge detail records.
+
+use crate::ids::{OperatorId, RecordId};
+use crate::model::{Activity, ChargingRecord};
+use crate::storage::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    Created,
+    Exists(Box<ChargingRecord>),
+}
+
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Idempotent on `record_id`.
+    async fn put_record(
+        &self,
+        record: &ChargingRecord,
+        activity: &Activity,
+    ) -> StoreResult<RecordOutcome>;
+    /// An operator's records whose start lies in `[from, to]`, newest first.
+    async fn operator_records(
+        &self,
+        operator: &OperatorId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargingRecord>>;
+    async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>>;
+}

@@ -1,0 +1,199 @@
+//! Sites registered by chargers or installers, and who may place what where.
+
+pub mod capacity;
+pub mod flexibility;
+mod port;
+
+pub use port::{SiteMember, SiteStore};
+
+use crate::Domain;
+use crate::access::Caller;
+use crate::devices::credentials::TokenClaims;
+use crate::error::Error;
+use crate::ids::{DeviceId, OperatorId, SiteId};
+use crate::model::{Role, Site};
+use crate::storage::WriteOutcome;
+
+/// Most devices one site registration may carry: one transaction of 100
+/// items holds the site, its activity line and two items per device.
+pub const MAX_SITE_DEVICES: usize = 49;
+
+/// A site registration, parsed: bounded text and numbers, device ids each
+/// once.
+#[derive(Debug, Clone)]
+pub struct SiteRegistration {
+    /// A new site gets a fresh id.
+    pub site_id: Option<SiteId>,
+    pub operator_id: Option<OperatorId>,
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub power_capacity: f64,
+    pub device_ids: Vec<DeviceId>,
+}
+
+/// Who registers a site: anyone the registration policy admits, an
+/// operator's client, or a charger with its own token.
+#[derive(Debug, Clone)]
+pub enum SiteAuthority {
+    Anonymous,
+    Console(Caller),
+    Device(TokenClaims),
+}
+
+/// What a site registration's caller may touch, once resolved.
+struct Rights {
+    operators: Vec<OperatorId>,
+    admin: bool,
+    /// The site the calling charger is in.
+    own_site: Option<SiteId>,
+}
+
+impl Rights {
+    fn may_act_for(&self, operator: &OperatorId) -> bool {
+        self.admin || self.operators.contains(operator)
+    }
+
+    /// An existing site, and the devices in it, are changed only by its
+    /// operator's clients or by a charger already in it.
+    fn may_change(&self, site: SiteId, operator: &OperatorId) -> bool {
+        self.may_act_for(operator) || self.own_site == Some(site)
+    }
+}
+
+impl Domain {
+    /// Creates or updates a site and moves the listed devices into it.
+    pub async fn register_site(
+        &self,
+        who: &SiteAuthority,
+        reg: SiteRegistration,
+    ) -> Result<SiteId, Error> {
+        let who = self.rights(who).await?;
+        if let Some(op) = &reg.operator_id
+            && !who.may_act_for(op)
+        {
+            return Err(Error::Forbidden(format!(
+                "placing a site under operator {op} needs an operator or admin token of it"
+            )));
+        }
+        let site_id = reg.site_id.unwrap_or_else(SiteId::random);
+        let ids = &reg.device_ids;
+        let existing = self.store.get_site(site_id).await?;
+        let site_not_found = || Error::NotFound(format!("site {site_id} not found"));
+        if existing
+            .as_ref()
+            .is_some_and(|s| !who.may_change(s.site_id, &s.operator_id))
+        {
+            return Err(site_not_found());
+        }
+        // An existing site keeps its operator; a new one without a named
+        // operator belongs to the default operator.
+        let operator = reg
+            .operator_id
+            .clone()
+            .or_else(|| existing.as_ref().map(|s| s.operator_id.clone()))
+            .unwrap_or_else(|| self.settings.default_operator.clone());
+        if existing.as_ref().is_some_and(|s| s.operator_id != operator) {
+            return Err(site_not_found());
+        }
+        if operator != self.settings.default_operator
+            && self.store.get_operator(&operator).await?.is_none()
+        {
+            return Err(Error::invalid(
+                "operator_id",
+                format!("unknown operator {operator}"),
+            ));
+        }
+        let devices = self.store.get_devices(ids).await?;
+        let unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| !devices.iter().any(|d| d.device_id == **id))
+            .map(ToString::to_string)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid(
+                "device_ids",
+                format!("unknown devices: {}", unknown.join(", ")),
+            ));
+        }
+        for d in &devices {
+            let Some(current) = d.site_id.filter(|s| *s != site_id) else {
+                continue;
+            };
+            // A device in another site moves only with that site's rights.
+            if !who.may_change(current, &d.operator_id) {
+                return Err(Error::NotFound(format!("device {} not found", d.device_id)));
+            }
+            if d.operator_id != operator && !who.admin {
+                return Err(Error::Forbidden(format!(
+                    "moving device {} to another operator needs an admin token",
+                    d.device_id
+                )));
+            }
+        }
+        let now = self.clock.now();
+        let site = Site {
+            site_id,
+            operator_id: operator,
+            name: reg.name,
+            address: reg.address,
+            postcode: reg.postcode,
+            lat: reg.lat,
+            lng: reg.lng,
+            power_capacity: reg.power_capacity,
+            created_at: existing.as_ref().map_or(now, |s| s.created_at),
+            updated_at: now,
+            flex_limit_kw: existing.as_ref().and_then(|s| s.flex_limit_kw),
+            flex_until: existing.as_ref().and_then(|s| s.flex_until),
+        };
+        let members: Vec<SiteMember> = devices
+            .iter()
+            .map(|d| SiteMember {
+                device_id: d.device_id,
+                previous_site: d.site_id,
+            })
+            .collect();
+        let activity = self
+            .activity(
+                "site.saved",
+                &site.operator_id,
+                format!("site {} saved with {} devices", site.name, members.len()),
+            )
+            .with_site(Some(site_id))
+            .done();
+        let read = existing.as_ref().map(|s| s.updated_at);
+        match self
+            .store
+            .save_site(&site, read, &members, &activity)
+            .await?
+        {
+            WriteOutcome::Written => Ok(site_id),
+            WriteOutcome::Conflict => Err(Error::Conflict(
+                "the site or one of its devices changed concurrently; retry".into(),
+            )),
+        }
+    }
+
+    async fn rights(&self, who: &SiteAuthority) -> Result<Rights, Error> {
+        let mut rights = Rights {
+            operators: Vec::new(),
+            admin: false,
+            own_site: None,
+        };
+        match who {
+            SiteAuthority::Anonymous => {}
+            // Viewers read; placing sites is an operator's act.
+            SiteAuthority::Console(c) if c.role >= Role::Operator => {
+                rights.operators = c.operators.clone();
+                rights.admin = c.is_admin();
+            }
+            SiteAuthority::Console(_) => {}
+            SiteAuthority::Device(claims) => {
+                rights.own_site = self.device_for(*claims).await?.site_id;
+            }
+        }
+        Ok(rights)
+    }
+}

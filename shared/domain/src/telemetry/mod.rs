@@ -1,0 +1,424 @@
+//! What chargers report: heartbeats, connector telemetry, lifecycle events
+//! and firmware progress. Inputs arrive parsed (see the `TryFrom`s of the
+//! device API); the rules here are those that need the stored state or the
+//! clock.
+
+pub mod energy;
+mod port;
+
+pub use port::{ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FirmwareWrite, TelemetryStore};
+
+use crate::Domain;
+use crate::clock::not_ahead;
+use crate::devices::credentials::TokenClaims;
+use crate::devices::revoked;
+use crate::error::Error;
+use crate::ids::ConnectorId;
+use crate::model::{
+    CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
+};
+use crate::storage::WriteOutcome;
+use chrono::{DateTime, Utc};
+use energy::{Attribution, counter_delta, plan};
+
+/// Optimistic writes to one connector are retried this often on a race.
+const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
+
+/// What a charger says of itself in a heartbeat.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum HeartbeatStatus {
+    Online,
+    Fault,
+    Unavailable,
+    Maintenance,
+}
+
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    pub timestamp: DateTime<Utc>,
+    pub status: HeartbeatStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusSample {
+    pub timestamp: DateTime<Utc>,
+    pub connector_id: ConnectorId,
+    pub state: ConnectorState,
+    pub voltage: f64,
+    pub current: f64,
+    pub power: f64,
+    pub energy_delivered: f64,
+    pub soc: Option<f64>,
+}
+
+/// A charger's lifecycle event (`event_type` on the wire).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EventType {
+    PlugIn,
+    PlugOut,
+    Start,
+    Stop,
+    Fault,
+    FaultCleared,
+    Boot,
+}
+
+impl EventType {
+    /// The connector state the event moves to; `None` for a boot, which
+    /// moves no connector.
+    pub fn moves_to(self) -> Option<ConnectorState> {
+        Some(match self {
+            Self::PlugIn => ConnectorState::Preparing,
+            Self::Start => ConnectorState::Charging,
+            Self::Stop => ConnectorState::Finishing,
+            Self::PlugOut | Self::FaultCleared => ConnectorState::Idle,
+            Self::Fault => ConnectorState::Fault,
+            Self::Boot => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// What a lifecycle event does: move a connector, or (a boot) only show
+/// the charger alive.
+#[derive(Debug, Clone)]
+pub enum LifecycleEvent {
+    Connector {
+        timestamp: DateTime<Utc>,
+        event: EventType,
+        connector_id: ConnectorId,
+        state: ConnectorState,
+    },
+    Boot {
+        timestamp: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct FirmwareReport {
+    pub firmware_version: String,
+    pub status: FirmwareStatus,
+    pub progress: Option<u8>,
+    pub message: Option<String>,
+}
+
+/// A connector the device's model has, where the catalogue knows the model.
+pub(crate) fn known_connector(device: &Device, connector: ConnectorId) -> Result<(), Error> {
+    match crate::catalogue::spec(&device.model) {
+        Some(m) if connector.get() > m.connectors => Err(Error::invalid(
+            "connector_id",
+            format!("must be 1..{} for a {}", m.connectors, m.model),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Domain {
+    /// A reported time the service can use: not ahead of its clock, and
+    /// not older than the telemetry it keeps.
+    fn telemetry_time(&self, t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
+        not_ahead("timestamp", t, now)?;
+        let kept = self.settings.retention.samples;
+        if t < now - kept {
+            return Err(Error::invalid(
+                "timestamp",
+                format!(
+                    "is older than the {} days telemetry is kept",
+                    kept.num_days()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Marks the device seen and hands over its pending commands.
+    pub async fn heartbeat(
+        &self,
+        claims: TokenClaims,
+        hb: Heartbeat,
+    ) -> Result<Vec<CommandView>, Error> {
+        let now = self.clock.now();
+        not_ahead("timestamp", hb.timestamp, now)?;
+        let device = self
+            .store
+            .touch_device(
+                claims.device_id,
+                claims.issued_ms,
+                now,
+                Some(hb.status.into()),
+            )
+            .await?
+            .ok_or_else(revoked)?;
+        if device.open_commands <= 0 {
+            return Ok(Vec::new());
+        }
+        let delivered = self.deliver(device.device_id, usize::MAX).await?;
+        Ok(delivered.iter().map(|c| c.view()).collect())
+    }
+
+    /// Applies a telemetry sample: live state (if newest), stored sample and
+    /// energy roll-ups, all in one write.
+    pub async fn record_status(&self, claims: TokenClaims, s: StatusSample) -> Result<(), Error> {
+        let now = self.clock.now();
+        self.telemetry_time(s.timestamp, now)?;
+        let (ts, state, connector_id) = (s.timestamp, s.state, s.connector_id);
+        let sample = Sample {
+            device_id: claims.device_id,
+            connector_id,
+            ts,
+            state,
+            voltage: s.voltage,
+            current: s.current,
+            power: s.power,
+            energy_delivered: s.energy_delivered,
+            soc: s.soc,
+        };
+        for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
+            let device = self.device_for(claims).await?;
+            known_connector(&device, connector_id)?;
+            let previous = device.connectors.get(&connector_id);
+            if previous.is_some_and(|c| c.sample_ts.is_some_and(|last| last >= ts)) {
+                // Older than the last counted sample, or repeated: keep the
+                // sample, count nothing, move nothing.
+                return Ok(self.store.put_sample(&sample).await?);
+            }
+            let delta = counter_delta(previous.map(|c| c.energy_delivered), s.energy_delivered);
+            let who = Attribution {
+                device_id: device.device_id,
+                site_id: device.site_id,
+                operator_id: &device.operator_id,
+            };
+            let peaks = previous.map(|c| c.peaks.clone()).unwrap_or_default();
+            let (energy, peaks) = plan(&who, ts, state, s.power, delta, &peaks);
+            let reading = Connector {
+                state,
+                ts,
+                voltage: s.voltage,
+                current: s.current,
+                power: s.power,
+                energy_delivered: s.energy_delivered,
+                soc: s.soc,
+                peaks,
+                sample_ts: Some(ts),
+                version: previous.map_or(0, |c| c.version + 1),
+            };
+            // A sample older than the last event still counts its energy but
+            // leaves the state the event set.
+            let connector = match previous {
+                Some(c) if c.ts > ts => Connector {
+                    energy_delivered: reading.energy_delivered,
+                    peaks: reading.peaks,
+                    sample_ts: reading.sample_ts,
+                    version: reading.version,
+                    ..c.clone()
+                },
+                _ => reading,
+            };
+            let write = ConnectorWrite {
+                device_id: device.device_id,
+                connector_id,
+                expected_version: previous.map(|c| c.version),
+                operator_id: device.operator_id.clone(),
+                site_id: device.site_id,
+                connector,
+                last_seen: now,
+                sample: Some(sample.clone()),
+                energy,
+                activity: None,
+            };
+            if self.store.apply_connector(&write).await? == WriteOutcome::Written {
+                return Ok(());
+            }
+        }
+        Err(Error::Conflict(
+            "the connector is being updated concurrently; retry the sample".into(),
+        ))
+    }
+
+    /// Moves a connector's state for a lifecycle event.
+    pub async fn record_event(&self, claims: TokenClaims, e: LifecycleEvent) -> Result<(), Error> {
+        let now = self.clock.now();
+        let (ts, event, connector_id, state) = match e {
+            LifecycleEvent::Boot { timestamp } => {
+                self.telemetry_time(timestamp, now)?;
+                // A boot changes no connector; it still shows the device alive.
+                self.store
+                    .touch_device(claims.device_id, claims.issued_ms, now, Some("online"))
+                    .await?
+                    .ok_or_else(revoked)?;
+                return Ok(());
+            }
+            LifecycleEvent::Connector {
+                timestamp,
+                event,
+                connector_id,
+                state,
+            } => (timestamp, event, connector_id, state),
+        };
+        self.telemetry_time(ts, now)?;
+        for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
+            let device = self.device_for(claims).await?;
+            known_connector(&device, connector_id)?;
+            let previous = device.connectors.get(&connector_id);
+            if previous.is_some_and(|c| c.ts > ts) {
+                return Ok(());
+            }
+            let connector = moved(previous, state, ts);
+            let activity = self
+                .activity(
+                    &format!("connector.{}", event.as_str()),
+                    &device.operator_id,
+                    format!("{} connector {connector_id}: {}", device.sn, event.as_str()),
+                )
+                .with_device(device.device_id)
+                .with_site(device.site_id)
+                .done();
+            let write = ConnectorWrite {
+                device_id: device.device_id,
+                connector_id,
+                expected_version: previous.map(|c| c.version),
+                operator_id: device.operator_id.clone(),
+                site_id: device.site_id,
+                connector,
+                last_seen: now,
+                sample: None,
+                energy: Vec::new(),
+                activity: Some(activity),
+            };
+            if self.store.apply_connector(&write).await? == WriteOutcome::Written {
+                return Ok(());
+            }
+        }
+        Err(Error::Conflict(
+            "the connector is being updated concurrently; retry the event".into(),
+        ))
+    }
+
+    pub async fn record_firmware(
+        &self,
+        claims: TokenClaims,
+        f: FirmwareReport,
+    ) -> Result<(), Error> {
+        let device = self.device_for(claims).await?;
+        let now = self.clock.now();
+        let progress = FirmwareProgress {
+            firmware_version: f.firmware_version.clone(),
+            status: f.status,
+            progress: f.progress,
+            message: f.message,
+            at: now,
+        };
+        let installed =
+            (f.status == FirmwareStatus::Installed).then_some(f.firmware_version.as_str());
+        // Only outcomes are news; progress ticks are not.
+        let activity = f.status.is_outcome().then(|| {
+            self.activity(
+                &format!("firmware.{}", f.status.as_str()),
+                &device.operator_id,
+                format!(
+                    "{} firmware {}: {}",
+                    device.sn,
+                    f.firmware_version,
+                    f.status.as_str()
+                ),
+            )
+            .with_device(device.device_id)
+            .with_site(device.site_id)
+            .done()
+        });
+        self.store
+            .set_firmware(FirmwareWrite {
+                device_id: device.device_id,
+                progress: &progress,
+                installed,
+                now,
+                activity: activity.as_ref(),
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// A connector after an event: the new state, readings kept.
+fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>) -> Connector {
+    let mut next = previous.cloned().unwrap_or(Connector {
+        state,
+        ts,
+        voltage: 0.0,
+        current: 0.0,
+        power: 0.0,
+        energy_delivered: 0.0,
+        soc: None,
+        peaks: Peaks::default(),
+        sample_ts: None,
+        version: 0,
+    });
+    let was = previous.map(|c| c.state);
+    next.state = state;
+    next.ts = ts;
+    next.version = previous.map_or(0, |c| c.version + 1);
+    // A plug-in, or a start that is not a resume, opens a session: its
+    // counter starts at 0, so its first sample counts in full even if it is
+    // above the last session's final value.
+    let resumes = matches!(
+        was,
+        Some(ConnectorState::Suspended | ConnectorState::Charging)
+    );
+    if state == ConnectorState::Preparing || (state == ConnectorState::Charging && !resumes) {
+        next.energy_delivered = 0.0;
+    }
+    if matches!(
+        state,
+        ConnectorState::Idle | ConnectorState::Finishing | ConnectorState::Fault
+    ) {
+        next.power = 0.0;
+        next.current = 0.0;
+    }
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_move_connectors_as_the_contract_says() {
+        use EventType::*;
+        assert_eq!(PlugIn.moves_to(), Some(ConnectorState::Preparing));
+        assert_eq!(Start.moves_to(), Some(ConnectorState::Charging));
+        assert_eq!(Stop.moves_to(), Some(ConnectorState::Finishing));
+        assert_eq!(PlugOut.moves_to(), Some(ConnectorState::Idle));
+        assert_eq!(Fault.moves_to(), Some(ConnectorState::Fault));
+        assert_eq!(FaultCleared.moves_to(), Some(ConnectorState::Idle));
+        assert_eq!(Boot.moves_to(), None);
+    }
+}

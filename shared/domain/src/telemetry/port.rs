@@ -1,0 +1,94 @@
+//! Storage of what chargers report: the device's live state, samples and
+//! the hourly energy roll-ups.
+
+use crate::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
+use crate::model::Activity;
+use crate::model::{Connector, Device, FirmwareProgress, Sample};
+use crate::storage::{StoreResult, WriteOutcome};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// Whose energy roll-up: a device's or a site's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EnergyScope {
+    Device(DeviceId),
+    Site(SiteId),
+}
+
+/// Energy to add to one hour's roll-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnergyAdd {
+    pub scope: EnergyScope,
+    pub operator_id: OperatorId,
+    /// The start of the hour.
+    pub hour: DateTime<Utc>,
+    pub charge_kwh: f64,
+    pub discharge_kwh: f64,
+    /// Set when this sample may raise the hour's `max_power`.
+    pub raise_max_kw: Option<f64>,
+}
+
+/// Energy of one hour of a device or site.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnergyHour {
+    /// The start of the hour.
+    pub hour: DateTime<Utc>,
+    pub charge_energy: f64,
+    pub discharge_energy: f64,
+    pub max_power: Option<f64>,
+}
+
+/// A change to one connector's live state, written atomically with what
+/// goes with it, provided the connector has not moved since it was read.
+#[derive(Debug, Clone)]
+pub struct ConnectorWrite {
+    pub device_id: DeviceId,
+    pub connector_id: ConnectorId,
+    /// The connector's version as read; `None` when the connector is new.
+    pub expected_version: Option<u64>,
+    /// The device's operator and site as read: the energy is theirs.
+    pub operator_id: OperatorId,
+    pub site_id: Option<SiteId>,
+    pub connector: Connector,
+    pub last_seen: DateTime<Utc>,
+    pub sample: Option<Sample>,
+    pub energy: Vec<EnergyAdd>,
+    pub activity: Option<Activity>,
+}
+
+/// A firmware report to record on its device.
+#[derive(Debug, Clone)]
+pub struct FirmwareWrite<'a> {
+    pub device_id: DeviceId,
+    pub progress: &'a FirmwareProgress,
+    /// The version now running, when the report says it was installed.
+    pub installed: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub activity: Option<&'a Activity>,
+}
+
+#[async_trait]
+pub trait TelemetryStore: Send + Sync {
+    /// Marks the device seen (and, from a heartbeat, its reported status)
+    /// in one conditional update. `None` when the device is gone or the
+    /// token was issued before its credentials were rotated.
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        token_issued_ms: i64,
+        now: DateTime<Utc>,
+        status: Option<&str>,
+    ) -> StoreResult<Option<Device>>;
+    async fn apply_connector(&self, write: &ConnectorWrite) -> StoreResult<WriteOutcome>;
+    /// Stores a sample that does not move live state (older than it).
+    async fn put_sample(&self, sample: &Sample) -> StoreResult<()>;
+    async fn set_firmware(&self, write: FirmwareWrite<'_>) -> StoreResult<()>;
+    /// Hours of one scope from `from` to `to` (inclusive), in order.
+    async fn energy_hours(
+        &self,
+        operator: &OperatorId,
+        scope: EnergyScope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<EnergyHour>>;
+}

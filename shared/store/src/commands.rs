@@ -1,0 +1,169 @@
+//! Commands: the command item (on the device's sparse queue index while
+//! open), the device's open-command count, idempotency claims and the
+//! schedules sent to connectors.
+
+use crate::core::{DynamoStore, expiry, invalid_request, n, s};
+use crate::items::{Item, StoredClaim, StoredSchedule, key_attrs, to_attrs, to_value};
+use crate::keys;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use domain::commands::schedule::Schedule;
+use domain::commands::{CommandStore, IdempotencyClaim, Queued};
+use domain::ids::{CommandId, ConnectorId, DeviceId};
+use domain::model::{Activity, Command, CommandStatus};
+use domain::storage::{StoreError, StoreResult, WriteOutcome};
+
+fn command_item(command: &Command) -> Item<&Command> {
+    let mut item = Item::new(keys::command(command.command_id), command);
+    if command.status.is_open() {
+        item = item.gsi1(
+            keys::device_queue(command.device_id),
+            command.command_id.to_string(),
+        );
+    }
+    item
+}
+
+impl DynamoStore {
+    fn open_count_change(&self, device: DeviceId, by: i64) -> StoreResult<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(device))))
+            .update_expression("ADD open_commands :by")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":by", n(by))
+            .build()
+            .map_err(invalid_request)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+#[async_trait]
+impl CommandStore for DynamoStore {
+    async fn insert_command(
+        &self,
+        command: &Command,
+        activity: &Activity,
+        idempotency: Option<&IdempotencyClaim>,
+    ) -> StoreResult<Queued> {
+        let mut items = vec![
+            self.put_new_item(&command_item(command))?,
+            self.open_count_change(command.device_id, 1)?,
+            self.activity_put(activity)?,
+        ];
+        if let Some(claim) = idempotency {
+            let item = Item::new(
+                keys::idempotency(&claim.key),
+                StoredClaim {
+                    command_id: command.command_id,
+                    request_digest: claim.request_digest.clone(),
+                },
+            )
+            .expires(expiry(command.created_at, self.retention.idempotency));
+            items.push(self.put_new_item(&item)?);
+        }
+        if self.transact(items).await? == WriteOutcome::Written {
+            return Ok(Queued::Created);
+        }
+        // Only a claimed key can fail the transaction: command ids are
+        // fresh and the device was just read.
+        let first = match idempotency {
+            Some(claim) => {
+                self.get::<StoredClaim>(keys::idempotency(&claim.key))
+                    .await?
+            }
+            None => None,
+        };
+        first
+            .map(|c| Queued::Replayed {
+                command_id: c.command_id,
+                request_digest: c.request_digest,
+            })
+            .ok_or_else(|| {
+                StoreError::internal(format!(
+                    "command {} refused without an idempotency claim (device gone?)",
+                    command.command_id
+                ))
+            })
+    }
+
+    async fn put_schedule(
+        &self,
+        device: DeviceId,
+        connector: ConnectorId,
+        schedule: &Schedule,
+        command: CommandId,
+    ) -> StoreResult<()> {
+        let item = Item::new(
+            keys::schedule(device, connector),
+            StoredSchedule {
+                connector_id: connector,
+                command_id: command,
+                schedule: schedule.clone(),
+            },
+        );
+        self.put(&item).await
+    }
+
+    async fn device_schedules(
+        &self,
+        device: DeviceId,
+    ) -> StoreResult<Vec<(ConnectorId, Schedule)>> {
+        let stored: Vec<StoredSchedule> = self
+            .query_all(
+                None,
+                "PK = :p AND begins_with(SK, :s)",
+                vec![
+                    (":p", s(keys::device(device).0)),
+                    (":s", s(keys::SCHEDULE_PREFIX)),
+                ],
+                false,
+            )
+            .await?;
+        Ok(stored
+            .into_iter()
+            .map(|s| (s.connector_id, s.schedule))
+            .collect())
+    }
+
+    async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>> {
+        self.get(keys::command(id)).await
+    }
+
+    async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>> {
+        self.query_all(
+            Some(keys::GSI1),
+            "GSI1PK = :q",
+            vec![(":q", s(keys::device_queue(device)))],
+            false,
+        )
+        .await
+    }
+
+    async fn update_command(
+        &self,
+        command: &Command,
+        expected: CommandStatus,
+        activity: &Activity,
+    ) -> StoreResult<WriteOutcome> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_attrs(&command_item(command))?))
+            // The history read is one entry shorter: a concurrent move (a
+            // second redelivery, a report) since the read makes this fail.
+            .condition_expression("#st = :expected AND size(history) = :read")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":expected", to_value(&expected)?)
+            .expression_attribute_values(":read", n(command.history.len().saturating_sub(1)))
+            .build()
+            .map_err(invalid_request)?;
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            self.activity_put(activity)?,
+        ];
+        if expected.is_open() && !command.status.is_open() {
+            items.push(self.open_count_change(command.device_id, -1)?);
+        }
+        self.transact(items).await
+    }
+}

@@ -1,0 +1,235 @@
+//! Chargers: the device item (no index keys, so heartbeats rewrite one
+//! item), its serial-number claim and its small listing item, which the
+//! operator's and site's indexes hold instead.
+
+use crate::core::{
+    DynamoStore, MAX_BATCH_GET, decode_cursor, encode_cursor, invalid_request, n, s,
+    unless_condition_failed,
+};
+use crate::errors::map_sdk;
+use crate::items::{Attrs, Item, ListingItem, SerialClaim, from_attrs, key_attrs, to_value};
+use crate::keys;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use chrono::{DateTime, Utc};
+use domain::devices::{DeviceStore, Profile};
+use domain::ids::{DeviceId, OperatorId, SiteId};
+use domain::model::{Activity, Device};
+use domain::storage::{Page, StoreError, StoreResult, WriteOutcome};
+use std::time::Duration;
+
+/// Unprocessed keys of a batch read are retried this often, with a pause.
+const BATCH_RETRIES: usize = 5;
+
+pub(crate) fn device_item(device: &Device) -> Item<&Device> {
+    Item::new(keys::device(device.device_id), device)
+}
+
+fn listing_item(device: &Device) -> Item<ListingItem> {
+    let mut item = Item::new(
+        keys::listing(device.device_id),
+        ListingItem {
+            device_id: device.device_id,
+        },
+    )
+    .gsi1(
+        keys::operator_devices(&device.operator_id),
+        device.sn.clone(),
+    );
+    if let Some(site) = device.site_id {
+        item = item.gsi2(keys::site_devices(site), device.device_id.to_string());
+    }
+    item
+}
+
+impl DynamoStore {
+    /// Devices of listing items, in the listing's order.
+    async fn listed_devices(&self, listing: Vec<ListingItem>) -> StoreResult<Vec<Device>> {
+        let ids: Vec<DeviceId> = listing.iter().map(|m| m.device_id).collect();
+        let mut found = self.get_devices(&ids).await?;
+        found.sort_by_key(|d| ids.iter().position(|id| *id == d.device_id));
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl DeviceStore for DynamoStore {
+    async fn insert_device(
+        &self,
+        device: &Device,
+        activity: &Activity,
+    ) -> StoreResult<WriteOutcome> {
+        let claim = Item::new(
+            keys::serial(&device.sn),
+            SerialClaim {
+                device_id: device.device_id,
+            },
+        );
+        self.transact(vec![
+            self.put_new_item(&claim)?,
+            self.put_new_item(&device_item(device))?,
+            self.put_new_item(&listing_item(device))?,
+            self.activity_put(activity)?,
+        ])
+        .await
+    }
+
+    async fn device_id_by_serial(&self, sn: &str) -> StoreResult<Option<DeviceId>> {
+        Ok(self
+            .get::<SerialClaim>(keys::serial(sn))
+            .await?
+            .map(|c| c.device_id))
+    }
+
+    async fn get_device(&self, id: DeviceId) -> StoreResult<Option<Device>> {
+        self.get(keys::device(id)).await
+    }
+
+    async fn get_devices(&self, ids: &[DeviceId]) -> StoreResult<Vec<Device>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_BATCH_GET) {
+            let keys: Vec<Attrs> = chunk
+                .iter()
+                .map(|id| key_attrs(keys::device(*id)))
+                .collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(invalid_request)?,
+            );
+            let mut attempt = 0;
+            while let Some(req) = request.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, req)
+                    .send()
+                    .await
+                    .map_err(map_sdk)?;
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
+                    found.push(from_attrs(item)?);
+                }
+                request = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if request.is_some() {
+                    attempt += 1;
+                    if attempt > BATCH_RETRIES {
+                        return Err(StoreError::Unavailable(
+                            "batch read kept being throttled".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn operator_devices(
+        &self,
+        operator: &OperatorId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Device>> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :p")
+            .expression_attribute_values(":p", s(keys::operator_devices(operator)))
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        let listing = page
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_attrs)
+            .collect::<StoreResult<Vec<ListingItem>>>()?;
+        let items = self.listed_devices(listing).await?;
+        let next = page
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .map(|k| encode_cursor(&k));
+        Ok(Page { items, next })
+    }
+
+    async fn site_devices(&self, site: SiteId) -> StoreResult<Vec<Device>> {
+        let listing = self
+            .query_all(
+                Some(keys::GSI2),
+                "GSI2PK = :p",
+                vec![(":p", s(keys::site_devices(site)))],
+                false,
+            )
+            .await?;
+        self.listed_devices(listing).await
+    }
+
+    async fn rotate_secret(
+        &self,
+        id: DeviceId,
+        old_hash: &str,
+        new_hash: &str,
+        revoked_before: i64,
+        profile: Profile<'_>,
+    ) -> StoreResult<WriteOutcome> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(id))))
+            .update_expression(
+                "SET secret_hash = :new, revoked_before = :rb, model = :m, manufacturer = :mf, \
+                 firmware_version = :fw, auth_failures = :zero REMOVE auth_window_start",
+            )
+            .condition_expression("secret_hash = :old")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":rb", n(revoked_before))
+            .expression_attribute_values(":m", s(profile.model))
+            .expression_attribute_values(":mf", s(profile.manufacturer))
+            .expression_attribute_values(":fw", s(profile.firmware_version))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        Ok(match unless_condition_failed(out)? {
+            Some(_) => WriteOutcome::Written,
+            None => WriteOutcome::Conflict,
+        })
+    }
+
+    async fn note_auth_failure(
+        &self,
+        id: DeviceId,
+        reset_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(id))))
+            .condition_expression("attribute_exists(PK)");
+        let req = match reset_at {
+            Some(at) => req
+                .update_expression("SET auth_failures = :one, auth_window_start = :at")
+                .expression_attribute_values(":at", to_value(&at)?),
+            None => req.update_expression("ADD auth_failures :one"),
+        };
+        // A device deleted meanwhile has nothing to count.
+        unless_condition_failed(req.expression_attribute_values(":one", n(1)).send().await)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! Charge detail records: written once (conditional on the record id),
+//! listed per operator by start time.
+
+use crate::core::{DynamoStore, cancelled_items, s};
+use crate::errors::map_sdk;
+use crate::items::{Item, from_attrs};
+use crate::keys;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use chrono::{DateTime, Utc};
+use domain::ids::{OperatorId, RecordId};
+use domain::model::{Activity, ChargingRecord};
+use domain::records::{RecordOutcome, RecordStore};
+use domain::storage::{StoreError, StoreResult};
+
+#[async_trait]
+impl RecordStore for DynamoStore {
+    async fn put_record(
+        &self,
+        record: &ChargingRecord,
+        activity: &Activity,
+    ) -> StoreResult<RecordOutcome> {
+        let item = Item::new(keys::record(record.record_id), record).gsi1(
+            keys::operator_records(&record.operator_id),
+            format!("{}#{}", keys::time(record.start_time), record.record_id),
+        );
+        let mut put = self.put_new_item(&item)?;
+        if let Some(p) = put.put.as_mut() {
+            p.return_values_on_condition_check_failure =
+                Some(ReturnValuesOnConditionCheckFailure::AllOld);
+        }
+        let out = self
+            .client
+            .transact_write_items()
+            .transact_items(put)
+            .transact_items(self.activity_put(activity)?)
+            .send()
+            .await;
+        let err = match out {
+            Ok(_) => return Ok(RecordOutcome::Created),
+            Err(e) => e,
+        };
+        if cancelled_items(&err).is_none() {
+            return Err(map_sdk(err));
+        }
+        // The record exists: its stored form comes with the cancellation
+        // where the endpoint returns it, else from one read.
+        let returned = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+                .cancellation_reasons()
+                .first()
+                .and_then(|r| r.item().cloned()),
+            _ => None,
+        };
+        let existing = match returned {
+            Some(item) if !item.is_empty() => Some(from_attrs(item)?),
+            _ => self.get_record(record.record_id).await?,
+        };
+        let existing = existing.ok_or_else(|| {
+            StoreError::internal(format!(
+                "record {} vanished after a conflicting put",
+                record.record_id
+            ))
+        })?;
+        Ok(RecordOutcome::Exists(Box::new(existing)))
+    }
+
+    async fn operator_records(
+        &self,
+        operator: &OperatorId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ChargingRecord>> {
+        // `~` sorts after every id, so the upper bound includes `to` itself.
+        self.query_all(
+            Some(keys::GSI1),
+            "GSI1PK = :p AND GSI1SK BETWEEN :from AND :to",
+            vec![
+                (":p", s(keys::operator_records(operator))),
+                (":from", s(keys::time(from))),
+                (":to", s(format!("{}~", keys::time(to)))),
+            ],
+            true,
+        )
+        .await
+    }
+
+    async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>> {
+        self.get(keys::record(id)).await
+    }
+}

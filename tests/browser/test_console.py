@@ -1,0 +1,466 @@
+"""The operator console in a real browser (Chromium through Playwright),
+against a running server with a running Twin fleet.
+
+Environment: CONSOLE_BASE_URL (e.g. http://127.0.0.1:3000), ADMIN_CLIENT_ID,
+ADMIN_CLIENT_SECRET, SCREENSHOT_DIR, and optionally CHROMIUM (the browser
+binary, /usr/bin/chromium by default). scripts/console-test sets them all.
+"""
+
+import csv
+import io
+import json
+import os
+import re
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+BASE = os.environ.get("CONSOLE_BASE_URL", "").rstrip("/")
+CLIENT_ID = os.environ.get("ADMIN_CLIENT_ID", "")
+CLIENT_SECRET = os.environ.get("ADMIN_CLIENT_SECRET", "")
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "target/console-screenshots"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TIME_ZONE = "Europe/Berlin"  # not the server's UTC: times must follow the browser
+CSV_HEADER = ("record_id,device_id,serial_number,site_id,connector_id,start_time,end_time,"
+              "energy_kwh,max_power_kw,cost,currency,stop_reason")
+
+pytestmark = pytest.mark.skipif(
+    not (BASE and CLIENT_ID and CLIENT_SECRET),
+    reason="needs CONSOLE_BASE_URL, ADMIN_CLIENT_ID and ADMIN_CLIENT_SECRET (scripts/console-test sets them)",
+)
+
+
+# ---- the API, directly, to choose test subjects and wait for data ----
+
+def _call(path, token=None, body=None):
+    req = urllib.request.Request(BASE + path, method="POST" if body is not None else "GET")
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(req, data=data, timeout=30) as res:
+        return json.load(res)
+
+
+@pytest.fixture(scope="module")
+def token():
+    answer = _call("/v1/oauth/token", body={
+        "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    return answer["access_token"]
+
+
+def api(token, path, **query):
+    q = urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+    return _call(f"{path}?{q}" if q else path, token)["data"]
+
+
+def wait_for(what, check, timeout=120, every=2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def iso(epoch_seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_seconds))
+
+
+def idle_chargers(token):
+    """Online chargers whose connector 1 is idle or has not reported yet."""
+    devices = api(token, "/v1/devices", status="online", size=100)["items"]
+    free = []
+    for d in devices:
+        c1 = next((c for c in d["connectors"] if c["connector_id"] == 1), None)
+        if c1 is None or c1["status"] == "idle":
+            free.append(d)
+    return free
+
+
+# ---- the browser ----
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh tab (so a fresh sessionStorage) that fails the test on any
+    JavaScript error. Failed requests the console handles (501, 404) are
+    logged by the browser as console errors too, so only page errors and
+    errors that are not about a resource count."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id=TIME_ZONE,
+                                  locale="en-GB", accept_downloads=True)
+    tab = context.new_page()
+    problems = []
+    tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    tab.on("console", lambda m: problems.append(f"console: {m.text}")
+           if m.type == "error" and "Failed to load resource" not in m.text else None)
+    tab.set_default_timeout(15000)
+    yield tab
+    context.close()
+    assert not problems, problems
+
+
+def shot(tab, name, full_page=True):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.wait_for_timeout(300)  # let the last frame paint
+    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(tab, route=""):
+    tab.goto(f"{BASE}/console/{route}")
+    tab.get_by_label("Client ID").fill(CLIENT_ID)
+    tab.get_by_label("Client secret").fill(CLIENT_SECRET)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+# ---- the checks ----
+
+def test_a_wrong_secret_is_refused_with_the_apis_message(page):
+    page.goto(f"{BASE}/console/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    shot(page, "01-sign-in")
+    page.get_by_label("Client ID").fill(CLIENT_ID)
+    page.get_by_label("Client secret").fill("not-the-secret")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("wrong client credentials")
+    expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+
+
+def test_sign_in_shows_the_twin_fleet(page, token):
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Fleet overview")).to_be_visible()
+    total = api(token, "/v1/devices", size=1)["total"]
+    assert total >= 6
+    expect(page.locator(".stats[data-devices]")).to_have_attribute("data-devices", str(total))
+    expect(page.locator("footer")).to_contain_text(TIME_ZONE)
+    token_kept = page.evaluate("() => Object.keys(sessionStorage).some(k => k.includes('session'))")
+    assert token_kept, "the token should be kept in sessionStorage"
+    assert page.evaluate("() => localStorage.length") == 0, "nothing may outlive the tab"
+
+    page.get_by_role("link", name="Devices", exact=True).click()
+    expect(page.get_by_role("heading", name="Devices")).to_be_visible()
+    for d in api(token, "/v1/devices", size=100)["items"]:
+        expect(page.get_by_role("link", name=d["sn"], exact=True)).to_be_visible()
+    shot(page, "03-devices")
+
+    page.get_by_role("link", name="Sites", exact=True).click()
+    site = api(token, "/v1/sites", size=1)["items"][0]
+    page.get_by_role("link", name=site["name"], exact=True).click()
+    expect(page.get_by_role("heading", name=site["name"])).to_be_visible()
+    expect(page.get_by_text("Devices and live connectors")).to_be_visible()
+    expect(page.locator("#energy-chart canvas")).to_have_count(1)
+    # A flexibility cap at the site's own capacity, for a minute: harmless to the fleet.
+    page.get_by_role("button", name="Set a cap…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Cap (kW)").fill(str(site["power_capacity"]))
+    dialog.get_by_label("For (minutes)").fill("1")
+    dialog.get_by_role("button", name="Apply cap").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("applied to")
+    expect(page.get_by_role("heading", name=re.compile("^Cap of"))).to_be_visible()
+    shot(page, "04-site")
+
+
+def test_the_energy_chart_draws_the_sites_points(page, token):
+    sites = api(token, "/v1/sites", size=100)["items"]
+
+    def site_with_energy():
+        for s in sites:
+            hour = int(time.time()) // 3600 * 3600
+            e = api(token, "/v1/aggregated/energy", granularity="hour", site_id=s["site_id"],
+                    **{"from": iso(hour - 86400), "to": iso(hour + 3600)})
+            if e["total"]["charge_energy"] > 0:
+                return s
+        return None
+
+    site = wait_for("energy in a site", site_with_energy, timeout=180)
+    sign_in(page)
+    page.get_by_label("Site", exact=True).select_option(site["site_id"])
+    chart = page.locator("#energy-chart")
+    expect(chart.locator("canvas")).to_have_count(1)
+    expect(chart).to_have_attribute("data-points", "168")
+    page.wait_for_function(
+        "() => Number(document.querySelector('#energy-chart').dataset.nonzero) > 0", timeout=15000)
+    assert "kWh charged" in chart.get_attribute("aria-label")
+    shot(page, "02-overview", full_page=False)  # 1280x800, for the docs
+
+
+def test_a_remote_start_reaches_completed(page, token):
+    # The Twin rejects a start when its own session began in the meantime,
+    # and the API refuses one that does not fit the site's capacity: either
+    # way, try the next idle charger.
+    candidates = wait_for("an online charger with an idle connector", lambda: idle_chargers(token))
+    sign_in(page)
+    refusals = []
+    for device in candidates[:4]:
+        page.goto(f"{BASE}/console/#/devices/{device['device_id']}")
+        expect(page.get_by_role("heading", name=device["sn"])).to_be_visible()
+        page.locator('[data-connector="1"] [data-action="start"]').click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("Start charging on connector 1?")
+        dialog.get_by_label("Charge power (kW)").fill("7")
+        dialog.get_by_role("button", name="Start charging").click()
+        page.wait_for_function("() => !document.querySelector('#dialog').open"
+                               " || document.querySelector('#dialog [role=alert]')")
+        if dialog.get_by_role("alert").count():
+            refusals.append(dialog.get_by_role("alert").inner_text())
+            dialog.get_by_role("button", name="Cancel").click()
+            continue
+        expect(page.locator("#status")).to_contain_text("Command queued for connector 1")
+        # The tab remembers the commands it sent, newest first.
+        command_id = page.evaluate(
+            "(id) => JSON.parse(sessionStorage.getItem('chargenet.console.commands.' + id))[0]", device["device_id"])
+        row = page.locator(f'#commands tbody tr[data-command-id="{command_id}"]')
+        expect(row).to_contain_text("Start charging")
+        expect(row).to_have_attribute("data-status", re.compile("completed|failed|rejected|expired"), timeout=60000)
+        if row.get_attribute("data-status") == "completed":
+            break
+    else:
+        pytest.fail(f"no start completed; refusals: {refusals}")
+    lifecycle = row.locator("ol.lifecycle li")
+    expect(lifecycle).to_have_count(4)
+    for status in ["queued", "delivered", "accepted", "completed"]:
+        expect(row.locator("ol.lifecycle")).to_contain_text(status)
+    # The live connector follows: the charger reports charging, then power.
+    expect(page.locator("table").first).to_contain_text("charging", timeout=20000)
+    page.wait_for_function(
+        "() => parseFloat(document.querySelector('td[data-label=\"Power\"]')?.textContent) > 0", timeout=20000)
+    shot(page, "05-device", full_page=False)  # 1280x800, for the docs
+
+
+def test_a_refused_command_shows_the_apis_message(page, token):
+    ac = next(d for d in api(token, "/v1/devices", status="online", size=100)["items"] if d["model"] == "TP-AC22")
+    sign_in(page, f"#/devices/{ac['device_id']}")
+    expect(page.get_by_role("heading", name=ac["sn"])).to_be_visible()
+    # A model without V2G offers no discharge at all.
+    expect(page.locator('[data-connector="1"] [data-action="discharge"]')).to_have_count(0)
+    page.locator('[data-connector="1"] [data-action="start"]').click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Charge power (kW)").fill("5000")
+    dialog.get_by_role("button", name="Start charging").click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("charge_power")
+    expect(alert).to_contain_text("at most 22 kW")
+    expect(dialog).to_be_visible()  # kept open to correct the value
+    shot(page, "06-refused-command")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_records_page_and_export_a_csv(page, token):
+    total = wait_for("at least 6 charging records",
+                     lambda: (lambda t: t if t >= 6 else None)(api(token, "/v1/charging-records", size=1)["total"]),
+                     timeout=300, every=5)
+    sign_in(page, "#/records")
+    expect(page.get_by_role("heading", name="Charging records")).to_be_visible()
+    page.get_by_label("Page size").select_option("5")
+    pager = page.locator(".pager span")
+    expect(pager).to_contain_text("Page 1 of")
+    expect(page.locator("table tbody tr")).to_have_count(5)
+    first_page = page.locator("table tbody tr").first.inner_text()
+    page.get_by_role("button", name="Next →").click()
+    expect(pager).to_contain_text("Page 2 of")
+    assert "page=2" in page.url and "size=5" in page.url, "the view is kept in the address"
+    assert page.locator("table tbody tr").first.inner_text() != first_page
+    shot(page, "07-records")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    path = download.value.path()
+    assert download.value.suggested_filename.startswith("charging-records-")
+    text = Path(path).read_text()
+    lines = text.splitlines()
+    assert lines[0] == CSV_HEADER
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) >= total
+    assert all(r["record_id"] and r["start_time"].endswith("Z") for r in rows)
+    expect(page.locator("#status")).to_contain_text("Exported")
+
+
+@pytest.mark.parametrize("route, heading, parts", [
+    ("#/firmware", "Firmware", ["#campaigns"]),
+    ("#/profiles", "Configuration profiles", ["#profiles"]),
+    ("#/intelligence", "Intelligence", ["#briefing", "#health", "#anomalies", "#forecast"]),
+])
+def test_planned_pages_show_data_or_say_not_available(page, route, heading, parts):
+    sign_in(page, route)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    for part in parts:
+        box = page.locator(part)
+        # Either the data (a table, a chart or text) or the notice; never an error.
+        page.wait_for_function(
+            "(sel) => { const el = document.querySelector(sel);"
+            " return el && !el.querySelector('[role=status]') && el.children.length > 0; }",
+            arg=part, timeout=15000)
+        expect(box.locator(".notice-error")).to_have_count(0)
+        if box.locator("[data-unavailable]").count():
+            expect(box).to_contain_text("Not available on this deployment yet")
+    if heading == "Firmware":
+        expect(page.locator("meter").first).to_be_visible()
+    if heading == "Intelligence":
+        page.get_by_label("Question").fill("How much energy did we deliver yesterday?")
+        page.get_by_role("button", name="Ask", exact=True).click()
+        answer = page.locator("#ask")
+        page.wait_for_function("() => !document.querySelector('#ask [role=status]')"
+                               " && document.querySelector('#ask .result, #ask .notice')")
+        expect(answer.locator(".notice-error")).to_have_count(0)
+    shot(page, f"08-{route.strip('#/')}")
+
+
+def test_tablet_layout_keeps_everything_on_screen(page, token):
+    page.set_viewport_size({"width": 820, "height": 1180})
+    device = api(token, "/v1/devices", size=1)["items"][0]
+    sign_in(page, f"#/devices/{device['device_id']}")
+    expect(page.get_by_role("heading", name=device["sn"])).to_be_visible()
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    nav = page.get_by_role("navigation", name="Main").bounding_box()
+    assert nav["width"] > 700, "on a tablet the menu runs across the top"
+    shot(page, "09-tablet-device")
+
+
+def test_an_invalid_token_signs_out_with_a_message(page):
+    sign_in(page)
+    page.evaluate("""() => {
+        const key = Object.keys(sessionStorage).find(k => k.endsWith('session'));
+        const s = JSON.parse(sessionStorage.getItem(key));
+        s.token = 'f'.repeat(64);
+        sessionStorage.setItem(key, JSON.stringify(s));
+    }""")
+    page.get_by_role("link", name="Sites", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.locator(".signin")).to_contain_text("Sign in again")
+
+
+def test_sign_out_forgets_the_token(page):
+    sign_in(page, "#/sites")
+    expect(page.get_by_role("heading", name="Sites")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.length") == 0
+    page.goto(f"{BASE}/console/#/devices")
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+
+
+# ---- routes not built yet: the pages must draw the contract's shapes ----
+
+def _ok(data):
+    return json.dumps({"code": 0, "message": "success", "data": data})
+
+
+def _contract_answers(devices, sites):
+    """Answers shaped as contract sections 8 and 10, for the fleet at hand."""
+    now = int(time.time()) // 3600 * 3600
+    d0, s0 = devices[0], sites[0]
+    series = [{"timestamp": iso(now + 3600 * (i + 1)), "value": 4 + 3 * (i % 6),
+               "lower": 2 + 2 * (i % 6), "upper": 7 + 4 * (i % 6)} for i in range(24)]
+    return {
+        "/v1/intelligence/daily-briefing": {
+            "date": time.strftime("%Y-%m-%d", time.gmtime(now - 86400)), "operator_id": "acme-charging-uk",
+            "headline": "412.5 kWh delivered in 38 sessions, 6% more than the day before",
+            "summary": "Uptime was 99.2 % with 1 fault.",
+            "kpis": {"energy_kwh": 412.5, "discharge_kwh": 3.1, "sessions": 38,
+                     "revenue": [{"currency": "GBP", "amount": 144.38}], "uptime_pct": 99.2, "faults": 1,
+                     "commands": {"sent": 5, "completed": 4, "failed": 1}},
+            "compared_to": {"previous_day": {"energy_kwh_change_pct": 6.0, "sessions_change": 2},
+                            "same_day_last_week": {"energy_kwh_change_pct": -1.5, "sessions_change": 0}},
+            "top_anomalies": [], "least_healthy": [{"device_id": d0["device_id"], "sn": d0["sn"], "score": 71}],
+            "forecast_next_day": {"energy_kwh": 398.0, "lower": 350.0, "upper": 450.0},
+            "actions": [f"Check {d0['sn']}: one fault yesterday."],
+        },
+        "/v1/intelligence/health-scores": {"items": [{
+            "device_id": d0["device_id"], "sn": d0["sn"], "site_id": s0["site_id"], "model": d0["model"],
+            "score": 71, "grade": "C", "window": {"from": iso(now - 7 * 86400), "to": iso(now)},
+            "components": {"uptime": {"score": 98, "weight": 40, "value": 0.98},
+                           "faults": {"score": 80, "weight": 25, "value": 1}},
+            "reasons": ["1 fault event in the window."], "computed_at": iso(now)}],
+            "total": 1, "page": 1, "size": 20},
+        "/v1/intelligence/anomalies": {"items": [{
+            "anomaly_id": "a1", "kind": "power_over_rating", "severity": "critical", "device_id": d0["device_id"],
+            "connector_id": 1, "site_id": s0["site_id"], "detected_at": iso(now), "window": {"from": iso(now), "to": iso(now)},
+            "observed": 24.1, "expected": 22.0, "explanation": "A sample reported 24.1 kW, above 1.05 x the 22 kW rating."}],
+            "total": 1, "page": 1, "size": 20},
+        "/v1/intelligence/forecasts/energy": {
+            "subject": {"site_id": s0["site_id"]}, "unit": "kWh", "granularity": "hour", "status": "ok",
+            "method": "hour-of-week profile with exponential smoothing",
+            "trained_on": {"from": iso(now - 28 * 86400), "to": iso(now), "points": 672},
+            "backtest": {"horizon_hours": 24, "mae": 1.2, "smape": 0.18, "baseline": "seasonal_naive_168h",
+                         "baseline_mae": 1.9, "skill": 0.37},
+            "series": series},
+        "/v1/intelligence/ask": {
+            "answer": "Yesterday the fleet delivered 412.5 kWh.", "intent": "energy",
+            "parameters": {"period": "yesterday"}, "data": {"energy_kwh": 412.5},
+            "sources": ["GET /v1/aggregated/energy?granularity=day"], "follow_ups": ["And the day before?"]},
+        "/v1/configuration/profiles": {"items": [{
+            "profile_id": "p1", "name": "Depot defaults", "model": d0["model"], "version": 3,
+            "settings": {"heartbeat_interval_s": 30, "meter_interval_s": 60, "max_current_a": 32,
+                         "offline_charging": True, "free_vend": False},
+            "created_at": iso(now - 86400), "updated_at": iso(now), "devices": {"applied": 2, "pending": 1, "drifted": 0}}],
+            "total": 1, "page": 1, "size": 100},
+        "/v1/firmware/campaigns": {"items": [{
+            "campaign_id": "c1", "model": d0["model"], "target_version": "260122.1606", "status": "running", "wave": 1,
+            "counts": {"eligible": 5, "pending": 4, "updating": 1, "installed": 0, "failed": 0},
+            "created_at": iso(now)}], "total": 1, "page": 1, "size": 20},
+    }
+
+
+def test_planned_pages_draw_the_contracts_answers(page, token):
+    devices = api(token, "/v1/devices", size=100)["items"]
+    sites = api(token, "/v1/sites", size=100)["items"]
+    answers = _contract_answers(devices, sites)
+
+    def answer(route):
+        path = urllib.parse.urlparse(route.request.url).path
+        route.fulfill(status=200, content_type="application/json", body=_ok(answers[path]))
+
+    for path in answers:
+        page.route(re.compile(re.escape(path) + r"(\?.*)?$"), answer)
+
+    sign_in(page, "#/intelligence")
+    expect(page.locator("#briefing")).to_contain_text("412.5 kWh delivered in 38 sessions")
+    expect(page.locator("#briefing")).to_contain_text("Suggested actions")
+    expect(page.locator("#health table")).to_contain_text(devices[0]["sn"])
+    expect(page.locator("#health table")).to_contain_text("C")
+    expect(page.locator("#anomalies table")).to_contain_text("power over rating")
+    chart = page.locator("#forecast-chart")
+    expect(chart.locator("canvas")).to_have_count(1)
+    points = int(chart.get_attribute("data-points"))
+    assert points >= 24, points
+    assert int(chart.get_attribute("data-nonzero")) > 0
+    expect(page.locator("#forecast")).to_contain_text("skill 0.37")
+    page.get_by_label("Question").fill("How much energy yesterday?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.locator("#ask .answer")).to_have_text("Yesterday the fleet delivered 412.5 kWh.")
+    expect(page.get_by_role("button", name="And the day before?")).to_be_visible()
+    shot(page, "10-intelligence-with-data")
+
+    page.get_by_role("link", name="Configuration", exact=True).click()
+    expect(page.locator("#profiles table")).to_contain_text("Depot defaults")
+    expect(page.locator("#profiles table")).to_contain_text("2 applied · 1 pending · 0 drifted")
+    shot(page, "11-profiles-with-data")
+
+    page.get_by_role("link", name="Firmware", exact=True).click()
+    expect(page.locator("#campaigns table")).to_contain_text("running")
+    expect(page.get_by_role("button", name=re.compile("^Pause campaign"))).to_be_visible()
