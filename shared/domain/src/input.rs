@@ -175,6 +175,43 @@ pub fn optional<R, T>(raw: Option<R>, parse: impl FnOnce(R) -> Parsed<T>) -> Par
     raw.map(parse).transpose()
 }
 
+/// Longest part of a caller's value echoed back in a message.
+pub const ECHO_MAX: usize = 64;
+
+/// A caller's value as a message may show it: cut short.
+pub fn shown(raw: &str) -> String {
+    let mut out: String = raw.chars().take(ECHO_MAX).collect();
+    if out.len() < raw.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// A serde error in the API's words: no Rust type names, no positions.
+pub fn plain_serde_message(text: &str) -> String {
+    let text = text.split(" at line ").next().unwrap_or(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("struct ") {
+        out.push_str(&rest[..i]);
+        out.push_str("an object");
+        // Skip the type's name and a trailing " with N element(s)".
+        let after = rest[i + "struct ".len()..]
+            .trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+        rest = match after.strip_prefix(" with ") {
+            Some(tail) => tail
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start_matches(" elements")
+                .trim_start_matches(" element"),
+            None => after,
+        };
+    }
+    out.push_str(rest);
+    out.replace("a sequence", "an array")
+        .replace("a map", "an object")
+        .replace("enum ", "")
+}
+
 /// Times leave the service in UTC with a `Z`, with milliseconds only when
 /// there are any.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -258,6 +295,20 @@ mod tests {
             "Zoë's Café – Ürümqi 充电站"
         );
         assert!(short_text(String::new(), 16, "postcode").is_ok());
+    }
+
+    #[test]
+    fn serde_messages_name_no_rust_types() {
+        assert_eq!(
+            plain_serde_message(
+                "invalid type: sequence, expected struct SiteRequest with 9 elements at line 1 column 2"
+            ),
+            "invalid type: sequence, expected an object"
+        );
+        assert_eq!(
+            plain_serde_message("invalid type: map, expected a sequence"),
+            "invalid type: map, expected an array"
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod sites;
 pub mod storage;
 pub mod telemetry;
 pub mod tenants;
+pub mod throttle;
 
 use std::sync::Arc;
 

@@ -147,9 +147,6 @@ pub struct Device {
     /// Commands queued or delivered and not yet answered.
     #[serde(default)]
     pub open_commands: i64,
-    #[serde(default)]
-    pub auth_failures: u32,
-    pub auth_window_start: Option<DateTime<Utc>>,
     pub firmware_update: Option<FirmwareProgress>,
 }
 

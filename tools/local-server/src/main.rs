@@ -52,7 +52,7 @@ async fn run(args: Args) -> Result<(), String> {
         } else {
             // The data holds hashed credentials: readable by its owner only.
             if !args.data.exists() {
-                private_file(&args.data)
+                local_server::private_file(&args.data)
                     .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
             }
             Storage::File(args.data.clone())
@@ -80,13 +80,11 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(_), false) => format!("the embedded engine ({})", args.data.display()),
     };
     tracing::info!("listening on http://{addr} with {store_desc}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    local_server::serve(listener, app, local_server::HEADER_READ_TIMEOUT, async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await;
     if let Some(engine) = engine {
         engine.stop().await;
     }
@@ -115,21 +113,11 @@ fn local_key(path: Option<&std::path::Path>) -> Result<String, String> {
     }
     let key = domain::devices::credentials::new_secret().map_err(|e| e.to_string())?;
     if let Some(path) = path {
-        private_file(path)
+        local_server::private_file(path)
             .and_then(|mut f| std::io::Write::write_all(&mut f, key.as_bytes()))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(key)
-}
-
-/// A new file only its owner may read: it holds a key.
-fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
 }
 
 async fn seed(domain: &Domain) -> Result<(), String> {
