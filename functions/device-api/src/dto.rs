@@ -407,7 +407,9 @@ impl TryFrom<SiteRequest> for SiteRegistration {
             ))
         };
         let capacity = check(
-            r.power_capacity.is_finite() && r.power_capacity > 0.0 && r.power_capacity <= 100_000.0,
+            domain::input::representable(r.power_capacity)
+                && r.power_capacity > 0.0
+                && r.power_capacity <= 100_000.0,
             "power_capacity",
             "must be > 0 and at most 100000 kW",
         );

@@ -127,9 +127,16 @@ pub fn connector(raw: i64, field: &str) -> Parsed<ConnectorId> {
     )
 }
 
-/// A finite number within `lo..=hi`.
+/// Whether a number can be kept: finite, and zero or of a magnitude the
+/// store can hold (no physical value of this service needs less than a
+/// millionth of its unit).
+pub fn representable(value: f64) -> bool {
+    value.is_finite() && (value == 0.0 || value.abs() >= 1e-6)
+}
+
+/// A number that can be kept, within `lo..=hi`.
 pub fn number(value: f64, lo: f64, hi: f64, field: &str) -> Parsed<f64> {
-    if value.is_finite() && (lo..=hi).contains(&value) {
+    if representable(value) && (lo..=hi).contains(&value) {
         Ok(value)
     } else {
         problem(field, format!("must be {lo}..{hi}"))

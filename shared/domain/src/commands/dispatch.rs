@@ -351,7 +351,8 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
             target_soc,
         } => {
             let power = charge_power.unwrap_or(rating.max_power_kw);
-            if !(power.is_finite() && power > 0.0 && power <= rating.max_power_kw) {
+            if !(crate::input::representable(power) && power > 0.0 && power <= rating.max_power_kw)
+            {
                 p.add(
                     "charge_power",
                     format!(
@@ -381,7 +382,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
             if !rating.v2g {
                 p.add("discharge_power", "this model cannot discharge (no V2G)");
             }
-            if !(discharge_power.is_finite()
+            if !(crate::input::representable(*discharge_power)
                 && *discharge_power > 0.0
                 && *discharge_power <= rating.max_power_kw)
             {
@@ -399,7 +400,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
                 "must be 1..86400 s",
             );
             p.check(
-                min_soc.is_finite() && (0.0..100.0).contains(min_soc),
+                crate::input::representable(*min_soc) && (0.0..100.0).contains(min_soc),
                 "min_soc",
                 "must be 0 or more and below 100",
             );
