@@ -397,3 +397,14 @@ async fn a_json_token_request_labelled_as_a_form_is_read_as_json() {
         .unwrap();
     assert_eq!(testkit::send(&app, req).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_from_beyond_every_record_lists_nothing() {
+    let env = TestEnv::new().await;
+    let console = Console::admin(&env).await;
+    let far = console
+        .get("/v1/charging-records?from=7505-04-07T07:29:37.6%2B17:52")
+        .await;
+    assert_eq!(far.status, 200, "{:?}", far.body);
+    assert_eq!(far.data()["total"], 0);
+}

@@ -2,7 +2,7 @@
 
 use crate::token_request::TokenRequest;
 use api::{
-    ApiError, ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply, TokenEnvelope,
+    ApiError, ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply, Source, TokenEnvelope,
     no_store, token_answer,
 };
 use axum::extract::State;
@@ -39,12 +39,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (status = 200, description = "token issued", body = TokenEnvelope),
         (status = 400, description = "missing field or other grant type", body = Failure),
         (status = 401, description = "wrong client credentials", body = Failure),
+        (status = 429, description = "too many failed attempts from this address", body = Failure),
     ))]
 async fn oauth_token(
     State(domain): State<Domain>,
+    Source(source): Source,
     body: TokenRequest,
 ) -> Result<Response, ApiError> {
-    let token = domain.issue_operator_token(body.try_into()?).await?;
+    let token = domain
+        .issue_operator_token(body.try_into()?, &source)
+        .await?;
     Ok(token_answer(token.access_token, token.expires_in))
 }
 

@@ -6,7 +6,7 @@ use domain::commands::{CommandReport, Report};
 use domain::devices::{DeviceLogin, Registration};
 use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use domain::input::{
-    AllFields, check, connector, currency_ok, id, number, one_of, optional, text, time,
+    AllFields, check, connector, currency_ok, id, number, one_of, optional, short_text, text, time,
 };
 use domain::model::{CommandView, ConnectorState, FirmwareStatus};
 use domain::records::RecordUpload;
@@ -262,14 +262,19 @@ impl TryFrom<RecordRequest> for RecordUpload {
             "currency",
             "is required with cost",
         );
-        let reason = optional(r.stop_reason.as_deref(), |s| {
-            check(
-                s.len() <= 64,
-                "stop_reason",
-                "must be at most 64 characters",
-            )
-        });
-        let (record_id, connector_id, start_time, end_time, energy, max_power, cost, ..) = (
+        let reason = optional(r.stop_reason, |s| short_text(s, 64, "stop_reason"));
+        let (
+            record_id,
+            connector_id,
+            start_time,
+            end_time,
+            energy,
+            max_power,
+            cost,
+            _,
+            _,
+            stop_reason,
+        ) = (
             id::<RecordId>(&r.record_id, "record_id"),
             connector(r.connector_id, "connector_id"),
             time(&r.start_time, "start_time"),
@@ -300,7 +305,7 @@ impl TryFrom<RecordRequest> for RecordUpload {
             max_power,
             cost,
             currency: r.currency,
-            stop_reason: r.stop_reason,
+            stop_reason,
         })
     }
 }
@@ -380,12 +385,12 @@ impl TryFrom<SiteRequest> for SiteRegistration {
 
     fn try_from(r: SiteRequest) -> Result<Self, Error> {
         let mut ids: Vec<DeviceId> = Vec::new();
-        let mut malformed: Vec<&str> = Vec::new();
+        let mut malformed: Vec<String> = Vec::new();
         for raw in &r.device_ids {
             match DeviceId::parse(raw) {
                 Some(id) if !ids.contains(&id) => ids.push(id),
                 Some(_) => {}
-                None => malformed.push(raw),
+                None => malformed.push(domain::input::shown(raw)),
             }
         }
         let device_ids = if malformed.is_empty() {
@@ -402,7 +407,9 @@ impl TryFrom<SiteRequest> for SiteRegistration {
             ))
         };
         let capacity = check(
-            r.power_capacity.is_finite() && r.power_capacity > 0.0 && r.power_capacity <= 100_000.0,
+            domain::input::representable(r.power_capacity)
+                && r.power_capacity > 0.0
+                && r.power_capacity <= 100_000.0,
             "power_capacity",
             "must be > 0 and at most 100000 kW",
         );
@@ -412,18 +419,8 @@ impl TryFrom<SiteRequest> for SiteRegistration {
                 id::<OperatorId>(s, "operator_id")
             }),
             text(r.name, 128, "name"),
-            check(
-                r.address.len() <= 256,
-                "address",
-                "must be at most 256 characters",
-            )
-            .map(|()| r.address),
-            check(
-                r.postcode.len() <= 16,
-                "postcode",
-                "must be at most 16 characters",
-            )
-            .map(|()| r.postcode),
+            short_text(r.address, 256, "address"),
+            short_text(r.postcode, 16, "postcode"),
             number(r.lat, -90.0, 90.0, "lat"),
             number(r.lng, -180.0, 180.0, "lng"),
             capacity,

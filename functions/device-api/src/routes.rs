@@ -3,7 +3,7 @@
 use crate::auth::{DeviceCaller, RegistrationHeaders};
 use crate::dto::*;
 use api::{
-    ApiResult, Envelope, ErrorEnvelope, JsonBody, Null, QueryParams, Reply, TokenEnvelope,
+    ApiResult, Envelope, ErrorEnvelope, JsonBody, Null, QueryParams, Reply, Source, TokenEnvelope,
     no_store, token_answer,
 };
 use axum::extract::State;
@@ -48,9 +48,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (status = 200, description = "registered, or credentials rotated", body = Envelope<RegisterData>),
         (status = 409, description = "serial number taken", body = Failure),
         (status = 422, description = "invalid values", body = Failure),
+        (status = 429, description = "too many registrations from this address", body = Failure),
     ))]
 async fn register(
     State(domain): State<Domain>,
+    Source(source): Source,
     headers: RegistrationHeaders,
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<Response, api::ApiError> {
@@ -64,7 +66,7 @@ async fn register(
         device_secret: body.device_secret.clone(),
         bearer_token: headers.bearer,
     };
-    let creds = domain.register(body.try_into()?, proof).await?;
+    let creds = domain.register(body.try_into()?, proof, &source).await?;
     Ok(no_store(Reply::ok(RegisterData {
         device_id: creds.device_id,
         device_secret: creds.device_secret,
@@ -72,8 +74,12 @@ async fn register(
     })))
 }
 
-async fn issue_token(domain: &Domain, body: AuthRequest) -> Result<Response, api::ApiError> {
-    let token = domain.authenticate(body.try_into()?).await?;
+async fn issue_token(
+    domain: &Domain,
+    source: &str,
+    body: AuthRequest,
+) -> Result<Response, api::ApiError> {
+    let token = domain.authenticate(body.try_into()?, source).await?;
     Ok(token_answer(token.access_token, token.expires_in))
 }
 
@@ -87,9 +93,10 @@ async fn issue_token(domain: &Domain, body: AuthRequest) -> Result<Response, api
     ))]
 async fn auth(
     State(domain): State<Domain>,
+    Source(source): Source,
     JsonBody(body): JsonBody<AuthRequest>,
 ) -> Result<Response, api::ApiError> {
-    issue_token(&domain, body).await
+    issue_token(&domain, &source, body).await
 }
 
 /// Alias of `/v1/device/auth`.
@@ -102,9 +109,10 @@ async fn auth(
     ))]
 async fn token(
     State(domain): State<Domain>,
+    Source(source): Source,
     JsonBody(body): JsonBody<AuthRequest>,
 ) -> Result<Response, api::ApiError> {
-    issue_token(&domain, body).await
+    issue_token(&domain, &source, body).await
 }
 
 /// 30 s heartbeat; answers with pending commands, now delivered.

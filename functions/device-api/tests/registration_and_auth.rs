@@ -5,7 +5,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use serde_json::json;
-use testkit::{TestEnv, authenticate, call};
+use testkit::{TestEnv, authenticate, call, call_from};
 
 #[tokio::test]
 async fn registration_returns_an_id_a_64_hex_secret_and_the_token_lifetime() {
@@ -229,33 +229,103 @@ async fn wrong_credentials_are_40101_and_other_grant_types_400() {
     assert_eq!((grant.status.as_u16(), grant.code()), (400, 40000));
 }
 
-#[tokio::test]
-async fn five_failures_in_five_minutes_lock_authentication_until_the_window_passes() {
-    let env = TestEnv::new().await;
-    let app = app(&env);
-    let c = charger(&app, "ACME-RATE").await;
-    for _ in 0..5 {
-        assert_eq!(authenticate(&app, &c.id, &"f".repeat(64)).await.status, 401);
-    }
-    let locked = authenticate(&app, &c.id, &c.secret).await;
-    assert_eq!((locked.status.as_u16(), locked.code()), (429, 42900));
-    env.clock.advance(Duration::minutes(5));
-    assert_eq!(authenticate(&app, &c.id, &c.secret).await.status, 200);
+fn auth_body(id: &str, secret: &str) -> serde_json::Value {
+    json!({"device_id": id, "device_secret": secret, "grant_type": "client_credentials"})
 }
 
 #[tokio::test]
-async fn failures_spread_beyond_the_window_do_not_lock() {
+async fn failed_attempts_are_throttled_per_address_and_the_right_secret_is_never_refused() {
     let env = TestEnv::new().await;
     let app = app(&env);
-    let c = charger(&app, "ACME-SLOW").await;
-    for _ in 0..4 {
-        authenticate(&app, &c.id, &"f".repeat(64)).await;
+    let c = charger(&app, "ACME-RATE").await;
+    let (attacker, other) = ("198.51.100.7", "203.0.113.9");
+    let wrong = auth_body(&c.id, &"f".repeat(64));
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        let r = call_from(
+            &app,
+            attacker,
+            "POST",
+            "/v1/device/auth",
+            Some(wrong.clone()),
+        )
+        .await;
+        statuses.push(r.status.as_u16());
     }
-    env.clock.advance(Duration::minutes(6));
-    for _ in 0..4 {
-        authenticate(&app, &c.id, &"f".repeat(64)).await;
+    assert_eq!(statuses[..10], [401; 10]);
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    let right = auth_body(&c.id, &c.secret);
+    let owner = call_from(
+        &app,
+        attacker,
+        "POST",
+        "/v1/device/auth",
+        Some(right.clone()),
+    )
+    .await;
+    assert_eq!(owner.status, 200, "the right secret is never refused");
+    let elsewhere = call_from(&app, other, "POST", "/v1/device/auth", Some(wrong.clone())).await;
+    assert_eq!(elsewhere.status, 401, "another address is not throttled");
+    env.clock.advance(Duration::minutes(5));
+    let later = call_from(&app, attacker, "POST", "/v1/device/auth", Some(wrong)).await;
+    assert_eq!(later.status, 401, "a new window");
+}
+
+#[tokio::test]
+async fn open_registration_is_throttled_per_address() {
+    let env = TestEnv::with_settings(|s| s.registration_limit.attempts = 3).await;
+    let app = app(&env);
+    let body = |sn: &str| json!({"sn": sn, "model": "TP-AC22", "manufacturer": "Tellus Power", "firmware_version": "1.5.0"});
+    for i in 0..3 {
+        let r = call_from(
+            &app,
+            "198.51.100.7",
+            "POST",
+            "/v1/device/register",
+            Some(body(&format!("FLOOD-{i}"))),
+        )
+        .await;
+        assert_eq!(r.status, 200);
     }
-    assert_eq!(authenticate(&app, &c.id, &c.secret).await.status, 200);
+    let flood = call_from(
+        &app,
+        "198.51.100.7",
+        "POST",
+        "/v1/device/register",
+        Some(body("FLOOD-3")),
+    )
+    .await;
+    assert_eq!((flood.status.as_u16(), flood.code()), (429, 42900));
+    let other = call_from(
+        &app,
+        "203.0.113.9",
+        "POST",
+        "/v1/device/register",
+        Some(body("FLOOD-4")),
+    )
+    .await;
+    assert_eq!(other.status, 200);
+
+    let keyed = TestEnv::with_settings(|s| {
+        s.registration_limit.attempts = 1;
+        s.provisioning_key = Some("k".to_owned().into());
+    })
+    .await;
+    let keyed_app = common::app(&keyed);
+    for i in 0..3 {
+        let req = axum::http::Request::post("/v1/device/register")
+            .header("content-type", "application/json")
+            .header("x-provisioning-key", "k")
+            .body(axum::body::Body::from(
+                body(&format!("KEYED-{i}")).to_string(),
+            ))
+            .unwrap();
+        assert_eq!(
+            testkit::send(&keyed_app, req).await.status,
+            200,
+            "a provisioning key is the limit"
+        );
+    }
 }
 
 #[tokio::test]

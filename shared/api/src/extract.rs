@@ -40,8 +40,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         if inner.is_syntax() || inner.is_eof() {
             return Error::bad_request("body", format!("is not valid JSON ({inner})"));
         }
-        let text = inner.to_string();
-        let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
+        let text = domain::input::plain_serde_message(&inner.to_string());
         // serde names a missing field in the message, at its parent's path.
         let field = match text.strip_prefix("missing field `") {
             Some(rest) => {
@@ -72,10 +71,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
             .map(|Query(v)| QueryParams(v))
             .map_err(|rejection| {
                 let text = rejection.body_text();
-                let text = text
-                    .strip_prefix("Failed to deserialize query string: ")
-                    .unwrap_or(&text)
-                    .to_owned();
+                let text = domain::input::plain_serde_message(
+                    text.strip_prefix("Failed to deserialize query string: ")
+                        .unwrap_or(&text),
+                );
                 ApiError(Error::bad_request("query", text))
             })
     }

@@ -11,6 +11,7 @@ mod log;
 pub mod openapi;
 mod path;
 mod planned;
+mod source;
 mod token;
 mod unmatched;
 
@@ -20,5 +21,6 @@ pub use error::{ApiError, ApiResult, ErrorBody, ErrorEnvelope};
 pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
 pub use fallback::{BODY_LIMIT, finish, finish_default_route};
 pub use path::{Id, parse_path};
+pub use source::Source;
 pub use token::{TokenData, TokenEnvelope, no_store, token_answer};
 pub use unmatched::{ApiRoutes, RoutesError};

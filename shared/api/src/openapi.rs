@@ -57,7 +57,13 @@ fn add_common_errors(op: &mut Operation, has_path_params: bool) {
         common.push(("401", "no valid Bearer token"));
         common.push(("403", "the caller's role does not allow it"));
     }
-    if has_path_params {
+    // An id in the path, or a filter naming a site or device, may name
+    // something the caller cannot see.
+    let names_an_object =
+        op.parameters.iter().flatten().any(
+            |p| matches!(p, RefOr::T(p) if matches!(p.name.as_str(), "site_id" | "device_id")),
+        );
+    if has_path_params || names_an_object {
         common.push(("404", "no such resource visible to the caller"));
     }
     if op.request_body.is_some() {

@@ -7,18 +7,17 @@ use axum::http::request::Parts;
 use domain::Error;
 use domain::ids::Identifier;
 
-/// Longest part of a caller's value echoed back in a message.
-const ECHO_MAX: usize = 64;
-
 /// The one `{id}` of a route, as the identifier type it names.
 #[derive(Debug, Clone, Copy)]
 pub struct Id<T>(pub T);
 
 /// "<kind> <raw> not found", with the raw value cut short.
 pub fn not_found<T: Identifier>(raw: &str) -> Error {
-    let shown: String = raw.chars().take(ECHO_MAX).collect();
-    let cut = if shown.len() < raw.len() { "…" } else { "" };
-    Error::NotFound(format!("{} {shown}{cut} not found", T::KIND))
+    Error::NotFound(format!(
+        "{} {} not found",
+        T::KIND,
+        domain::input::shown(raw)
+    ))
 }
 
 /// Parses one path value as `T`.

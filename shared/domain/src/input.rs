@@ -127,9 +127,16 @@ pub fn connector(raw: i64, field: &str) -> Parsed<ConnectorId> {
     )
 }
 
-/// A finite number within `lo..=hi`.
+/// Whether a number can be kept: finite, and zero or of a magnitude the
+/// store can hold (no physical value of this service needs less than a
+/// millionth of its unit).
+pub fn representable(value: f64) -> bool {
+    value.is_finite() && (value == 0.0 || value.abs() >= 1e-6)
+}
+
+/// A number that can be kept, within `lo..=hi`.
 pub fn number(value: f64, lo: f64, hi: f64, field: &str) -> Parsed<f64> {
-    if value.is_finite() && (lo..=hi).contains(&value) {
+    if representable(value) && (lo..=hi).contains(&value) {
         Ok(value)
     } else {
         problem(field, format!("must be {lo}..{hi}"))
@@ -173,6 +180,43 @@ fn is_format(c: char) -> bool {
 /// An optional field: absent stays absent, present must parse.
 pub fn optional<R, T>(raw: Option<R>, parse: impl FnOnce(R) -> Parsed<T>) -> Parsed<Option<T>> {
     raw.map(parse).transpose()
+}
+
+/// Longest part of a caller's value echoed back in a message.
+pub const ECHO_MAX: usize = 64;
+
+/// A caller's value as a message may show it: cut short.
+pub fn shown(raw: &str) -> String {
+    let mut out: String = raw.chars().take(ECHO_MAX).collect();
+    if out.len() < raw.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// A serde error in the API's words: no Rust type names, no positions.
+pub fn plain_serde_message(text: &str) -> String {
+    let text = text.split(" at line ").next().unwrap_or(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("struct ") {
+        out.push_str(&rest[..i]);
+        out.push_str("an object");
+        // Skip the type's name and a trailing " with N element(s)".
+        let after = rest[i + "struct ".len()..]
+            .trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+        rest = match after.strip_prefix(" with ") {
+            Some(tail) => tail
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start_matches(" elements")
+                .trim_start_matches(" element"),
+            None => after,
+        };
+    }
+    out.push_str(rest);
+    out.replace("a sequence", "an array")
+        .replace("a map", "an object")
+        .replace("enum ", "")
 }
 
 /// Times leave the service in UTC with a `Z`, with milliseconds only when
@@ -258,6 +302,20 @@ mod tests {
             "Zoë's Café – Ürümqi 充电站"
         );
         assert!(short_text(String::new(), 16, "postcode").is_ok());
+    }
+
+    #[test]
+    fn serde_messages_name_no_rust_types() {
+        assert_eq!(
+            plain_serde_message(
+                "invalid type: sequence, expected struct SiteRequest with 9 elements at line 1 column 2"
+            ),
+            "invalid type: sequence, expected an object"
+        );
+        assert_eq!(
+            plain_serde_message("invalid type: map, expected a sequence"),
+            "invalid type: map, expected an array"
+        );
     }
 
     #[test]

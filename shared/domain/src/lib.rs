@@ -6,6 +6,39 @@
 //! the ports are implemented once, against the DynamoDB API, in the `store`
 //! crate.
 
+/// An enum of the wire: one snake-case name per variant, the same for serde,
+/// for parsing at the edge (`strum`: value lists come from the enum itself)
+/// and in the OpenAPI document.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident,)+ }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+            strum::EnumString,
+            strum::IntoStaticStr,
+            strum::EnumIter,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod catalogue;
 pub mod clock;
@@ -24,6 +57,7 @@ pub mod sites;
 pub mod storage;
 pub mod telemetry;
 pub mod tenants;
+pub mod throttle;
 
 use std::sync::Arc;
 

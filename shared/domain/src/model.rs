@@ -17,32 +17,19 @@ pub struct Operator {
     pub status: String,
 }
 
-/// Wire names are snake case, the same for serde and for parsing at the
-/// edge (`strum`), so that value lists come from the enum itself.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ConnectorState {
-    Idle,
-    Preparing,
-    Charging,
-    Suspended,
-    Discharging,
-    Finishing,
-    Fault,
-    Unavailable,
+wire_enum! {
+    /// Wire names are snake case, the same for serde and for parsing at the
+    /// edge (`strum`), so that value lists come from the enum itself.
+    pub enum ConnectorState {
+        Idle,
+        Preparing,
+        Charging,
+        Suspended,
+        Discharging,
+        Finishing,
+        Fault,
+        Unavailable,
+}
 }
 
 /// Peak power seen by one connector in the current hour bucket, so that a
@@ -76,31 +63,18 @@ pub struct Connector {
     pub version: u64,
 }
 
-/// A charger's firmware report (`status` of `POST /v1/device/firmware/status`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum FirmwareStatus {
-    Downloading,
-    Downloaded,
-    Installing,
-    Installed,
-    Failed,
-    DownloadFailed,
-    InstallationFailed,
-    Idle,
+wire_enum! {
+    /// A charger's firmware report (`status` of `POST /v1/device/firmware/status`).
+    pub enum FirmwareStatus {
+        Downloading,
+        Downloaded,
+        Installing,
+        Installed,
+        Failed,
+        DownloadFailed,
+        InstallationFailed,
+        Idle,
+}
 }
 
 impl FirmwareStatus {
@@ -110,10 +84,6 @@ impl FirmwareStatus {
             self,
             Self::Installed | Self::Failed | Self::DownloadFailed | Self::InstallationFailed
         )
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
 }
 
@@ -147,9 +117,6 @@ pub struct Device {
     /// Commands queued or delivered and not yet answered.
     #[serde(default)]
     pub open_commands: i64,
-    #[serde(default)]
-    pub auth_failures: u32,
-    pub auth_window_start: Option<DateTime<Utc>>,
     pub firmware_update: Option<FirmwareProgress>,
 }
 
@@ -217,64 +184,36 @@ pub struct Sample {
     pub soc: Option<f64>,
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CommandKind {
-    StartCharging,
-    StopCharging,
-    StartDischarging,
-    SetSchedule,
-    SetPowerLimit,
-    UpdateFirmware,
-    ApplyConfiguration,
-    Reboot,
+wire_enum! {
+    pub enum CommandKind {
+        StartCharging,
+        StopCharging,
+        StartDischarging,
+        SetSchedule,
+        SetPowerLimit,
+        UpdateFirmware,
+        ApplyConfiguration,
+        Reboot,
+}
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CommandStatus {
-    Queued,
-    Delivered,
-    Accepted,
-    Completed,
-    Failed,
-    Rejected,
-    Expired,
+wire_enum! {
+    #[derive(Hash)]
+    pub enum CommandStatus {
+        Queued,
+        Delivered,
+        Accepted,
+        Completed,
+        Failed,
+        Rejected,
+        Expired,
+    }
 }
 
 impl CommandStatus {
     /// Still waiting for the device to answer.
     pub fn is_open(self) -> bool {
         matches!(self, Self::Queued | Self::Delivered)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
 }
 
@@ -361,37 +300,17 @@ pub struct Activity {
     pub summary: String,
 }
 
-/// What an operator client may do.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Role {
-    /// Reads.
-    Viewer,
-    /// Reads and commands.
-    Operator,
-    /// Everything, for every operator.
-    Admin,
+wire_enum! {
+    /// What an operator client may do.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        /// Reads.
+        Viewer,
+        /// Reads and commands.
+        Operator,
+        /// Everything, for every operator.
+        Admin,
 }
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// An API client of the console side (console, partner system).

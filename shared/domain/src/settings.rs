@@ -3,6 +3,7 @@
 use crate::ids::OperatorId;
 use crate::secret::Secret;
 use crate::storage::Retention;
+use crate::throttle::Limit;
 
 /// Which requests go to the shared request log (`GET /v1/debug/requests`).
 /// Each logged request costs one more write.
@@ -53,8 +54,11 @@ pub struct Settings {
     pub command_expiry: Duration,
     pub command_redelivery: Duration,
     pub heartbeat_interval: Duration,
-    pub auth_failure_limit: u32,
-    pub auth_failure_window: Duration,
+    /// Failed credential attempts per source address and window.
+    pub auth_failure_limit: Limit,
+    /// Registrations per source address and window while no provisioning
+    /// key is required.
+    pub registration_limit: Limit,
     pub request_log: RequestLogMode,
     pub retention: Retention,
 }
@@ -76,8 +80,14 @@ impl Settings {
             command_expiry: Duration::minutes(5),
             command_redelivery: Duration::seconds(60),
             heartbeat_interval: Duration::seconds(30),
-            auth_failure_limit: 5,
-            auth_failure_window: Duration::minutes(5),
+            auth_failure_limit: Limit {
+                attempts: 10,
+                window: Duration::minutes(5),
+            },
+            registration_limit: Limit {
+                attempts: 100,
+                window: Duration::minutes(10),
+            },
             request_log: RequestLogMode::All,
             retention: Retention::default(),
         }
@@ -120,6 +130,10 @@ impl Settings {
         }
         if let Some(v) = var("COMMAND_EXPIRY_SECONDS") {
             s.command_expiry = Duration::seconds(parse_num("COMMAND_EXPIRY_SECONDS", &v)?.max(1));
+        }
+        if let Some(v) = var("REGISTRATION_LIMIT") {
+            s.registration_limit.attempts =
+                u32::try_from(parse_num("REGISTRATION_LIMIT", &v)?.max(0)).unwrap_or(u32::MAX);
         }
         if let Some(v) = var("REQUEST_LOG") {
             s.request_log = match v.as_str() {

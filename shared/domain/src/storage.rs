@@ -10,6 +10,7 @@ use crate::records::RecordStore;
 use crate::sites::SiteStore;
 use crate::telemetry::TelemetryStore;
 use crate::tenants::TenantStore;
+use crate::throttle::ThrottleStore;
 use async_trait::async_trait;
 use chrono::Duration;
 
@@ -75,7 +76,14 @@ impl Default for Retention {
 /// Every port at once: what the domain holds.
 #[async_trait]
 pub trait Store:
-    DeviceStore + TelemetryStore + CommandStore + SiteStore + RecordStore + TenantStore + FeedStore
+    DeviceStore
+    + TelemetryStore
+    + CommandStore
+    + SiteStore
+    + RecordStore
+    + TenantStore
+    + FeedStore
+    + ThrottleStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -91,4 +99,5 @@ pub mod ports {
     pub use crate::sites::SiteStore;
     pub use crate::telemetry::TelemetryStore;
     pub use crate::tenants::TenantStore;
+    pub use crate::throttle::ThrottleStore;
 }

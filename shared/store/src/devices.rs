@@ -7,11 +7,10 @@ use crate::core::{
     unless_condition_failed,
 };
 use crate::errors::map_sdk;
-use crate::items::{Attrs, Item, ListingItem, SerialClaim, from_attrs, key_attrs, to_value};
+use crate::items::{Attrs, Item, ListingItem, SerialClaim, from_attrs, key_attrs};
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-use chrono::{DateTime, Utc};
 use domain::devices::{DeviceStore, Profile};
 use domain::ids::{DeviceId, OperatorId, SiteId};
 use domain::model::{Activity, Device};
@@ -193,7 +192,7 @@ impl DeviceStore for DynamoStore {
             .set_key(Some(key_attrs(keys::device(id))))
             .update_expression(
                 "SET secret_hash = :new, revoked_before = :rb, model = :m, manufacturer = :mf, \
-                 firmware_version = :fw, auth_failures = :zero REMOVE auth_window_start",
+                 firmware_version = :fw",
             )
             .condition_expression("secret_hash = :old")
             .expression_attribute_values(":new", s(new_hash))
@@ -202,34 +201,11 @@ impl DeviceStore for DynamoStore {
             .expression_attribute_values(":m", s(profile.model))
             .expression_attribute_values(":mf", s(profile.manufacturer))
             .expression_attribute_values(":fw", s(profile.firmware_version))
-            .expression_attribute_values(":zero", n(0))
             .send()
             .await;
         Ok(match unless_condition_failed(out)? {
             Some(_) => WriteOutcome::Written,
             None => WriteOutcome::Conflict,
         })
-    }
-
-    async fn note_auth_failure(
-        &self,
-        id: DeviceId,
-        reset_at: Option<DateTime<Utc>>,
-    ) -> StoreResult<()> {
-        let req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs(keys::device(id))))
-            .condition_expression("attribute_exists(PK)");
-        let req = match reset_at {
-            Some(at) => req
-                .update_expression("SET auth_failures = :one, auth_window_start = :at")
-                .expression_attribute_values(":at", to_value(&at)?),
-            None => req.update_expression("ADD auth_failures :one"),
-        };
-        // A device deleted meanwhile has nothing to count.
-        unless_condition_failed(req.expression_attribute_values(":one", n(1)).send().await)?;
-        Ok(())
     }
 }

@@ -112,6 +112,11 @@ pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// Attempts of one scope from one source address in one window.
+pub fn attempts(scope: &str, source: &str, window_start: DateTime<Utc>) -> (String, String) {
+    (format!("ATTEMPTS#{scope}#{source}"), time(window_start))
+}
+
 /// An energy hour's sort key: `2026-05-10T14`.
 pub fn hour(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H").to_string()

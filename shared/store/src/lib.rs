@@ -17,6 +17,7 @@ mod sites;
 pub mod table;
 mod telemetry;
 mod tenants;
+mod throttle;
 
 pub use client::{RequestCounter, Usage, client_for_endpoint, client_from_env};
 pub use core::DynamoStore;

@@ -15,6 +15,7 @@ use domain::sites::{SiteMember, SiteStore};
 use domain::storage::*;
 use domain::telemetry::{ConnectorWrite, EnergyAdd, EnergyScope, FirmwareWrite, TelemetryStore};
 use domain::tenants::TenantStore;
+use domain::throttle::ThrottleStore;
 use std::collections::BTreeMap;
 use testkit::TestEnv;
 
@@ -42,8 +43,6 @@ fn device(sn: &str, operator: &str, now: DateTime<Utc>) -> Device {
         reported_status: None,
         connectors: BTreeMap::new(),
         open_commands: 0,
-        auth_failures: 0,
-        auth_window_start: None,
         firmware_update: None,
     }
 }
@@ -460,10 +459,6 @@ async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
 async fn writes_to_a_missing_device_create_nothing() {
     let env = TestEnv::new().await;
     let ghost = DeviceId::random();
-    env.store
-        .note_auth_failure(ghost, Some(env.clock.now()))
-        .await
-        .unwrap();
     let progress = FirmwareProgress {
         firmware_version: "2.0".into(),
         status: FirmwareStatus::Installed,
@@ -916,4 +911,37 @@ async fn a_command_update_from_a_stale_history_is_refused() {
     );
     let stored = env.store.get_command(c.command_id).await.unwrap().unwrap();
     assert_eq!(stored.history.len(), 2);
+}
+
+#[tokio::test]
+async fn attempts_are_counted_per_source_scope_and_window() {
+    let env = TestEnv::new().await;
+    let start = at("2026-05-10T14:00:00Z");
+    let end = start + Duration::minutes(5);
+    let count = |scope: &'static str, source: &'static str, from: DateTime<Utc>| {
+        let store = env.store.clone();
+        async move {
+            store
+                .count_attempt(scope, source, from, from + Duration::minutes(5))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("device-auth", "198.51.100.7", start).await, 1);
+    assert_eq!(count("device-auth", "198.51.100.7", start).await, 2);
+    assert_eq!(
+        count("device-auth", "203.0.113.9", start).await,
+        1,
+        "per source"
+    );
+    assert_eq!(
+        count("register", "198.51.100.7", start).await,
+        1,
+        "per scope"
+    );
+    assert_eq!(
+        count("device-auth", "198.51.100.7", end).await,
+        1,
+        "per window"
+    );
 }

@@ -118,7 +118,7 @@ impl TestEnv {
         };
         let token = self
             .domain
-            .issue_operator_token(login)
+            .issue_operator_token(login, "testkit")
             .await
             .expect("token is issued");
         token.access_token.expose().clone()
@@ -284,6 +284,29 @@ pub async fn call(
         None => Body::empty(),
     };
     send(app, req.body(body).expect("request builds")).await
+}
+
+/// Sends one request as if it came from `source` (an IP address), the
+/// way the local server hands its peer address over.
+pub async fn call_from(
+    app: &Router,
+    source: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    let peer: std::net::IpAddr = source.parse().expect("an IP address");
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+        .expect("request builds");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+            peer, 40000,
+        )));
+    send(app, req).await
 }
 
 /// Sends a prepared request.

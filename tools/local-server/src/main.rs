@@ -79,13 +79,11 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(_), false) => format!("the embedded engine ({})", args.data.display()),
     };
     tracing::info!("listening on http://{addr} with {store_desc}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    local_server::serve(listener, app, local_server::HEADER_READ_TIMEOUT, async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await;
     if let Some(engine) = engine {
         engine.stop().await;
     }

@@ -11,9 +11,9 @@ use crate::console::views::{DeviceStatus, device_status};
 use crate::devices::credentials::hash_secret;
 use crate::error::Error;
 use crate::ids::{CommandId, ConnectorId, DeviceId};
-use crate::input::{Problems, text_ok};
+use crate::input::Problems;
 use crate::model::{Command, CommandKind, CommandStatus, Role};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
@@ -219,7 +219,9 @@ impl Domain {
                     .get("version")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                p.check(text_ok(version, 64), "version", "must be 1..64 characters");
+                if let Err(e) = crate::input::text(version.to_owned(), 64, "version") {
+                    p.add(&e.field, e.problem);
+                }
             }
             CommandKind::SetPowerLimit => {
                 let limit = params
@@ -230,15 +232,91 @@ impl Domain {
             }
             _ => {}
         }
+        let connector_command = as_connector_command(command.kind, params)?;
+        if connector_command.is_some() && command.connector_id.is_none() {
+            p.add("connector_id", "is required for this command");
+        }
         p.finish()?;
+        // Connector commands get the console's checks and parameters.
+        let params = match connector_command {
+            Some(c) => {
+                let checked = check_command(&c, &rating)?;
+                let mut params = checked.params;
+                if let Some(kw) = checked.requested_kw {
+                    params.insert("charge_power".into(), json!(kw));
+                }
+                params
+            }
+            None => command.params,
+        };
         let new = NewCommand {
             kind: command.kind,
             connector_id: command.connector_id,
-            params: command.params,
+            params,
         };
         let (cmd, _) = self.queue_command(&device, new, None).await?;
         Ok(QueuedCommand::plain(cmd.command_id, cmd.status))
     }
+}
+
+#[derive(Deserialize)]
+struct StartParams {
+    charge_power: Option<f64>,
+    target_soc: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct StopParams {
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DischargeParams {
+    discharge_power: f64,
+    duration: i64,
+    min_soc: f64,
+}
+
+#[derive(Deserialize)]
+struct ScheduleParams {
+    schedule: Schedule,
+}
+
+/// An admin's connector command read from its parameters, so that it gets
+/// the same checks as the console's; `None` for other kinds.
+fn as_connector_command(
+    kind: CommandKind,
+    params: &Map<String, Value>,
+) -> Result<Option<ConnectorCommand>, Error> {
+    fn read<T: serde::de::DeserializeOwned>(params: &Map<String, Value>) -> Result<T, Error> {
+        serde_json::from_value(Value::Object(params.clone())).map_err(|e| {
+            Error::invalid("params", crate::input::plain_serde_message(&e.to_string()))
+        })
+    }
+    Ok(Some(match kind {
+        CommandKind::StartCharging => {
+            let p: StartParams = read(params)?;
+            ConnectorCommand::Start {
+                charge_power: p.charge_power,
+                target_soc: p.target_soc,
+            }
+        }
+        CommandKind::StopCharging => ConnectorCommand::Stop {
+            reason: read::<StopParams>(params)?.reason,
+        },
+        CommandKind::StartDischarging => {
+            let p: DischargeParams = read(params)?;
+            ConnectorCommand::Discharge {
+                discharge_power: p.discharge_power,
+                duration: p.duration,
+                min_soc: p.min_soc,
+            }
+        }
+        CommandKind::SetSchedule => {
+            ConnectorCommand::Schedule(read::<ScheduleParams>(params)?.schedule)
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// A connector command after its checks against the model.
@@ -273,7 +351,8 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
             target_soc,
         } => {
             let power = charge_power.unwrap_or(rating.max_power_kw);
-            if !(power.is_finite() && power > 0.0 && power <= rating.max_power_kw) {
+            if !(crate::input::representable(power) && power > 0.0 && power <= rating.max_power_kw)
+            {
                 p.add(
                     "charge_power",
                     format!(
@@ -289,7 +368,9 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
         }
         ConnectorCommand::Stop { reason } => {
             let reason = reason.clone().unwrap_or_else(|| "remote".into());
-            p.check(text_ok(&reason, 64), "reason", "must be 1..64 characters");
+            if let Err(e) = crate::input::text(reason.clone(), 64, "reason") {
+                p.add(&e.field, e.problem);
+            }
             params.insert("reason".into(), json!(reason));
             (CommandKind::StopCharging, None, None)
         }
@@ -301,7 +382,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
             if !rating.v2g {
                 p.add("discharge_power", "this model cannot discharge (no V2G)");
             }
-            if !(discharge_power.is_finite()
+            if !(crate::input::representable(*discharge_power)
                 && *discharge_power > 0.0
                 && *discharge_power <= rating.max_power_kw)
             {
@@ -319,7 +400,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
                 "must be 1..86400 s",
             );
             p.check(
-                min_soc.is_finite() && (0.0..100.0).contains(min_soc),
+                crate::input::representable(*min_soc) && (0.0..100.0).contains(min_soc),
                 "min_soc",
                 "must be 0 or more and below 100",
             );

@@ -23,26 +23,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::time::Duration as StdDuration;
 
-/// What a device may report of a command (`status` on the wire).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Report {
-    Accepted,
-    Rejected,
-    Completed,
-    Failed,
+wire_enum! {
+    /// What a device may report of a command (`status` on the wire).
+    pub enum Report {
+        Accepted,
+        Rejected,
+        Completed,
+        Failed,
+}
 }
 
 impl From<Report> for CommandStatus {

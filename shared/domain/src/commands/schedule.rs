@@ -97,7 +97,7 @@ impl Schedule {
         };
         for (i, period) in self.periods.iter().enumerate() {
             let field = |name: &str| format!("periods[{i}].{name}");
-            if !(period.limit.is_finite() && (0.0..=max).contains(&period.limit)) {
+            if !(crate::input::representable(period.limit) && (0.0..=max).contains(&period.limit)) {
                 p.add(&field("limit"), format!("must be 0..{max} for this model"));
             }
             let bidirectional =

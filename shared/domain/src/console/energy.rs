@@ -8,31 +8,17 @@ use crate::error::Error;
 use crate::ids::{DeviceId, SiteId};
 use crate::telemetry::{EnergyHour, EnergyScope};
 use chrono::{DateTime, Datelike, Duration, DurationRound, TimeZone, Utc};
-use serde::Serialize;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 
-/// The width of one point of an energy series.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Serialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Granularity {
-    #[default]
-    Hour,
-    Day,
-    Month,
+wire_enum! {
+    /// The width of one point of an energy series.
+    #[derive(Default)]
+    pub enum Granularity {
+        #[default]
+        Hour,
+        Day,
+        Month,
+}
 }
 
 impl Granularity {
@@ -72,10 +58,6 @@ impl Granularity {
             Self::Month if months > 60 => Some("60 months"),
             _ => None,
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
 }
 

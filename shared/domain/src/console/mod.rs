@@ -177,6 +177,10 @@ impl Domain {
         let to = filter
             .to
             .unwrap_or_else(|| self.clock.now() + Duration::days(1));
+        if from > to {
+            // Only `from` was given, past everything recorded.
+            return Ok(ListPage::slice(Vec::new(), paging.page, paging.size));
+        }
         let mut records = Vec::new();
         for op in self.scope(caller).await? {
             records.extend(

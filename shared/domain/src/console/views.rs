@@ -10,24 +10,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum DeviceStatus {
-    Online,
-    Offline,
-    Fault,
+wire_enum! {
+    pub enum DeviceStatus {
+        Online,
+        Offline,
+        Fault,
+}
 }
 
 /// Offline after three missed heartbeats; fault when a connector is.

@@ -11,6 +11,7 @@ use crate::ids::DeviceId;
 use crate::model::Device;
 use crate::secret::Secret;
 use crate::storage::WriteOutcome;
+use crate::throttle::Attempt;
 use credentials::{TokenClaims, TokenKey, hash_secret, new_secret, secret_matches};
 use std::collections::BTreeMap;
 
@@ -72,7 +73,12 @@ impl Domain {
         &self,
         reg: Registration,
         proof: Possession,
+        source: &str,
     ) -> Result<Credentials, Error> {
+        // Without a provisioning key anyone may register: bound how fast.
+        if self.settings.provisioning_key.is_none() {
+            self.count_attempt(Attempt::Registration, source).await?;
+        }
         let now = self.clock.now();
         let secret = new_secret()?;
         let device = Device {
@@ -90,8 +96,6 @@ impl Domain {
             reported_status: None,
             connectors: BTreeMap::new(),
             open_commands: 0,
-            auth_failures: 0,
-            auth_window_start: None,
             firmware_update: None,
         };
         let activity = self
@@ -172,32 +176,25 @@ impl Domain {
     }
 
     /// Exchanges a device's id and secret for an access token.
-    pub async fn authenticate(&self, login: DeviceLogin) -> Result<AccessToken, Error> {
+    /// Exchanges a device's id and secret for an access token. Failures
+    /// are counted against the caller's address, never the device: the
+    /// right secret is never refused.
+    pub async fn authenticate(
+        &self,
+        login: DeviceLogin,
+        source: &str,
+    ) -> Result<AccessToken, Error> {
         let keys = self.token_key()?;
         let id = login.device_id;
-        let device = self
-            .store
-            .get_device(id)
-            .await?
-            .ok_or(Error::BadCredentials)?;
-        let now = self.clock.now();
-        let window = self.settings.auth_failure_window;
-        let window_open = device
-            .auth_window_start
-            .filter(|start| *start + window > now);
-        if let Some(start) = window_open
-            && device.auth_failures >= self.settings.auth_failure_limit
-        {
-            return Err(Error::RateLimited {
-                retry_after_s: (start + window - now).num_seconds().max(1),
-            });
-        }
-        if !secret_matches(login.device_secret.expose(), &device.secret_hash) {
-            let reset = window_open.is_none().then_some(now);
-            self.store.note_auth_failure(id, reset).await?;
+        let device = self.store.get_device(id).await?;
+        let device =
+            device.filter(|d| secret_matches(login.device_secret.expose(), &d.secret_hash));
+        let Some(device) = device else {
+            self.count_attempt(Attempt::DeviceAuth, source).await?;
             tracing::warn!(device_id = %id, "device authentication failed");
             return Err(Error::BadCredentials);
-        }
+        };
+        let now = self.clock.now();
         // Never issued before the last rotation, so a fresh token outlives it.
         let issued = now.max(
             chrono::DateTime::from_timestamp_millis(device.revoked_before).unwrap_or_default(),

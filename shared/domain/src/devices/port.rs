@@ -6,7 +6,6 @@ use crate::model::Activity;
 use crate::model::Device;
 use crate::storage::{Page, StoreResult, WriteOutcome};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 /// The charger profile a re-registration may change.
 #[derive(Debug, Clone, Copy)]
@@ -45,10 +44,4 @@ pub trait DeviceStore: Send + Sync {
         revoked_before: i64,
         profile: Profile<'_>,
     ) -> StoreResult<WriteOutcome>;
-    /// Counts a failed authentication; `reset_at` starts a new window.
-    async fn note_auth_failure(
-        &self,
-        id: DeviceId,
-        reset_at: Option<DateTime<Utc>>,
-    ) -> StoreResult<()>;
 }

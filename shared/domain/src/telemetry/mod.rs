@@ -24,26 +24,14 @@ use energy::{Attribution, counter_delta, plan};
 /// Optimistic writes to one connector are retried this often on a race.
 const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
 
-/// What a charger says of itself in a heartbeat.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum HeartbeatStatus {
-    Online,
-    Fault,
-    Unavailable,
-    Maintenance,
+wire_enum! {
+    /// What a charger says of itself in a heartbeat.
+    pub enum HeartbeatStatus {
+        Online,
+        Fault,
+        Unavailable,
+        Maintenance,
+}
 }
 
 #[derive(Debug, Clone)]
@@ -64,29 +52,17 @@ pub struct StatusSample {
     pub soc: Option<f64>,
 }
 
-/// A charger's lifecycle event (`event_type` on the wire).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    utoipa::ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum EventType {
-    PlugIn,
-    PlugOut,
-    Start,
-    Stop,
-    Fault,
-    FaultCleared,
-    Boot,
+wire_enum! {
+    /// A charger's lifecycle event (`event_type` on the wire).
+    pub enum EventType {
+        PlugIn,
+        PlugOut,
+        Start,
+        Stop,
+        Fault,
+        FaultCleared,
+        Boot,
+}
 }
 
 impl EventType {
@@ -101,10 +77,6 @@ impl EventType {
             Self::Fault => ConnectorState::Fault,
             Self::Boot => return None,
         })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
 }
 

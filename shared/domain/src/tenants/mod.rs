@@ -18,6 +18,7 @@ use crate::input::{Problems, text_ok};
 use crate::model::{Client, Operator, Role, Session};
 use crate::secret::Secret;
 use crate::storage::WriteOutcome;
+use crate::throttle::Attempt;
 
 /// A console or partner client asking for a token (`client_credentials`).
 #[derive(Debug, Clone)]
@@ -44,13 +45,21 @@ const STATUSES: &[&str] = &["active", "suspended"];
 
 impl Domain {
     /// `client_credentials` grant for console and partner clients.
-    pub async fn issue_operator_token(&self, login: ClientLogin) -> Result<AccessToken, Error> {
+    /// Failures are counted against the caller's address, never the client.
+    pub async fn issue_operator_token(
+        &self,
+        login: ClientLogin,
+        source: &str,
+    ) -> Result<AccessToken, Error> {
         let client = self
             .store
             .get_client(&login.client_id)
             .await?
-            .filter(|c| secret_matches(login.client_secret.expose(), &c.secret_hash))
-            .ok_or(Error::BadCredentials)?;
+            .filter(|c| secret_matches(login.client_secret.expose(), &c.secret_hash));
+        let Some(client) = client else {
+            self.count_attempt(Attempt::ClientAuth, source).await?;
+            return Err(Error::BadCredentials);
+        };
         let token = new_secret()?;
         let expires_at = self.clock.now() + self.settings.token_ttl;
         let session = Session {

@@ -1,0 +1,18 @@
+//! Storage of attempt counters, one per source, scope and window.
+
+use crate::storage::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Adds one attempt to the window's counter and answers the new count;
+    /// the counter expires when the window ends.
+    async fn count_attempt(
+        &self,
+        scope: &str,
+        source: &str,
+        window_start: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+    ) -> StoreResult<u32>;
+}
