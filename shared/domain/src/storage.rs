@@ -3,9 +3,11 @@
 //! live with their capabilities (`devices::DeviceStore`, ...); the DynamoDB
 //! adapter in the `store` crate is their only implementation.
 
+use crate::campaigns::CampaignStore;
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
+use crate::profiles::ProfileStore;
 use crate::records::RecordStore;
 use crate::sites::SiteStore;
 use crate::telemetry::TelemetryStore;
@@ -75,7 +77,15 @@ impl Default for Retention {
 /// Every port at once: what the domain holds.
 #[async_trait]
 pub trait Store:
-    DeviceStore + TelemetryStore + CommandStore + SiteStore + RecordStore + TenantStore + FeedStore
+    DeviceStore
+    + TelemetryStore
+    + CommandStore
+    + SiteStore
+    + RecordStore
+    + TenantStore
+    + FeedStore
+    + ProfileStore
+    + CampaignStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -84,9 +94,11 @@ pub trait Store:
 /// Every port trait, for code that holds the store itself (tests, tools).
 pub mod ports {
     pub use super::Store;
+    pub use crate::campaigns::CampaignStore;
     pub use crate::commands::CommandStore;
     pub use crate::devices::DeviceStore;
     pub use crate::feeds::FeedStore;
+    pub use crate::profiles::ProfileStore;
     pub use crate::records::RecordStore;
     pub use crate::sites::SiteStore;
     pub use crate::telemetry::TelemetryStore;

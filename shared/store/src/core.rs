@@ -8,7 +8,7 @@ use crate::keys;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use chrono::{DateTime, Duration, Utc};
 use domain::model::Activity;
@@ -19,6 +19,9 @@ use serde::de::DeserializeOwned;
 /// DynamoDB's limits, kept even where an emulator is more lenient.
 pub const MAX_BATCH_GET: usize = 100;
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
+pub const MAX_BATCH_WRITE: usize = 25;
+/// Unprocessed items of a batch write are retried this often, with a pause.
+const BATCH_RETRIES: u32 = 5;
 
 /// The storage ports on one DynamoDB table.
 #[derive(Clone)]
@@ -153,6 +156,46 @@ impl DynamoStore {
             Some(_) => WriteOutcome::Written,
             None => WriteOutcome::Conflict,
         })
+    }
+
+    /// Unconditional writes of many items, 25 to a batch.
+    pub(crate) async fn put_all<T: Serialize>(&self, items: &[Item<T>]) -> StoreResult<()> {
+        for chunk in items.chunks(MAX_BATCH_WRITE) {
+            let mut requests = chunk
+                .iter()
+                .map(|item| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(to_attrs(item)?))
+                        .build()
+                        .map_err(invalid_request)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let mut attempt = 0;
+            loop {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(map_sdk)?;
+                let left = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|r| !r.is_empty());
+                let Some(left) = left else { break };
+                attempt += 1;
+                if attempt > BATCH_RETRIES {
+                    return Err(StoreError::Unavailable(
+                        "batch write kept being throttled".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                requests = left;
+            }
+        }
+        Ok(())
     }
 
     /// A put for a transaction, unconditional.

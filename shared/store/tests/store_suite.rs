@@ -45,6 +45,9 @@ fn device(sn: &str, operator: &str, now: DateTime<Utc>) -> Device {
         auth_failures: 0,
         auth_window_start: None,
         firmware_update: None,
+        configuration: None,
+        configuration_pending: None,
+        campaign: None,
     }
 }
 

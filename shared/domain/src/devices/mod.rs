@@ -93,6 +93,9 @@ impl Domain {
             auth_failures: 0,
             auth_window_start: None,
             firmware_update: None,
+            configuration: None,
+            configuration_pending: None,
+            campaign: None,
         };
         let activity = self
             .activity(
