@@ -369,9 +369,18 @@ impl Domain {
         caller.require(Role::Operator)?;
         let (devices, field) = match target {
             ApplyTarget::Devices(ids) => {
+                let mut found = self.store.get_devices(&ids).await?;
                 let mut out = Vec::with_capacity(ids.len());
-                for device in ids {
-                    out.push(self.visible_device(caller, device).await?);
+                for id in ids {
+                    let device = found
+                        .iter()
+                        .position(|d| d.device_id == id)
+                        .map(|i| found.swap_remove(i));
+                    out.push(caller.visible(
+                        device,
+                        |d| &d.operator_id,
+                        &format!("device {id}"),
+                    )?);
                 }
                 (out, "device_ids")
             }
