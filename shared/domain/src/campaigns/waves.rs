@@ -112,6 +112,46 @@ mod tests {
     }
 
     #[test]
+    fn a_wave_must_finish_before_the_next_and_failures_above_the_threshold_pause() {
+        let now = chrono::Utc::now();
+        let mut c = Campaign {
+            campaign_id: crate::ids::CampaignId::random(),
+            operator_id: crate::ids::OperatorId::parse("acme").unwrap(),
+            model: "TP-AC22".into(),
+            target_version: "2.0.0".into(),
+            firmware_url: "https://fw.example.com/2.0.0.bin".into(),
+            site_id: None,
+            waves: vec![20, 100],
+            failure_threshold_pct: 10,
+            status: super::super::CampaignStatus::Running,
+            wave: 0,
+            paused_reason: None,
+            counts: CampaignCounts {
+                eligible: 10,
+                pending: 10,
+                ..CampaignCounts::default()
+            },
+            resumed_wave: None,
+            revision: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(next_step(&c), Step::NextWave);
+        c.wave = 1;
+        assert_eq!(next_step(&c), Step::Send(2));
+        (c.counts.pending, c.counts.updating) = (8, 2);
+        assert_eq!(next_step(&c), Step::Wait);
+        (c.counts.updating, c.counts.installed, c.counts.failed) = (0, 1, 1);
+        assert!(matches!(next_step(&c), Step::Pause(_)));
+        c.resumed_wave = Some(1);
+        assert_eq!(next_step(&c), Step::NextWave);
+        c.wave = 2;
+        assert_eq!(next_step(&c), Step::Send(8));
+        (c.counts.pending, c.counts.installed) = (0, 9);
+        assert_eq!(next_step(&c), Step::Complete, "1 of 10 is within 10%");
+    }
+
+    #[test]
     fn the_threshold_is_a_share_of_the_devices_with_an_outcome() {
         let counts = |installed, failed| CampaignCounts {
             eligible: 10,
