@@ -44,7 +44,7 @@ impl Console {
     /// The fleet's devices whose serial numbers start with `prefix`, once
     /// `count` of them are listed.
     async fn devices(&self, prefix: &str, count: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let all = self.get("/v1/devices?size=100").await;
             let mine: Vec<Value> = all["items"]
@@ -162,12 +162,12 @@ async fn a_fleet_takes_a_profile_and_a_campaign_and_a_failing_fleet_pauses_its_o
             .await;
         let id = campaign["campaign_id"].as_str().unwrap().to_owned();
         let done = console
-            .campaign_until(&id, "completed", Duration::from_secs(12))
+            .campaign_until(&id, "completed", Duration::from_secs(18))
             .await;
         (profile_id, done)
     };
     let (summary, (profile_id, campaign)) =
-        tokio::join!(twin::run(fleet(&base, seed, chargers, 2, 16, 0.0)), steer);
+        tokio::join!(twin::run(fleet(&base, seed, chargers, 2, 24, 0.0)), steer);
     let summary = summary.expect("the healthy fleet ran");
     assert_eq!(summary.unexpected_errors, 0, "{:?}", summary.unexpected);
 
@@ -223,10 +223,10 @@ async fn a_fleet_takes_a_profile_and_a_campaign_and_a_failing_fleet_pauses_its_o
             .await;
         let id = campaign["campaign_id"].as_str().unwrap().to_owned();
         console
-            .campaign_until(&id, "paused", Duration::from_secs(10))
+            .campaign_until(&id, "paused", Duration::from_secs(14))
             .await
     };
-    let (summary, campaign) = tokio::join!(twin::run(fleet(&base, failing, 4, 1, 12, 1.0)), steer);
+    let (summary, campaign) = tokio::join!(twin::run(fleet(&base, failing, 4, 1, 18, 1.0)), steer);
     let summary = summary.expect("the failing fleet ran");
     assert_eq!(summary.unexpected_errors, 0, "{:?}", summary.unexpected);
     assert_eq!(campaign["status"], "paused", "{campaign}");

@@ -127,7 +127,7 @@ impl CampaignStore for DynamoStore {
         if let Some(activity) = activity {
             items.push(self.activity_put(activity)?);
         }
-        self.transact(items).await
+        self.transact_contended(items).await
     }
 
     async fn move_member(
@@ -170,7 +170,7 @@ impl CampaignStore for DynamoStore {
                 .map_err(invalid_request)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
-        let outcome = self.transact(items).await?;
+        let outcome = self.transact_contended(items).await?;
         if outcome == WriteOutcome::Written && link == LinkChange::Clear {
             // Only this campaign's link: a newer campaign may have taken
             // the device since.

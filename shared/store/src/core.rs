@@ -22,6 +22,15 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 pub const MAX_BATCH_WRITE: usize = 25;
 /// Unprocessed items of a batch write are retried this often, with a pause.
 const BATCH_RETRIES: u32 = 5;
+/// A transaction that lost to a concurrent one on a busy item is tried
+/// again this often, after a short jittered pause.
+const CONTENDED_RETRIES: u32 = 6;
+/// Cancellation codes of a transaction that met another one in flight.
+const CONTENTION_CODES: &[&str] = &[
+    "TransactionCanceledException",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+];
 
 /// The storage ports on one DynamoDB table.
 #[derive(Clone)]
@@ -237,6 +246,40 @@ impl DynamoStore {
             Ok(_) => Ok(WriteOutcome::Written),
             Err(e) if cancelled_items(&e).is_some() => Ok(WriteOutcome::Conflict),
             Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    /// Runs a transaction on an item many requests write at once (a
+    /// campaign's counters): one cancelled by a concurrent transaction
+    /// rather than by a condition is tried again after a jittered pause,
+    /// so the contention never reaches the caller as a 503.
+    pub(crate) async fn transact_contended(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> StoreResult<WriteOutcome> {
+        let mut attempt = 0;
+        loop {
+            let out = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match out {
+                Ok(_) => return Ok(WriteOutcome::Written),
+                Err(e) if cancelled_items(&e).is_some() => return Ok(WriteOutcome::Conflict),
+                Err(e) => e,
+            };
+            let contended = err
+                .as_service_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| CONTENTION_CODES.contains(&code));
+            if !contended || attempt >= CONTENDED_RETRIES {
+                return Err(map_sdk(err));
+            }
+            attempt += 1;
+            let pause = fastrand::u64(10..=(25u64 << attempt));
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         }
     }
 
