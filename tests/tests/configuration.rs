@@ -158,6 +158,10 @@ async fn profiles_are_validated_against_the_catalogue_and_versioned() {
         ["settings.heartbeat_interval_s", "settings.meter_interval_s"]
     );
 
+    let theirs = json!({"name": "Depot", "operator_id": "volt-uk", "settings": settings(16.0)});
+    let r = w.call(&w.operator, "POST", PROFILES, Some(theirs)).await;
+    assert_eq!(r.status, 403, "not an operator it acts for: {:?}", r.body);
+
     let body = json!({"name": "Depot", "model": "TP-AC22", "settings": settings(32.0)});
     let r = w
         .call(&w.viewer, "POST", PROFILES, Some(body.clone()))
