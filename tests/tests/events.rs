@@ -7,7 +7,10 @@ use axum::body::Body;
 use axum::http::Request;
 use chrono::Duration;
 use domain::Clock;
+use domain::access::Caller;
+use domain::campaigns::{CampaignAction, CampaignDraft};
 use domain::model::{CommandKind, Role};
+use domain::profiles::{ChargerSettings, ProfileDraft};
 use serde_json::json;
 use std::collections::BTreeMap;
 use system_tests::{function_apps, whole_app, workspace_file};
@@ -82,7 +85,65 @@ async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
         .bootstrap_client(None, None, Role::Viewer, vec![acme.clone()], None)
         .await
         .expect("viewer client");
+    let operator = Caller {
+        client_id: "events".into(),
+        role: Role::Operator,
+        operators: vec![acme.clone()],
+    };
+    let profile = env
+        .domain
+        .create_profile(
+            &operator,
+            ProfileDraft {
+                name: "Depot AC".into(),
+                model: Some("TP-AC22".into()),
+                settings: ChargerSettings {
+                    heartbeat_interval_s: 60,
+                    meter_interval_s: 30,
+                    max_current_a: 16.0,
+                    offline_charging: true,
+                    free_vend: false,
+                },
+                operator_id: None,
+            },
+        )
+        .await
+        .expect("profile");
+    let mut campaigns = Vec::new();
+    for action in [
+        None,
+        None,
+        Some(CampaignAction::Pause),
+        Some(CampaignAction::Cancel),
+    ] {
+        let draft = CampaignDraft {
+            model: "TP-AC22".into(),
+            target_version: "9.9.9".into(),
+            firmware_url: "https://firmware.example.com/tp-ac22-9.9.9.bin".into(),
+            site_id: None,
+            waves: vec![50, 100],
+            failure_threshold_pct: 10,
+            operator_id: None,
+        };
+        let c = env
+            .domain
+            .create_campaign(&operator, draft)
+            .await
+            .expect("campaign");
+        if let Some(action) = action {
+            env.domain
+                .campaign_action(&operator, c.campaign_id, action)
+                .await
+                .expect("campaign action");
+        }
+        campaigns.push(c.campaign_id.to_string());
+    }
     BTreeMap::from([
+        ("PROFILE_ID", profile.profile_id.to_string()),
+        ("CAMPAIGN_ID", campaigns[0].clone()),
+        ("RUNNING_CAMPAIGN_ID", campaigns[1].clone()),
+        ("PAUSED_CAMPAIGN_ID", campaigns[2].clone()),
+        ("CANCELLED_CAMPAIGN_ID", campaigns[3].clone()),
         ("DELIVERED_COMMAND_ID", delivered.command_id.to_string()),
         ("STORED_RECORD_ID", stored_record),
         ("V2G_DEVICE_ID", v2g.id),

@@ -17,6 +17,8 @@ struct Tenant {
     device_id: String,
     record_id: String,
     command_id: String,
+    profile_id: String,
+    campaign_id: String,
 }
 
 async fn get(app: &axum::Router, token: &str, path: &str) -> Reply {
@@ -89,7 +91,27 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
             domain::model::CommandKind::Reboot,
         )
         .await;
+    let profile = post(
+        app,
+        Some(&token),
+        "/v1/configuration/profiles",
+        json!({"name": format!("{slug} AC"),
+        "model": "TP-AC22", "settings": {"max_current_a": 16}}),
+    )
+    .await;
+    assert_eq!(profile.status, 200, "{:?}", profile.body);
+    let campaign = post(
+        app,
+        Some(&token),
+        "/v1/firmware/campaigns",
+        json!({"model": "TP-AC22",
+        "target_version": "9.9.9", "firmware_url": "https://fw.example.com/9.9.9.bin"}),
+    )
+    .await;
+    assert_eq!(campaign.status, 202, "{:?}", campaign.body);
     Tenant {
+        profile_id: profile.data()["profile_id"].as_str().unwrap().to_owned(),
+        campaign_id: campaign.data()["campaign_id"].as_str().unwrap().to_owned(),
         operator: slug.into(),
         token,
         viewer_token,
@@ -222,6 +244,10 @@ impl Read {
             &t.record_id
         } else if self.path.starts_with("/v1/commands/") {
             &t.command_id
+        } else if self.path.starts_with("/v1/configuration/profiles/") {
+            &t.profile_id
+        } else if self.path.starts_with("/v1/firmware/campaigns/") {
+            &t.campaign_id
         } else {
             assert!(
                 !self.path.contains('{'),
@@ -241,13 +267,15 @@ impl Read {
 }
 
 impl Tenant {
-    fn ids(&self) -> [&String; 5] {
+    fn ids(&self) -> [&String; 7] {
         [
             &self.site_id,
             &self.device_id,
             &self.record_id,
             &self.command_id,
             &self.operator,
+            &self.profile_id,
+            &self.campaign_id,
         ]
     }
 }

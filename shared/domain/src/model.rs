@@ -118,6 +118,16 @@ pub struct Device {
     #[serde(default)]
     pub open_commands: i64,
     pub firmware_update: Option<FirmwareProgress>,
+    /// The configuration profile the device last reported applied.
+    #[serde(default)]
+    pub configuration: Option<crate::profiles::AppliedConfiguration>,
+    /// The profile version last queued for it, until it answers.
+    #[serde(default)]
+    pub configuration_pending: Option<crate::profiles::PendingConfiguration>,
+    /// The firmware campaign that sent it its last update, so that its
+    /// firmware reports need no lookup to find their campaign.
+    #[serde(default)]
+    pub campaign: Option<crate::campaigns::CampaignLink>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

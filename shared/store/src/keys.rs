@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::ids::ConnectorId;
-use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::ids::{CampaignId, CommandId, DeviceId, OperatorId, ProfileId, RecordId, SiteId};
 use domain::telemetry::EnergyScope;
 
 pub const PK: &str = "PK";
@@ -98,6 +98,31 @@ pub fn energy(op: &OperatorId, scope: EnergyScope) -> String {
         EnergyScope::Device(id) => format!("OP#{op}#NRG#DEV#{id}"),
         EnergyScope::Site(id) => format!("OP#{op}#NRG#SITE#{id}"),
     }
+}
+
+pub fn profile(id: ProfileId) -> (String, String) {
+    (format!("PROFILE#{id}"), "PROFILE".into())
+}
+
+pub fn operator_profiles(op: &OperatorId) -> String {
+    format!("OP#{op}#PROFILE")
+}
+
+pub fn campaign(id: CampaignId) -> (String, String) {
+    (format!("CAMP#{id}"), "CAMP".into())
+}
+
+pub fn operator_campaigns(op: &OperatorId) -> String {
+    format!("OP#{op}#CAMP")
+}
+
+/// The sparse index of running and paused campaigns, for the sweep.
+pub const ACTIVE_CAMPAIGNS: &str = "CAMPAIGNS#ACTIVE";
+
+pub const MEMBER_PREFIX: &str = "DEV#";
+
+pub fn campaign_member(id: CampaignId, device: DeviceId) -> (String, String) {
+    (campaign(id).0, format!("{MEMBER_PREFIX}{device}"))
 }
 
 pub fn request_log(at: DateTime<Utc>, request_id: &str) -> (String, String) {

@@ -69,6 +69,8 @@ async fn run(args: Args) -> Result<(), String> {
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     seed(&domain).await?;
 
+    // The scheduled function's work, on the same schedule as in the cloud.
+    let sweeps = tokio::spawn(scheduler::run_every(domain.clone(), scheduler::SWEEP_EVERY));
     let app = local_server::app(&domain, "local-server");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -85,6 +87,7 @@ async fn run(args: Args) -> Result<(), String> {
         tracing::info!("shutting down");
     })
     .await;
+    sweeps.abort();
     if let Some(engine) = engine {
         engine.stop().await;
     }

@@ -251,6 +251,12 @@ impl Domain {
             .update_command(&next, cmd.status, &activity)
             .await?
         {
+            WriteOutcome::Written if next.command == CommandKind::ApplyConfiguration => {
+                if to != CommandStatus::Accepted {
+                    self.configuration_reported(&next, now).await?;
+                }
+                Ok(())
+            }
             WriteOutcome::Written => Ok(()),
             WriteOutcome::Conflict => Err(Error::Conflict(format!(
                 "command {id} changed concurrently; read it and retry"

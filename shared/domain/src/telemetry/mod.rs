@@ -336,6 +336,12 @@ impl Domain {
                 activity: activity.as_ref(),
             })
             .await?;
+        // Only a device a campaign sent its update carries the link, so a
+        // report from any other device costs nothing more.
+        if let Some(link) = &device.campaign {
+            self.campaign_report(&device, link, f.status, &f.firmware_version)
+                .await?;
+        }
         Ok(())
     }
 }
