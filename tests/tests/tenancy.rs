@@ -17,6 +17,7 @@ struct Tenant {
     device_id: String,
     record_id: String,
     command_id: String,
+    partner_id: String,
 }
 
 async fn get(app: &axum::Router, token: &str, path: &str) -> Reply {
@@ -89,7 +90,9 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
             domain::model::CommandKind::Reboot,
         )
         .await;
+    let partner = testkit::partner::TestPartner::create(env, app, &operator).await;
     Tenant {
+        partner_id: partner.partner_id.to_string(),
         operator: slug.into(),
         token,
         viewer_token,
@@ -222,6 +225,8 @@ impl Read {
             &t.record_id
         } else if self.path.starts_with("/v1/commands/") {
             &t.command_id
+        } else if self.path.starts_with("/v1/partners/") {
+            &t.partner_id
         } else {
             assert!(
                 !self.path.contains('{'),
@@ -230,7 +235,7 @@ impl Read {
             );
             ""
         };
-        let path = self.path.replace("{id}", id);
+        let path = self.path.replace("{id}", id).replace("{partner_id}", id);
         let query = match self.query.first().map(String::as_str) {
             Some("site_id") => format!("?site_id={}", t.site_id),
             Some("device_id") => format!("?device_id={}", t.device_id),
@@ -241,8 +246,9 @@ impl Read {
 }
 
 impl Tenant {
-    fn ids(&self) -> [&String; 5] {
+    fn ids(&self) -> [&String; 6] {
         [
+            &self.partner_id,
             &self.site_id,
             &self.device_id,
             &self.record_id,

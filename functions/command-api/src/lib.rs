@@ -1,14 +1,13 @@
 //! `command-api`: steering chargers (remote start, stop, V2G discharge,
 //! schedules, site flexibility) and the admin's command injection.
 
-mod planned;
 mod routes;
 
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<Domain> {
-    routes::routes().merge(planned::routes())
+    routes::routes()
 }
 
 pub fn router(domain: Domain) -> axum::Router {

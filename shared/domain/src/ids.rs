@@ -64,6 +64,7 @@ uuid_id!(DeviceId, "device");
 uuid_id!(SiteId, "site");
 uuid_id!(RecordId, "charging record");
 uuid_id!(CommandId, "command");
+uuid_id!(PartnerId, "partner");
 
 /// A connector's number on its charger (OCPP numbers them from 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]

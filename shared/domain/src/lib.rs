@@ -17,6 +17,7 @@ pub mod feeds;
 pub mod ids;
 pub mod input;
 pub mod model;
+pub mod partners;
 pub mod records;
 pub mod secret;
 pub mod settings;

@@ -6,6 +6,7 @@
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
+use crate::partners::PartnerStore;
 use crate::records::RecordStore;
 use crate::sites::SiteStore;
 use crate::telemetry::TelemetryStore;
@@ -75,7 +76,14 @@ impl Default for Retention {
 /// Every port at once: what the domain holds.
 #[async_trait]
 pub trait Store:
-    DeviceStore + TelemetryStore + CommandStore + SiteStore + RecordStore + TenantStore + FeedStore
+    DeviceStore
+    + TelemetryStore
+    + CommandStore
+    + SiteStore
+    + RecordStore
+    + TenantStore
+    + FeedStore
+    + PartnerStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -87,6 +95,7 @@ pub mod ports {
     pub use crate::commands::CommandStore;
     pub use crate::devices::DeviceStore;
     pub use crate::feeds::FeedStore;
+    pub use crate::partners::PartnerStore;
     pub use crate::records::RecordStore;
     pub use crate::sites::SiteStore;
     pub use crate::telemetry::TelemetryStore;

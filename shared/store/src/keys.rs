@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::ids::ConnectorId;
-use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::ids::{CommandId, DeviceId, OperatorId, PartnerId, RecordId, SiteId};
 use domain::telemetry::EnergyScope;
 
 pub const PK: &str = "PK";
@@ -105,6 +105,47 @@ pub fn request_log(at: DateTime<Utc>, request_id: &str) -> (String, String) {
 }
 
 pub const REQUEST_LOG: &str = "REQLOG";
+
+pub fn partner(id: PartnerId) -> (String, String) {
+    (format!("PARTNER#{id}"), "PARTNER".into())
+}
+
+/// Every partner, in the index, by its 9-character code.
+pub const PARTNERS: &str = "PARTNERS";
+
+/// A partner under the code it signs with: the lookup of every legacy
+/// request, and the claim that keeps codes unique.
+pub fn partner_code(code: &str) -> (String, String) {
+    (format!("PCODE#{code}"), "PCODE".into())
+}
+
+pub fn partner_token(token_hash: &str) -> (String, String) {
+    (format!("PTOKEN#{token_hash}"), "PTOKEN".into())
+}
+
+/// A legacy request's `(OperatorID, TimeStamp, Seq)`, claimed once.
+pub fn partner_nonce(code: &str, time_stamp: &str, seq: &str) -> (String, String) {
+    (format!("PNONCE#{code}#{time_stamp}#{seq}"), "PNONCE".into())
+}
+
+pub const PARTNER_CONNECTOR_PREFIX: &str = "PCONN#";
+pub const PARTNER_SESSION_PREFIX: &str = "PSESS#";
+
+/// What a partner pushed about one of its connectors.
+pub fn partner_connector(id: PartnerId, connector: &str) -> (String, String) {
+    (
+        format!("PARTNER#{id}"),
+        format!("{PARTNER_CONNECTOR_PREFIX}{connector}"),
+    )
+}
+
+/// What a partner pushed about one of its sessions.
+pub fn partner_session(id: PartnerId, start_charge_seq: &str) -> (String, String) {
+    (
+        format!("PARTNER#{id}"),
+        format!("{PARTNER_SESSION_PREFIX}{start_charge_seq}"),
+    )
+}
 
 /// Times inside keys: fixed width, always with milliseconds, so that keys
 /// sort in time order (`…:00.000Z` before `…:00.500Z`).

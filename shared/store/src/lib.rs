@@ -12,6 +12,7 @@ mod errors;
 mod feeds;
 mod items;
 pub mod keys;
+mod partners;
 mod records;
 mod sites;
 pub mod table;

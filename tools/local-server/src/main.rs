@@ -93,17 +93,25 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Settings from the environment; without a signing key, one is made and
-/// kept beside the data file so tokens survive a restart.
+/// Settings from the environment; without a signing key or a partner
+/// secrets key, each is made and kept beside the data file so tokens and
+/// partners survive a restart.
 fn settings(args: &Args) -> Result<Settings, String> {
-    let persisted = (!args.in_memory && args.dynamodb_endpoint.is_none())
-        .then(|| args.data.with_extension("signing-key"));
+    let persisted = |extension: &str| {
+        (!args.in_memory && args.dynamodb_endpoint.is_none())
+            .then(|| args.data.with_extension(extension))
+    };
     let key = match std::env::var("TOKEN_SIGNING_KEY") {
         Ok(key) => key,
-        Err(_) => local_key(persisted.as_deref())?,
+        Err(_) => local_key(persisted("signing-key").as_deref())?,
+    };
+    let partner_key = match std::env::var("PARTNER_SECRETS_KEY") {
+        Ok(key) => key,
+        Err(_) => local_key(persisted("partner-key").as_deref())?,
     };
     Settings::from_lookup(|name| match name {
         "TOKEN_SIGNING_KEY" => Some(key.clone()),
+        "PARTNER_SECRETS_KEY" => Some(partner_key.clone()),
         _ => std::env::var(name).ok(),
     })
     .map_err(|e| e.to_string())
