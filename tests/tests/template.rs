@@ -269,6 +269,7 @@ fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
             .as_mapping()
             .expect("events")
             .values()
+            .filter(|e| e["Type"].as_str() == Some("HttpApi"))
         {
             let p = &event["Properties"];
             routes.insert(format!(
@@ -295,7 +296,7 @@ fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
 fn every_function_has_its_concurrency_parameter_and_its_own_log_group() {
     let doc = template();
     let functions = resources_of_type(&doc, "AWS::Serverless::Function");
-    assert_eq!(functions.len(), 5);
+    assert_eq!(functions.len(), 6);
     let mut concurrency_params = BTreeSet::new();
     let mut function_groups = BTreeSet::new();
     for (name, function) in &functions {
@@ -452,15 +453,17 @@ fn only_the_device_api_gets_the_signing_key_and_it_comes_from_the_secret() {
 }
 
 #[test]
-fn only_the_partner_api_gets_the_partner_secrets_key_and_it_comes_from_the_secret() {
+fn only_the_partner_functions_get_the_partner_secrets_key_from_the_secret() {
     let doc = template();
     for (name, function) in resources_of_type(&doc, "AWS::Serverless::Function") {
         let key = function["Properties"]["Environment"]["Variables"].get("PARTNER_SECRETS_KEY");
-        if name != "PartnerApiFunction" {
+        if !["PartnerApiFunction", "NotifierFunction"].contains(&name.as_str()) {
             assert!(key.is_none(), "{name} must not get the partner secrets key");
             continue;
         }
-        let text = key.and_then(sub).expect("PartnerApiFunction gets the key");
+        let text = key
+            .and_then(sub)
+            .expect("the partner functions get the key");
         assert_eq!(
             text,
             "{{resolve:secretsmanager:${PartnerSecretsKeySecret}:SecretString}}"

@@ -8,6 +8,7 @@ use axum::response::Response;
 use domain::Domain;
 use domain::ids::PartnerId;
 use domain::model::Role;
+use domain::partners::outbox::Delivery;
 use domain::partners::{CreatedPartner, PartnerConnector, PartnerSession, PartnerView};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,6 +19,7 @@ pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()
         .routes(routes!(create_partner, list_all_partners))
         .routes(routes!(list_partners))
+        .routes(routes!(partner_deliveries))
         .routes(routes!(partner_connectors))
         .routes(routes!(partner_sessions))
 }
@@ -52,6 +54,23 @@ async fn list_all_partners(
 ) -> ApiResult<Vec<PartnerView>> {
     caller.require(Role::Admin)?;
     Ok(Reply::ok(domain.visible_partners(&caller).await?))
+}
+
+/// The messages pushed (or still to push) to a partner, newest first (admin).
+#[utoipa::path(get, path = "/admin/partners/{partner_id}/deliveries", tag = "admin",
+    security(("bearer" = [])),
+    params(("partner_id" = String, Path, description = "partner id")),
+    responses(
+        (status = 200, description = "deliveries", body = Envelope<Vec<Delivery>>),
+        (status = 403, description = "not an admin", body = Failure),
+        (status = 404, description = "no such partner", body = Failure),
+    ))]
+async fn partner_deliveries(
+    State(domain): State<Domain>,
+    Console(caller): Console,
+    Id(id): Id<PartnerId>,
+) -> ApiResult<Vec<Delivery>> {
+    Ok(Reply::ok(domain.partner_deliveries(&caller, id).await?))
 }
 
 /// The caller's tenants' partners.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::ids::ConnectorId;
-use domain::ids::{CommandId, DeviceId, OperatorId, PartnerId, RecordId, SiteId};
+use domain::ids::{CommandId, DeliveryId, DeviceId, OperatorId, PartnerId, RecordId, SiteId};
 use domain::telemetry::EnergyScope;
 
 pub const PK: &str = "PK";
@@ -136,6 +136,27 @@ pub fn partner_connector(id: PartnerId, connector: &str) -> (String, String) {
     (
         format!("PARTNER#{id}"),
         format!("{PARTNER_CONNECTOR_PREFIX}{connector}"),
+    )
+}
+
+pub const DELIVERY_PREFIX: &str = "DLV#";
+
+/// A message to a partner.
+pub fn delivery(partner: PartnerId, id: DeliveryId) -> (String, String) {
+    (
+        format!("PARTNER#{partner}"),
+        format!("{DELIVERY_PREFIX}{id}"),
+    )
+}
+
+/// Pending messages, in the index, by due time.
+pub const OUTBOX: &str = "OUTBOX";
+
+/// The session a partner started on a connector, until its record.
+pub fn session_mark(device: DeviceId, connector: ConnectorId) -> (String, String) {
+    (
+        format!("DEV#{device}"),
+        format!("PMARK#{:02}", connector.get()),
     )
 }
 

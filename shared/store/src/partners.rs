@@ -4,11 +4,16 @@
 //! session, each push replacing the last.
 
 use crate::core::{DynamoStore, s};
+use crate::errors::map_sdk;
 use crate::items::Item;
+use crate::items::from_attrs;
 use crate::keys;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
 use domain::ids::PartnerId;
+use domain::ids::{ConnectorId, DeviceId};
+use domain::partners::outbox::{Delivery, DeliveryStatus, SessionMark};
 use domain::partners::{Partner, PartnerConnector, PartnerSession, PartnerStore, PartnerToken};
 use domain::storage::{StoreResult, WriteOutcome};
 use serde::de::DeserializeOwned;
@@ -20,7 +25,27 @@ struct NonceClaim {
     until: DateTime<Utc>,
 }
 
+fn delivery_item(d: &Delivery) -> Item<&Delivery> {
+    let item = Item::new(keys::delivery(d.partner_id, d.delivery_id), d);
+    // Only pending messages are in the index the delivery loop reads.
+    if d.status == DeliveryStatus::Pending {
+        item.gsi1(
+            keys::OUTBOX.into(),
+            format!("{}#{}", keys::time(d.next_attempt_at), d.delivery_id),
+        )
+    } else {
+        item
+    }
+}
+
 impl DynamoStore {
+    /// A new message as a transaction item, beside the change it reports.
+    pub(crate) fn delivery_put(&self, d: &Delivery) -> StoreResult<TransactWriteItem> {
+        Ok(TransactWriteItem::builder()
+            .put(self.put_item(&delivery_item(d))?)
+            .build())
+    }
+
     async fn under_partner<T: DeserializeOwned>(
         &self,
         id: PartnerId,
@@ -108,5 +133,64 @@ impl PartnerStore for DynamoStore {
 
     async fn partner_sessions(&self, id: PartnerId) -> StoreResult<Vec<PartnerSession>> {
         self.under_partner(id, keys::PARTNER_SESSION_PREFIX).await
+    }
+
+    async fn due_deliveries(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>> {
+        // `~` sorts after every id: messages due at `now` itself are in.
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :p AND GSI1SK <= :due")
+            .expression_attribute_values(":p", s(keys::OUTBOX))
+            .expression_attribute_values(":due", s(format!("{}~", keys::time(now))))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_attrs)
+            .collect()
+    }
+
+    async fn save_delivery(&self, delivery: &Delivery) -> StoreResult<()> {
+        self.put(&delivery_item(delivery)).await
+    }
+
+    async fn partner_deliveries(&self, id: PartnerId) -> StoreResult<Vec<Delivery>> {
+        self.under_partner(id, keys::DELIVERY_PREFIX).await
+    }
+
+    async fn put_session_mark(&self, mark: &SessionMark) -> StoreResult<()> {
+        let key = keys::session_mark(mark.device_id, mark.connector_id);
+        self.put(&Item::new(key, mark)).await
+    }
+
+    async fn get_session_mark(
+        &self,
+        device: DeviceId,
+        connector: ConnectorId,
+    ) -> StoreResult<Option<SessionMark>> {
+        self.get(keys::session_mark(device, connector)).await
+    }
+
+    async fn delete_session_mark(
+        &self,
+        device: DeviceId,
+        connector: ConnectorId,
+    ) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(crate::items::key_attrs(keys::session_mark(
+                device, connector,
+            ))))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
     }
 }

@@ -61,6 +61,7 @@ fn command(device: &Device, now: DateTime<Utc>) -> Command {
         delivered_at: None,
         operator_id: device.operator_id.clone(),
         history: vec![],
+        origin: None,
     }
 }
 
@@ -146,7 +147,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     delivered.status = CommandStatus::Delivered;
     assert_eq!(
         env.store
-            .update_command(&delivered, CommandStatus::Queued, &act())
+            .update_command(&delivered, CommandStatus::Queued, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -155,7 +156,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered, &act())
+            .update_command(&accepted, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -186,7 +187,7 @@ async fn a_command_update_from_a_stale_status_is_refused() {
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered, &act())
+            .update_command(&accepted, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Conflict
@@ -393,12 +394,12 @@ async fn a_charge_record_is_stored_once() {
         received_at: now,
     };
     assert_eq!(
-        env.store.put_record(&record, &act()).await.unwrap(),
+        env.store.put_record(&record, &act(), None).await.unwrap(),
         RecordOutcome::Created
     );
     let mut other = record.clone();
     other.energy = 99.0;
-    match env.store.put_record(&other, &act()).await.unwrap() {
+    match env.store.put_record(&other, &act(), None).await.unwrap() {
         RecordOutcome::Exists(stored) => assert_eq!(*stored, record, "first write wins"),
         RecordOutcome::Created => panic!("a second put with the same id must not create"),
     }
@@ -750,7 +751,7 @@ async fn operator_records_come_newest_first_within_the_range() {
             stop_reason: None,
             received_at: now,
         };
-        env.store.put_record(&record, &act()).await.unwrap();
+        env.store.put_record(&record, &act(), None).await.unwrap();
     }
     let acme = op("acme-charging-uk");
     let all = env
@@ -899,7 +900,7 @@ async fn a_command_update_from_a_stale_history_is_refused() {
     let first = delivered(1);
     assert_eq!(
         env.store
-            .update_command(&first, CommandStatus::Queued, &act())
+            .update_command(&first, CommandStatus::Queued, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -909,7 +910,7 @@ async fn a_command_update_from_a_stale_history_is_refused() {
     again.status = CommandStatus::Delivered;
     assert_eq!(
         env.store
-            .update_command(&again, CommandStatus::Delivered, &act())
+            .update_command(&again, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Conflict

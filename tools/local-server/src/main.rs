@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use store::DynamoStore;
 
+/// How often the local server delivers due partner pushes.
+const NOTIFY_EVERY_SECONDS: u64 = 5;
+
 #[derive(Debug, Parser)]
 #[command(version, about = "Run the charging backend locally")]
 struct Args {
@@ -68,6 +71,11 @@ async fn run(args: Args) -> Result<(), String> {
     let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     seed(&domain).await?;
+    // Partner pushes leave from the outbox, never from a request.
+    tokio::spawn(notifier::run_forever(
+        domain.clone(),
+        std::time::Duration::from_secs(NOTIFY_EVERY_SECONDS),
+    ));
 
     let app = local_server::app(&domain, "local-server");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))

@@ -6,6 +6,7 @@
 
 mod envelope;
 mod inbound;
+pub mod outbox;
 mod port;
 mod stations;
 mod steering;

@@ -1,8 +1,9 @@
 //! Storage of partners, their access tokens, the replay guard and what
 //! partners pushed to us.
 
+use super::outbox::{Delivery, SessionMark};
 use super::{Partner, PartnerConnector, PartnerSession, PartnerToken};
-use crate::ids::PartnerId;
+use crate::ids::{ConnectorId, DeviceId, PartnerId};
 use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,4 +34,22 @@ pub trait PartnerStore: Send + Sync {
     async fn put_partner_session(&self, session: &PartnerSession) -> StoreResult<()>;
     async fn partner_connectors(&self, id: PartnerId) -> StoreResult<Vec<PartnerConnector>>;
     async fn partner_sessions(&self, id: PartnerId) -> StoreResult<Vec<PartnerSession>>;
+    /// Pending messages due by `now`, oldest due first.
+    async fn due_deliveries(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<Delivery>>;
+    /// Writes a message after an attempt (pending ones stay in the index
+    /// of due messages, under their new due time).
+    async fn save_delivery(&self, delivery: &Delivery) -> StoreResult<()>;
+    /// A partner's messages, oldest first.
+    async fn partner_deliveries(&self, id: PartnerId) -> StoreResult<Vec<Delivery>>;
+    async fn put_session_mark(&self, mark: &SessionMark) -> StoreResult<()>;
+    async fn get_session_mark(
+        &self,
+        device: DeviceId,
+        connector: ConnectorId,
+    ) -> StoreResult<Option<SessionMark>>;
+    async fn delete_session_mark(
+        &self,
+        device: DeviceId,
+        connector: ConnectorId,
+    ) -> StoreResult<()>;
 }

@@ -5,6 +5,7 @@
 
 use super::Partner;
 use super::envelope::system;
+use super::outbox::SessionMark;
 use super::wire::{Refusal, Ret};
 use crate::Domain;
 use crate::access::Caller;
@@ -12,7 +13,7 @@ use crate::commands::dispatch::ConnectorCommand;
 use crate::console::views::{DeviceStatus, device_status};
 use crate::error::Error;
 use crate::ids::{ConnectorId, DeviceId};
-use crate::model::{ConnectorState, Role};
+use crate::model::{CommandOrigin, ConnectorState, Role};
 use serde::Serialize;
 
 /// Length of a `StartChargeSeq`: the partner's 9-character id and 18 more.
@@ -153,17 +154,30 @@ impl Domain {
         } else {
             req.start_charge_seq.clone()
         };
+        let origin = CommandOrigin {
+            partner_id: partner.partner_id,
+            start_charge_seq: req.start_charge_seq.clone(),
+            connector: req.connector_wire_id.clone(),
+        };
+        let target = (req.device_id, req.connector_id);
         match self
-            .queue_connector_command(
-                &caller,
-                req.device_id,
-                req.connector_id,
-                command,
-                Some(&key),
-            )
+            .queue_connector_command_from(&caller, target, command, Some(&key), Some(origin))
             .await
         {
-            Ok(_) => Ok(answer(0)),
+            Ok(_) => {
+                if !stop {
+                    let mark = SessionMark {
+                        device_id: req.device_id,
+                        connector_id: req.connector_id,
+                        partner_id: partner.partner_id,
+                        start_charge_seq: req.start_charge_seq.clone(),
+                        connector: req.connector_wire_id.clone(),
+                        queued_at: self.clock.now(),
+                    };
+                    self.store.put_session_mark(&mark).await.map_err(system)?;
+                }
+                Ok(answer(0))
+            }
             Err(Error::NotFound(_)) => Ok(answer(fail::NOT_FOUND)),
             Err(Error::Invalid(_)) => Ok(answer(fail::REFUSED)),
             // Offline was answered above: a conflict now is the key.
