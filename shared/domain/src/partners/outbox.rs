@@ -153,7 +153,7 @@ pub fn start_charge_result(cmd: &Command, now: DateTime<Utc>) -> Option<Delivery
 /// full or left, 2 a fault, 3 anything else.
 fn stop_reason(reason: Option<&str>) -> u32 {
     match reason.unwrap_or_default() {
-        "remote" | "partner" | "local" | "user" => 0,
+        "remote" | "remote_stop" | "partner" | "local" | "user" | "user_request" => 0,
         "ev_full" | "soc_reached" | "ev_disconnected" | "unplugged" => 1,
         "fault" | "emergency_stop" | "power_loss" => 2,
         _ => 3,
