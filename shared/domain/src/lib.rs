@@ -40,6 +40,8 @@ pub struct Domain {
     pub clock: Arc<dyn Clock>,
     /// Only functions that issue or check device tokens hold the key.
     keys: Option<Arc<devices::credentials::TokenKey>>,
+    /// Which operators have partners to notify, cached per container.
+    partner_feeds: Arc<partners::feeds::FeedCache>,
 }
 
 impl Domain {
@@ -53,6 +55,7 @@ impl Domain {
             settings: Arc::new(settings),
             clock,
             keys,
+            partner_feeds: Arc::default(),
         }
     }
 

@@ -275,6 +275,7 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
         sample: None,
         energy: vec![],
         activity: None,
+        pushes: Vec::new(),
     };
     let apply = |w: ConnectorWrite| {
         let store = env.store.clone();
@@ -344,6 +345,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
             sample: None,
             energy: vec![add(kwh, max)],
             activity: None,
+            pushes: Vec::new(),
         };
         assert_eq!(
             env.store.apply_connector(&w).await.unwrap(),

@@ -5,6 +5,7 @@
 //! one of our tenants and acts as that tenant's operator.
 
 mod envelope;
+pub mod feeds;
 mod inbound;
 pub mod outbox;
 mod port;

@@ -1,10 +1,11 @@
 //! Pushes to partners through a transactional outbox: a message is written
-//! in the same transaction as the change it reports (a partner's start
-//! command accepted or failed, the charging record of a partner's
-//! session), and a delivery loop (the `notifier` function, or the local
+//! in the same transaction as the change it reports (a connector of the
+//! partner's tenant changing status, a partner's start command accepted or
+//! failed, the charging record of a partner's session), and a delivery loop (the `notifier` function, or the local
 //! server's background task) sends it later, so that no charger waits for
 //! a partner. At least once: a message stays pending until the partner
-//! answers Ret 0, retried a minute apart, then less often, for a day.
+//! answers Ret 0, retried a minute apart, then less often, for a day, in
+//! order per partner.
 
 use super::Partner;
 use super::wire::{Refusal, WireAnswer, WireRequest};
@@ -17,6 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// Attempts a minute apart before the pace drops to every ten minutes.
@@ -29,6 +31,7 @@ pub const PUSH_TIMEOUT_SECONDS: u64 = 10;
 
 /// The partner routes we push to, under its `notify_url`.
 pub mod route {
+    pub const STATION_STATUS: &str = "notification_stationStatus";
     pub const START_CHARGE_RESULT: &str = "notification_start_charge_result";
     pub const CHARGE_ORDER_INFO: &str = "notification_charge_order_info";
 }
@@ -215,7 +218,15 @@ impl Domain {
     pub async fn deliver_pushes(&self, push: &dyn Push, limit: usize) -> Result<usize, Error> {
         let now = self.clock.now();
         let mut delivered = 0;
+        // A partner's messages go in order: after one fails, its later
+        // ones wait behind it (same due time, later id).
+        let mut blocked: HashMap<PartnerId, DateTime<Utc>> = HashMap::new();
         for mut d in self.store.due_deliveries(now, limit).await? {
+            if let Some(due) = blocked.get(&d.partner_id) {
+                d.next_attempt_at = *due;
+                self.store.save_delivery(&d).await?;
+                continue;
+            }
             match self.store.get_partner(d.partner_id).await? {
                 Some(partner) if partner.notify_url.is_some() => {
                     match self.push_once(push, &partner, &d).await {
@@ -226,7 +237,10 @@ impl Domain {
                             d.last_error = None;
                             delivered += 1;
                         }
-                        Err(error) => d.retry_later(error, now),
+                        Err(error) => {
+                            d.retry_later(error, now);
+                            blocked.insert(d.partner_id, d.next_attempt_at);
+                        }
                     }
                 }
                 _ => {
