@@ -717,3 +717,80 @@ async fn pushes_are_kept_per_partner_newest_wins_and_read_by_the_owner_only() {
     let admin_view = call_as(&w.app, &w.admin, "GET", &path("sessions"), None).await;
     assert_eq!(admin_view.status, 200);
 }
+
+#[tokio::test]
+async fn a_refused_start_is_pushed_as_failed_and_kept_until_the_partner_answers() {
+    let w = World::new().await;
+    let (c, _) = w.charger("PT-PUSH-1", "TP-AC22").await;
+    // Nothing listens on port 9: every attempt fails.
+    let hub = TestPartner::create_with(
+        &w.env,
+        &w.app,
+        &w.acme,
+        Some("http://127.0.0.1:9/evcs".into()),
+    )
+    .await;
+    let seq = hub.start_charge_seq();
+    let start = hub
+        .call(
+            &w.env,
+            &w.app,
+            "/cp/start_charging",
+            &json!({"StartChargeSeq": seq, "ConnectorID": format!("{}-1", c.id)}),
+        )
+        .await;
+    assert_eq!(start.data["SuccStat"], 0);
+    let now = domain::input::rfc3339(w.env.clock.now());
+    let hb = c
+        .post(
+            &w.app,
+            "/v1/device/heartbeat",
+            json!({"timestamp": now, "status": "online"}),
+        )
+        .await;
+    let command_id = hb.data()["commands"][0]["command_id"].as_str().unwrap();
+    let report = c
+        .post(
+            &w.app,
+            "/v1/device/command-status",
+            json!({"command_id": command_id, "status": "rejected", "timestamp": now}),
+        )
+        .await;
+    assert_eq!(report.status, 200, "{:?}", report.body);
+
+    let path = format!("/admin/partners/{}/deliveries", hub.partner_id);
+    let listed = call_as(&w.app, &w.admin, "GET", &path, None).await;
+    assert_eq!(listed.status, 200);
+    let results: Vec<&Value> = listed
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["route"] == "notification_start_charge_result")
+        .collect();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["payload"]["StartChargeSeq"], seq.as_str());
+    assert_eq!(results[0]["payload"]["StartChargeSeqStat"], 5);
+    assert_eq!(results[0]["status"], "pending");
+
+    let push = notifier::HttpPush::new().unwrap();
+    assert_eq!(notifier::drain(&w.env.domain, &push).await.unwrap(), 0);
+    let after = call_as(&w.app, &w.admin, "GET", &path, None).await;
+    for d in after.data().as_array().unwrap() {
+        assert_eq!(d["status"], "pending", "kept while the partner is down");
+        assert_eq!(d["attempts"], 1);
+        assert!(d["last_error"].as_str().unwrap().contains("no answer"));
+    }
+    // The partner without a notify_url is told nothing.
+    let quiet = format!("/admin/partners/{}/deliveries", w.partner.partner_id);
+    let quiet = call_as(&w.app, &w.admin, "GET", &quiet, None).await;
+    assert_eq!(quiet.data(), &json!([]));
+    let operator = w
+        .env
+        .operator_token(Role::Operator, vec![w.acme.clone()])
+        .await;
+    assert_eq!(
+        call_as(&w.app, &operator, "GET", &path, None).await.status,
+        403
+    );
+}
