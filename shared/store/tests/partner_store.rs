@@ -135,3 +135,87 @@ async fn tokens_and_pushes_are_kept_and_the_newest_push_wins() {
     let other = PartnerId::time_ordered();
     assert!(env.store.partner_sessions(other).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn only_pending_messages_are_due_and_in_due_order() {
+    use domain::partners::outbox::{Delivery, DeliveryStatus};
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let id = PartnerId::time_ordered();
+    let first = Delivery::new(
+        id,
+        "notification_stationStatus",
+        serde_json::json!({"n": 1}),
+        now,
+    );
+    let mut later = Delivery::new(
+        id,
+        "notification_stationStatus",
+        serde_json::json!({"n": 2}),
+        now,
+    );
+    later.next_attempt_at = now + Duration::minutes(1);
+    for d in [&later, &first] {
+        env.store.save_delivery(d).await.unwrap();
+    }
+    let due = env.store.due_deliveries(now, 10).await.unwrap();
+    assert_eq!(due, vec![first.clone()]);
+    let due = env
+        .store
+        .due_deliveries(now + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![first.clone(), later.clone()]);
+    assert_eq!(
+        env.store
+            .due_deliveries(now + Duration::minutes(1), 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let mut done = first.clone();
+    done.status = DeliveryStatus::Delivered;
+    done.delivered_at = Some(now);
+    env.store.save_delivery(&done).await.unwrap();
+    let due = env
+        .store
+        .due_deliveries(now + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        due,
+        vec![later.clone()],
+        "a delivered message leaves the index"
+    );
+    assert_eq!(
+        env.store.partner_deliveries(id).await.unwrap(),
+        vec![done, later]
+    );
+}
+
+#[tokio::test]
+async fn a_session_mark_is_kept_until_deleted() {
+    use domain::ids::{ConnectorId, DeviceId};
+    use domain::partners::outbox::SessionMark;
+    let env = TestEnv::new().await;
+    let (device, one) = (DeviceId::random(), ConnectorId::new(1).unwrap());
+    let mark = SessionMark {
+        device_id: device,
+        connector_id: one,
+        partner_id: PartnerId::time_ordered(),
+        start_charge_seq: "MA1234567000000000000000001".into(),
+        connector: format!("{device}-1"),
+        queued_at: env.clock.now(),
+    };
+    env.store.put_session_mark(&mark).await.unwrap();
+    assert_eq!(
+        env.store.get_session_mark(device, one).await.unwrap(),
+        Some(mark)
+    );
+    let two = ConnectorId::new(2).unwrap();
+    assert_eq!(env.store.get_session_mark(device, two).await.unwrap(), None);
+    env.store.delete_session_mark(device, one).await.unwrap();
+    assert_eq!(env.store.get_session_mark(device, one).await.unwrap(), None);
+}

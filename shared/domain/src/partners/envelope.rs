@@ -28,11 +28,20 @@ pub enum TokenRule {
 }
 
 /// A request whose envelope, signature, time and token were checked.
-#[derive(Debug)]
 pub struct Opened {
     pub partner: Partner,
     keys: WireKeys,
     payload: Vec<u8>,
+}
+
+/// The decrypted payload may carry a secret (`query_token`'s): never shown.
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("partner", &self.partner.partner_id)
+            .field("payload", &"[redacted]")
+            .finish()
+    }
 }
 
 impl Opened {
