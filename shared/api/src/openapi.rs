@@ -35,6 +35,14 @@ pub fn document(parts: impl IntoIterator<Item = OpenApi>, version: &str) -> Open
         {
             add_common_errors(op, has_params);
         }
+        // One handler serving POST and PUT (the T/CEC routes) documents one
+        // operation id twice; operation ids must be unique.
+        if let (Some(post), Some(put)) = (&item.post, &mut item.put)
+            && let (Some(id), Some(put_id)) = (&post.operation_id, &mut put.operation_id)
+            && id == put_id
+        {
+            put_id.push_str("_put");
+        }
     }
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
