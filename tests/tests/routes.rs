@@ -46,7 +46,10 @@ fn template_routes() -> BTreeMap<String, Routes> {
                 }
             }
         }
-        out.insert(name.as_str().expect("name").to_owned(), routes);
+        // Scheduled functions (the notifier) serve no routes.
+        if !routes.is_empty() {
+            out.insert(name.as_str().expect("name").to_owned(), routes);
+        }
     }
     out
 }
@@ -117,7 +120,20 @@ fn every_operation_answers_with_the_envelope() {
             continue;
         }
         for (method, op) in item.as_object().unwrap() {
+            // The T/CEC routes answer the standard's own envelope.
+            let legacy = op["tags"]
+                .as_array()
+                .is_some_and(|tags| tags.iter().any(|t| t == "legacy"));
+            let fields: &[&str] = if legacy {
+                &["Ret", "Msg", "Data", "Sig"]
+            } else {
+                &["code", "message", "data"]
+            };
             for (status, response) in op["responses"].as_object().unwrap() {
+                // Only the body limit answers a legacy route with our envelope.
+                if legacy && status == "413" {
+                    continue;
+                }
                 let schema = &response["content"]["application/json"]["schema"];
                 let reference = schema["$ref"].as_str().unwrap_or_default();
                 let props = if reference.is_empty() {
@@ -126,7 +142,7 @@ fn every_operation_answers_with_the_envelope() {
                     let name = reference.rsplit('/').next().unwrap();
                     doc["components"]["schemas"][name]["properties"].clone()
                 };
-                for field in ["code", "message", "data"] {
+                for field in fields {
                     assert!(
                         props.get(field).is_some(),
                         "{method} {path} {status}: response is not an envelope ({schema})"

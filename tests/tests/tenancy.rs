@@ -19,6 +19,7 @@ struct Tenant {
     command_id: String,
     profile_id: String,
     campaign_id: String,
+    partner_id: String,
 }
 
 async fn get(app: &axum::Router, token: &str, path: &str) -> Reply {
@@ -109,9 +110,11 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
     )
     .await;
     assert_eq!(campaign.status, 202, "{:?}", campaign.body);
+    let partner = testkit::partner::TestPartner::create(env, app, &operator).await;
     Tenant {
         profile_id: profile.data()["profile_id"].as_str().unwrap().to_owned(),
         campaign_id: campaign.data()["campaign_id"].as_str().unwrap().to_owned(),
+        partner_id: partner.partner_id.to_string(),
         operator: slug.into(),
         token,
         viewer_token,
@@ -158,6 +161,11 @@ async fn no_console_route_shows_one_tenant_anything_of_another() {
                 assert_eq!(status, expected, "{path}{query} for its owner");
                 let (path, query) = read.concrete(other);
                 let r = get(&app, token, &format!("{path}{query}")).await;
+                // Platform administration refuses tenants before any lookup.
+                if read.admin_only {
+                    assert_eq!(r.status, 403, "{path}{query}");
+                    continue;
+                }
                 // An object in the path is not found; a filter naming one
                 // may answer 404 or an empty list, never the object.
                 if read.path.contains('{') || r.status == 404 {
@@ -248,6 +256,10 @@ impl Read {
             &t.profile_id
         } else if self.path.starts_with("/v1/firmware/campaigns/") {
             &t.campaign_id
+        } else if self.path.starts_with("/v1/partners/")
+            || self.path.starts_with("/admin/partners/")
+        {
+            &t.partner_id
         } else {
             assert!(
                 !self.path.contains('{'),
@@ -256,7 +268,7 @@ impl Read {
             );
             ""
         };
-        let path = self.path.replace("{id}", id);
+        let path = self.path.replace("{id}", id).replace("{partner_id}", id);
         let query = match self.query.first().map(String::as_str) {
             Some("site_id") => format!("?site_id={}", t.site_id),
             Some("device_id") => format!("?device_id={}", t.device_id),
@@ -267,8 +279,9 @@ impl Read {
 }
 
 impl Tenant {
-    fn ids(&self) -> [&String; 7] {
+    fn ids(&self) -> [&String; 8] {
         [
+            &self.partner_id,
             &self.site_id,
             &self.device_id,
             &self.record_id,

@@ -4,7 +4,6 @@
 //! the admin's command injection.
 
 mod campaigns;
-mod planned;
 mod profiles;
 mod routes;
 
@@ -25,7 +24,6 @@ pub fn routes() -> OpenApiRouter<Domain> {
         .routes(routes!(campaigns::pause_campaign))
         .routes(routes!(campaigns::resume_campaign))
         .routes(routes!(campaigns::cancel_campaign))
-        .merge(planned::routes())
 }
 
 pub fn router(domain: Domain) -> axum::Router {

@@ -52,6 +52,7 @@ pub mod feeds;
 pub mod ids;
 pub mod input;
 pub mod model;
+pub mod partners;
 pub mod profiles;
 pub mod records;
 pub mod secret;
@@ -76,6 +77,8 @@ pub struct Domain {
     pub clock: Arc<dyn Clock>,
     /// Only functions that issue or check device tokens hold the key.
     keys: Option<Arc<devices::credentials::TokenKey>>,
+    /// Which operators have partners to notify, cached per container.
+    partner_feeds: Arc<partners::feeds::FeedCache>,
 }
 
 impl Domain {
@@ -89,6 +92,7 @@ impl Domain {
             settings: Arc::new(settings),
             clock,
             keys,
+            partner_feeds: Arc::default(),
         }
     }
 

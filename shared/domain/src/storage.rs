@@ -7,6 +7,7 @@ use crate::campaigns::CampaignStore;
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
+use crate::partners::PartnerStore;
 use crate::profiles::ProfileStore;
 use crate::records::RecordStore;
 use crate::sites::SiteStore;
@@ -88,6 +89,7 @@ pub trait Store:
     + ThrottleStore
     + ProfileStore
     + CampaignStore
+    + PartnerStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -100,6 +102,7 @@ pub mod ports {
     pub use crate::commands::CommandStore;
     pub use crate::devices::DeviceStore;
     pub use crate::feeds::FeedStore;
+    pub use crate::partners::PartnerStore;
     pub use crate::profiles::ProfileStore;
     pub use crate::records::RecordStore;
     pub use crate::sites::SiteStore;

@@ -13,6 +13,7 @@ mod errors;
 mod feeds;
 mod items;
 pub mod keys;
+mod partners;
 mod profiles;
 mod records;
 mod sites;

@@ -71,6 +71,7 @@ fn command(device: &Device, now: DateTime<Utc>) -> Command {
         delivered_at: None,
         operator_id: device.operator_id.clone(),
         history: vec![],
+        origin: None,
     }
 }
 
@@ -156,7 +157,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     delivered.status = CommandStatus::Delivered;
     assert_eq!(
         env.store
-            .update_command(&delivered, CommandStatus::Queued, &act())
+            .update_command(&delivered, CommandStatus::Queued, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -165,7 +166,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered, &act())
+            .update_command(&accepted, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -196,7 +197,7 @@ async fn a_command_update_from_a_stale_status_is_refused() {
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered, &act())
+            .update_command(&accepted, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Conflict
@@ -284,6 +285,7 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
         sample: None,
         energy: vec![],
         activity: None,
+        pushes: Vec::new(),
     };
     let apply = |w: ConnectorWrite| {
         let store = env.store.clone();
@@ -353,6 +355,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
             sample: None,
             energy: vec![add(kwh, max)],
             activity: None,
+            pushes: Vec::new(),
         };
         assert_eq!(
             env.store.apply_connector(&w).await.unwrap(),
@@ -403,12 +406,12 @@ async fn a_charge_record_is_stored_once() {
         received_at: now,
     };
     assert_eq!(
-        env.store.put_record(&record, &act()).await.unwrap(),
+        env.store.put_record(&record, &act(), None).await.unwrap(),
         RecordOutcome::Created
     );
     let mut other = record.clone();
     other.energy = 99.0;
-    match env.store.put_record(&other, &act()).await.unwrap() {
+    match env.store.put_record(&other, &act(), None).await.unwrap() {
         RecordOutcome::Exists(stored) => assert_eq!(*stored, record, "first write wins"),
         RecordOutcome::Created => panic!("a second put with the same id must not create"),
     }
@@ -756,7 +759,7 @@ async fn operator_records_come_newest_first_within_the_range() {
             stop_reason: None,
             received_at: now,
         };
-        env.store.put_record(&record, &act()).await.unwrap();
+        env.store.put_record(&record, &act(), None).await.unwrap();
     }
     let acme = op("acme-charging-uk");
     let all = env
@@ -905,7 +908,7 @@ async fn a_command_update_from_a_stale_history_is_refused() {
     let first = delivered(1);
     assert_eq!(
         env.store
-            .update_command(&first, CommandStatus::Queued, &act())
+            .update_command(&first, CommandStatus::Queued, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -915,7 +918,7 @@ async fn a_command_update_from_a_stale_history_is_refused() {
     again.status = CommandStatus::Delivered;
     assert_eq!(
         env.store
-            .update_command(&again, CommandStatus::Delivered, &act())
+            .update_command(&again, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Conflict

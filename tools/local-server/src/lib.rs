@@ -24,7 +24,8 @@ pub fn app(domain: &Domain, function: &'static str) -> axum::Router {
         device_api::router(domain.clone())
             .merge(console_api::router(domain.clone()))
             .merge(command_api::router(domain.clone()))
-            .merge(auth_api::router(domain.clone())),
+            .merge(auth_api::router(domain.clone()))
+            .merge(partner_api::router(domain.clone())),
         domain,
         function,
     )

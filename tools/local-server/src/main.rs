@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use store::DynamoStore;
 
+/// How often the local server delivers due partner pushes.
+const NOTIFY_EVERY_SECONDS: u64 = 5;
+
 #[derive(Debug, Parser)]
 #[command(version, about = "Run the charging backend locally")]
 struct Args {
@@ -68,6 +71,11 @@ async fn run(args: Args) -> Result<(), String> {
     let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     seed(&domain).await?;
+    // Partner pushes leave from the outbox, never from a request.
+    tokio::spawn(notifier::run_forever(
+        domain.clone(),
+        std::time::Duration::from_secs(NOTIFY_EVERY_SECONDS),
+    ));
 
     // The scheduled function's work, on the same schedule as in the cloud.
     let sweeps = tokio::spawn(scheduler::run_every(domain.clone(), scheduler::SWEEP_EVERY));
@@ -94,17 +102,25 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Settings from the environment; without a signing key, one is made and
-/// kept beside the data file so tokens survive a restart.
+/// Settings from the environment; without a signing key or a partner
+/// secrets key, each is made and kept beside the data file so tokens and
+/// partners survive a restart.
 fn settings(args: &Args) -> Result<Settings, String> {
-    let persisted = (!args.in_memory && args.dynamodb_endpoint.is_none())
-        .then(|| args.data.with_extension("signing-key"));
+    let persisted = |extension: &str| {
+        (!args.in_memory && args.dynamodb_endpoint.is_none())
+            .then(|| args.data.with_extension(extension))
+    };
     let key = match std::env::var("TOKEN_SIGNING_KEY") {
         Ok(key) => key,
-        Err(_) => local_key(persisted.as_deref())?,
+        Err(_) => local_key(persisted("signing-key").as_deref())?,
+    };
+    let partner_key = match std::env::var("PARTNER_SECRETS_KEY") {
+        Ok(key) => key,
+        Err(_) => local_key(persisted("partner-key").as_deref())?,
     };
     Settings::from_lookup(|name| match name {
         "TOKEN_SIGNING_KEY" => Some(key.clone()),
+        "PARTNER_SECRETS_KEY" => Some(partner_key.clone()),
         _ => std::env::var(name).ok(),
     })
     .map_err(|e| e.to_string())

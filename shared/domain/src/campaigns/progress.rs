@@ -177,6 +177,7 @@ impl Domain {
                 kind: CommandKind::UpdateFirmware,
                 connector_id: None,
                 params,
+                origin: None,
             };
             self.queue_command(device, new, None).await?;
         }

@@ -404,6 +404,7 @@ impl Domain {
                 kind: CommandKind::ApplyConfiguration,
                 connector_id: None,
                 params: apply_params(&profile),
+                origin: None,
             };
             let (cmd, _) = self.queue_command(d, new, None).await?;
             let pending = PendingConfiguration {
