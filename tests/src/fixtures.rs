@@ -1,21 +1,32 @@
 //! The recorded API Gateway events under `events/<function>/`, named
 //! `<route>-<status>.json`, and what their `${...}` placeholders stand for
 //! (what only exists at run time: a registered device, its token, now).
+//!
+//! Legacy (T/CEC) requests must be signed and fresh, so a fixture body
+//! `SEAL <payload>` becomes the fixture partner's envelope of that payload
+//! stamped now. Legacy routes always answer 200: their file names say the
+//! `Ret` as well (`...-ret4002-200.json`).
 
 use crate::whole_app;
 use chrono::Duration;
 use domain::Clock;
+use domain::access::Caller;
+use domain::campaigns::{CampaignAction, CampaignDraft};
 use domain::model::{CommandKind, Role};
+use domain::profiles::{ChargerSettings, ProfileDraft};
 use serde_json::json;
 use std::collections::BTreeMap;
-use testkit::{Charger, TestEnv};
+use testkit::Charger;
+use testkit::TestEnv;
+use testkit::partner::TestPartner;
 
 /// Each folder under `events/` with the template function it belongs to.
-pub const FUNCTION_DIRS: [(&str, &str); 4] = [
+pub const FUNCTION_DIRS: [(&str, &str); 5] = [
     ("device-api", "DeviceApiFunction"),
     ("console-api", "ConsoleApiFunction"),
     ("command-api", "CommandApiFunction"),
     ("auth-api", "AuthApiFunction"),
+    ("partner-api", "PartnerApiFunction"),
 ];
 
 /// One recorded event.
@@ -29,14 +40,46 @@ pub struct Recorded {
     text: String,
 }
 
+/// What the events refer to, made in one table.
+pub struct Setup {
+    values: BTreeMap<&'static str, String>,
+    partner: TestPartner,
+}
+
+impl Setup {
+    /// Makes what the events refer to in `env`'s table: a partner of the
+    /// default operator and one of another, devices, commands, records,
+    /// clients, a profile and campaigns.
+    pub async fn new(env: &TestEnv) -> Self {
+        let app = whole_app(&env.domain);
+        let acme = env.domain.settings.default_operator.clone();
+        let partner = TestPartner::create(env, &app, &acme).await;
+        let volt = env.operator("volt-evt").await;
+        let other = TestPartner::create(env, &app, &volt).await;
+        let values = placeholders(env, &partner, &other).await;
+        Self { values, partner }
+    }
+
+    /// What placeholder `key` stands for.
+    pub fn value(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+}
+
 impl Recorded {
-    /// The event with its placeholders filled in.
-    pub fn filled(&self, values: &BTreeMap<&'static str, String>) -> String {
+    /// The event as it is replayed: placeholders filled in, a `SEAL` body
+    /// sealed now.
+    pub fn prepared(&self, env: &TestEnv, setup: &Setup) -> String {
         let mut text = self.text.clone();
-        for (key, value) in values {
+        for (key, value) in &setup.values {
             text = text.replace(&format!("${{{key}}}"), value);
         }
-        text
+        seal_body(&text, env, &setup.partner)
+    }
+
+    /// The `Ret` its name expects, if it names one.
+    pub fn ret(&self) -> Option<u32> {
+        expected_ret(&self.name)
     }
 }
 
@@ -69,9 +112,29 @@ pub fn recorded() -> Vec<Recorded> {
     out
 }
 
-/// What the fixtures' `${...}` placeholders refer to, set up in `env`'s
-/// table through the routes, as a charger and a console would.
-pub async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
+/// The `Ret` a file name expects, if it names one.
+pub fn expected_ret(name: &str) -> Option<u32> {
+    name.split('-')
+        .find_map(|part| part.strip_prefix("ret").and_then(|n| n.parse().ok()))
+}
+
+/// A `SEAL <payload>` body becomes the fixture partner's envelope.
+fn seal_body(text: &str, env: &TestEnv, partner: &TestPartner) -> String {
+    let mut event: serde_json::Value = serde_json::from_str(text).expect("event JSON");
+    if let Some(payload) = event["body"].as_str().and_then(|b| b.strip_prefix("SEAL ")) {
+        let sealed = partner.seal(env, payload.as_bytes());
+        event["body"] = json!(serde_json::to_string(&sealed).expect("an envelope"));
+    }
+    event.to_string()
+}
+
+/// What the fixtures refer to, set up in `env`'s table through the routes
+/// as a charger and a console would.
+async fn placeholders(
+    env: &TestEnv,
+    partner: &TestPartner,
+    other: &TestPartner,
+) -> BTreeMap<&'static str, String> {
     let app = whole_app(&env.domain);
     let now = env.clock.now();
     let heartbeat = json!({"timestamp": domain::input::rfc3339(now), "status": "online"});
@@ -131,7 +194,65 @@ pub async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
         .bootstrap_client(None, None, Role::Viewer, vec![acme.clone()], None)
         .await
         .expect("viewer client");
+    let operator = Caller {
+        client_id: "events".into(),
+        role: Role::Operator,
+        operators: vec![acme.clone()],
+    };
+    let profile = env
+        .domain
+        .create_profile(
+            &operator,
+            ProfileDraft {
+                name: "Depot AC".into(),
+                model: Some("TP-AC22".into()),
+                settings: ChargerSettings {
+                    heartbeat_interval_s: 60,
+                    meter_interval_s: 30,
+                    max_current_a: 16.0,
+                    offline_charging: true,
+                    free_vend: false,
+                },
+                operator_id: None,
+            },
+        )
+        .await
+        .expect("profile");
+    let mut campaigns = Vec::new();
+    for action in [
+        None,
+        None,
+        Some(CampaignAction::Pause),
+        Some(CampaignAction::Cancel),
+    ] {
+        let draft = CampaignDraft {
+            model: "TP-AC22".into(),
+            target_version: "9.9.9".into(),
+            firmware_url: "https://firmware.example.com/tp-ac22-9.9.9.bin".into(),
+            site_id: None,
+            waves: vec![50, 100],
+            failure_threshold_pct: 10,
+            operator_id: None,
+        };
+        let c = env
+            .domain
+            .create_campaign(&operator, draft)
+            .await
+            .expect("campaign");
+        if let Some(action) = action {
+            env.domain
+                .campaign_action(&operator, c.campaign_id, action)
+                .await
+                .expect("campaign action");
+        }
+        campaigns.push(c.campaign_id.to_string());
+    }
     BTreeMap::from([
+        ("PROFILE_ID", profile.profile_id.to_string()),
+        ("CAMPAIGN_ID", campaigns[0].clone()),
+        ("RUNNING_CAMPAIGN_ID", campaigns[1].clone()),
+        ("PAUSED_CAMPAIGN_ID", campaigns[2].clone()),
+        ("CANCELLED_CAMPAIGN_ID", campaigns[3].clone()),
         ("DELIVERED_COMMAND_ID", delivered.command_id.to_string()),
         ("STORED_RECORD_ID", stored_record),
         ("V2G_DEVICE_ID", v2g.id),
@@ -159,6 +280,14 @@ pub async fn placeholders(env: &TestEnv) -> BTreeMap<&'static str, String> {
         ("HOUR_AGO", domain::input::rfc3339(now - Duration::hours(1))),
         ("RECORD_ID", domain::ids::RecordId::random().to_string()),
         ("RUN", uuid_like()[..12].to_owned()),
+        ("PARTNER_CODE", partner.code.clone()),
+        ("PARTNER_SECRET", partner.operator_secret.clone()),
+        ("PARTNER_TOKEN", partner.token.clone()),
+        ("PARTNER_ID", partner.partner_id.to_string()),
+        ("OTHER_PARTNER_ID", other.partner_id.to_string()),
+        ("NEW_PARTNER_CODE", testkit::partner::new_code()),
+        ("START_CHARGE_SEQ", partner.start_charge_seq()),
+        ("DISCHARGE_SEQ", partner.start_charge_seq()),
     ])
 }
 

@@ -13,6 +13,7 @@ pub fn function_routes() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
         ("ConsoleApiFunction", console_api::openapi()),
         ("CommandApiFunction", command_api::openapi()),
         ("AuthApiFunction", auth_api::openapi()),
+        ("PartnerApiFunction", partner_api::openapi()),
     ]
 }
 
@@ -34,6 +35,10 @@ pub fn function_apps(domain: &Domain) -> Vec<(&'static str, axum::Router)> {
         (
             "AuthApiFunction",
             api::finish(auth_api::router(domain.clone()), domain, "auth-api"),
+        ),
+        (
+            "PartnerApiFunction",
+            api::finish(partner_api::router(domain.clone()), domain, "partner-api"),
         ),
     ]
 }

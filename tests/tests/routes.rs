@@ -50,7 +50,10 @@ fn template_events() -> BTreeMap<String, Routes> {
                 }
             }
         }
-        out.insert(name.as_str().expect("name").to_owned(), routes);
+        // Scheduled functions (the notifier) serve no routes.
+        if !routes.is_empty() {
+            out.insert(name.as_str().expect("name").to_owned(), routes);
+        }
     }
     out
 }
@@ -89,7 +92,12 @@ fn every_function_serves_exactly_the_routes_the_template_sends_it() {
         .into_iter()
         .map(|(f, _)| f.to_owned())
         .collect();
-    let templated: BTreeSet<_> = template.keys().cloned().collect();
+    // Scheduled functions serve no route.
+    let templated: BTreeSet<_> = template
+        .iter()
+        .filter(|(_, routes)| !routes.is_empty())
+        .map(|(name, _)| name.clone())
+        .collect();
     assert_eq!(functions, templated, "functions in template.yaml");
 }
 
@@ -192,7 +200,20 @@ fn every_operation_answers_with_the_envelope() {
             continue;
         }
         for (method, op) in item.as_object().unwrap() {
+            // The T/CEC routes answer the standard's own envelope.
+            let legacy = op["tags"]
+                .as_array()
+                .is_some_and(|tags| tags.iter().any(|t| t == "legacy"));
+            let fields: &[&str] = if legacy {
+                &["Ret", "Msg", "Data", "Sig"]
+            } else {
+                &["code", "message", "data"]
+            };
             for (status, response) in op["responses"].as_object().unwrap() {
+                // Only the body limit answers a legacy route with our envelope.
+                if legacy && status == "413" {
+                    continue;
+                }
                 let schema = &response["content"]["application/json"]["schema"];
                 let reference = schema["$ref"].as_str().unwrap_or_default();
                 let props = if reference.is_empty() {
@@ -201,7 +222,7 @@ fn every_operation_answers_with_the_envelope() {
                     let name = reference.rsplit('/').next().unwrap();
                     doc["components"]["schemas"][name]["properties"].clone()
                 };
-                for field in ["code", "message", "data"] {
+                for field in fields {
                     assert!(
                         props.get(field).is_some(),
                         "{method} {path} {status}: response is not an envelope ({schema})"

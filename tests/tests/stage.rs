@@ -1,15 +1,16 @@
 //! The deployed shape, through the stage (`tools/stage`): the contract's
 //! answers at API Gateway's edge, and every recorded event replayed as the
 //! HTTP request it records. It runs against the stage at `STAGE_URL`,
-//! whose table is at `STAGE_DYNAMODB_ENDPOINT` with the device token key
-//! `TOKEN_SIGNING_KEY` (`scripts/test` starts one and sets all three).
+//! whose table is at `STAGE_DYNAMODB_ENDPOINT` with the keys
+//! `TOKEN_SIGNING_KEY` and `PARTNER_SECRETS_KEY` (`scripts/test` starts one
+//! and sets all four).
 //! Without `STAGE_URL` there is no stage to test, and each test says so.
 
 use base64::Engine as _;
 use domain::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use system_tests::fixtures;
+use system_tests::fixtures::{self, Setup};
 use testkit::TestEnv;
 
 struct Stage {
@@ -53,10 +54,11 @@ impl Stage {
     fn table(&self) -> TestEnv {
         let endpoint = std::env::var("STAGE_DYNAMODB_ENDPOINT")
             .expect("STAGE_DYNAMODB_ENDPOINT names the stage's table endpoint");
-        let key = std::env::var("TOKEN_SIGNING_KEY").expect("TOKEN_SIGNING_KEY is the stage's key");
         let settings = Settings::from_lookup(|name| match name {
-            "TOKEN_SIGNING_KEY" => Some(key.clone()),
             "TABLE_NAME" => Some(stage::TABLE_NAME.to_owned()),
+            "TOKEN_SIGNING_KEY" | "PARTNER_SECRETS_KEY" => {
+                Some(std::env::var(name).unwrap_or_else(|_| panic!("{name} is the stage's key")))
+            }
             _ => None,
         })
         .expect("settings");
@@ -102,11 +104,12 @@ async fn health_and_a_console_read_with_a_token() {
         (200, &Value::from("ok")),
         "{body}"
     );
-    let values = fixtures::placeholders(&stage.table()).await;
+    let setup = Setup::new(&stage.table()).await;
     // Client ids and secrets are URL-safe as they are.
     let form = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}",
-        values["CLIENT_ID"], values["CLIENT_SECRET"]
+        setup.value("CLIENT_ID"),
+        setup.value("CLIENT_SECRET")
     );
     let res = stage
         .http
@@ -204,18 +207,26 @@ async fn every_recorded_event_gets_its_status_through_the_stage() {
     let Some(stage) = stage("every_recorded_event_gets_its_status_through_the_stage") else {
         return;
     };
-    let values = fixtures::placeholders(&stage.table()).await;
+    let env = stage.table();
+    let setup = Setup::new(&env).await;
     let mut wrong = Vec::new();
     let recorded = fixtures::recorded();
     for event in &recorded {
-        let parsed: Value = serde_json::from_str(&event.filled(&values)).expect("event JSON");
+        let parsed: Value =
+            serde_json::from_str(&event.prepared(&env, &setup)).expect("event JSON");
         let res = request(&stage, &parsed)
             .send()
             .await
             .expect("the stage answers");
         let status = res.status().as_u16();
-        if status != event.status {
-            let body = res.text().await.unwrap_or_default();
+        let body = res.text().await.unwrap_or_default();
+        let ret = serde_json::from_str::<Value>(&body)
+            .ok()
+            .map(|b| b["Ret"].clone());
+        let ret_wrong = event
+            .ret()
+            .is_some_and(|expected| ret != Some(Value::from(expected)));
+        if status != event.status || ret_wrong {
             wrong.push(format!("{}/{}: {status} {body}", event.dir, event.name));
         }
     }

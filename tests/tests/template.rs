@@ -269,6 +269,7 @@ fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
             .as_mapping()
             .expect("events")
             .values()
+            .filter(|e| e["Type"].as_str() == Some("HttpApi"))
         {
             let p = &event["Properties"];
             routes.insert(format!(
@@ -295,7 +296,7 @@ fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
 fn every_function_has_its_concurrency_parameter_and_its_own_log_group() {
     let doc = template();
     let functions = resources_of_type(&doc, "AWS::Serverless::Function");
-    assert_eq!(functions.len(), 4);
+    assert_eq!(functions.len(), 7);
     let mut concurrency_params = BTreeSet::new();
     let mut function_groups = BTreeSet::new();
     for (name, function) in &functions {
@@ -341,6 +342,21 @@ fn every_function_has_its_concurrency_parameter_and_its_own_log_group() {
             "{name} retention"
         );
     }
+}
+
+#[test]
+fn the_scheduler_runs_every_five_minutes_and_one_at_a_time() {
+    let doc = template();
+    let function = &doc["Resources"]["SchedulerFunction"]["Properties"];
+    let events = function["Events"].as_mapping().expect("events");
+    assert_eq!(events.len(), 1, "one schedule");
+    let schedule = events.values().next().expect("a schedule");
+    assert_eq!(schedule["Type"].as_str(), Some("ScheduleV2"));
+    assert_eq!(
+        schedule["Properties"]["ScheduleExpression"].as_str(),
+        Some("rate(5 minutes)")
+    );
+    assert_eq!(parameter_default(&doc, "SchedulerConcurrency"), "1");
 }
 
 #[test]
@@ -449,6 +465,32 @@ fn only_the_device_api_gets_the_signing_key_and_it_comes_from_the_secret() {
         generate.get("SecretStringTemplate").is_none(),
         "the key is the whole string"
     );
+}
+
+#[test]
+fn only_the_partner_functions_get_the_partner_secrets_key_from_the_secret() {
+    let doc = template();
+    for (name, function) in resources_of_type(&doc, "AWS::Serverless::Function") {
+        let key = function["Properties"]["Environment"]["Variables"].get("PARTNER_SECRETS_KEY");
+        if !["PartnerApiFunction", "NotifierFunction"].contains(&name.as_str()) {
+            assert!(key.is_none(), "{name} must not get the partner secrets key");
+            continue;
+        }
+        let text = key
+            .and_then(sub)
+            .expect("the partner functions get the key");
+        assert_eq!(
+            text,
+            "{{resolve:secretsmanager:${PartnerSecretsKeySecret}:SecretString}}"
+        );
+    }
+    let secret = &doc["Resources"]["PartnerSecretsKeySecret"];
+    assert_eq!(secret["Type"].as_str(), Some("AWS::SecretsManager::Secret"));
+    assert_eq!(secret["DeletionPolicy"].as_str(), Some("Retain"));
+    let generate = &secret["Properties"]["GenerateSecretString"];
+    assert_eq!(generate["PasswordLength"].as_u64(), Some(64));
+    let excluded = generate["ExcludeCharacters"].as_str().unwrap_or_default();
+    assert!(('g'..='z').all(|c| excluded.contains(c)), "only hex digits");
 }
 
 #[test]

@@ -17,6 +17,9 @@ struct Tenant {
     device_id: String,
     record_id: String,
     command_id: String,
+    profile_id: String,
+    campaign_id: String,
+    partner_id: String,
 }
 
 async fn get(app: &axum::Router, token: &str, path: &str) -> Reply {
@@ -89,7 +92,29 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
             domain::model::CommandKind::Reboot,
         )
         .await;
+    let profile = post(
+        app,
+        Some(&token),
+        "/v1/configuration/profiles",
+        json!({"name": format!("{slug} AC"),
+        "model": "TP-AC22", "settings": {"max_current_a": 16}}),
+    )
+    .await;
+    assert_eq!(profile.status, 200, "{:?}", profile.body);
+    let campaign = post(
+        app,
+        Some(&token),
+        "/v1/firmware/campaigns",
+        json!({"model": "TP-AC22",
+        "target_version": "9.9.9", "firmware_url": "https://fw.example.com/9.9.9.bin"}),
+    )
+    .await;
+    assert_eq!(campaign.status, 202, "{:?}", campaign.body);
+    let partner = testkit::partner::TestPartner::create(env, app, &operator).await;
     Tenant {
+        profile_id: profile.data()["profile_id"].as_str().unwrap().to_owned(),
+        campaign_id: campaign.data()["campaign_id"].as_str().unwrap().to_owned(),
+        partner_id: partner.partner_id.to_string(),
         operator: slug.into(),
         token,
         viewer_token,
@@ -136,6 +161,11 @@ async fn no_console_route_shows_one_tenant_anything_of_another() {
                 assert_eq!(status, expected, "{path}{query} for its owner");
                 let (path, query) = read.concrete(other);
                 let r = get(&app, token, &format!("{path}{query}")).await;
+                // Platform administration refuses tenants before any lookup.
+                if read.admin_only {
+                    assert_eq!(r.status, 403, "{path}{query}");
+                    continue;
+                }
                 // An object in the path is not found; a filter naming one
                 // may answer 404 or an empty list, never the object.
                 if read.path.contains('{') || r.status == 404 {
@@ -222,6 +252,14 @@ impl Read {
             &t.record_id
         } else if self.path.starts_with("/v1/commands/") {
             &t.command_id
+        } else if self.path.starts_with("/v1/configuration/profiles/") {
+            &t.profile_id
+        } else if self.path.starts_with("/v1/firmware/campaigns/") {
+            &t.campaign_id
+        } else if self.path.starts_with("/v1/partners/")
+            || self.path.starts_with("/admin/partners/")
+        {
+            &t.partner_id
         } else {
             assert!(
                 !self.path.contains('{'),
@@ -230,7 +268,7 @@ impl Read {
             );
             ""
         };
-        let path = self.path.replace("{id}", id);
+        let path = self.path.replace("{id}", id).replace("{partner_id}", id);
         let query = match self.query.first().map(String::as_str) {
             Some("site_id") => format!("?site_id={}", t.site_id),
             Some("device_id") => format!("?device_id={}", t.device_id),
@@ -241,13 +279,16 @@ impl Read {
 }
 
 impl Tenant {
-    fn ids(&self) -> [&String; 5] {
+    fn ids(&self) -> [&String; 8] {
         [
+            &self.partner_id,
             &self.site_id,
             &self.device_id,
             &self.record_id,
             &self.command_id,
             &self.operator,
+            &self.profile_id,
+            &self.campaign_id,
         ]
     }
 }

@@ -1,14 +1,29 @@
 //! `command-api`: steering chargers (remote start, stop, V2G discharge,
-//! schedules, site flexibility) and the admin's command injection.
+//! schedules, site flexibility), configuration profiles and firmware
+//! campaigns (their reads included, so each lives in one function), and
+//! the admin's command injection.
 
-mod planned;
+mod campaigns;
+mod profiles;
 mod routes;
 
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<Domain> {
-    routes::routes().merge(planned::routes())
+    routes::routes()
+        .routes(routes!(profiles::list_profiles, profiles::create_profile))
+        .routes(routes!(profiles::get_profile, profiles::update_profile))
+        .routes(routes!(profiles::apply_profile))
+        .routes(routes!(
+            campaigns::list_campaigns,
+            campaigns::create_campaign
+        ))
+        .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(campaigns::pause_campaign))
+        .routes(routes!(campaigns::resume_campaign))
+        .routes(routes!(campaigns::cancel_campaign))
 }
 
 pub fn router(domain: Domain) -> axum::Router {

@@ -5,7 +5,6 @@ use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-planned!(configuration_profiles, get, "/v1/configuration/profiles");
 planned!(health_scores, get, "/v1/intelligence/health-scores");
 planned!(anomalies, get, "/v1/intelligence/anomalies");
 planned!(energy_forecasts, get, "/v1/intelligence/forecasts/energy");
@@ -20,7 +19,6 @@ planned!(ask, post, "/v1/intelligence/ask");
 
 pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()
-        .routes(routes!(configuration_profiles))
         .routes(routes!(health_scores))
         .routes(routes!(anomalies))
         .routes(routes!(energy_forecasts))

@@ -35,6 +35,14 @@ pub fn document(parts: impl IntoIterator<Item = OpenApi>, version: &str) -> Open
         {
             add_common_errors(op, has_params);
         }
+        // One handler serving POST and PUT (the T/CEC routes) documents one
+        // operation id twice; operation ids must be unique.
+        if let (Some(post), Some(put)) = (&item.post, &mut item.put)
+            && let (Some(id), Some(put_id)) = (&post.operation_id, &mut put.operation_id)
+            && id == put_id
+        {
+            put_id.push_str("_put");
+        }
     }
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -48,11 +56,21 @@ pub fn document(parts: impl IntoIterator<Item = OpenApi>, version: &str) -> Open
 /// where the operation does not describe them itself.
 fn add_common_errors(op: &mut Operation, has_path_params: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-    let mut common = vec![
-        ("400", "malformed JSON, query or missing field"),
-        ("500", "internal error"),
-        ("503", "the store is unavailable; retry"),
-    ];
+    // The T/CEC routes answer every refusal as 200 with a Ret code; only
+    // the body limit comes before them.
+    let legacy = op
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.iter().any(|t| t == "legacy"));
+    let mut common = if legacy {
+        vec![("413", "body over 64 KiB")]
+    } else {
+        vec![
+            ("400", "malformed JSON, query or missing field"),
+            ("500", "internal error"),
+            ("503", "the store is unavailable; retry"),
+        ]
+    };
     if secured {
         common.push(("401", "no valid Bearer token"));
         common.push(("403", "the caller's role does not allow it"));
@@ -66,7 +84,7 @@ fn add_common_errors(op: &mut Operation, has_path_params: bool) {
     if has_path_params || names_an_object {
         common.push(("404", "no such resource visible to the caller"));
     }
-    if op.request_body.is_some() {
+    if op.request_body.is_some() && !legacy {
         common.push(("413", "body over 64 KiB"));
         common.push(("422", "values out of range"));
     }

@@ -71,6 +71,30 @@ impl Domain {
         caller.visible(found, |s| &s.operator_id, &format!("site {id}"))
     }
 
+    /// The operator a new profile or campaign belongs to: the one named
+    /// (which the caller must act for), else the caller's only operator;
+    /// an admin acting for nobody in particular gets the default operator.
+    pub(crate) fn owning_operator(
+        &self,
+        caller: &Caller,
+        named: Option<OperatorId>,
+    ) -> Result<OperatorId, Error> {
+        match named {
+            Some(op) if caller.sees(&op) => Ok(op),
+            Some(op) => Err(Error::Forbidden(format!(
+                "this client does not act for operator {op}"
+            ))),
+            None if caller.operators.len() == 1 => Ok(caller.operators[0].clone()),
+            None if caller.is_admin() && caller.operators.is_empty() => {
+                Ok(self.settings.default_operator.clone())
+            }
+            None => Err(Error::invalid(
+                "operator_id",
+                "is needed: this client acts for several operators",
+            )),
+        }
+    }
+
     /// The operator ids whose partitions a console read covers.
     pub(crate) async fn scope(&self, caller: &Caller) -> Result<Vec<OperatorId>, Error> {
         if !caller.is_admin() {

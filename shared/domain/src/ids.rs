@@ -64,6 +64,10 @@ uuid_id!(DeviceId, "device");
 uuid_id!(SiteId, "site");
 uuid_id!(RecordId, "charging record");
 uuid_id!(CommandId, "command");
+uuid_id!(ProfileId, "configuration profile");
+uuid_id!(CampaignId, "firmware campaign");
+uuid_id!(PartnerId, "partner");
+uuid_id!(DeliveryId, "delivery");
 
 /// A connector's number on its charger (OCPP numbers them from 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]

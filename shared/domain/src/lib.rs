@@ -1,7 +1,8 @@
 //! The charging network's domain, by capability: `devices` (registration,
 //! credentials), `telemetry` (what chargers report), `commands`, `sites`,
 //! `records`, `tenants` (operators, clients, sessions), `feeds` (activity,
-//! request log), `console` (the operators' reads) and `access` (who may
+//! request log), `profiles` (configuration profiles), `campaigns` (staged
+//! firmware roll-outs), `console` (the operators' reads) and `access` (who may
 //! do what). Each capability owns its rules, typed inputs and storage port;
 //! the ports are implemented once, against the DynamoDB API, in the `store`
 //! crate.
@@ -40,6 +41,7 @@ macro_rules! wire_enum {
 }
 
 pub mod access;
+pub mod campaigns;
 pub mod catalogue;
 pub mod clock;
 pub mod commands;
@@ -50,6 +52,8 @@ pub mod feeds;
 pub mod ids;
 pub mod input;
 pub mod model;
+pub mod partners;
+pub mod profiles;
 pub mod records;
 pub mod secret;
 pub mod settings;
@@ -73,6 +77,8 @@ pub struct Domain {
     pub clock: Arc<dyn Clock>,
     /// Only functions that issue or check device tokens hold the key.
     keys: Option<Arc<devices::credentials::TokenKey>>,
+    /// Which operators have partners to notify, cached per container.
+    partner_feeds: Arc<partners::feeds::FeedCache>,
 }
 
 impl Domain {
@@ -86,6 +92,7 @@ impl Domain {
             settings: Arc::new(settings),
             clock,
             keys,
+            partner_feeds: Arc::default(),
         }
     }
 

@@ -118,6 +118,16 @@ pub struct Device {
     #[serde(default)]
     pub open_commands: i64,
     pub firmware_update: Option<FirmwareProgress>,
+    /// The configuration profile the device last reported applied.
+    #[serde(default)]
+    pub configuration: Option<crate::profiles::AppliedConfiguration>,
+    /// The profile version last queued for it, until it answers.
+    #[serde(default)]
+    pub configuration_pending: Option<crate::profiles::PendingConfiguration>,
+    /// The firmware campaign that sent it its last update, so that its
+    /// firmware reports need no lookup to find their campaign.
+    #[serde(default)]
+    pub campaign: Option<crate::campaigns::CampaignLink>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -238,6 +248,19 @@ pub struct Command {
     pub delivered_at: Option<DateTime<Utc>>,
     pub operator_id: OperatorId,
     pub history: Vec<HistoryEntry>,
+    /// The partner platform that asked for it, if one did: its result is
+    /// pushed to that partner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<CommandOrigin>,
+}
+
+/// A partner's command: who asked, and its session's `StartChargeSeq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandOrigin {
+    pub partner_id: crate::ids::PartnerId,
+    pub start_charge_seq: String,
+    /// The connector as the partner named it.
+    pub connector: String,
 }
 
 /// A command as devices and the console see it: fixed fields and the

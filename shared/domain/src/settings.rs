@@ -26,6 +26,8 @@ pub enum SettingsError {
     },
     #[error("TOKEN_SIGNING_KEY must be hex of at least 32 bytes (64 hex characters)")]
     SigningKey,
+    #[error("PARTNER_SECRETS_KEY must be hex of exactly 32 bytes (64 hex characters)")]
+    PartnerSecretsKey,
 }
 
 fn malformed(name: &'static str, expected: &'static str, value: &str) -> SettingsError {
@@ -44,6 +46,9 @@ pub struct Settings {
     /// that issue or check device tokens have one.
     pub token_signing_key: Option<Secret<Vec<u8>>>,
     pub token_ttl: Duration,
+    /// AES-256 key that seals partners' shared secrets at rest; only the
+    /// function that speaks to partners has one.
+    pub partner_secrets_key: Option<Secret<[u8; 32]>>,
     /// Lets a serial number re-register without proof (simulation, staging).
     pub allow_reregister: bool,
     /// When set, `register` and `site` require it in `X-Provisioning-Key`.
@@ -73,6 +78,7 @@ impl Settings {
             table_name: table_name.into(),
             token_signing_key: token_signing_key.map(Secret::new),
             token_ttl: Duration::hours(24),
+            partner_secrets_key: None,
             allow_reregister: false,
             provisioning_key: None,
             default_operator: OperatorId::parse("acme-charging-uk").expect("valid slug"),
@@ -106,6 +112,13 @@ impl Settings {
             ),
         };
         let mut s = Self::new(var("TABLE_NAME").unwrap_or_else(|| "chargenet".into()), key);
+        if let Some(hex_key) = var("PARTNER_SECRETS_KEY").filter(|k| !k.is_empty()) {
+            let key = hex::decode(hex_key.trim())
+                .ok()
+                .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                .ok_or(SettingsError::PartnerSecretsKey)?;
+            s.partner_secrets_key = Some(Secret::new(key));
+        }
         if let Some(v) = var("ALLOW_REREGISTER") {
             s.allow_reregister = parse_bool("ALLOW_REREGISTER", &v)?;
         }

@@ -3,9 +3,12 @@
 //! live with their capabilities (`devices::DeviceStore`, ...); the DynamoDB
 //! adapter in the `store` crate is their only implementation.
 
+use crate::campaigns::CampaignStore;
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
+use crate::partners::PartnerStore;
+use crate::profiles::ProfileStore;
 use crate::records::RecordStore;
 use crate::sites::SiteStore;
 use crate::telemetry::TelemetryStore;
@@ -84,6 +87,9 @@ pub trait Store:
     + TenantStore
     + FeedStore
     + ThrottleStore
+    + ProfileStore
+    + CampaignStore
+    + PartnerStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -92,9 +98,12 @@ pub trait Store:
 /// Every port trait, for code that holds the store itself (tests, tools).
 pub mod ports {
     pub use super::Store;
+    pub use crate::campaigns::CampaignStore;
     pub use crate::commands::CommandStore;
     pub use crate::devices::DeviceStore;
     pub use crate::feeds::FeedStore;
+    pub use crate::partners::PartnerStore;
+    pub use crate::profiles::ProfileStore;
     pub use crate::records::RecordStore;
     pub use crate::sites::SiteStore;
     pub use crate::telemetry::TelemetryStore;

@@ -11,6 +11,7 @@ use domain::commands::schedule::Schedule;
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
 use domain::ids::{CommandId, ConnectorId, DeviceId};
 use domain::model::{Activity, Command, CommandStatus};
+use domain::partners::outbox::Delivery;
 use domain::storage::{StoreError, StoreResult, WriteOutcome};
 
 fn command_item(command: &Command) -> Item<&Command> {
@@ -145,6 +146,7 @@ impl CommandStore for DynamoStore {
         command: &Command,
         expected: CommandStatus,
         activity: &Activity,
+        push: Option<&Delivery>,
     ) -> StoreResult<WriteOutcome> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -163,6 +165,9 @@ impl CommandStore for DynamoStore {
         ];
         if expected.is_open() && !command.status.is_open() {
             items.push(self.open_count_change(command.device_id, -1)?);
+        }
+        if let Some(push) = push {
+            items.push(self.delivery_put(push)?);
         }
         self.transact(items).await
     }

@@ -8,7 +8,7 @@ use crate::keys;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use chrono::{DateTime, Duration, Utc};
 use domain::model::Activity;
@@ -19,6 +19,18 @@ use serde::de::DeserializeOwned;
 /// DynamoDB's limits, kept even where an emulator is more lenient.
 pub const MAX_BATCH_GET: usize = 100;
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
+pub const MAX_BATCH_WRITE: usize = 25;
+/// Unprocessed items of a batch write are retried this often, with a pause.
+const BATCH_RETRIES: u32 = 5;
+/// A transaction that lost to a concurrent one on a busy item is tried
+/// again this often, after a short jittered pause.
+const CONTENDED_RETRIES: u32 = 6;
+/// Cancellation codes of a transaction that met another one in flight.
+const CONTENTION_CODES: &[&str] = &[
+    "TransactionCanceledException",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+];
 
 /// The storage ports on one DynamoDB table.
 #[derive(Clone)]
@@ -155,6 +167,46 @@ impl DynamoStore {
         })
     }
 
+    /// Unconditional writes of many items, 25 to a batch.
+    pub(crate) async fn put_all<T: Serialize>(&self, items: &[Item<T>]) -> StoreResult<()> {
+        for chunk in items.chunks(MAX_BATCH_WRITE) {
+            let mut requests = chunk
+                .iter()
+                .map(|item| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(to_attrs(item)?))
+                        .build()
+                        .map_err(invalid_request)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let mut attempt = 0;
+            loop {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(map_sdk)?;
+                let left = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|r| !r.is_empty());
+                let Some(left) = left else { break };
+                attempt += 1;
+                if attempt > BATCH_RETRIES {
+                    return Err(StoreError::Unavailable(
+                        "batch write kept being throttled".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                requests = left;
+            }
+        }
+        Ok(())
+    }
+
     /// A put for a transaction, unconditional.
     pub(crate) fn put_item<T: Serialize>(&self, item: &Item<T>) -> StoreResult<Put> {
         Put::builder()
@@ -194,6 +246,40 @@ impl DynamoStore {
             Ok(_) => Ok(WriteOutcome::Written),
             Err(e) if cancelled_items(&e).is_some() => Ok(WriteOutcome::Conflict),
             Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    /// Runs a transaction on an item many requests write at once (a
+    /// campaign's counters): one cancelled by a concurrent transaction
+    /// rather than by a condition is tried again after a jittered pause,
+    /// so the contention never reaches the caller as a 503.
+    pub(crate) async fn transact_contended(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> StoreResult<WriteOutcome> {
+        let mut attempt = 0;
+        loop {
+            let out = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match out {
+                Ok(_) => return Ok(WriteOutcome::Written),
+                Err(e) if cancelled_items(&e).is_some() => return Ok(WriteOutcome::Conflict),
+                Err(e) => e,
+            };
+            let contended = err
+                .as_service_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| CONTENTION_CODES.contains(&code));
+            if !contended || attempt >= CONTENDED_RETRIES {
+                return Err(map_sdk(err));
+            }
+            attempt += 1;
+            let pause = fastrand::u64(10..=(25u64 << attempt));
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         }
     }
 

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::ids::ConnectorId;
-use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::ids::{
+    CampaignId, CommandId, DeliveryId, DeviceId, OperatorId, PartnerId, ProfileId, RecordId, SiteId,
+};
 use domain::telemetry::EnergyScope;
 
 pub const PK: &str = "PK";
@@ -100,11 +102,98 @@ pub fn energy(op: &OperatorId, scope: EnergyScope) -> String {
     }
 }
 
+pub fn profile(id: ProfileId) -> (String, String) {
+    (format!("PROFILE#{id}"), "PROFILE".into())
+}
+
+pub fn operator_profiles(op: &OperatorId) -> String {
+    format!("OP#{op}#PROFILE")
+}
+
+pub fn campaign(id: CampaignId) -> (String, String) {
+    (format!("CAMP#{id}"), "CAMP".into())
+}
+
+pub fn operator_campaigns(op: &OperatorId) -> String {
+    format!("OP#{op}#CAMP")
+}
+
+/// The sparse index of running and paused campaigns, for the sweep.
+pub const ACTIVE_CAMPAIGNS: &str = "CAMPAIGNS#ACTIVE";
+
+pub const MEMBER_PREFIX: &str = "DEV#";
+
+pub fn campaign_member(id: CampaignId, device: DeviceId) -> (String, String) {
+    (campaign(id).0, format!("{MEMBER_PREFIX}{device}"))
+}
+
 pub fn request_log(at: DateTime<Utc>, request_id: &str) -> (String, String) {
     (REQUEST_LOG.into(), format!("{}#{request_id}", time(at)))
 }
 
 pub const REQUEST_LOG: &str = "REQLOG";
+
+pub fn partner(id: PartnerId) -> (String, String) {
+    (format!("PARTNER#{id}"), "PARTNER".into())
+}
+
+/// Every partner, in the index, by its 9-character code.
+pub const PARTNERS: &str = "PARTNERS";
+
+/// A partner under the code it signs with: the lookup of every legacy
+/// request, and the claim that keeps codes unique.
+pub fn partner_code(code: &str) -> (String, String) {
+    (format!("PCODE#{code}"), "PCODE".into())
+}
+
+pub fn partner_token(token_hash: &str) -> (String, String) {
+    (format!("PTOKEN#{token_hash}"), "PTOKEN".into())
+}
+
+/// A legacy request's `(OperatorID, TimeStamp, Seq)`, claimed once.
+pub fn partner_nonce(code: &str, time_stamp: &str, seq: &str) -> (String, String) {
+    (format!("PNONCE#{code}#{time_stamp}#{seq}"), "PNONCE".into())
+}
+
+pub const PARTNER_CONNECTOR_PREFIX: &str = "PCONN#";
+pub const PARTNER_SESSION_PREFIX: &str = "PSESS#";
+
+/// What a partner pushed about one of its connectors.
+pub fn partner_connector(id: PartnerId, connector: &str) -> (String, String) {
+    (
+        format!("PARTNER#{id}"),
+        format!("{PARTNER_CONNECTOR_PREFIX}{connector}"),
+    )
+}
+
+pub const DELIVERY_PREFIX: &str = "DLV#";
+
+/// A message to a partner.
+pub fn delivery(partner: PartnerId, id: DeliveryId) -> (String, String) {
+    (
+        format!("PARTNER#{partner}"),
+        format!("{DELIVERY_PREFIX}{id}"),
+    )
+}
+
+/// Pending messages, in the index, by due time.
+pub const OUTBOX: &str = "OUTBOX";
+
+/// The session a partner started on a connector, until its record.
+pub fn session_mark(device: DeviceId, connector: ConnectorId) -> (String, String) {
+    (
+        format!("DEV#{device}"),
+        format!("PMARK#{:02}", connector.get()),
+    )
+}
+
+/// What a partner pushed about one of its sessions.
+pub fn partner_session(id: PartnerId, start_charge_seq: &str) -> (String, String) {
+    (
+        format!("PARTNER#{id}"),
+        format!("{PARTNER_SESSION_PREFIX}{start_charge_seq}"),
+    )
+}
 
 /// Times inside keys: fixed width, always with milliseconds, so that keys
 /// sort in time order (`…:00.000Z` before `…:00.500Z`).

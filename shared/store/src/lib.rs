@@ -4,6 +4,7 @@
 //! [`table`], every key built in [`keys`].
 
 pub mod bootstrap;
+mod campaigns;
 mod client;
 mod commands;
 mod core;
@@ -12,6 +13,8 @@ mod errors;
 mod feeds;
 mod items;
 pub mod keys;
+mod partners;
+mod profiles;
 mod records;
 mod sites;
 pub mod table;

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 use domain::ids::{OperatorId, RecordId};
 use domain::model::{Activity, ChargingRecord};
+use domain::partners::outbox::Delivery;
 use domain::records::{RecordOutcome, RecordStore};
 use domain::storage::{StoreError, StoreResult};
 
@@ -20,6 +21,7 @@ impl RecordStore for DynamoStore {
         &self,
         record: &ChargingRecord,
         activity: &Activity,
+        push: Option<&Delivery>,
     ) -> StoreResult<RecordOutcome> {
         let item = Item::new(keys::record(record.record_id), record).gsi1(
             keys::operator_records(&record.operator_id),
@@ -30,11 +32,14 @@ impl RecordStore for DynamoStore {
             p.return_values_on_condition_check_failure =
                 Some(ReturnValuesOnConditionCheckFailure::AllOld);
         }
+        let mut items = vec![put, self.activity_put(activity)?];
+        if let Some(push) = push {
+            items.push(self.delivery_put(push)?);
+        }
         let out = self
             .client
             .transact_write_items()
-            .transact_items(put)
-            .transact_items(self.activity_put(activity)?)
+            .set_transact_items(Some(items))
             .send()
             .await;
         let err = match out {

@@ -103,6 +103,9 @@ impl DynamoStore {
         if let Some(activity) = &w.activity {
             items.push(self.activity_put(activity)?);
         }
+        for push in &w.pushes {
+            items.push(self.delivery_put(push)?);
+        }
         Ok(items)
     }
 }

@@ -4,12 +4,20 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Clock;
+use domain::campaigns::{
+    Campaign, CampaignCounts, CampaignLink, CampaignMember, CampaignStatus, CampaignStore,
+    LinkChange, MemberState,
+};
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
 use domain::devices::{DeviceStore, Profile};
 use domain::feeds::FeedStore;
 use domain::ids::ConnectorId;
-use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use domain::ids::{CampaignId, CommandId, DeviceId, OperatorId, ProfileId, RecordId, SiteId};
 use domain::model::*;
+use domain::profiles::{
+    AppliedConfiguration, ChargerSettings, PendingConfiguration, Profile as ConfigurationProfile,
+    ProfileStore,
+};
 use domain::records::{RecordOutcome, RecordStore};
 use domain::sites::{SiteMember, SiteStore};
 use domain::storage::*;
@@ -44,6 +52,9 @@ fn device(sn: &str, operator: &str, now: DateTime<Utc>) -> Device {
         connectors: BTreeMap::new(),
         open_commands: 0,
         firmware_update: None,
+        configuration: None,
+        configuration_pending: None,
+        campaign: None,
     }
 }
 
@@ -60,6 +71,7 @@ fn command(device: &Device, now: DateTime<Utc>) -> Command {
         delivered_at: None,
         operator_id: device.operator_id.clone(),
         history: vec![],
+        origin: None,
     }
 }
 
@@ -145,7 +157,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     delivered.status = CommandStatus::Delivered;
     assert_eq!(
         env.store
-            .update_command(&delivered, CommandStatus::Queued, &act())
+            .update_command(&delivered, CommandStatus::Queued, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -154,7 +166,7 @@ async fn open_command_counts_add_up_and_fall_when_answered() {
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered, &act())
+            .update_command(&accepted, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -185,7 +197,7 @@ async fn a_command_update_from_a_stale_status_is_refused() {
     accepted.status = CommandStatus::Accepted;
     assert_eq!(
         env.store
-            .update_command(&accepted, CommandStatus::Delivered, &act())
+            .update_command(&accepted, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Conflict
@@ -273,6 +285,7 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
         sample: None,
         energy: vec![],
         activity: None,
+        pushes: Vec::new(),
     };
     let apply = |w: ConnectorWrite| {
         let store = env.store.clone();
@@ -342,6 +355,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
             sample: None,
             energy: vec![add(kwh, max)],
             activity: None,
+            pushes: Vec::new(),
         };
         assert_eq!(
             env.store.apply_connector(&w).await.unwrap(),
@@ -392,12 +406,12 @@ async fn a_charge_record_is_stored_once() {
         received_at: now,
     };
     assert_eq!(
-        env.store.put_record(&record, &act()).await.unwrap(),
+        env.store.put_record(&record, &act(), None).await.unwrap(),
         RecordOutcome::Created
     );
     let mut other = record.clone();
     other.energy = 99.0;
-    match env.store.put_record(&other, &act()).await.unwrap() {
+    match env.store.put_record(&other, &act(), None).await.unwrap() {
         RecordOutcome::Exists(stored) => assert_eq!(*stored, record, "first write wins"),
         RecordOutcome::Created => panic!("a second put with the same id must not create"),
     }
@@ -745,7 +759,7 @@ async fn operator_records_come_newest_first_within_the_range() {
             stop_reason: None,
             received_at: now,
         };
-        env.store.put_record(&record, &act()).await.unwrap();
+        env.store.put_record(&record, &act(), None).await.unwrap();
     }
     let acme = op("acme-charging-uk");
     let all = env
@@ -894,7 +908,7 @@ async fn a_command_update_from_a_stale_history_is_refused() {
     let first = delivered(1);
     assert_eq!(
         env.store
-            .update_command(&first, CommandStatus::Queued, &act())
+            .update_command(&first, CommandStatus::Queued, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -904,7 +918,7 @@ async fn a_command_update_from_a_stale_history_is_refused() {
     again.status = CommandStatus::Delivered;
     assert_eq!(
         env.store
-            .update_command(&again, CommandStatus::Delivered, &act())
+            .update_command(&again, CommandStatus::Delivered, &act(), None)
             .await
             .unwrap(),
         WriteOutcome::Conflict
@@ -943,5 +957,261 @@ async fn attempts_are_counted_per_source_scope_and_window() {
         count("device-auth", "198.51.100.7", end).await,
         1,
         "per window"
+    );
+}
+
+fn campaign(now: DateTime<Utc>, status: CampaignStatus, eligible: u32) -> Campaign {
+    Campaign {
+        campaign_id: CampaignId::time_ordered(),
+        operator_id: op("acme-charging-uk"),
+        model: "TP-AC22".into(),
+        target_version: "2.0.0".into(),
+        firmware_url: "https://fw.example.com/2.0.0.bin".into(),
+        site_id: None,
+        waves: vec![50, 100],
+        failure_threshold_pct: 10,
+        status,
+        wave: 0,
+        paused_reason: None,
+        counts: CampaignCounts {
+            eligible,
+            pending: eligible,
+            ..CampaignCounts::default()
+        },
+        resumed_wave: None,
+        revision: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn member(device: &Device, now: DateTime<Utc>) -> CampaignMember {
+    CampaignMember {
+        device_id: device.device_id,
+        state: MemberState::Pending,
+        wave: None,
+        sent_at: None,
+        timed_out: false,
+        updated_at: now,
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_member_moves_once_and_the_counters_move_with_it() {
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let (a, b) = (
+        registered(&env, "CAMP-1").await,
+        registered(&env, "CAMP-2").await,
+    );
+    let c = campaign(now, CampaignStatus::Running, 2);
+    let members = [member(&a, now), member(&b, now)];
+    env.store
+        .insert_campaign(&c, &members, &act())
+        .await
+        .unwrap();
+    assert_eq!(
+        env.store
+            .campaign_members(c.campaign_id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let link = CampaignLink {
+        campaign_id: c.campaign_id,
+        target_version: "2.0.0".into(),
+    };
+    let sent = CampaignMember {
+        state: MemberState::Updating,
+        sent_at: Some(now),
+        ..members[0].clone()
+    };
+    let send = || {
+        env.store.move_member(
+            c.campaign_id,
+            &sent,
+            MemberState::Pending,
+            LinkChange::Set(link.clone()),
+        )
+    };
+    assert_eq!(send().await.unwrap(), WriteOutcome::Written);
+    assert_eq!(send().await.unwrap(), WriteOutcome::Conflict, "sent once");
+    let stored = env
+        .store
+        .get_campaign(c.campaign_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.counts.pending, stored.counts.updating), (1, 1));
+    assert_eq!(stored.revision, 1);
+    let device = env.store.get_device(a.device_id).await.unwrap().unwrap();
+    assert_eq!(device.campaign, Some(link));
+
+    let installed = CampaignMember {
+        state: MemberState::Installed,
+        ..sent.clone()
+    };
+    let outcome = env
+        .store
+        .move_member(
+            c.campaign_id,
+            &installed,
+            MemberState::Updating,
+            LinkChange::Clear,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, WriteOutcome::Written);
+    let stored = env
+        .store
+        .get_campaign(c.campaign_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.counts.updating, stored.counts.installed), (0, 1));
+    let device = env.store.get_device(a.device_id).await.unwrap().unwrap();
+    assert_eq!(device.campaign, None);
+}
+
+#[tokio::test]
+async fn a_campaign_write_from_a_stale_revision_is_refused_and_only_active_ones_are_swept() {
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let d = registered(&env, "CAMP-3").await;
+    let running = campaign(now, CampaignStatus::Running, 1);
+    env.store
+        .insert_campaign(&running, &[member(&d, now)], &act())
+        .await
+        .unwrap();
+    let done = campaign(now, CampaignStatus::Completed, 1);
+    env.store
+        .insert_campaign(&done, &[member(&d, now)], &act())
+        .await
+        .unwrap();
+    let active = env.store.active_campaigns().await.unwrap();
+    assert_eq!(
+        active.iter().map(|c| c.campaign_id).collect::<Vec<_>>(),
+        [running.campaign_id]
+    );
+
+    let mut paused = running.clone();
+    paused.status = CampaignStatus::Paused;
+    paused.revision = 1;
+    assert_eq!(
+        env.store.update_campaign(&paused, 0, None).await.unwrap(),
+        WriteOutcome::Written
+    );
+    assert_eq!(
+        env.store.update_campaign(&paused, 0, None).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+    let mut cancelled = paused.clone();
+    cancelled.status = CampaignStatus::Cancelled;
+    cancelled.revision = 2;
+    assert_eq!(
+        env.store
+            .update_campaign(&cancelled, 1, None)
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    assert!(env.store.active_campaigns().await.unwrap().is_empty());
+    let listed = env
+        .store
+        .operator_campaigns(&op("acme-charging-uk"))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].campaign_id, done.campaign_id, "newest first");
+}
+
+#[tokio::test]
+async fn a_settled_configuration_forgets_only_its_own_pending_version() {
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let d = registered(&env, "CFG-1").await;
+    let profile = ProfileId::time_ordered();
+    let (first, second) = (CommandId::time_ordered(), CommandId::time_ordered());
+    let pending = |version, command_id| PendingConfiguration {
+        profile_id: profile,
+        version,
+        command_id,
+        queued_at: now,
+    };
+    env.store
+        .set_configuration_pending(d.device_id, &pending(1, first))
+        .await
+        .unwrap();
+    env.store
+        .set_configuration_pending(d.device_id, &pending(2, second))
+        .await
+        .unwrap();
+    let applied = AppliedConfiguration {
+        profile_id: profile,
+        version: 1,
+        applied_at: now,
+    };
+    env.store
+        .settle_configuration(d.device_id, first, Some(&applied))
+        .await
+        .unwrap();
+    let stored = env.store.get_device(d.device_id).await.unwrap().unwrap();
+    assert_eq!(stored.configuration, Some(applied));
+    assert_eq!(stored.configuration_pending, Some(pending(2, second)));
+    env.store
+        .settle_configuration(d.device_id, second, None)
+        .await
+        .unwrap();
+    let stored = env.store.get_device(d.device_id).await.unwrap().unwrap();
+    assert_eq!(stored.configuration_pending, None);
+    assert_eq!(stored.configuration.map(|c| c.version), Some(1));
+}
+
+#[tokio::test]
+async fn profiles_are_listed_per_operator_and_updated_only_from_the_version_read() {
+    let env = TestEnv::new().await;
+    let now = env.clock.now();
+    let p = ConfigurationProfile {
+        profile_id: ProfileId::time_ordered(),
+        operator_id: op("acme-charging-uk"),
+        name: "Depot".into(),
+        model: None,
+        version: 1,
+        settings: ChargerSettings {
+            heartbeat_interval_s: 30,
+            meter_interval_s: 60,
+            max_current_a: 16.0,
+            offline_charging: false,
+            free_vend: false,
+        },
+        created_at: now,
+        updated_at: now,
+    };
+    env.store.insert_profile(&p, &act()).await.unwrap();
+    let next = ConfigurationProfile {
+        version: 2,
+        ..p.clone()
+    };
+    assert_eq!(
+        env.store.update_profile(&next, 1, &act()).await.unwrap(),
+        WriteOutcome::Written
+    );
+    assert_eq!(
+        env.store.update_profile(&next, 1, &act()).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+    let mine = env
+        .store
+        .operator_profiles(&op("acme-charging-uk"))
+        .await
+        .unwrap();
+    assert_eq!(mine, [next]);
+    assert!(
+        env.store
+            .operator_profiles(&op("volt-uk"))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -21,8 +21,12 @@ use std::sync::Arc;
 use store::{DynamoStore, RequestCounter};
 use tower::ServiceExt;
 
+pub mod partner;
+
 /// The signing key tests use; never a deployment's.
 pub const TEST_SIGNING_KEY: [u8; 32] = [42; 32];
+/// Seals partners' secrets in tests.
+pub const TEST_PARTNER_KEY: [u8; 32] = [7; 32];
 
 pub struct TestEnv {
     pub domain: Domain,
@@ -61,6 +65,7 @@ impl TestEnv {
             .await
             .expect("table is created");
         let mut settings = Settings::new(&table, Some(TEST_SIGNING_KEY.to_vec()));
+        settings.partner_secrets_key = Some(domain::secret::Secret::new(TEST_PARTNER_KEY));
         tweak(&mut settings);
         Self::on(client, engine, backend, settings, counter)
     }

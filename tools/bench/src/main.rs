@@ -5,6 +5,7 @@ mod coldstart;
 mod cost;
 mod ingest;
 mod latency;
+mod legacy;
 mod service;
 mod size;
 mod stage;
@@ -23,6 +24,12 @@ enum Bench {
     /// Command delivery latency to a charger holding an open long-poll.
     Latency {
         #[arg(long, default_value_t = 30)]
+        rounds: usize,
+    },
+    /// The T/CEC envelope's cost per request against the console route
+    /// doing the same work (a remote start).
+    Legacy {
+        #[arg(long, default_value_t = 200)]
         rounds: usize,
     },
     /// Heartbeat and status throughput against a bare axum endpoint.
@@ -73,12 +80,19 @@ enum Bench {
 }
 
 /// The Lambda functions, as named by their binaries.
-pub const FUNCTIONS: [&str; 4] = ["device-api", "console-api", "command-api", "auth-api"];
+pub const FUNCTIONS: [&str; 5] = [
+    "device-api",
+    "console-api",
+    "command-api",
+    "auth-api",
+    "partner-api",
+];
 
 #[tokio::main]
 async fn main() {
     let result = match Args::parse().bench {
         Bench::Latency { rounds } => latency::run(rounds).await,
+        Bench::Legacy { rounds } => legacy::run(rounds).await,
         Bench::Ingest {
             seconds,
             concurrency,

@@ -1,7 +1,7 @@
 //! Every function's routes in one axum app, as the local server serves
 //! them. Merging also proves that no two functions claim one route (axum
 //! panics on overlaps). Also what every local way of running the service
-//! shares: the kept signing key and the seeded operator and admin client.
+//! shares: the kept keys and the seeded operator and admin client.
 
 use axum::extract::ConnectInfo;
 use domain::Domain;
@@ -27,7 +27,8 @@ pub fn app(domain: &Domain, function: &'static str) -> axum::Router {
         device_api::router(domain.clone())
             .merge(console_api::router(domain.clone()))
             .merge(command_api::router(domain.clone()))
-            .merge(auth_api::router(domain.clone())),
+            .merge(auth_api::router(domain.clone()))
+            .merge(partner_api::router(domain.clone())),
         domain,
         function,
     )
@@ -82,11 +83,18 @@ pub async fn serve(
     }
 }
 
-/// The device token signing key: `TOKEN_SIGNING_KEY` when set, else the one
-/// kept in `kept` (made and written there the first time), so tokens
-/// survive a restart; without `kept`, a fresh one for this run.
-pub fn signing_key(kept: Option<&Path>) -> Result<String, String> {
-    if let Ok(key) = std::env::var("TOKEN_SIGNING_KEY") {
+/// The keys a deployment keeps as secrets, each with the extension of the
+/// file it is kept in beside the local data.
+pub const LOCAL_KEYS: [(&str, &str); 2] = [
+    ("TOKEN_SIGNING_KEY", "signing-key"),
+    ("PARTNER_SECRETS_KEY", "partner-key"),
+];
+
+/// The key `variable` names: the environment's when set, else the one kept
+/// in `kept` (made and written there the first time), so what it protects
+/// survives a restart; without `kept`, a fresh one for this run.
+pub fn local_key(variable: &str, kept: Option<&Path>) -> Result<String, String> {
+    if let Ok(key) = std::env::var(variable) {
         return Ok(key);
     }
     if let Some(existing) = kept.and_then(|p| std::fs::read_to_string(p).ok()) {

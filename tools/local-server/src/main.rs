@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use store::DynamoStore;
 
+/// How often the local server delivers due partner pushes.
+const NOTIFY_EVERY_SECONDS: u64 = 5;
+
 #[derive(Debug, Parser)]
 #[command(version, about = "Run the charging backend locally")]
 struct Args {
@@ -67,7 +70,14 @@ async fn run(args: Args) -> Result<(), String> {
     let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     local_server::seed(&domain, local_server::admin_from_env()).await?;
+    // Partner pushes leave from the outbox, never from a request.
+    tokio::spawn(notifier::run_forever(
+        domain.clone(),
+        std::time::Duration::from_secs(NOTIFY_EVERY_SECONDS),
+    ));
 
+    // The scheduled function's work, on the same schedule as in the cloud.
+    let sweeps = tokio::spawn(scheduler::run_every(domain.clone(), scheduler::SWEEP_EVERY));
     let app = local_server::app(&domain, "local-server");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -84,21 +94,26 @@ async fn run(args: Args) -> Result<(), String> {
         tracing::info!("shutting down");
     })
     .await;
+    sweeps.abort();
     if let Some(engine) = engine {
         engine.stop().await;
     }
     Ok(())
 }
 
-/// Settings from the environment; without a signing key, one is made and
-/// kept beside the data file so tokens survive a restart.
+/// Settings from the environment; a key it does not set (the device token
+/// signing key, the partner secrets key) is made and kept beside the data
+/// file, so tokens and partners survive a restart.
 fn settings(args: &Args) -> Result<Settings, String> {
-    let persisted = (!args.in_memory && args.dynamodb_endpoint.is_none())
-        .then(|| args.data.with_extension("signing-key"));
-    let key = local_server::signing_key(persisted.as_deref())?;
-    Settings::from_lookup(|name| match name {
-        "TOKEN_SIGNING_KEY" => Some(key.clone()),
-        _ => std::env::var(name).ok(),
-    })
-    .map_err(|e| e.to_string())
+    let mut keys = std::collections::BTreeMap::new();
+    for (variable, extension) in local_server::LOCAL_KEYS {
+        let kept = (!args.in_memory && args.dynamodb_endpoint.is_none())
+            .then(|| args.data.with_extension(extension));
+        keys.insert(
+            variable,
+            local_server::local_key(variable, kept.as_deref())?,
+        );
+    }
+    Settings::from_lookup(|name| keys.get(name).cloned().or_else(|| std::env::var(name).ok()))
+        .map_err(|e| e.to_string())
 }

@@ -12,6 +12,7 @@ mod pool;
 mod reply;
 pub mod routes;
 mod runtime;
+mod schedule;
 mod supervise;
 mod table;
 pub mod template;
@@ -70,15 +71,14 @@ pub struct Stage {
     url: String,
     table: table::Table,
     pools: Vec<Arc<Pool>>,
+    schedules: Vec<JoinHandle<()>>,
     server: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
 }
 
 impl Stage {
     pub async fn start(config: Config) -> Result<Self, StageError> {
-        // Kept beside the data file, as the local server keeps it, so
-        // device tokens survive a restart (and either can open the file).
-        let kept_key = match &config.table {
+        let data = match &config.table {
             TableSource::Embedded(Storage::File(path)) => {
                 // The data holds hashed credentials: readable by its owner only.
                 if !path.exists() {
@@ -86,15 +86,23 @@ impl Stage {
                         StageError::Setup(format!("cannot create {}: {e}", path.display()))
                     })?;
                 }
-                Some(path.with_extension("signing-key"))
+                Some(path)
             }
             _ => None,
         };
-        let key = local_server::signing_key(kept_key.as_deref()).map_err(StageError::Setup)?;
+        // Kept beside the data file, as the local server keeps them, so
+        // tokens and partners survive a restart (and either can open it).
+        let mut secrets = BTreeMap::new();
+        for (variable, extension) in local_server::LOCAL_KEYS {
+            let kept = data.map(|path| path.with_extension(extension));
+            let key =
+                local_server::local_key(variable, kept.as_deref()).map_err(StageError::Setup)?;
+            secrets.insert(variable.to_owned(), key);
+        }
         let locals = Locals {
             parameters: config.parameters.clone(),
             table_name: TABLE_NAME.to_owned(),
-            secrets: BTreeMap::from([("TOKEN_SIGNING_KEY".to_owned(), key)]),
+            secrets,
         };
         let stack = Stack::load(&config.template, &locals)?;
         let settings = Settings::from_lookup(|name| stack.shared_environment.get(name).cloned())
@@ -137,6 +145,24 @@ impl Stage {
             targets.push((route.key.clone(), target));
         }
         let routes = RouteTable::new(targets).map_err(StageError::Setup)?;
+        let mut schedules = Vec::new();
+        for rule in &stack.schedules {
+            let pool = pools
+                .get(&rule.function)
+                .ok_or_else(|| StageError::Setup(format!("{}: no such function", rule.function)))?;
+            match schedule::rate(&rule.expression) {
+                Some(period) => schedules.push(schedule::run(
+                    pool.clone(),
+                    format!("{}{}", rule.function, rule.name),
+                    period,
+                )),
+                None => tracing::warn!(
+                    function = %rule.function,
+                    expression = %rule.expression,
+                    "schedule not run: the stage runs rate() expressions only"
+                ),
+            }
+        }
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
             .await
@@ -167,6 +193,7 @@ impl Stage {
         });
         tracing::info!(
             routes = stack.routes.len(),
+            schedules = schedules.len(),
             functions = pools.len(),
             "stage on http://{addr}; table {TABLE_NAME} at {}",
             table.endpoint
@@ -175,6 +202,7 @@ impl Stage {
             url: format!("http://{addr}"),
             table,
             pools: pools.into_values().collect(),
+            schedules,
             server,
             shutdown,
         })
@@ -198,6 +226,9 @@ impl Stage {
     }
 
     pub async fn stop(self) {
+        for schedule in &self.schedules {
+            schedule.abort();
+        }
         let _ = self.shutdown.send(());
         for pool in &self.pools {
             pool.close();

@@ -44,10 +44,22 @@ pub struct Route {
     pub integration_timeout: Duration,
 }
 
+/// An EventBridge schedule that invokes a function.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub function: String,
+    /// The event's name in the template.
+    pub name: String,
+    /// `rate(...)` or `cron(...)`.
+    pub expression: String,
+}
+
 #[derive(Debug)]
 pub struct Stack {
     pub functions: Vec<Function>,
     pub routes: Vec<Route>,
+    /// Enabled `Schedule` and `ScheduleV2` events.
+    pub schedules: Vec<Schedule>,
     /// The environment of `Globals`, resolved: the settings all share.
     pub shared_environment: BTreeMap<String, String>,
 }
@@ -76,6 +88,7 @@ impl Stack {
         let shared_environment = resolver.environment(&globals["Environment"]["Variables"])?;
         let mut functions = Vec::new();
         let mut routes = Vec::new();
+        let mut schedules = Vec::new();
         for (id, resource) in mapping(&doc["Resources"]) {
             if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
                 continue;
@@ -101,18 +114,24 @@ impl Stack {
                 environment,
             });
             for (name, event) in mapping(&props["Events"]) {
-                if event["Type"].as_str() == Some("HttpApi") {
-                    routes.push(route(
-                        &id,
-                        name.as_str().unwrap_or_default(),
-                        &event["Properties"],
-                    )?);
+                let name = name.as_str().unwrap_or_default();
+                let props = &event["Properties"];
+                match event["Type"].as_str() {
+                    Some("HttpApi") => routes.push(route(&id, name, props)?),
+                    Some("Schedule") if props["Enabled"].as_bool() != Some(false) => {
+                        schedules.push(schedule(&id, name, &props["Schedule"])?);
+                    }
+                    Some("ScheduleV2") if props["State"].as_str() != Some("DISABLED") => {
+                        schedules.push(schedule(&id, name, &props["ScheduleExpression"])?);
+                    }
+                    _ => {}
                 }
             }
         }
         Ok(Self {
             functions,
             routes,
+            schedules,
             shared_environment,
         })
     }
@@ -140,6 +159,17 @@ fn mapping(value: &Value) -> impl Iterator<Item = (&Value, &Value)> {
 
 pub(crate) fn unsupported(what: String) -> TemplateError {
     TemplateError::Unsupported(what)
+}
+
+fn schedule(function: &str, event: &str, expression: &Value) -> Result<Schedule, TemplateError> {
+    let expression = expression
+        .as_str()
+        .ok_or_else(|| unsupported(format!("{function}.{event}: no schedule expression")))?;
+    Ok(Schedule {
+        function: function.to_owned(),
+        name: event.to_owned(),
+        expression: expression.to_owned(),
+    })
 }
 
 /// One `HttpApi` event; SAM reads no `Path` and no `Method` as `$default`.
@@ -213,6 +243,8 @@ Resources:
             Path: /v1/things/{id}
         Fallback: { Type: HttpApi, Properties: { ApiId: !Ref Api } }
         Slow: { Type: HttpApi, Properties: { Method: POST, Path: /slow, TimeoutInMillis: 5000 } }
+        Tick: { Type: Schedule, Properties: { Schedule: rate(1 minute) } }
+        Off: { Type: ScheduleV2, Properties: { ScheduleExpression: rate(5 minutes), State: DISABLED } }
 "#;
 
     fn locals() -> Locals {
@@ -279,6 +311,17 @@ Resources:
         locals.secrets.remove("PASSWORD");
         let err = Stack::parse(TEMPLATE, &locals).unwrap_err().to_string();
         assert!(err.contains("PASSWORD: its dynamic reference"), "{err}");
+    }
+
+    #[test]
+    fn enabled_schedules_are_read() {
+        let stack = Stack::parse(TEMPLATE, &locals()).unwrap();
+        let schedules: Vec<_> = stack
+            .schedules
+            .iter()
+            .map(|s| (s.name.as_str(), s.expression.as_str()))
+            .collect();
+        assert_eq!(schedules, [("Tick", "rate(1 minute)")]);
     }
 
     #[test]

@@ -12,18 +12,26 @@ pub struct Model {
     pub name: &'static str,
     pub max_kw: f64,
     pub v2g: bool,
+    /// kW per ampere of current limit: three phases at 400 V for AC, the
+    /// 400 V battery for DC.
+    pub kw_per_a: f64,
 }
 
 pub const AC: Model = Model {
     name: "TP-AC22",
     max_kw: 22.0,
     v2g: false,
+    kw_per_a: 0.6928,
 };
 pub const DC_V2G: Model = Model {
     name: "TP-DC180",
     max_kw: 180.0,
     v2g: true,
+    kw_per_a: 0.4,
 };
+
+/// Heartbeat interval (simulated seconds) until a profile sets another.
+pub const DEFAULT_HEARTBEAT_S: f64 = 30.0;
 
 const TARIFF_GBP_PER_KWH: f64 = 0.35;
 const CONNECTOR: u32 = 1;
@@ -49,11 +57,25 @@ struct Session {
     discharge: Option<(f64, f64, f64)>,
 }
 
-/// A firmware update in progress: version and the step reached.
+/// A firmware update in progress: version, the step reached, and whether
+/// this one is going to fail.
 struct Upgrade {
     command_id: String,
     version: String,
     step: u32,
+    fails: bool,
+}
+
+/// The configuration a charger runs with, as the last profile it applied
+/// set it (or its factory defaults).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Configuration {
+    pub profile_id: Option<String>,
+    pub version: Option<u64>,
+    pub heartbeat_interval_s: f64,
+    /// `None`: a sample every step.
+    pub meter_interval_s: Option<f64>,
+    pub max_current_a: Option<f64>,
 }
 
 pub struct Charger {
@@ -73,6 +95,14 @@ pub struct Charger {
     upgrade: Option<Upgrade>,
     seen: HashSet<String>,
     last_heartbeat: f64,
+    last_sample: f64,
+    /// The session counter as last sampled, so a session's end sends
+    /// what the meter interval held back.
+    sampled_kwh: f64,
+    firmware_failure_rate: f64,
+    pub configuration: Configuration,
+    pub firmware_installs: u32,
+    pub firmware_failures: u32,
     pub charged_kwh: f64,
     pub discharged_kwh: f64,
 }
@@ -87,7 +117,13 @@ impl Charger {
         &self.token
     }
 
-    pub fn new(api: Api, sn: String, model: &'static Model, seed: u64) -> Self {
+    pub fn new(
+        api: Api,
+        sn: String,
+        model: &'static Model,
+        seed: u64,
+        firmware_failure_rate: f64,
+    ) -> Self {
         Self {
             api,
             sn,
@@ -105,6 +141,18 @@ impl Charger {
             upgrade: None,
             seen: HashSet::new(),
             last_heartbeat: f64::NEG_INFINITY,
+            last_sample: f64::NEG_INFINITY,
+            sampled_kwh: 0.0,
+            firmware_failure_rate,
+            configuration: Configuration {
+                profile_id: None,
+                version: None,
+                heartbeat_interval_s: DEFAULT_HEARTBEAT_S,
+                meter_interval_s: None,
+                max_current_a: None,
+            },
+            firmware_installs: 0,
+            firmware_failures: 0,
             charged_kwh: 0.0,
             discharged_kwh: 0.0,
         }
@@ -211,15 +259,8 @@ impl Charger {
     }
 
     /// One simulated step of `dt` seconds at simulated time `t`.
-    pub async fn tick(
-        &mut self,
-        t: f64,
-        dt: f64,
-        heartbeat_every: f64,
-        session_rate: f64,
-        fault_rate: f64,
-    ) {
-        if t - self.last_heartbeat >= heartbeat_every {
+    pub async fn tick(&mut self, t: f64, dt: f64, session_rate: f64, fault_rate: f64) {
+        if t - self.last_heartbeat >= self.configuration.heartbeat_interval_s {
             self.last_heartbeat = t;
             let hb = self
                 .send(
@@ -281,9 +322,14 @@ impl Charger {
 
     /// Power flows for `dt` seconds; samples report the session counter.
     async fn flow(&mut self, t: f64, dt: f64) {
+        let configured = self
+            .configuration
+            .max_current_a
+            .map_or(self.model.max_kw, |a| a * self.model.kw_per_a);
         let limit = self
             .limit
-            .map_or(self.model.max_kw, |(kw, _)| kw.min(self.model.max_kw));
+            .map_or(self.model.max_kw, |(kw, _)| kw.min(self.model.max_kw))
+            .min(configured);
         let Some(s) = self.session.as_mut() else {
             self.mode = Mode::Idle;
             return;
@@ -313,7 +359,16 @@ impl Charger {
         let body = json!({"timestamp": now(), "connector_id": CONNECTOR, "state": state,
             "voltage": 400, "current": power * 1000.0 / 400.0, "power": power,
             "energy_delivered": s.counter_kwh, "soc": s.soc});
-        self.send("/v1/device/status", body).await;
+        let counter = s.counter_kwh;
+        let due = self
+            .configuration
+            .meter_interval_s
+            .is_none_or(|every| t - self.last_sample >= every);
+        if due || done {
+            self.last_sample = t;
+            self.sampled_kwh = counter;
+            self.send("/v1/device/status", body).await;
+        }
         if done {
             self.finish("soc_target_reached").await;
         }
@@ -322,6 +377,19 @@ impl Charger {
     /// Ends the session: stop, plug out, and the charge record.
     async fn finish(&mut self, reason: &str) {
         let Some(s) = self.session.take() else { return };
+        // Energy the meter interval held back goes out before the stop.
+        if s.counter_kwh > self.sampled_kwh {
+            let state = if s.discharge.is_some() {
+                "discharging"
+            } else {
+                "charging"
+            };
+            let body = json!({"timestamp": now(), "connector_id": CONNECTOR, "state": state,
+                "voltage": 400, "current": 0, "power": 0,
+                "energy_delivered": s.counter_kwh, "soc": s.soc});
+            self.send("/v1/device/status", body).await;
+        }
+        self.sampled_kwh = 0.0;
         self.mode = Mode::Idle;
         self.event("stop").await;
         self.event("plug_out").await;
@@ -415,9 +483,11 @@ impl Charger {
                     command_id: id,
                     version: cmd["version"].as_str().unwrap_or("0").to_owned(),
                     step: 0,
+                    fails: self.rng.f64() < self.firmware_failure_rate,
                 });
                 return;
             }
+            "apply_configuration" => self.configure(&cmd),
             "reboot" => {
                 self.finish("reboot").await;
                 self.send(
@@ -443,6 +513,7 @@ impl Charger {
             1..=4 => ("downloading", Some((up.step - 1) * 33)),
             5 => ("downloaded", Some(100)),
             6 => ("installing", None),
+            _ if up.fails => ("installation_failed", None),
             _ => ("installed", None),
         };
         let (version, command_id) = (up.version.clone(), up.command_id.clone());
@@ -451,10 +522,37 @@ impl Charger {
             body["progress"] = json!(p);
         }
         self.send("/v1/device/firmware/status", body).await;
-        if status == "installed" {
-            self.upgrade = None;
-            self.firmware = version;
-            self.report(&command_id, "completed").await;
+        match status {
+            "installed" => {
+                self.upgrade = None;
+                self.firmware = version;
+                self.firmware_installs += 1;
+                self.report(&command_id, "completed").await;
+            }
+            "installation_failed" => {
+                self.upgrade = None;
+                self.firmware_failures += 1;
+                self.report(&command_id, "failed").await;
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes on a profile's settings: heartbeats, meter values and the
+    /// current limit change from now on.
+    fn configure(&mut self, cmd: &Value) {
+        let settings = &cmd["settings"];
+        let c = &mut self.configuration;
+        c.profile_id = cmd["profile_id"].as_str().map(str::to_owned);
+        c.version = cmd["version"].as_u64();
+        if let Some(s) = settings["heartbeat_interval_s"].as_f64() {
+            c.heartbeat_interval_s = s;
+        }
+        if let Some(s) = settings["meter_interval_s"].as_f64() {
+            c.meter_interval_s = Some(s);
+        }
+        if let Some(a) = settings["max_current_a"].as_f64() {
+            c.max_current_a = Some(a);
         }
     }
 

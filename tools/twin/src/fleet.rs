@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 /// Simulated seconds between two steps of a charger.
 const STEP_S: f64 = 10.0;
-const HEARTBEAT_S: f64 = 30.0;
 
 /// What a charger keeps across runs (its own flash, in the real world).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -55,6 +54,7 @@ pub async fn run(config: Config) -> Result<Summary, String> {
             sn.clone(),
             model,
             config.seed.wrapping_mul(1000).wrapping_add(i as u64),
+            config.firmware_failure_rate,
         );
         c.enrol(saved.chargers.get(&sn).cloned()).await?;
         saved
@@ -105,14 +105,8 @@ pub async fn run(config: Config) -> Result<Summary, String> {
             let mut t = 0.0;
             let mut next = Instant::now();
             while Instant::now() < deadline {
-                c.tick(
-                    t,
-                    STEP_S,
-                    HEARTBEAT_S,
-                    config.session_rate,
-                    config.fault_rate,
-                )
-                .await;
+                c.tick(t, STEP_S, config.session_rate, config.fault_rate)
+                    .await;
                 t += STEP_S;
                 next += wall_step;
                 tokio::time::sleep_until(next.into()).await;
@@ -149,6 +143,9 @@ pub async fn run(config: Config) -> Result<Summary, String> {
             site_id: c.site_id.clone(),
             energy_charged_kwh: c.charged_kwh,
             energy_discharged_kwh: c.discharged_kwh,
+            firmware_installs: c.firmware_installs,
+            firmware_failures: c.firmware_failures,
+            configuration: c.configuration.clone(),
         });
     }
     progress.abort();

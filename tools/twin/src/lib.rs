@@ -10,6 +10,7 @@ mod stats;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use charger::Configuration;
 pub use fleet::run;
 pub use stats::{DeviceReport, Summary};
 
@@ -25,6 +26,8 @@ pub struct Config {
     pub provisioning_key: Option<String>,
     pub fault_rate: f64,
     pub session_rate: f64,
+    /// Share (0..1) of firmware updates that fail to install.
+    pub firmware_failure_rate: f64,
     /// Print a progress line every few seconds.
     pub progress: bool,
 }

@@ -37,6 +37,9 @@ struct Args {
     /// Sessions started per charger per simulated hour.
     #[arg(long, default_value_t = 1.0)]
     session_rate: f64,
+    /// Share (0..1) of firmware updates that fail to install.
+    #[arg(long, default_value_t = 0.0)]
+    firmware_failure_rate: f64,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -56,6 +59,7 @@ async fn main() {
         provisioning_key: args.provisioning_key,
         fault_rate: args.fault_rate,
         session_rate: args.session_rate,
+        firmware_failure_rate: args.firmware_failure_rate,
         progress: !args.json,
     };
     match twin::run(config).await {

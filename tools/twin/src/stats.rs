@@ -142,6 +142,11 @@ pub struct DeviceReport {
     pub site_id: Option<String>,
     pub energy_charged_kwh: f64,
     pub energy_discharged_kwh: f64,
+    /// Firmware updates this charger installed, and those it failed.
+    pub firmware_installs: u32,
+    pub firmware_failures: u32,
+    /// The settings it runs with and the profile version they came from.
+    pub configuration: crate::charger::Configuration,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -12,7 +12,7 @@ use crate::devices::credentials::hash_secret;
 use crate::error::Error;
 use crate::ids::{CommandId, ConnectorId, DeviceId};
 use crate::input::Problems;
-use crate::model::{Command, CommandKind, CommandStatus, Role};
+use crate::model::{Command, CommandKind, CommandOrigin, CommandStatus, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -91,6 +91,21 @@ impl Domain {
         command: ConnectorCommand,
         idempotency_key: Option<&str>,
     ) -> Result<QueuedCommand, Error> {
+        let target = (device_id, connector_id);
+        self.queue_connector_command_from(caller, target, command, idempotency_key, None)
+            .await
+    }
+
+    /// The same, remembering the partner that asked (its results are
+    /// pushed back to it).
+    pub(crate) async fn queue_connector_command_from(
+        &self,
+        caller: &Caller,
+        (device_id, connector_id): (DeviceId, ConnectorId),
+        command: ConnectorCommand,
+        idempotency_key: Option<&str>,
+        origin: Option<CommandOrigin>,
+    ) -> Result<QueuedCommand, Error> {
         let device = self.visible_device(caller, device_id).await?;
         let rating = rating(&device.model);
         let known = connector_id.get() <= rating.connectors
@@ -130,6 +145,7 @@ impl Domain {
             kind: checked.kind,
             connector_id: Some(connector_id),
             params,
+            origin,
         };
         let cmd = match self.queue_command(&device, new, claim.as_ref()).await? {
             (cmd, Queued::Created) => cmd,
@@ -253,6 +269,7 @@ impl Domain {
             kind: command.kind,
             connector_id: command.connector_id,
             params,
+            origin: None,
         };
         let (cmd, _) = self.queue_command(&device, new, None).await?;
         Ok(QueuedCommand::plain(cmd.command_id, cmd.status))

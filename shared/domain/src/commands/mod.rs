@@ -18,6 +18,7 @@ use crate::devices::credentials::TokenClaims;
 use crate::error::Error;
 use crate::ids::{CommandId, ConnectorId, DeviceId};
 use crate::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
+use crate::partners::outbox::start_charge_result;
 use crate::storage::WriteOutcome;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -58,6 +59,7 @@ pub struct NewCommand {
     pub kind: CommandKind,
     pub connector_id: Option<ConnectorId>,
     pub params: Map<String, Value>,
+    pub origin: Option<crate::model::CommandOrigin>,
 }
 
 /// `wait` of a long-poll that names none (contract: 20 s, within the cap).
@@ -130,6 +132,7 @@ impl Domain {
                 at: now,
                 message: None,
             }],
+            origin: new.origin,
         };
         let activity = self.command_activity(&cmd, "queued");
         let queued = self
@@ -154,8 +157,9 @@ impl Domain {
             if now >= cmd.expires_at {
                 let expired = advance(&cmd, CommandStatus::Expired, now, None);
                 let activity = self.command_activity(&expired, "expired");
+                let push = start_charge_result(&expired, now);
                 self.store
-                    .update_command(&expired, cmd.status, &activity)
+                    .update_command(&expired, cmd.status, &activity, push.as_ref())
                     .await?;
                 continue;
             }
@@ -174,7 +178,7 @@ impl Domain {
             let activity = self.command_activity(&delivered, "delivered");
             let outcome = self
                 .store
-                .update_command(&delivered, cmd.status, &activity)
+                .update_command(&delivered, cmd.status, &activity, None)
                 .await?;
             if outcome == WriteOutcome::Written {
                 out.push(delivered);
@@ -229,8 +233,9 @@ impl Domain {
         if cmd.status.is_open() && now >= cmd.expires_at {
             let expired = advance(&cmd, CommandStatus::Expired, now, None);
             let activity = self.command_activity(&expired, "expired");
+            let push = start_charge_result(&expired, now);
             self.store
-                .update_command(&expired, cmd.status, &activity)
+                .update_command(&expired, cmd.status, &activity, push.as_ref())
                 .await?;
             return Err(Error::Conflict(format!(
                 "command {id} expired at {}",
@@ -246,11 +251,18 @@ impl Domain {
         }
         let next = advance(&cmd, to, now, r.message);
         let activity = self.command_activity(&next, to.as_str());
+        let push = start_charge_result(&next, now);
         match self
             .store
-            .update_command(&next, cmd.status, &activity)
+            .update_command(&next, cmd.status, &activity, push.as_ref())
             .await?
         {
+            WriteOutcome::Written if next.command == CommandKind::ApplyConfiguration => {
+                if to != CommandStatus::Accepted {
+                    self.configuration_reported(&next, now).await?;
+                }
+                Ok(())
+            }
             WriteOutcome::Written => Ok(()),
             WriteOutcome::Conflict => Err(Error::Conflict(format!(
                 "command {id} changed concurrently; read it and retry"

@@ -4,6 +4,7 @@
 use super::schedule::Schedule;
 use crate::ids::{CommandId, ConnectorId, DeviceId};
 use crate::model::{Activity, Command, CommandStatus};
+use crate::partners::outbox::Delivery;
 use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
 
@@ -51,11 +52,13 @@ pub trait CommandStore: Send + Sync {
     async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>>;
     /// The device's queued and delivered commands, oldest first.
     async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>>;
-    /// Writes `command` if its stored status is still `expected`.
+    /// Writes `command` if its stored status is still `expected`, with the
+    /// partner push it owes, if any, in the same transaction.
     async fn update_command(
         &self,
         command: &Command,
         expected: CommandStatus,
         activity: &Activity,
+        push: Option<&Delivery>,
     ) -> StoreResult<WriteOutcome>;
 }

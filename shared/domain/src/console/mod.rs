@@ -70,7 +70,10 @@ impl Domain {
     }
 
     /// The devices of a site that belong to its operator.
-    async fn site_members(&self, site: &crate::model::Site) -> Result<Vec<Device>, Error> {
+    pub(crate) async fn site_members(
+        &self,
+        site: &crate::model::Site,
+    ) -> Result<Vec<Device>, Error> {
         Ok(self
             .store
             .site_devices(site.site_id)

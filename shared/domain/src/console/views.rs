@@ -85,6 +85,8 @@ pub struct DeviceView {
     pub operator_id: String,
     pub created_at: DateTime<Utc>,
     pub firmware_update: Option<FirmwareUpdateView>,
+    /// The configuration profile version the device last applied.
+    pub configuration: Option<crate::profiles::AppliedConfiguration>,
 }
 
 pub fn connectors_of(d: &Device) -> Vec<ConnectorView> {
@@ -118,6 +120,7 @@ pub fn device_view(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> D
         operator_id: d.operator_id.to_string(),
         created_at: d.created_at,
         firmware_update: d.firmware_update.as_ref().map(Into::into),
+        configuration: d.configuration.clone(),
     }
 }
 

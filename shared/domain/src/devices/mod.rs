@@ -97,6 +97,9 @@ impl Domain {
             connectors: BTreeMap::new(),
             open_commands: 0,
             firmware_update: None,
+            configuration: None,
+            configuration_pending: None,
+            campaign: None,
         };
         let activity = self
             .activity(

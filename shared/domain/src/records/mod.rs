@@ -10,6 +10,7 @@ use crate::devices::credentials::TokenClaims;
 use crate::error::Error;
 use crate::ids::{ConnectorId, RecordId};
 use crate::model::ChargingRecord;
+use crate::partners::outbox::{charge_order_info, record_matches};
 use chrono::{DateTime, Utc};
 
 /// A CDR as the charger sent it, parsed; `end_time >= start_time` holds.
@@ -63,8 +64,26 @@ impl Domain {
             .with_site(record.site_id)
             .with_record(record_id)
             .done();
-        match self.store.put_record(&record, &activity).await? {
-            RecordOutcome::Created => Ok(()),
+        // One read per record: the session a partner started here, if any.
+        let mark = self
+            .store
+            .get_session_mark(record.device_id, record.connector_id)
+            .await?
+            .filter(|m| record_matches(m, &record, self.settings.command_expiry));
+        let push = mark.as_ref().map(|m| charge_order_info(m, &record, now));
+        match self
+            .store
+            .put_record(&record, &activity, push.as_ref())
+            .await?
+        {
+            RecordOutcome::Created => {
+                if mark.is_some() {
+                    self.store
+                        .delete_session_mark(record.device_id, record.connector_id)
+                        .await?;
+                }
+                Ok(())
+            }
             // Another device's record: its existence is not this device's business.
             RecordOutcome::Exists(stored) if stored.device_id != record.device_id => Err(
                 Error::NotFound(format!("record_id {record_id} belongs to another device")),

@@ -2,6 +2,7 @@
 
 use crate::ids::{OperatorId, RecordId};
 use crate::model::{Activity, ChargingRecord};
+use crate::partners::outbox::Delivery;
 use crate::storage::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,11 +15,13 @@ pub enum RecordOutcome {
 
 #[async_trait]
 pub trait RecordStore: Send + Sync {
-    /// Idempotent on `record_id`.
+    /// Idempotent on `record_id`; a partner push it owes is written in the
+    /// same transaction.
     async fn put_record(
         &self,
         record: &ChargingRecord,
         activity: &Activity,
+        push: Option<&Delivery>,
     ) -> StoreResult<RecordOutcome>;
     /// An operator's records whose start lies in `[from, to]`, newest first.
     async fn operator_records(

@@ -107,6 +107,7 @@ impl Domain {
                         kind: CommandKind::SetPowerLimit,
                         connector_id: Some(cid),
                         params,
+                        origin: None,
                     };
                     let (cmd, _) = self.queue_command(d, new, None).await?;
                     (shares[i], Some(cmd.command_id))

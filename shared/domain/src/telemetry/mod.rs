@@ -215,6 +215,14 @@ impl Domain {
                 },
                 _ => reading,
             };
+            let pushes = self
+                .status_pushes(
+                    &device,
+                    connector_id,
+                    previous.map(|c| c.state),
+                    connector.state,
+                )
+                .await?;
             let write = ConnectorWrite {
                 device_id: device.device_id,
                 connector_id,
@@ -226,6 +234,7 @@ impl Domain {
                 sample: Some(sample.clone()),
                 energy,
                 activity: None,
+                pushes,
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
                 return Ok(());
@@ -265,6 +274,9 @@ impl Domain {
                 return Ok(());
             }
             let connector = moved(previous, state, ts);
+            let pushes = self
+                .status_pushes(&device, connector_id, previous.map(|c| c.state), state)
+                .await?;
             let activity = self
                 .activity(
                     &format!("connector.{}", event.as_str()),
@@ -285,6 +297,7 @@ impl Domain {
                 sample: None,
                 energy: Vec::new(),
                 activity: Some(activity),
+                pushes,
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
                 return Ok(());
@@ -336,6 +349,12 @@ impl Domain {
                 activity: activity.as_ref(),
             })
             .await?;
+        // Only a device a campaign sent its update carries the link, so a
+        // report from any other device costs nothing more.
+        if let Some(link) = &device.campaign {
+            self.campaign_report(&device, link, f.status, &f.firmware_version)
+                .await?;
+        }
         Ok(())
     }
 }

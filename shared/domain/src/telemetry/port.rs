@@ -4,6 +4,7 @@
 use crate::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use crate::model::Activity;
 use crate::model::{Connector, Device, FirmwareProgress, Sample};
+use crate::partners::outbox::Delivery;
 use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -54,6 +55,8 @@ pub struct ConnectorWrite {
     pub sample: Option<Sample>,
     pub energy: Vec<EnergyAdd>,
     pub activity: Option<Activity>,
+    /// Partner pushes the state change owes, in the same transaction.
+    pub pushes: Vec<Delivery>,
 }
 
 /// A firmware report to record on its device.

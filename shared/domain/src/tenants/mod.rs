@@ -149,7 +149,7 @@ impl Domain {
 
     /// Every operator must exist; the default one does even without a
     /// record (it owns the devices that are in no site).
-    async fn require_operators(&self, operators: &[OperatorId]) -> Result<(), Error> {
+    pub(crate) async fn require_operators(&self, operators: &[OperatorId]) -> Result<(), Error> {
         for op in operators {
             if *op != self.settings.default_operator && self.store.get_operator(op).await?.is_none()
             {

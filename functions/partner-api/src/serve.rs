@@ -1,0 +1,40 @@
+//! The one shape of every legacy handler: open the envelope, parse `Data`
+//! into the route's typed input, run the domain, seal the answer. Every
+//! outcome is HTTP 200 with `{Ret, Msg, Data, Sig}`.
+
+use axum::Json;
+use axum::http::request::Parts;
+use domain::Domain;
+use domain::partners::wire::{Refusal, WireAnswer};
+use domain::partners::{Partner, TokenRule};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub async fn serve<D, I, O, F, Fut>(
+    domain: &Domain,
+    parts: &Parts,
+    body: &[u8],
+    rule: TokenRule,
+    handle: F,
+) -> Json<WireAnswer>
+where
+    D: DeserializeOwned,
+    I: TryFrom<D, Error = Refusal>,
+    O: Serialize,
+    F: FnOnce(Domain, Partner, I) -> Fut,
+    Fut: Future<Output = Result<O, Refusal>>,
+{
+    let opened = match domain
+        .open_legacy(body, api::bearer_token(parts), rule)
+        .await
+    {
+        Ok(opened) => opened,
+        Err(refused) => return Json(refused),
+    };
+    api::CallerSlot::set(parts, format!("partner:{}", opened.partner.partner_id));
+    let out = match opened.payload::<D>().and_then(I::try_from) {
+        Ok(input) => handle(domain.clone(), opened.partner.clone(), input).await,
+        Err(refusal) => Err(refusal),
+    };
+    Json(opened.answer(out))
+}

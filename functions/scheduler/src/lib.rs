@@ -1,0 +1,37 @@
+//! `scheduler`: the scheduled work of the service, run every 5 minutes by
+//! EventBridge in the cloud and by a background task of the local server.
+//! Today that is the firmware campaign sweep (time-outs, and the next wave
+//! of a campaign whose last device timed out).
+
+use domain::Domain;
+use std::time::Duration;
+
+/// How often the sweep runs (the template's schedule says the same).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
+
+/// One run of every scheduled job; logs what it did.
+pub async fn run_once(domain: &Domain) -> Result<serde_json::Value, domain::Error> {
+    let sweep = domain.sweep_campaigns().await?;
+    tracing::info!(
+        campaigns = sweep.campaigns,
+        timed_out = sweep.timed_out,
+        "campaign sweep"
+    );
+    Ok(serde_json::json!({
+        "campaigns": sweep.campaigns,
+        "timed_out": sweep.timed_out,
+    }))
+}
+
+/// Runs the jobs every `every` until the task is dropped; a failed run is
+/// logged and the next one tries again.
+pub async fn run_every(domain: Domain, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = run_once(&domain).await {
+            tracing::error!(error = %domain::error::chain(&e), "scheduled run failed");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Lambda entry point of `scheduler` (an EventBridge schedule).
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let domain = store::bootstrap::domain_from_env().await?;
+    run(service_fn(|_: LambdaEvent<serde_json::Value>| {
+        let domain = domain.clone();
+        async move {
+            scheduler::run_once(&domain)
+                .await
+                .map_err(|e| Error::from(domain::error::chain(&e)))
+        }
+    }))
+    .await
+}

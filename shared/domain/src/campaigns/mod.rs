@@ -1,0 +1,386 @@
+//! Firmware campaigns: staged waves of `update_firmware` over the eligible
+//! devices of a model (optionally of one site). A campaign moves forward
+//! from the chargers' own firmware reports (see [`progress`]) and from a
+//! scheduled sweep that times out silent devices; nothing polls it.
+
+mod port;
+pub mod progress;
+pub mod waves;
+
+pub use port::{CampaignStore, LinkChange};
+
+use crate::Domain;
+use crate::access::Caller;
+use crate::error::Error;
+use crate::ids::{CampaignId, DeviceId, OperatorId, SiteId};
+use crate::model::Role;
+use crate::storage::WriteOutcome;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Status writes retried this often when a report moved the campaign
+/// between the read and the write.
+const WRITE_ATTEMPTS: usize = 5;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CampaignStatus {
+    Running,
+    Paused,
+    Completed,
+    Cancelled,
+}
+
+impl CampaignStatus {
+    /// Still able to send updates (after a resume, for a paused one).
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Running | Self::Paused)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Where the campaign's devices stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CampaignCounts {
+    pub eligible: u32,
+    /// Not sent the update yet.
+    pub pending: u32,
+    /// Sent it, no outcome yet.
+    pub updating: u32,
+    pub installed: u32,
+    /// Reported a failure or timed out.
+    pub failed: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub campaign_id: CampaignId,
+    pub operator_id: OperatorId,
+    pub model: String,
+    pub target_version: String,
+    pub firmware_url: String,
+    pub site_id: Option<SiteId>,
+    /// Cumulative percentages of the eligible devices.
+    pub waves: Vec<u8>,
+    pub failure_threshold_pct: u8,
+    pub status: CampaignStatus,
+    /// The wave sent last (1-based; 0 before the first).
+    pub wave: u32,
+    pub paused_reason: Option<String>,
+    #[serde(flatten)]
+    pub counts: CampaignCounts,
+    /// A resume accepts the failures of the wave it was paused after.
+    pub resumed_wave: Option<u32>,
+    /// Bumped by every write; status writes are conditional on it.
+    pub revision: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where one device stands in a campaign.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum MemberState {
+    Pending,
+    Updating,
+    Installed,
+    Failed,
+}
+
+impl MemberState {
+    /// The name of the campaign's counter of this state.
+    pub fn counter(self) -> &'static str {
+        self.into()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignMember {
+    pub device_id: DeviceId,
+    pub state: MemberState,
+    pub wave: Option<u32>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Failed for silence rather than by report.
+    #[serde(default)]
+    pub timed_out: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Kept on the device while a campaign updates it, so that its firmware
+/// reports find their campaign without a lookup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignLink {
+    pub campaign_id: CampaignId,
+    pub target_version: String,
+}
+
+/// A campaign as asked for, parsed (waves and threshold in range).
+#[derive(Debug, Clone)]
+pub struct CampaignDraft {
+    pub model: String,
+    pub target_version: String,
+    pub firmware_url: String,
+    pub site_id: Option<SiteId>,
+    pub waves: Vec<u8>,
+    pub failure_threshold_pct: u8,
+    pub operator_id: Option<OperatorId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignAction {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CampaignView {
+    pub campaign_id: CampaignId,
+    pub operator_id: String,
+    pub model: String,
+    pub target_version: String,
+    pub firmware_url: String,
+    pub site_id: Option<SiteId>,
+    pub waves: Vec<u8>,
+    pub failure_threshold_pct: u8,
+    pub status: CampaignStatus,
+    /// The wave sent last (0 before the first).
+    pub wave: u32,
+    pub counts: CampaignCounts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Campaign> for CampaignView {
+    fn from(c: Campaign) -> Self {
+        Self {
+            campaign_id: c.campaign_id,
+            operator_id: c.operator_id.to_string(),
+            model: c.model,
+            target_version: c.target_version,
+            firmware_url: c.firmware_url,
+            site_id: c.site_id,
+            waves: c.waves,
+            failure_threshold_pct: c.failure_threshold_pct,
+            status: c.status,
+            wave: c.wave,
+            counts: c.counts,
+            paused_reason: c.paused_reason,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+impl Domain {
+    async fn visible_campaign(&self, caller: &Caller, id: CampaignId) -> Result<Campaign, Error> {
+        let found = self.store.get_campaign(id).await?;
+        caller.visible(
+            found,
+            |c| &c.operator_id,
+            &format!("firmware campaign {id}"),
+        )
+    }
+
+    pub async fn list_campaigns(&self, caller: &Caller) -> Result<Vec<CampaignView>, Error> {
+        let mut out = Vec::new();
+        for op in self.scope(caller).await? {
+            out.extend(
+                self.store
+                    .operator_campaigns(&op)
+                    .await?
+                    .into_iter()
+                    .map(CampaignView::from),
+            );
+        }
+        out.sort_by_key(|c| std::cmp::Reverse(c.campaign_id));
+        Ok(out)
+    }
+
+    pub async fn campaign_detail(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+    ) -> Result<CampaignView, Error> {
+        Ok(self.visible_campaign(caller, id).await?.into())
+    }
+
+    /// Creates a campaign over the devices that need the target version
+    /// and sends its first wave.
+    pub async fn create_campaign(
+        &self,
+        caller: &Caller,
+        draft: CampaignDraft,
+    ) -> Result<CampaignView, Error> {
+        caller.require(Role::Operator)?;
+        let (operator_id, devices) = match draft.site_id {
+            Some(site) => {
+                let site = self.visible_site(caller, site).await?;
+                if draft
+                    .operator_id
+                    .as_ref()
+                    .is_some_and(|op| *op != site.operator_id)
+                {
+                    return Err(Error::invalid(
+                        "operator_id",
+                        "is not the operator of site_id",
+                    ));
+                }
+                let members = self.site_members(&site).await?;
+                (site.operator_id, members)
+            }
+            None => {
+                let op = self.owning_operator(caller, draft.operator_id.clone())?;
+                let devices = self.operator_devices(&op).await?;
+                (op, devices)
+            }
+        };
+        let now = self.clock.now();
+        let mut eligible: Vec<DeviceId> = devices
+            .iter()
+            .filter(|d| d.model == draft.model && d.firmware_version != draft.target_version)
+            .map(|d| d.device_id)
+            .collect();
+        if eligible.is_empty() {
+            return Err(Error::invalid(
+                "model",
+                format!(
+                    "no device of model {} needs firmware {}",
+                    draft.model, draft.target_version
+                ),
+            ));
+        }
+        eligible.sort();
+        let count = u32::try_from(eligible.len()).unwrap_or(u32::MAX);
+        let campaign = Campaign {
+            campaign_id: CampaignId::time_ordered(),
+            operator_id,
+            model: draft.model,
+            target_version: draft.target_version,
+            firmware_url: draft.firmware_url,
+            site_id: draft.site_id,
+            waves: draft.waves,
+            failure_threshold_pct: draft.failure_threshold_pct,
+            status: CampaignStatus::Running,
+            wave: 0,
+            paused_reason: None,
+            counts: CampaignCounts {
+                eligible: count,
+                pending: count,
+                ..CampaignCounts::default()
+            },
+            resumed_wave: None,
+            revision: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let members: Vec<CampaignMember> = eligible
+            .into_iter()
+            .map(|device_id| CampaignMember {
+                device_id,
+                state: MemberState::Pending,
+                wave: None,
+                sent_at: None,
+                timed_out: false,
+                updated_at: now,
+            })
+            .collect();
+        let activity = self
+            .activity(
+                "campaign.created",
+                &campaign.operator_id,
+                format!(
+                    "firmware {} for {} {} devices",
+                    campaign.target_version, count, campaign.model
+                ),
+            )
+            .with_site(campaign.site_id)
+            .done();
+        self.store
+            .insert_campaign(&campaign, &members, &activity)
+            .await?;
+        Ok(self.advance_campaign(campaign).await?.into())
+    }
+
+    /// Pause, resume or cancel (operator role).
+    pub async fn campaign_action(
+        &self,
+        caller: &Caller,
+        id: CampaignId,
+        action: CampaignAction,
+    ) -> Result<CampaignView, Error> {
+        let mut campaign = self.visible_campaign(caller, id).await?;
+        caller.require(Role::Operator)?;
+        for _ in 0..WRITE_ATTEMPTS {
+            let read = campaign.revision;
+            let mut next = campaign.clone();
+            match (action, campaign.status) {
+                (CampaignAction::Pause, CampaignStatus::Running) => {
+                    next.status = CampaignStatus::Paused;
+                    next.paused_reason = Some(format!("paused by {}", caller.client_id));
+                }
+                (CampaignAction::Resume, CampaignStatus::Paused) => {
+                    next.status = CampaignStatus::Running;
+                    next.paused_reason = None;
+                    next.resumed_wave = Some(next.wave);
+                }
+                (CampaignAction::Cancel, s) if s.is_active() => {
+                    next.status = CampaignStatus::Cancelled;
+                    next.paused_reason = None;
+                }
+                (_, status) => {
+                    return Err(Error::Conflict(format!(
+                        "firmware campaign {id} is {}",
+                        status.as_str()
+                    )));
+                }
+            }
+            next.revision += 1;
+            next.updated_at = self.clock.now();
+            let activity = self
+                .activity(
+                    &format!("campaign.{}", next.status.as_str()),
+                    &next.operator_id,
+                    format!(
+                        "firmware campaign {} {}",
+                        next.target_version,
+                        next.status.as_str()
+                    ),
+                )
+                .done();
+            match self
+                .store
+                .update_campaign(&next, read, Some(&activity))
+                .await?
+            {
+                WriteOutcome::Written if next.status == CampaignStatus::Running => {
+                    return Ok(self.advance_campaign(next).await?.into());
+                }
+                WriteOutcome::Written => return Ok(next.into()),
+                WriteOutcome::Conflict => campaign = self.reread_campaign(id).await?,
+            }
+        }
+        Err(Error::Conflict(format!(
+            "firmware campaign {id} is changing; retry"
+        )))
+    }
+
+    pub(crate) async fn reread_campaign(&self, id: CampaignId) -> Result<Campaign, Error> {
+        self.store
+            .get_campaign(id)
+            .await?
+            .ok_or_else(|| Error::internal(format!("firmware campaign {id} vanished")))
+    }
+}

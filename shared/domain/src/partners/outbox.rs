@@ -1,0 +1,339 @@
+//! Pushes to partners through a transactional outbox: a message is written
+//! in the same transaction as the change it reports (a connector of the
+//! partner's tenant changing status, a partner's start command accepted or
+//! failed, the charging record of a partner's session), and a delivery loop (the `notifier` function, or the local
+//! server's background task) sends it later, so that no charger waits for
+//! a partner. At least once: a message stays pending until the partner
+//! answers Ret 0, retried a minute apart, then less often, for a day, in
+//! order per partner.
+
+use super::Partner;
+use super::wire::{Refusal, WireAnswer, WireRequest};
+use crate::Domain;
+use crate::access::Caller;
+use crate::error::Error;
+use crate::ids::{ConnectorId, DeliveryId, DeviceId, PartnerId};
+use crate::model::{ChargingRecord, Command, CommandKind, CommandStatus, Role};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Attempts a minute apart before the pace drops to every ten minutes.
+const FAST_ATTEMPTS: u32 = 10;
+/// How long a message is retried before it is marked failed.
+const GIVE_UP_AFTER_HOURS: i64 = 24;
+/// The longest answer time of a partner, so that a slow one cannot hold
+/// the loop.
+pub const PUSH_TIMEOUT_SECONDS: u64 = 10;
+
+/// The partner routes we push to, under its `notify_url`.
+pub mod route {
+    pub const STATION_STATUS: &str = "notification_stationStatus";
+    pub const START_CHARGE_RESULT: &str = "notification_start_charge_result";
+    pub const CHARGE_ORDER_INFO: &str = "notification_charge_order_info";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// Retried for a day without a Ret 0, or the partner has no notify_url.
+    Failed,
+}
+
+/// One message to a partner and how its delivery went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Delivery {
+    pub delivery_id: DeliveryId,
+    pub partner_id: PartnerId,
+    /// The partner route, appended to its `notify_url`.
+    pub route: String,
+    /// The Data sent, before encryption; times in UTC (RFC 3339), shown to
+    /// the partner in its own offset.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl Delivery {
+    pub fn new(partner_id: PartnerId, route: &str, payload: Value, now: DateTime<Utc>) -> Self {
+        Self {
+            delivery_id: DeliveryId::time_ordered(),
+            partner_id,
+            route: route.to_owned(),
+            payload,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+            delivered_at: None,
+        }
+    }
+
+    /// After a failed attempt: the next one, or failed for good.
+    fn retry_later(&mut self, error: String, now: DateTime<Utc>) {
+        self.attempts += 1;
+        self.last_error = Some(error);
+        let pause = if self.attempts < FAST_ATTEMPTS {
+            Duration::minutes(1)
+        } else {
+            Duration::minutes(10)
+        };
+        if now + pause > self.created_at + Duration::hours(GIVE_UP_AFTER_HOURS) {
+            self.status = DeliveryStatus::Failed;
+        } else {
+            self.next_attempt_at = now + pause;
+        }
+    }
+}
+
+/// Where a partner's session is, so that its charging record can be
+/// reported: kept from its start command until the record arrives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionMark {
+    pub device_id: DeviceId,
+    pub connector_id: ConnectorId,
+    pub partner_id: PartnerId,
+    pub start_charge_seq: String,
+    pub connector: String,
+    pub queued_at: DateTime<Utc>,
+}
+
+/// Sends one envelope; the HTTP client lives outside the domain.
+#[async_trait]
+pub trait Push: Send + Sync {
+    /// POSTs `body` to `url` and returns the partner's answer.
+    async fn post(&self, url: &str, body: &WireRequest) -> Result<WireAnswer, String>;
+}
+
+/// `StartChargeSeqStat`: 2 charging once accepted, 5 unknown when refused.
+fn start_result(cmd: &Command) -> Option<(u32, u32)> {
+    match cmd.status {
+        CommandStatus::Accepted => Some((2, 0)),
+        CommandStatus::Rejected | CommandStatus::Failed | CommandStatus::Expired => Some((5, 1)),
+        _ => None,
+    }
+}
+
+/// The push a partner's start command owes when it moves to `cmd.status`.
+pub fn start_charge_result(cmd: &Command, now: DateTime<Utc>) -> Option<Delivery> {
+    let origin = cmd.origin.as_ref()?;
+    if !matches!(
+        cmd.command,
+        CommandKind::StartCharging | CommandKind::StartDischarging
+    ) {
+        return None;
+    }
+    let (stat, fail) = start_result(cmd)?;
+    let payload = json!({
+        "StartChargeSeq": origin.start_charge_seq,
+        "StartChargeSeqStat": stat,
+        "ConnectorID": origin.connector,
+        "StartTime": crate::input::rfc3339(now),
+        "IdentCode": "",
+        "SuccStat": fail,
+        "FailReason": fail,
+    });
+    Some(Delivery::new(
+        origin.partner_id,
+        route::START_CHARGE_RESULT,
+        payload,
+        now,
+    ))
+}
+
+/// The standard's `StopReason`: 0 stopped on request, 1 the vehicle was
+/// full or left, 2 a fault, 3 anything else.
+fn stop_reason(reason: Option<&str>) -> u32 {
+    match reason.unwrap_or_default() {
+        "remote" | "remote_stop" | "partner" | "local" | "user" | "user_request" => 0,
+        "ev_full" | "soc_reached" | "ev_disconnected" | "unplugged" => 1,
+        "fault" | "emergency_stop" | "power_loss" => 2,
+        _ => 3,
+    }
+}
+
+/// The charging record of a partner's session, as its order info.
+pub fn charge_order_info(
+    mark: &SessionMark,
+    record: &ChargingRecord,
+    now: DateTime<Utc>,
+) -> Delivery {
+    let payload = json!({
+        "StartChargeSeq": mark.start_charge_seq,
+        "ConnectorID": mark.connector,
+        "StartTime": crate::input::rfc3339(record.start_time),
+        "EndTime": crate::input::rfc3339(record.end_time),
+        "TotalPower": record.energy,
+        "TotalMoney": record.cost.unwrap_or(0.0),
+        "StopReason": stop_reason(record.stop_reason.as_deref()),
+    });
+    Delivery::new(mark.partner_id, route::CHARGE_ORDER_INFO, payload, now)
+}
+
+/// Whether a record belongs to the session a mark names: it started after
+/// the partner's command was queued, before that command could expire.
+pub fn record_matches(mark: &SessionMark, record: &ChargingRecord, expiry: Duration) -> bool {
+    let slack = Duration::minutes(1);
+    record.start_time >= mark.queued_at - slack
+        && record.start_time <= mark.queued_at + expiry + slack
+}
+
+/// Times in a payload, stored in UTC, in the partner's offset as the
+/// standard writes them (`yyyy-MM-dd HH:mm:ss`).
+fn localize(payload: &Value, offset_minutes: i32) -> Value {
+    let mut out = payload.clone();
+    if let Some(map) = out.as_object_mut() {
+        for field in ["StartTime", "EndTime"] {
+            let local = map
+                .get(field)
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+                .map(|t| {
+                    (t + Duration::minutes(i64::from(offset_minutes)))
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string()
+                });
+            if let Some(local) = local {
+                map.insert(field.into(), json!(local));
+            }
+        }
+    }
+    out
+}
+
+impl Domain {
+    /// One pass of the delivery loop: sends up to `limit` due messages;
+    /// answers how many were delivered.
+    pub async fn deliver_pushes(&self, push: &dyn Push, limit: usize) -> Result<usize, Error> {
+        let now = self.clock.now();
+        let mut delivered = 0;
+        // A partner's messages go in order: after one fails, its later
+        // ones wait behind it (same due time, later id).
+        let mut blocked: HashMap<PartnerId, DateTime<Utc>> = HashMap::new();
+        for mut d in self.store.due_deliveries(now, limit).await? {
+            if let Some(due) = blocked.get(&d.partner_id) {
+                d.next_attempt_at = *due;
+                self.store.save_delivery(&d).await?;
+                continue;
+            }
+            match self.store.get_partner(d.partner_id).await? {
+                Some(partner) if partner.notify_url.is_some() => {
+                    match self.push_once(push, &partner, &d).await {
+                        Ok(()) => {
+                            d.attempts += 1;
+                            d.status = DeliveryStatus::Delivered;
+                            d.delivered_at = Some(now);
+                            d.last_error = None;
+                            delivered += 1;
+                        }
+                        Err(error) => {
+                            d.retry_later(error, now);
+                            blocked.insert(d.partner_id, d.next_attempt_at);
+                        }
+                    }
+                }
+                _ => {
+                    d.status = DeliveryStatus::Failed;
+                    d.last_error = Some("the partner has no notify_url".into());
+                }
+            }
+            self.store.save_delivery(&d).await?;
+        }
+        Ok(delivered)
+    }
+
+    async fn push_once(
+        &self,
+        push: &dyn Push,
+        partner: &Partner,
+        d: &Delivery,
+    ) -> Result<(), String> {
+        let url = format!(
+            "{}/{}",
+            partner.notify_url.as_deref().unwrap_or_default(),
+            d.route
+        );
+        let keys = self.partner_keys(partner).map_err(|e| e.to_string())?;
+        let payload = localize(&d.payload, partner.utc_offset_minutes);
+        let now = self.clock.now() + Duration::minutes(i64::from(partner.utc_offset_minutes));
+        let seq = format!("{:04}", d.attempts % 10_000);
+        let request = keys
+            .seal_request(
+                &partner.partner_operator_id,
+                payload.to_string().as_bytes(),
+                &now.format("%Y%m%d%H%M%S").to_string(),
+                &seq,
+            )
+            .map_err(|e: Refusal| e.message)?;
+        let answer = push.post(&url, &request).await?;
+        let ret = answer.ret.to_string();
+        if !answer.sig.is_empty() && !keys.verify(&[&ret, &answer.msg, &answer.data], &answer.sig) {
+            return Err("the answer's Sig does not verify".into());
+        }
+        match answer.ret {
+            0 => Ok(()),
+            other => Err(format!("Ret {other}: {}", answer.msg)),
+        }
+    }
+
+    /// `GET /admin/partners/:id/deliveries` (admin): newest first.
+    pub async fn partner_deliveries(
+        &self,
+        caller: &Caller,
+        id: PartnerId,
+    ) -> Result<Vec<Delivery>, Error> {
+        caller.require(Role::Admin)?;
+        let partner = self.visible_partner(caller, id).await?;
+        let mut out = self.store.partner_deliveries(partner.partner_id).await?;
+        out.reverse();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_are_a_minute_apart_then_ten_and_stop_after_a_day() {
+        let t0: DateTime<Utc> = "2026-11-25T00:00:00Z".parse().unwrap();
+        let mut d = Delivery::new(PartnerId::random(), "x", json!({}), t0);
+        let mut now = t0;
+        for attempt in 1..FAST_ATTEMPTS {
+            d.retry_later("down".into(), now);
+            assert_eq!(d.next_attempt_at - now, Duration::minutes(1), "{attempt}");
+            now = d.next_attempt_at;
+        }
+        d.retry_later("down".into(), now);
+        assert_eq!(d.next_attempt_at - now, Duration::minutes(10));
+        d.retry_later("down".into(), t0 + Duration::hours(24));
+        assert_eq!(d.status, DeliveryStatus::Failed);
+    }
+
+    #[test]
+    fn times_are_shown_in_the_partners_offset() {
+        let p = json!({"StartTime": "2026-11-25T00:30:00Z", "TotalPower": 1.5});
+        let local = localize(&p, 480);
+        assert_eq!(local["StartTime"], "2026-11-25 08:30:00");
+        assert_eq!(local["TotalPower"], 1.5);
+    }
+
+    #[test]
+    fn stop_reasons_map_to_the_standards_codes() {
+        assert_eq!(stop_reason(Some("remote")), 0);
+        assert_eq!(stop_reason(Some("ev_disconnected")), 1);
+        assert_eq!(stop_reason(Some("fault")), 2);
+        assert_eq!(stop_reason(None), 3);
+    }
+}
