@@ -243,7 +243,19 @@ async fn the_envelope_is_checked_signature_first_and_never_answers_5xx() {
         let sig = p.keys.sign(&[&p.code, data, &ts, &seq]);
         json!({"OperatorID": p.code, "Data": data, "TimeStamp": ts, "Seq": seq, "Sig": sig})
     };
-    for data in ["%%%not base64", "AAAA", "AAAAAAAAAAAAAAAAAAAAAA=="] {
+    // Bad padding, whatever the keys: one block of payload seals to two
+    // blocks, the second all padding (0x10); flipping 0x10 into the first
+    // block's last byte makes the last decrypted byte 0x00.
+    let one_block = sealed(b"0123456789abcdef")["Data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut blocks =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &one_block).unwrap();
+    assert_eq!(blocks.len(), 32);
+    blocks[15] ^= 0x10;
+    let bad_padding = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &blocks);
+    for data in ["%%%not base64", "AAAA", bad_padding.as_str()] {
         let r = p.send(&w.app, route, seal_raw(data), token).await;
         assert_eq!(r.ret, 4003, "{data}: {}", r.msg);
     }
