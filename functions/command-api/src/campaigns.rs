@@ -1,6 +1,6 @@
 //! Firmware campaign routes: parse, call the domain, wrap the envelope.
 
-use crate::profiles::PageQuery;
+use api::PageQuery;
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, QueryParams, Reply};
 use axum::extract::State;
 use domain::campaigns::waves::{DEFAULT_FAILURE_THRESHOLD_PCT, DEFAULT_WAVES, parse_waves};

@@ -1,6 +1,8 @@
 //! Configuration profile routes: parse, call the domain, wrap the envelope.
 
-use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, QueryParams, Reply};
+use api::{
+    ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, PageQuery, QueryParams, Reply,
+};
 use axum::extract::State;
 use domain::console::Paging;
 use domain::console::views::ListPage;
@@ -12,7 +14,7 @@ use domain::profiles::{
 };
 use domain::{Domain, Error};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 type Failure = ErrorEnvelope;
 
@@ -21,25 +23,6 @@ const DEFAULT_HEARTBEAT_S: i64 = 30;
 const DEFAULT_METER_S: i64 = 60;
 /// Most devices one apply may name (a site has no such limit).
 const MAX_APPLY_DEVICES: usize = 100;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    /// Items per page (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub size: Option<i64>,
-}
-
-impl TryFrom<&PageQuery> for Paging {
-    type Error = Error;
-
-    fn try_from(q: &PageQuery) -> Result<Self, Error> {
-        Paging::parse(q.page, q.size)
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SettingsRequest {

@@ -1,7 +1,7 @@
 //! Console reads: operators, sites, devices, records, energy, firmware,
 //! commands. Every handler is scoped by the caller (see the domain).
 
-use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, QueryParams, Reply};
+use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, PageQuery, QueryParams, Reply};
 use axum::extract::State;
 use domain::catalogue::ModelPage;
 use domain::console::views::{
@@ -17,25 +17,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 type Failure = ErrorEnvelope;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    /// Items per page (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub size: Option<i64>,
-}
-
-impl TryFrom<&PageQuery> for Paging {
-    type Error = Error;
-
-    fn try_from(q: &PageQuery) -> Result<Self, Error> {
-        Paging::parse(q.page, q.size)
-    }
-}
 
 /// Operators visible to the caller.
 #[utoipa::path(get, path = "/v1/operators", tag = "console", security(("bearer" = [])),
