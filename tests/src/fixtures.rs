@@ -21,10 +21,11 @@ use testkit::TestEnv;
 use testkit::partner::TestPartner;
 
 /// Each folder under `events/` with the template function it belongs to.
-pub const FUNCTION_DIRS: [(&str, &str); 5] = [
+pub const FUNCTION_DIRS: [(&str, &str); 6] = [
     ("device-api", "DeviceApiFunction"),
     ("console-api", "ConsoleApiFunction"),
     ("command-api", "CommandApiFunction"),
+    ("intelligence-api", "IntelligenceApiFunction"),
     ("auth-api", "AuthApiFunction"),
     ("partner-api", "PartnerApiFunction"),
 ];

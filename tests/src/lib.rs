@@ -12,6 +12,7 @@ pub fn function_routes() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
         ("DeviceApiFunction", device_api::openapi()),
         ("ConsoleApiFunction", console_api::openapi()),
         ("CommandApiFunction", command_api::openapi()),
+        ("IntelligenceApiFunction", intelligence_api::openapi()),
         ("AuthApiFunction", auth_api::openapi()),
         ("PartnerApiFunction", partner_api::openapi()),
     ]
@@ -31,6 +32,14 @@ pub fn function_apps(domain: &Domain) -> Vec<(&'static str, axum::Router)> {
         (
             "CommandApiFunction",
             api::finish(command_api::router(domain.clone()), domain, "command-api"),
+        ),
+        (
+            "IntelligenceApiFunction",
+            api::finish(
+                intelligence_api::router(domain.clone()),
+                domain,
+                "intelligence-api",
+            ),
         ),
         (
             "AuthApiFunction",

@@ -2,7 +2,6 @@
 
 mod admin;
 mod health;
-mod planned;
 mod reads;
 mod web;
 
@@ -29,7 +28,6 @@ pub fn routes() -> OpenApiRouter<Domain> {
         .routes(routes!(reads::models))
         .routes(routes!(admin::activity))
         .routes(routes!(admin::debug_requests))
-        .merge(planned::routes())
 }
 
 pub fn router(domain: Domain) -> axum::Router {

@@ -1,7 +1,9 @@
 //! `scheduler`: the scheduled work of the service, run every 5 minutes by
 //! EventBridge in the cloud and by a background task of the local server.
-//! Today that is the firmware campaign sweep (time-outs, and the next wave
-//! of a campaign whose last device timed out).
+//! That is the firmware campaign sweep (time-outs, and the next wave of a
+//! campaign whose last device timed out) and the intelligence agents whose
+//! slot has no run yet, for every operator (each agent's own schedule,
+//! checked at every run).
 
 use domain::Domain;
 use std::time::Duration;
@@ -17,9 +19,19 @@ pub async fn run_once(domain: &Domain) -> Result<serde_json::Value, domain::Erro
         timed_out = sweep.timed_out,
         "campaign sweep"
     );
+    let agents = domain.run_due_agents().await?;
+    tracing::info!(
+        runs = agents.runs,
+        failed = agents.failed,
+        findings = agents.findings,
+        "agent runs"
+    );
     Ok(serde_json::json!({
         "campaigns": sweep.campaigns,
         "timed_out": sweep.timed_out,
+        "agent_runs": agents.runs,
+        "agent_failures": agents.failed,
+        "findings": agents.findings,
     }))
 }
 

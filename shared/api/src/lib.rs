@@ -11,7 +11,6 @@ mod log;
 pub mod openapi;
 mod paging;
 mod path;
-mod planned;
 mod source;
 mod token;
 mod unmatched;

@@ -2,7 +2,8 @@
 //! credentials), `telemetry` (what chargers report), `commands`, `sites`,
 //! `records`, `tenants` (operators, clients, sessions), `feeds` (activity,
 //! request log), `profiles` (configuration profiles), `campaigns` (staged
-//! firmware roll-outs), `console` (the operators' reads) and `access` (who may
+//! firmware roll-outs), `intelligence` (outages, anomalies, health,
+//! forecasts, briefings, agents, questions), `console` (the operators' reads) and `access` (who may
 //! do what). Each capability owns its rules, typed inputs and storage port;
 //! the ports are implemented once, against the DynamoDB API, in the `store`
 //! crate.
@@ -51,6 +52,7 @@ pub mod error;
 pub mod feeds;
 pub mod ids;
 pub mod input;
+pub mod intelligence;
 pub mod model;
 pub mod partners;
 pub mod profiles;

@@ -61,6 +61,12 @@ pub struct Connector {
     /// Bumped on every write; writes are conditional on the version read.
     #[serde(default)]
     pub version: u64,
+    /// When the connector entered its state, and its energy counter then:
+    /// what a stuck session is measured from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_energy: Option<f64>,
 }
 
 wire_enum! {
@@ -128,6 +134,10 @@ pub struct Device {
     /// firmware reports need no lookup to find their campaign.
     #[serde(default)]
     pub campaign: Option<crate::campaigns::CampaignLink>,
+    /// Fault event times of the last hour: a burst is found from the
+    /// message in hand and this, with no extra read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_faults: Vec<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ use crate::campaigns::CampaignStore;
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
+use crate::intelligence::IntelligenceStore;
 use crate::partners::PartnerStore;
 use crate::profiles::ProfileStore;
 use crate::records::RecordStore;
@@ -63,6 +64,8 @@ pub struct Retention {
     pub request_log: Duration,
     /// How long an `Idempotency-Key` answers with its first command.
     pub idempotency: Duration,
+    /// Outages, fault marks, findings and health scores.
+    pub intelligence: Duration,
 }
 
 impl Default for Retention {
@@ -72,6 +75,7 @@ impl Default for Retention {
             activity: Duration::days(7),
             request_log: Duration::hours(24),
             idempotency: Duration::hours(24),
+            intelligence: Duration::days(crate::intelligence::KEPT_DAYS),
         }
     }
 }
@@ -90,6 +94,7 @@ pub trait Store:
     + ProfileStore
     + CampaignStore
     + PartnerStore
+    + IntelligenceStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -102,6 +107,7 @@ pub mod ports {
     pub use crate::commands::CommandStore;
     pub use crate::devices::DeviceStore;
     pub use crate::feeds::FeedStore;
+    pub use crate::intelligence::IntelligenceStore;
     pub use crate::partners::PartnerStore;
     pub use crate::profiles::ProfileStore;
     pub use crate::records::RecordStore;

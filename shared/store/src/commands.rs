@@ -7,15 +7,19 @@ use crate::items::{Item, StoredClaim, StoredSchedule, key_attrs, to_attrs, to_va
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use domain::commands::schedule::Schedule;
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
-use domain::ids::{CommandId, ConnectorId, DeviceId};
+use domain::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
 use domain::model::{Activity, Command, CommandStatus};
 use domain::partners::outbox::Delivery;
 use domain::storage::{StoreError, StoreResult, WriteOutcome};
 
 fn command_item(command: &Command) -> Item<&Command> {
-    let mut item = Item::new(keys::command(command.command_id), command);
+    let mut item = Item::new(keys::command(command.command_id), command).gsi2(
+        keys::operator_commands(&command.operator_id),
+        format!("{}#{}", keys::time(command.created_at), command.command_id),
+    );
     if command.status.is_open() {
         item = item.gsi1(
             keys::device_queue(command.device_id),
@@ -129,6 +133,25 @@ impl CommandStore for DynamoStore {
 
     async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>> {
         self.get(keys::command(id)).await
+    }
+
+    async fn operator_commands(
+        &self,
+        operator: &OperatorId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Command>> {
+        self.query_all(
+            Some(keys::GSI2),
+            "GSI2PK = :p AND GSI2SK BETWEEN :from AND :to",
+            vec![
+                (":p", s(keys::operator_commands(operator))),
+                (":from", s(keys::time(from))),
+                (":to", s(format!("{}~", keys::time(to)))),
+            ],
+            false,
+        )
+        .await
     }
 
     async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>> {

@@ -195,6 +195,64 @@ pub fn partner_session(id: PartnerId, start_charge_seq: &str) -> (String, String
     )
 }
 
+/// An operator's commands by creation time, in the second index.
+pub fn operator_commands(op: &OperatorId) -> String {
+    format!("OP#{op}#CMD")
+}
+
+/// An operator's outages, by end time.
+pub fn outage(op: &OperatorId, to: DateTime<Utc>, device: DeviceId) -> (String, String) {
+    (format!("OP#{op}#OUT"), format!("{}#{device}", time(to)))
+}
+
+pub fn operator_outages(op: &OperatorId) -> String {
+    format!("OP#{op}#OUT")
+}
+
+/// An operator's fault events, by time.
+pub fn fault(
+    op: &OperatorId,
+    at: DateTime<Utc>,
+    device: DeviceId,
+    connector: ConnectorId,
+) -> (String, String) {
+    (
+        operator_faults(op),
+        format!("{}#{device}#{:02}", time(at), connector.get()),
+    )
+}
+
+pub fn operator_faults(op: &OperatorId) -> String {
+    format!("OP#{op}#FAULT")
+}
+
+/// A finding, by its id (listed per operator in the first index).
+pub fn anomaly(id: uuid::Uuid) -> (String, String) {
+    (format!("ANOM#{id}"), "ANOM".into())
+}
+
+pub fn operator_anomalies(op: &OperatorId) -> String {
+    format!("OP#{op}#ANOM")
+}
+
+/// A device's latest health score.
+pub fn health(op: &OperatorId, device: DeviceId) -> (String, String) {
+    (operator_health(op), device.to_string())
+}
+
+pub fn operator_health(op: &OperatorId) -> String {
+    format!("OP#{op}#HEALTH")
+}
+
+/// An agent's last run for an operator.
+pub fn agent_run(op: &OperatorId, agent: &str) -> (String, String) {
+    (operator_agent_runs(op), agent.to_owned())
+}
+
+pub fn operator_agent_runs(op: &OperatorId) -> String {
+    format!("OP#{op}#AGENT")
+}
+
 /// Times inside keys: fixed width, always with milliseconds, so that keys
 /// sort in time order (`…:00.000Z` before `…:00.500Z`).
 pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -11,6 +11,7 @@ mod core;
 mod devices;
 mod errors;
 mod feeds;
+mod intelligence;
 mod items;
 pub mod keys;
 mod partners;

@@ -54,10 +54,10 @@ impl DynamoStore {
         w: &ConnectorWrite,
         raise_max: &[bool],
     ) -> StoreResult<Vec<TransactWriteItem>> {
+        let mut set = "SET connectors.#c = :conn, last_seen = :seen".to_owned();
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_attrs(keys::device(w.device_id))))
-            .update_expression("SET connectors.#c = :conn, last_seen = :seen")
             .expression_attribute_names("#c", w.connector_id.to_string())
             .expression_attribute_values(":conn", to_value(&w.connector)?)
             .expression_attribute_values(":seen", to_value(&w.last_seen)?);
@@ -80,7 +80,12 @@ impl DynamoStore {
                 "(attribute_not_exists(site_id) OR attribute_type(site_id, :null))"
             }
         };
+        if let Some(fault) = &w.fault {
+            set.push_str(", recent_faults = :faults");
+            update = update.expression_attribute_values(":faults", to_value(&fault.recent)?);
+        }
         update = update
+            .update_expression(set)
             .condition_expression(format!(
                 "attribute_exists(PK) AND {connector} AND operator_id = :op AND {site}"
             ))
@@ -105,6 +110,9 @@ impl DynamoStore {
         }
         for push in &w.pushes {
             items.push(self.delivery_put(push)?);
+        }
+        if let Some(fault) = &w.fault {
+            items.push(crate::intelligence::fault_put(self, &fault.mark)?);
         }
         Ok(items)
     }
@@ -145,7 +153,8 @@ impl TelemetryStore for DynamoStore {
                 .expression_attribute_values(":st", s(status)),
             None => update.update_expression("SET last_seen = :now"),
         };
-        let out = update.return_values(ReturnValue::AllNew).send().await;
+        // The device as it was: its old `last_seen` shows an outage.
+        let out = update.return_values(ReturnValue::AllOld).send().await;
         match unless_condition_failed(out)? {
             Some(out) => out.attributes.map(from_attrs).transpose(),
             None => Ok(None),

@@ -55,6 +55,7 @@ fn device(sn: &str, operator: &str, now: DateTime<Utc>) -> Device {
         configuration: None,
         configuration_pending: None,
         campaign: None,
+        recent_faults: Vec::new(),
     }
 }
 
@@ -100,6 +101,8 @@ fn connector(ts: DateTime<Utc>, energy: f64) -> Connector {
         peaks: Peaks::default(),
         sample_ts: Some(ts),
         version: 0,
+        since: Some(ts),
+        since_energy: Some(energy),
     }
 }
 
@@ -286,6 +289,7 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
         energy: vec![],
         activity: None,
         pushes: Vec::new(),
+        fault: None,
     };
     let apply = |w: ConnectorWrite| {
         let store = env.store.clone();
@@ -356,6 +360,7 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
             energy: vec![add(kwh, max)],
             activity: None,
             pushes: Vec::new(),
+            fault: None,
         };
         assert_eq!(
             env.store.apply_connector(&w).await.unwrap(),
@@ -458,8 +463,15 @@ async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(seen.last_seen, Some(now));
+    assert_eq!(seen.last_seen, None, "the answer is the device as it was");
     assert_eq!(seen.firmware_version, "1.6.0");
+    let again = env
+        .store
+        .touch_device(d.device_id, 1000, now + Duration::seconds(30), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.last_seen, Some(now), "the old last_seen shows the gap");
     assert!(
         env.store
             .touch_device(DeviceId::random(), 1000, now, Some("online"))

@@ -27,6 +27,7 @@ pub fn app(domain: &Domain, function: &'static str) -> axum::Router {
         device_api::router(domain.clone())
             .merge(console_api::router(domain.clone()))
             .merge(command_api::router(domain.clone()))
+            .merge(intelligence_api::router(domain.clone()))
             .merge(auth_api::router(domain.clone()))
             .merge(partner_api::router(domain.clone())),
         domain,

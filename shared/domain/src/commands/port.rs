@@ -2,11 +2,12 @@
 //! idempotency claims and the schedules sent to connectors.
 
 use super::schedule::Schedule;
-use crate::ids::{CommandId, ConnectorId, DeviceId};
+use crate::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
 use crate::model::{Activity, Command, CommandStatus};
 use crate::partners::outbox::Delivery;
 use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 /// What an idempotency key claimed: the command it created and a digest of
 /// the request that created it.
@@ -50,6 +51,13 @@ pub trait CommandStore: Send + Sync {
     async fn device_schedules(&self, device: DeviceId)
     -> StoreResult<Vec<(ConnectorId, Schedule)>>;
     async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>>;
+    /// An operator's commands created in `[from, to]`, oldest first.
+    async fn operator_commands(
+        &self,
+        operator: &OperatorId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Command>>;
     /// The device's queued and delivered commands, oldest first.
     async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>>;
     /// Writes `command` if its stored status is still `expected`, with the

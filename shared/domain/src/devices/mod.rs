@@ -100,6 +100,7 @@ impl Domain {
             configuration: None,
             configuration_pending: None,
             campaign: None,
+            recent_faults: Vec::new(),
         };
         let activity = self
             .activity(
@@ -233,10 +234,14 @@ impl Domain {
     /// Like `device_for`, and marks the device seen: any message, not only
     /// a heartbeat, keeps a charger online. Still one request.
     pub async fn device_seen(&self, claims: TokenClaims) -> Result<Device, Error> {
-        self.store
-            .touch_device(claims.device_id, claims.issued_ms, self.clock.now(), None)
+        let now = self.clock.now();
+        let before = self
+            .store
+            .touch_device(claims.device_id, claims.issued_ms, now, None)
             .await?
-            .ok_or_else(revoked)
+            .ok_or_else(revoked)?;
+        self.note_outage(&before, now).await?;
+        Ok(before)
     }
 }
 

@@ -6,7 +6,9 @@
 pub mod energy;
 mod port;
 
-pub use port::{ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FirmwareWrite, TelemetryStore};
+pub use port::{
+    ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FaultWrite, FirmwareWrite, TelemetryStore,
+};
 
 use crate::Domain;
 use crate::clock::not_ahead;
@@ -14,6 +16,10 @@ use crate::devices::credentials::TokenClaims;
 use crate::devices::revoked;
 use crate::error::Error;
 use crate::ids::ConnectorId;
+use crate::intelligence::FaultMark;
+use crate::intelligence::anomalies::{
+    counter_reset, fault_burst, power_over_rating, recent_faults,
+};
 use crate::model::{
     CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
 };
@@ -150,6 +156,7 @@ impl Domain {
             )
             .await?
             .ok_or_else(revoked)?;
+        self.note_outage(&device, now).await?;
         if device.open_commands <= 0 {
             return Ok(Vec::new());
         }
@@ -184,6 +191,10 @@ impl Domain {
                 return Ok(self.store.put_sample(&sample).await?);
             }
             let delta = counter_delta(previous.map(|c| c.energy_delivered), s.energy_delivered);
+            let (since, since_energy) = match previous {
+                Some(c) if c.state == state => (c.since, c.since_energy),
+                _ => (Some(ts), Some(s.energy_delivered)),
+            };
             let who = Attribution {
                 device_id: device.device_id,
                 site_id: device.site_id,
@@ -202,6 +213,8 @@ impl Domain {
                 peaks,
                 sample_ts: Some(ts),
                 version: previous.map_or(0, |c| c.version + 1),
+                since,
+                since_energy,
             };
             // A sample older than the last event still counts its energy but
             // leaves the state the event set.
@@ -235,8 +248,16 @@ impl Domain {
                 energy,
                 activity: None,
                 pushes,
+                fault: None,
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
+                self.note_outage(&device, now).await?;
+                self.keep_finding(power_over_rating(&device, &sample, now))
+                    .await;
+                if let Some(previous) = previous {
+                    self.keep_finding(counter_reset(&device, previous, &sample, now))
+                        .await;
+                }
                 return Ok(());
             }
         }
@@ -252,11 +273,12 @@ impl Domain {
             LifecycleEvent::Boot { timestamp } => {
                 self.telemetry_time(timestamp, now)?;
                 // A boot changes no connector; it still shows the device alive.
-                self.store
+                let before = self
+                    .store
                     .touch_device(claims.device_id, claims.issued_ms, now, Some("online"))
                     .await?
                     .ok_or_else(revoked)?;
-                return Ok(());
+                return self.note_outage(&before, now).await;
             }
             LifecycleEvent::Connector {
                 timestamp,
@@ -286,6 +308,18 @@ impl Domain {
                 .with_device(device.device_id)
                 .with_site(device.site_id)
                 .done();
+            // A fault is kept for health and briefings, and the last hour's
+            // fault times ride on the device for the burst rule.
+            let fault = (event == EventType::Fault).then(|| FaultWrite {
+                mark: FaultMark {
+                    device_id: device.device_id,
+                    operator_id: device.operator_id.clone(),
+                    site_id: device.site_id,
+                    connector_id,
+                    at: ts,
+                },
+                recent: recent_faults(&device, ts),
+            });
             let write = ConnectorWrite {
                 device_id: device.device_id,
                 connector_id,
@@ -298,8 +332,14 @@ impl Domain {
                 energy: Vec::new(),
                 activity: Some(activity),
                 pushes,
+                fault: fault.clone(),
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
+                self.note_outage(&device, now).await?;
+                if let Some(f) = fault {
+                    self.keep_finding(fault_burst(&device, &f.recent, now))
+                        .await;
+                }
                 return Ok(());
             }
         }
@@ -372,6 +412,8 @@ fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>)
         peaks: Peaks::default(),
         sample_ts: None,
         version: 0,
+        since: Some(ts),
+        since_energy: Some(0.0),
     });
     let was = previous.map(|c| c.state);
     next.state = state;
@@ -386,6 +428,10 @@ fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>)
     );
     if state == ConnectorState::Preparing || (state == ConnectorState::Charging && !resumes) {
         next.energy_delivered = 0.0;
+    }
+    if was != Some(state) {
+        next.since = Some(ts);
+        next.since_energy = Some(next.energy_delivered);
     }
     if matches!(
         state,

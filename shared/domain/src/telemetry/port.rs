@@ -2,6 +2,7 @@
 //! the hourly energy roll-ups.
 
 use crate::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
+use crate::intelligence::FaultMark;
 use crate::model::Activity;
 use crate::model::{Connector, Device, FirmwareProgress, Sample};
 use crate::partners::outbox::Delivery;
@@ -57,6 +58,16 @@ pub struct ConnectorWrite {
     pub activity: Option<Activity>,
     /// Partner pushes the state change owes, in the same transaction.
     pub pushes: Vec<Delivery>,
+    /// A fault event's mark, in the same transaction.
+    pub fault: Option<FaultWrite>,
+}
+
+/// A fault event: its mark, and the device's fault times of the last hour
+/// (this one included) to keep on the device.
+#[derive(Debug, Clone)]
+pub struct FaultWrite {
+    pub mark: FaultMark,
+    pub recent: Vec<DateTime<Utc>>,
 }
 
 /// A firmware report to record on its device.
@@ -73,8 +84,9 @@ pub struct FirmwareWrite<'a> {
 #[async_trait]
 pub trait TelemetryStore: Send + Sync {
     /// Marks the device seen (and, from a heartbeat, its reported status)
-    /// in one conditional update. `None` when the device is gone or the
-    /// token was issued before its credentials were rotated.
+    /// in one conditional update, answering the device as it was before
+    /// (its old `last_seen` shows an outage). `None` when the device is
+    /// gone or the token was issued before its credentials were rotated.
     async fn touch_device(
         &self,
         id: DeviceId,

@@ -1,0 +1,497 @@
+//! The agents: scheduled analytic jobs run per operator by one scheduled
+//! function (and the local server's background task), or now by an
+//! operator. Each run is kept as the agent's last run for the operator.
+
+use super::Subject;
+use super::Window;
+use super::anomalies::{
+    Anomaly, command_failures, consumption_outlier, heartbeat_gaps, stuck_sessions,
+};
+use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, answer};
+use crate::Domain;
+use crate::access::Caller;
+use crate::error::Error;
+use crate::ids::{DeviceId, OperatorId};
+use crate::model::{Command, Role};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An agent, by its id on the wire (`health-scorer`, ...).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum AgentId {
+    HealthScorer,
+    AnomalyDetector,
+    EnergyForecaster,
+    UtilizationForecaster,
+    DailyBriefer,
+}
+
+/// When an agent runs: every `period` from midnight UTC, or daily at an hour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    Every(Duration),
+    DailyAt(u32),
+}
+
+impl Schedule {
+    /// The start of the slot `now` is in: a run in it is the slot's run.
+    pub fn slot(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Self::Every(period) => now.duration_trunc(period).unwrap_or(now),
+            Self::DailyAt(hour) => {
+                let today = now.duration_trunc(Duration::days(1)).unwrap_or(now)
+                    + Duration::hours(i64::from(hour));
+                if now >= today {
+                    today
+                } else {
+                    today - Duration::days(1)
+                }
+            }
+        }
+    }
+
+    fn period(self) -> Duration {
+        match self {
+            Self::Every(period) => period,
+            Self::DailyAt(_) => Duration::days(1),
+        }
+    }
+
+    /// Whether the slot `now` is in has no run yet.
+    pub fn due(self, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+        last.is_none_or(|at| at < self.slot(now))
+    }
+
+    /// When the next run is expected: now when due, else the next slot.
+    pub fn next_run(self, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+        if self.due(last, now) {
+            now
+        } else {
+            self.slot(now) + self.period()
+        }
+    }
+
+    /// The schedule as EventBridge writes it.
+    pub fn expression(self) -> String {
+        match self {
+            Self::Every(p) if p.num_minutes() % 60 == 0 => {
+                let h = p.num_hours();
+                format!("rate({h} hour{})", if h == 1 { "" } else { "s" })
+            }
+            Self::Every(p) => format!("rate({} minutes)", p.num_minutes()),
+            Self::DailyAt(hour) => format!("cron(0 {hour} * * ? *)"),
+        }
+    }
+}
+
+impl std::fmt::Display for AgentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl crate::ids::Identifier for AgentId {
+    const KIND: &'static str = "agent";
+
+    fn parse_id(raw: &str) -> Option<Self> {
+        raw.parse().ok()
+    }
+}
+
+impl AgentId {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::HealthScorer => "Health scorer",
+            Self::AnomalyDetector => "Anomaly detector",
+            Self::EnergyForecaster => "Energy forecaster",
+            Self::UtilizationForecaster => "Utilization forecaster",
+            Self::DailyBriefer => "Daily briefer",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::HealthScorer => {
+                "Scores every device 0-100 from uptime, faults, command success and firmware currency over the last 7 days; findings are devices below 75."
+            }
+            Self::AnomalyDetector => {
+                "Looks for stuck sessions, heartbeat gaps, repeated command failures and site consumption outliers; findings are the anomalies found."
+            }
+            Self::EnergyForecaster => {
+                "Forecasts each site's charged energy for the next 24 hours from up to 28 days of hourly roll-ups; findings are the sites forecast."
+            }
+            Self::UtilizationForecaster => {
+                "Forecasts each site's connector utilization for the next 24 hours from its charging records; findings are the sites forecast."
+            }
+            Self::DailyBriefer => {
+                "Writes yesterday's briefing for the operator; findings are the actions it recommends."
+            }
+        }
+    }
+
+    pub fn schedule(self) -> Schedule {
+        match self {
+            Self::HealthScorer | Self::AnomalyDetector => Schedule::Every(Duration::minutes(15)),
+            Self::EnergyForecaster | Self::UtilizationForecaster => {
+                Schedule::Every(Duration::hours(1))
+            }
+            Self::DailyBriefer => Schedule::DailyAt(6),
+        }
+    }
+}
+
+wire_enum! {
+    pub enum RunStatus {
+        Ok,
+        Failed,
+}
+}
+
+/// One run of an agent for an operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentRun {
+    pub run_id: Uuid,
+    pub agent_id: AgentId,
+    pub at: DateTime<Utc>,
+    pub status: RunStatus,
+    pub duration_ms: u64,
+    pub findings: u32,
+}
+
+/// A run as the run route answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RunAnswer {
+    pub run_id: Uuid,
+    pub agent_id: AgentId,
+    pub status: RunStatus,
+    pub findings: u32,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct LastRun {
+    pub run_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub status: RunStatus,
+    pub duration_ms: u64,
+    pub findings: u32,
+}
+
+/// An agent as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AgentView {
+    pub agent_id: AgentId,
+    pub name: String,
+    pub description: String,
+    pub schedule: String,
+    pub last_run: Option<LastRun>,
+    pub next_run_at: DateTime<Utc>,
+}
+
+/// What one scheduled pass did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DueRuns {
+    pub runs: u32,
+    pub failed: u32,
+    pub findings: u32,
+}
+
+impl Domain {
+    /// The agents with their schedules and last runs for the subject's
+    /// operator.
+    pub async fn agents(
+        &self,
+        caller: &Caller,
+        scope: super::Scope,
+    ) -> Result<Vec<AgentView>, Error> {
+        let subject = self.subject(caller, scope).await?;
+        let now = self.clock.now();
+        let runs: HashMap<AgentId, AgentRun> = self
+            .store
+            .agent_runs(&subject.operator)
+            .await?
+            .into_iter()
+            .map(|r| (r.agent_id, r))
+            .collect();
+        Ok(AgentId::all()
+            .map(|id| {
+                let last = runs.get(&id);
+                AgentView {
+                    agent_id: id,
+                    name: id.name().into(),
+                    description: id.description().into(),
+                    schedule: id.schedule().expression(),
+                    last_run: last.map(|r| LastRun {
+                        run_id: r.run_id,
+                        at: r.at,
+                        status: r.status,
+                        duration_ms: r.duration_ms,
+                        findings: r.findings,
+                    }),
+                    next_run_at: id.schedule().next_run(last.map(|r| r.at), now),
+                }
+            })
+            .collect())
+    }
+
+    /// Runs an agent now for the subject's operator (operators and admins).
+    pub async fn run_agent(
+        &self,
+        caller: &Caller,
+        scope: super::Scope,
+        id: AgentId,
+    ) -> Result<RunAnswer, Error> {
+        caller.require(Role::Operator)?;
+        let subject = self.subject(caller, scope).await?;
+        let run = self.execute(&subject.operator, id).await?;
+        Ok(RunAnswer {
+            run_id: run.run_id,
+            agent_id: run.agent_id,
+            status: run.status,
+            findings: run.findings,
+            duration_ms: run.duration_ms,
+        })
+    }
+
+    /// Runs the agent first if it never ran for the operator, so a read is
+    /// never empty only because nothing was scheduled yet.
+    pub(crate) async fn ensure_ran(&self, operator: &OperatorId, id: AgentId) -> Result<(), Error> {
+        let ran = self
+            .store
+            .agent_runs(operator)
+            .await?
+            .iter()
+            .any(|r| r.agent_id == id);
+        if !ran {
+            self.execute(operator, id).await?;
+        }
+        Ok(())
+    }
+
+    /// Every agent whose slot has no run, for every operator: the work of
+    /// one scheduled pass. One operator's failure does not stop the others.
+    pub async fn run_due_agents(&self) -> Result<DueRuns, Error> {
+        let now = self.clock.now();
+        let mut operators: Vec<OperatorId> = self
+            .store
+            .all_operators()
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        if !operators.contains(&self.settings.default_operator) {
+            operators.push(self.settings.default_operator.clone());
+        }
+        let mut done = DueRuns::default();
+        for op in operators {
+            let runs = self.store.agent_runs(&op).await?;
+            for id in AgentId::all() {
+                let last = runs.iter().find(|r| r.agent_id == id).map(|r| r.at);
+                if !id.schedule().due(last, now) {
+                    continue;
+                }
+                match self.execute(&op, id).await {
+                    Ok(run) => {
+                        done.runs += 1;
+                        done.findings += run.findings;
+                        if run.status == RunStatus::Failed {
+                            done.failed += 1;
+                        }
+                    }
+                    Err(e) => {
+                        done.failed += 1;
+                        tracing::error!(operator = %op, agent = id.as_str(), error = %crate::error::chain(&e), "agent run failed");
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// One run, timed and kept. A failed run is kept as failed and answered
+    /// as such; only a failure to keep it is an error.
+    async fn execute(&self, operator: &OperatorId, id: AgentId) -> Result<AgentRun, Error> {
+        let started = std::time::Instant::now();
+        let run_id = Uuid::now_v7();
+        let at = self.clock.now();
+        let outcome = match id {
+            AgentId::HealthScorer => self.score_fleet(operator, run_id).await,
+            AgentId::AnomalyDetector => self.detect_anomalies(operator).await,
+            AgentId::EnergyForecaster => self.forecast_sites(operator, false).await,
+            AgentId::UtilizationForecaster => self.forecast_sites(operator, true).await,
+            AgentId::DailyBriefer => self.brief_yesterday(operator).await,
+        };
+        let (status, findings) = match outcome {
+            Ok(n) => (RunStatus::Ok, n),
+            Err(e) => {
+                tracing::error!(operator = %operator, agent = id.as_str(), error = %crate::error::chain(&e), "agent run failed");
+                (RunStatus::Failed, 0)
+            }
+        };
+        let run = AgentRun {
+            run_id,
+            agent_id: id,
+            at,
+            status,
+            duration_ms: started.elapsed().as_millis() as u64,
+            findings,
+        };
+        self.store.put_agent_run(operator, &run).await?;
+        Ok(run)
+    }
+
+    async fn score_fleet(&self, operator: &OperatorId, run_id: Uuid) -> Result<u32, Error> {
+        let scores = self
+            .compute_health(
+                &Subject::fleet(operator),
+                super::health::DEFAULT_WINDOW_HOURS,
+                Some(run_id),
+            )
+            .await?;
+        self.store.put_health_scores(operator, &scores).await?;
+        Ok(scores.iter().filter(|s| s.score < 75).count() as u32)
+    }
+
+    /// The agent's rules over the operator's fleet; every finding is kept
+    /// under its id, so running twice adds nothing.
+    async fn detect_anomalies(&self, operator: &OperatorId) -> Result<u32, Error> {
+        let now = self.clock.now();
+        let day = Window {
+            from: now - Duration::hours(24),
+            to: now,
+        };
+        let fleet = self.operator_devices(operator).await?;
+        let outages = self.outages_by_device(operator, &fleet, day).await?;
+        let commands = self
+            .store
+            .operator_commands(operator, day.from, now)
+            .await?;
+        let mut by_device: HashMap<DeviceId, Vec<&Command>> = HashMap::new();
+        for c in &commands {
+            by_device.entry(c.device_id).or_default().push(c);
+        }
+        let mut found: Vec<Anomaly> = Vec::new();
+        for d in &fleet {
+            found.extend(stuck_sessions(d, now));
+            if let Some(o) = outages.get(&d.device_id) {
+                found.extend(heartbeat_gaps(d, o, now));
+            }
+            if let Some(c) = by_device.get(&d.device_id) {
+                found.extend(command_failures(d, c, now));
+            }
+        }
+        for site in self.store.operator_sites(operator).await? {
+            let hours = self
+                .store
+                .energy_hours(
+                    operator,
+                    crate::telemetry::EnergyScope::Site(site.site_id),
+                    now - Duration::days(super::anomalies::OUTLIER_MAX_DAYS + 1),
+                    now,
+                )
+                .await?;
+            found.extend(consumption_outlier(&site, &hours, now));
+        }
+        for a in &found {
+            self.store.put_anomaly(a).await?;
+        }
+        Ok(found.len() as u32)
+    }
+
+    async fn forecast_sites(&self, operator: &OperatorId, utilization: bool) -> Result<u32, Error> {
+        let until = crate::telemetry::energy::hour_of(self.clock.now());
+        let mut made = 0;
+        for site in self.store.operator_sites(operator).await? {
+            let history = if utilization {
+                self.utilization_history(&site, DEFAULT_HISTORY_DAYS)
+                    .await?
+            } else {
+                let subject = Subject {
+                    site: Some(site.clone()),
+                    ..Subject::fleet(operator)
+                };
+                self.subject_history(&subject, &[], until, DEFAULT_HISTORY_DAYS)
+                    .await?
+            };
+            let subject = ForecastSubject {
+                site_id: Some(site.site_id),
+                device_id: None,
+            };
+            let ceiling = if utilization { 1.0 } else { f64::INFINITY };
+            if answer(subject, "", history, 24, ceiling).status == ForecastStatus::Ok {
+                made += 1;
+            }
+        }
+        Ok(made)
+    }
+
+    async fn brief_yesterday(&self, operator: &OperatorId) -> Result<u32, Error> {
+        let yesterday = self.clock.now().date_naive() - Duration::days(1);
+        let briefing = self.briefing(&Subject::fleet(operator), yesterday).await?;
+        Ok(briefing.actions.len() as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_quarter_hour_agent_is_due_once_per_quarter() {
+        let s = AgentId::HealthScorer.schedule();
+        let ran = at("2026-05-10T14:16:00Z");
+        assert!(!s.due(Some(ran), at("2026-05-10T14:29:59Z")));
+        assert!(s.due(Some(ran), at("2026-05-10T14:30:00Z")));
+        assert!(s.due(None, ran));
+        assert_eq!(
+            s.next_run(Some(ran), at("2026-05-10T14:20:00Z")),
+            at("2026-05-10T14:30:00Z")
+        );
+    }
+
+    #[test]
+    fn the_briefer_runs_once_a_day_after_six() {
+        let s = AgentId::DailyBriefer.schedule();
+        assert!(!s.due(Some(at("2026-05-10T06:01:00Z")), at("2026-05-11T05:59:00Z")));
+        assert!(s.due(Some(at("2026-05-10T06:01:00Z")), at("2026-05-11T06:00:00Z")));
+        assert_eq!(s.expression(), "cron(0 6 * * ? *)");
+        assert_eq!(
+            AgentId::EnergyForecaster.schedule().expression(),
+            "rate(1 hour)"
+        );
+        assert_eq!(
+            AgentId::AnomalyDetector.schedule().expression(),
+            "rate(15 minutes)"
+        );
+    }
+}

@@ -1,0 +1,637 @@
+//! Questions in words (contract §8): deterministic rules map a question to
+//! an intent and its parameters, answered by the same queries as the API,
+//! from the caller's fleet only. Sites are named by (partial) name or id,
+//! devices by serial number.
+
+use super::Subject;
+use super::agents::AgentId;
+use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, answer};
+use super::health::DEFAULT_WINDOW_HOURS;
+use super::{Window, round2};
+use crate::Domain;
+use crate::access::Caller;
+use crate::console::views::{DeviceStatus, device_status, version_cmp};
+use crate::console::{EnergyQuery, EnergyTarget, Granularity};
+use crate::error::Error;
+use crate::input::rfc3339;
+use crate::model::{Device, Site};
+use crate::telemetry::EnergyScope;
+use chrono::{DateTime, Datelike, Duration, DurationRound, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+pub const MAX_QUESTION: usize = 500;
+
+wire_enum! {
+    /// What a question asks for.
+    pub enum Intent {
+        Energy,
+        DeviceStatus,
+        LeastHealthy,
+        Anomalies,
+        Forecast,
+        Firmware,
+        Sessions,
+        Unknown,
+}
+}
+
+/// `POST /v1/intelligence/ask`, parsed.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub text: String,
+    pub scope: super::Scope,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Answer {
+    pub answer: String,
+    pub intent: Intent,
+    #[schema(value_type = Object)]
+    pub parameters: Value,
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// API requests that return the same data.
+    pub sources: Vec<String>,
+    pub follow_ups: Vec<String>,
+}
+
+const EXAMPLES: [&str; 7] = [
+    "How much energy did the fleet charge yesterday?",
+    "How many devices are offline?",
+    "Which devices are least healthy?",
+    "Any anomalies today?",
+    "What is the energy forecast for tomorrow?",
+    "How many devices run the latest firmware?",
+    "How many sessions and how much revenue this month?",
+];
+
+/// The intent of a question, by its words; the first rule that matches wins.
+pub fn intent_of(q: &str) -> Intent {
+    let has = |words: &[&str]| words.iter().any(|w| q.contains(w));
+    if has(&[
+        "forecast", "predict", "tomorrow", "expect", "next 24", "next day",
+    ]) {
+        Intent::Forecast
+    } else if has(&["health", "least healthy", "worst", "unhealthy", "score"]) {
+        Intent::LeastHealthy
+    } else if has(&["anomal", "problem", "issue", "alert", "finding", "wrong"]) {
+        Intent::Anomalies
+    } else if has(&["firmware", "version", "update"]) {
+        Intent::Firmware
+    } else if has(&[
+        "session",
+        "revenue",
+        "earn",
+        "money",
+        "income",
+        "how many charges",
+    ]) {
+        Intent::Sessions
+    } else if has(&[
+        "status",
+        "online",
+        "offline",
+        "fault",
+        "down",
+        "working",
+        "connected",
+    ]) {
+        Intent::DeviceStatus
+    } else if has(&[
+        "energy",
+        "kwh",
+        "consum",
+        "charged",
+        "delivered",
+        "how much",
+    ]) {
+        Intent::Energy
+    } else {
+        Intent::Unknown
+    }
+}
+
+/// A period named in a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period {
+    pub label: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// The period a question names; `today` when it names none.
+pub fn period_of(q: &str, now: DateTime<Utc>) -> Period {
+    let today = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+    let words: Vec<&str> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for pair in words.windows(3) {
+        if let ([last, n, unit], true) = (pair, true)
+            && (*last == "last" || *last == "past")
+            && unit.starts_with("day")
+            && let Ok(n) = n.parse::<i64>()
+            && (1..=90).contains(&n)
+        {
+            return Period {
+                label: format!("the last {n} days"),
+                from: today - Duration::days(n - 1),
+                to: now,
+            };
+        }
+    }
+    if q.contains("yesterday") {
+        Period {
+            label: "yesterday".into(),
+            from: today - Duration::days(1),
+            to: today,
+        }
+    } else if q.contains("this month") {
+        Period {
+            label: "this month".into(),
+            from: today - Duration::days(i64::from(today.day0())),
+            to: now,
+        }
+    } else if q.contains("this week") {
+        Period {
+            label: "this week".into(),
+            from: today - Duration::days(i64::from(today.weekday().num_days_from_monday())),
+            to: now,
+        }
+    } else {
+        Period {
+            label: "today".into(),
+            from: today,
+            to: now,
+        }
+    }
+}
+
+/// Words that end a place name in a question (`at Depot North yesterday`).
+const STOP: [&str; 12] = [
+    "today",
+    "yesterday",
+    "last",
+    "past",
+    "this",
+    "in",
+    "on",
+    "over",
+    "during",
+    "since",
+    "tomorrow",
+    "and",
+];
+
+/// The place a question names after `at`, `site` or `for`, if any.
+fn named_place(q: &str) -> Option<String> {
+    let words: Vec<&str> = q
+        .split(|c: char| c.is_whitespace() || c == '?' || c == ',' || c == '!')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let i = words
+        .iter()
+        .position(|w| matches!(*w, "at" | "site" | "for"))?;
+    let name: Vec<&str> = words[i + 1..]
+        .iter()
+        .take_while(|w| !STOP.contains(w))
+        .copied()
+        .filter(|w| !matches!(*w, "the" | "site"))
+        .collect();
+    let name = name.join(" ").trim_end_matches('.').to_owned();
+    let generic = [
+        "fleet",
+        "all",
+        "everything",
+        "all sites",
+        "network",
+        "me",
+        "us",
+        "my fleet",
+        "our fleet",
+        "the fleet",
+    ];
+    (!name.is_empty() && !generic.contains(&name.as_str())).then_some(name)
+}
+
+/// What the question names, resolved in the caller's fleet.
+enum Place {
+    Fleet,
+    Site(Site),
+    Device(Box<Device>),
+    /// A name that is no site of the caller's.
+    Unknown(String),
+}
+
+fn resolve(q: &str, sites: &[Site], fleet: &[Device]) -> Place {
+    let tokens: Vec<&str> = q
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if let Some(d) = fleet.iter().find(|d| {
+        tokens
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&d.sn) || *t == d.device_id.to_string())
+    }) {
+        return Place::Device(Box::new(d.clone()));
+    }
+    if let Some(s) = sites
+        .iter()
+        .filter(|s| {
+            tokens.contains(&s.site_id.to_string().as_str()) || q.contains(&s.name.to_lowercase())
+        })
+        .max_by_key(|s| s.name.len())
+    {
+        return Place::Site(s.clone());
+    }
+    match named_place(q) {
+        Some(name) => match sites.iter().find(|s| s.name.to_lowercase().contains(&name)) {
+            Some(s) => Place::Site(s.clone()),
+            None => Place::Unknown(name),
+        },
+        None => Place::Fleet,
+    }
+}
+
+fn query(params: &[(&str, String)]) -> String {
+    let parts: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(':', "%3A")))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+impl Domain {
+    pub async fn ask(&self, caller: &Caller, q: Question) -> Result<Answer, Error> {
+        let text = q.text.to_lowercase();
+        let named = self.subject(caller, q.scope).await?;
+        let op = named.operator.clone();
+        let fleet = self.operator_devices(&op).await?;
+        let sites = self.store.operator_sites(&op).await?;
+        let place = match &named.site {
+            Some(site) => Place::Site(site.clone()),
+            None => resolve(&text, &sites, &fleet),
+        };
+        let intent = intent_of(&text);
+        if let Place::Unknown(name) = &place
+            && intent != Intent::Unknown
+        {
+            return Ok(Answer {
+                answer: format!("There is no site named \"{name}\" in your fleet."),
+                intent,
+                parameters: json!({ "site_name": name }),
+                data: json!({ "sites": sites.iter().map(|s| &s.name).collect::<Vec<_>>() }),
+                sources: vec!["/v1/sites".into()],
+                follow_ups: sites
+                    .iter()
+                    .take(3)
+                    .map(|s| format!("How much energy did {} charge today?", s.name))
+                    .collect(),
+            });
+        }
+        let subject = match &place {
+            Place::Site(s) => Subject {
+                site: Some(s.clone()),
+                ..Subject::fleet(&op)
+            },
+            Place::Device(d) => Subject {
+                device: Some((**d).clone()),
+                ..Subject::fleet(&op)
+            },
+            Place::Fleet | Place::Unknown(_) => Subject::fleet(&op),
+        };
+        let now = self.clock.now();
+        let period = period_of(&text, now);
+        let mut parameters = json!({ "operator_id": op });
+        if let Some(s) = subject.site_id() {
+            parameters["site_id"] = json!(s);
+        }
+        if let Some(d) = &subject.device {
+            parameters["device_id"] = json!(d.device_id);
+            parameters["sn"] = json!(d.sn);
+        }
+        let what = match (&subject.site, &subject.device) {
+            (_, Some(d)) => d.sn.clone(),
+            (Some(s), None) => s.name.clone(),
+            (None, None) => "Your fleet".into(),
+        };
+        match intent {
+            Intent::Energy => {
+                parameters["from"] = json!(rfc3339(period.from));
+                parameters["to"] = json!(rfc3339(period.to));
+                let mut charged = 0.0;
+                let mut discharged = 0.0;
+                let mut sources = Vec::new();
+                for scope in self.energy_scopes(&subject, &fleet).await? {
+                    let (target, key, id) = match scope {
+                        EnergyScope::Site(s) => (EnergyTarget::Site(s), "site_id", s.to_string()),
+                        EnergyScope::Device(d) => (EnergyTarget::Device(d), "device_id", d.to_string()),
+                    };
+                    let series = self
+                        .energy(caller, EnergyQuery { granularity: Granularity::Hour, from: Some(period.from), to: Some(period.to), target })
+                        .await?;
+                    charged += series.total.charge_energy;
+                    discharged += series.total.discharge_energy;
+                    sources.push(format!(
+                        "/v1/aggregated/energy{}",
+                        query(&[(key, id), ("granularity", "hour".into()), ("from", rfc3339(period.from)), ("to", rfc3339(period.to))])
+                    ));
+                }
+                let (charged, discharged) = (round2(charged), round2(discharged));
+                Ok(Answer {
+                    answer: format!("{what} charged {charged} kWh {} (discharged {discharged} kWh).", period.label),
+                    intent,
+                    parameters,
+                    data: json!({ "charge_energy": charged, "discharge_energy": discharged, "from": rfc3339(period.from), "to": rfc3339(period.to) }),
+                    sources,
+                    follow_ups: vec!["What is the energy forecast for tomorrow?".into(), "How many sessions today?".into()],
+                })
+            }
+            Intent::DeviceStatus => {
+                let devices: Vec<&Device> = fleet.iter().filter(|d| subject.covers(d.device_id, d.site_id)).collect();
+                let mut counts: BTreeMap<&str, u32> = BTreeMap::from([("online", 0), ("offline", 0), ("fault", 0)]);
+                let mut listed = Vec::new();
+                let wanted = ["offline", "fault", "online"].into_iter().find(|s| text.contains(s));
+                for d in &devices {
+                    let status = device_status(d, now, self.settings.offline_after());
+                    let name = match status {
+                        DeviceStatus::Online => "online",
+                        DeviceStatus::Offline => "offline",
+                        DeviceStatus::Fault => "fault",
+                    };
+                    *counts.entry(name).or_default() += 1;
+                    if wanted == Some(name) {
+                        listed.push(json!({ "sn": d.sn, "device_id": d.device_id, "status": name }));
+                    }
+                }
+                let mut answer = format!(
+                    "{what}: {} devices, {} online, {} offline, {} in fault.",
+                    devices.len(), counts["online"], counts["offline"], counts["fault"]
+                );
+                if let Some(w) = wanted {
+                    let names: Vec<String> = listed.iter().take(10).filter_map(|d| d["sn"].as_str().map(str::to_owned)).collect();
+                    if !names.is_empty() {
+                        answer.push_str(&format!(" {}: {}.", capitalised(w), names.join(", ")));
+                    }
+                    parameters["status"] = json!(w);
+                }
+                let mut params: Vec<(&str, String)> = Vec::new();
+                if let Some(s) = subject.site_id() {
+                    params.push(("site_id", s.to_string()));
+                }
+                if let Some(w) = wanted {
+                    params.push(("status", w.into()));
+                }
+                Ok(Answer {
+                    answer,
+                    intent,
+                    parameters,
+                    data: json!({ "total": devices.len(), "counts": counts, "devices": listed }),
+                    sources: vec![format!("/v1/devices{}", query(&params))],
+                    follow_ups: vec!["Which devices are least healthy?".into(), "Any anomalies today?".into()],
+                })
+            }
+            Intent::LeastHealthy => {
+                let scores = self
+                    .scores_of(&subject, DEFAULT_WINDOW_HOURS)
+                    .await?;
+                let worst: Vec<_> = scores.iter().take(5).collect();
+                let list: Vec<String> = worst.iter().map(|s| format!("{} ({}, grade {})", s.sn, s.score, s.grade)).collect();
+                let answer = if list.is_empty() {
+                    format!("{what} has no devices to score.")
+                } else {
+                    format!("Least healthy: {}.", list.join(", "))
+                };
+                Ok(Answer {
+                    answer,
+                    intent,
+                    parameters,
+                    data: json!({ "items": worst }),
+                    sources: vec![format!("/v1/intelligence/health-scores{}", query(&self.subject_params(&subject, &[("size", "5".into())])))],
+                    follow_ups: vec!["Any anomalies today?".into(), "How many devices are offline?".into()],
+                })
+            }
+            Intent::Anomalies => {
+                let window = if text.contains("today") || text.contains("yesterday") || text.contains("last") || text.contains("this") {
+                    Window { from: period.from, to: period.to }
+                } else {
+                    Window { from: now - Duration::hours(24), to: now }
+                };
+                let found = self
+                    .findings(&subject, window, None, None)
+                    .await?;
+                let mut by_kind: BTreeMap<&str, u32> = BTreeMap::new();
+                for a in &found {
+                    *by_kind.entry(a.kind.as_str()).or_default() += 1;
+                }
+                let answer = if found.is_empty() {
+                    format!("No anomalies for {} between {} and {}.", what.to_lowercase_first(), rfc3339(window.from), rfc3339(window.to))
+                } else {
+                    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                    format!("{} anomalies: {}. Newest: {}", found.len(), kinds.join(", "), found[0].explanation)
+                };
+                parameters["since"] = json!(rfc3339(window.from));
+                parameters["until"] = json!(rfc3339(window.to));
+                Ok(Answer {
+                    answer,
+                    intent,
+                    parameters,
+                    data: json!({ "total": found.len(), "by_kind": by_kind, "items": found.iter().take(10).collect::<Vec<_>>() }),
+                    sources: vec![format!("/v1/intelligence/anomalies{}", query(&self.subject_params(&subject, &[("since", rfc3339(window.from)), ("until", rfc3339(window.to))])))],
+                    follow_ups: vec!["Which devices are least healthy?".into()],
+                })
+            }
+            Intent::Forecast => {
+                self.ensure_ran(&op, AgentId::EnergyForecaster).await?;
+                let until = crate::telemetry::energy::hour_of(now);
+                let history = self.subject_history(&subject, &fleet, until, DEFAULT_HISTORY_DAYS).await?;
+                let f = answer(ForecastSubject { site_id: subject.site_id(), device_id: subject.device_id() }, "kWh", history, 24, f64::INFINITY);
+                let text = if f.status == ForecastStatus::Ok {
+                    let sum = |g: fn(&super::forecast::ForecastPoint) -> f64| round2(f.series.iter().map(g).sum());
+                    format!("{what}: about {} kWh expected in the next 24 hours (80 % interval {}–{} kWh).", sum(|p| p.value), sum(|p| p.lower), sum(|p| p.upper))
+                } else {
+                    format!("{what}: not enough history for a forecast ({}).", f.reason.clone().unwrap_or_default())
+                };
+                let sources = match (subject.site_id(), subject.device_id()) {
+                    (None, None) => self
+                        .energy_scopes(&subject, &fleet)
+                        .await?
+                        .into_iter()
+                        .map(|s| match s {
+                            EnergyScope::Site(id) => format!("/v1/intelligence/forecasts/energy?site_id={id}&horizon_hours=24"),
+                            EnergyScope::Device(id) => format!("/v1/intelligence/forecasts/energy?device_id={id}&horizon_hours=24"),
+                        })
+                        .collect(),
+                    _ => vec![format!("/v1/intelligence/forecasts/energy{}", query(&self.subject_params(&subject, &[("horizon_hours", "24".into())])))],
+                };
+                Ok(Answer {
+                    answer: text,
+                    intent,
+                    parameters,
+                    data: serde_json::to_value(&f).unwrap_or(Value::Null),
+                    sources,
+                    follow_ups: vec!["How much energy did the fleet charge yesterday?".into()],
+                })
+            }
+            Intent::Firmware => {
+                let devices: Vec<Device> = fleet.iter().filter(|d| subject.covers(d.device_id, d.site_id)).cloned().collect();
+                let latest = super::health::latest_firmware(&fleet);
+                let mut models: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+                for d in &devices {
+                    let e = models.entry(d.model.as_str()).or_default();
+                    e.0 += 1;
+                    if latest.get(&d.model).is_some_and(|l| version_cmp(&d.firmware_version, l).is_ge()) {
+                        e.1 += 1;
+                    }
+                }
+                let on: u32 = models.values().map(|m| m.1).sum();
+                let items: Vec<Value> = models
+                    .iter()
+                    .map(|(m, (total, on))| json!({ "model": m, "latest_version": latest.get(*m), "total_devices": total, "on_latest": on }))
+                    .collect();
+                Ok(Answer {
+                    answer: format!("{on} of {} devices run their model's latest firmware.", devices.len()),
+                    intent,
+                    parameters,
+                    data: json!({ "total_devices": devices.len(), "on_latest": on, "models": items }),
+                    sources: vec!["/v1/firmware/versions".into()],
+                    follow_ups: vec!["Which devices are least healthy?".into()],
+                })
+            }
+            Intent::Sessions => {
+                parameters["from"] = json!(rfc3339(period.from));
+                parameters["to"] = json!(rfc3339(period.to));
+                let records = self.store.operator_records(&op, period.from, period.to).await?;
+                let records: Vec<_> = records.iter().filter(|r| subject.covers(r.device_id, r.site_id)).collect();
+                let energy = round2(records.iter().map(|r| r.energy).sum());
+                let mut revenue: BTreeMap<String, f64> = BTreeMap::new();
+                for r in &records {
+                    if let (Some(c), Some(cur)) = (r.cost, &r.currency) {
+                        *revenue.entry(cur.clone()).or_default() += c;
+                    }
+                }
+                let revenue: Vec<Value> = revenue.into_iter().map(|(c, a)| json!({ "currency": c, "amount": round2(a) })).collect();
+                let money: Vec<String> = revenue.iter().map(|r| format!("{} {}", r["amount"], r["currency"].as_str().unwrap_or(""))).collect();
+                let mut answer = format!("{what}: {} sessions {} ({energy} kWh).", records.len(), period.label);
+                if !money.is_empty() {
+                    answer.push_str(&format!(" Revenue: {}.", money.join(", ")));
+                }
+                Ok(Answer {
+                    answer,
+                    intent,
+                    parameters,
+                    data: json!({ "sessions": records.len(), "energy_kwh": energy, "revenue": revenue }),
+                    sources: vec![format!("/v1/charging-records{}", query(&self.subject_params(&subject, &[("from", rfc3339(period.from)), ("to", rfc3339(period.to))])))],
+                    follow_ups: vec!["How much energy did the fleet charge this month?".into()],
+                })
+            }
+            Intent::Unknown => Ok(Answer {
+                answer: "I can answer questions about energy, device status, the least healthy devices, anomalies, forecasts, firmware and sessions, for the fleet, a site (by name) or a device (by serial number).".into(),
+                intent,
+                parameters: json!({}),
+                data: json!({ "intents": ["energy", "device_status", "least_healthy", "anomalies", "forecast", "firmware", "sessions"] }),
+                sources: Vec::new(),
+                follow_ups: EXAMPLES.iter().map(|e| (*e).to_owned()).collect(),
+            }),
+        }
+    }
+
+    fn subject_params(
+        &self,
+        subject: &Subject,
+        rest: &[(&'static str, String)],
+    ) -> Vec<(&'static str, String)> {
+        let mut p = Vec::new();
+        if let Some(s) = subject.site_id() {
+            p.push(("site_id", s.to_string()));
+        }
+        if let Some(d) = subject.device_id() {
+            p.push(("device_id", d.to_string()));
+        }
+        p.extend(rest.iter().cloned());
+        p
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+trait LowerFirst {
+    fn to_lowercase_first(&self) -> String;
+}
+
+impl LowerFirst for String {
+    fn to_lowercase_first(&self) -> String {
+        let mut c = self.chars();
+        c.next()
+            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_map_to_intents_by_their_words() {
+        assert_eq!(
+            intent_of("how much energy did depot north use yesterday?"),
+            Intent::Energy
+        );
+        assert_eq!(
+            intent_of("what is the energy forecast for tomorrow"),
+            Intent::Forecast
+        );
+        assert_eq!(
+            intent_of("how many chargers are offline"),
+            Intent::DeviceStatus
+        );
+        assert_eq!(
+            intent_of("which devices are least healthy"),
+            Intent::LeastHealthy
+        );
+        assert_eq!(intent_of("any anomalies today"), Intent::Anomalies);
+        assert_eq!(intent_of("who runs old firmware"), Intent::Firmware);
+        assert_eq!(intent_of("revenue this month"), Intent::Sessions);
+        assert_eq!(intent_of("what is the meaning of life"), Intent::Unknown);
+    }
+
+    #[test]
+    fn periods_are_read_from_the_question() {
+        let now: DateTime<Utc> = "2026-05-14T15:30:00Z".parse().unwrap();
+        let day: DateTime<Utc> = "2026-05-14T00:00:00Z".parse().unwrap();
+        assert_eq!(period_of("yesterday", now).from, day - Duration::days(1));
+        assert_eq!(period_of("yesterday", now).to, day);
+        assert_eq!(
+            period_of("in the last 7 days", now).from,
+            day - Duration::days(6)
+        );
+        assert_eq!(
+            period_of("this month", now).from,
+            "2026-05-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(period_of("energy", now).from, day);
+    }
+
+    #[test]
+    fn a_place_is_the_words_after_at_up_to_the_period() {
+        assert_eq!(
+            named_place("energy at depot north yesterday?").as_deref(),
+            Some("depot north")
+        );
+        assert_eq!(named_place("energy for the fleet today"), None);
+        assert_eq!(named_place("energy yesterday"), None);
+    }
+}
