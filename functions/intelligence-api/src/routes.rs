@@ -435,12 +435,8 @@ impl TryFrom<AskRequest> for Question {
 
     fn try_from(r: AskRequest) -> Result<Self, Error> {
         let (operator, site, _) = scope(r.operator_id.as_deref(), r.site_id.as_deref(), None);
-        let (text, operator, site) = (
-            text(r.question, MAX_QUESTION, "question"),
-            operator,
-            site,
-        )
-            .all()?;
+        let (text, operator, site) =
+            (text(r.question, MAX_QUESTION, "question"), operator, site).all()?;
         Ok(Self {
             text,
             scope: Scope {

@@ -96,7 +96,7 @@ impl IntelligenceStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_attrs(keys::anomaly(anomaly.anomaly_id))))
-            .return_values(ReturnValue::UpdatedOld);
+            .return_values(ReturnValue::AllOld);
         let mut sets = Vec::new();
         for (i, (name, value)) in to_attrs(&item)?.into_iter().enumerate() {
             if name == keys::PK || name == keys::SK || matches!(value, AttributeValue::Null(_)) {

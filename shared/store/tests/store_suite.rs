@@ -471,7 +471,11 @@ async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(again.last_seen, Some(now), "the old last_seen shows the gap");
+    assert_eq!(
+        again.last_seen,
+        Some(now),
+        "the old last_seen shows the gap"
+    );
     assert!(
         env.store
             .touch_device(DeviceId::random(), 1000, now, Some("online"))

@@ -226,7 +226,103 @@ enum Place {
     Unknown(String),
 }
 
-fn resolve(q: &str, sites: &[Site], fleet: &[Device]) -> Place {
+/// Words that name no place: question words, intents and periods.
+const COMMON: [&str; 72] = [
+    "how",
+    "much",
+    "many",
+    "what",
+    "which",
+    "who",
+    "when",
+    "where",
+    "did",
+    "does",
+    "do",
+    "is",
+    "are",
+    "was",
+    "were",
+    "the",
+    "of",
+    "at",
+    "in",
+    "on",
+    "for",
+    "to",
+    "my",
+    "our",
+    "fleet",
+    "site",
+    "sites",
+    "device",
+    "devices",
+    "charger",
+    "chargers",
+    "energy",
+    "kwh",
+    "charge",
+    "charged",
+    "charging",
+    "today",
+    "yesterday",
+    "last",
+    "past",
+    "this",
+    "month",
+    "week",
+    "days",
+    "day",
+    "use",
+    "used",
+    "delivered",
+    "session",
+    "sessions",
+    "revenue",
+    "forecast",
+    "tomorrow",
+    "status",
+    "online",
+    "offline",
+    "fault",
+    "faults",
+    "health",
+    "healthy",
+    "least",
+    "anomalies",
+    "firmware",
+    "and",
+    "any",
+    "all",
+    "show",
+    "tell",
+    "total",
+    "expect",
+    "next",
+    "latest",
+];
+
+/// Capitalised words in a row, not opening the question: a proper name
+/// (`... did Secret Depot charge ...`).
+fn proper_name(question: &str) -> Option<String> {
+    let words: Vec<&str> = question
+        .split(|c: char| c.is_whitespace() || matches!(c, '?' | ',' | '!' | '.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut run: Vec<&str> = Vec::new();
+    for w in words.iter().skip(1) {
+        let capital = w.chars().next().is_some_and(char::is_uppercase);
+        if capital && !COMMON.contains(&w.to_lowercase().as_str()) && *w != "kWh" {
+            run.push(w);
+        } else if !run.is_empty() {
+            break;
+        }
+    }
+    (!run.is_empty()).then(|| run.join(" ").to_lowercase())
+}
+
+fn resolve(question: &str, sites: &[Site], fleet: &[Device]) -> Place {
+    let q = question.to_lowercase();
     let tokens: Vec<&str> = q
         .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
         .filter(|w| !w.is_empty())
@@ -247,7 +343,25 @@ fn resolve(q: &str, sites: &[Site], fleet: &[Device]) -> Place {
     {
         return Place::Site(s.clone());
     }
-    match named_place(q) {
+    // A site named in part: the most of its name's words in the question.
+    let named: Vec<&str> = tokens
+        .iter()
+        .copied()
+        .filter(|t| t.len() >= 3 && !COMMON.contains(t))
+        .collect();
+    let best = sites
+        .iter()
+        .map(|s| {
+            let name = s.name.to_lowercase();
+            let words: Vec<&str> = name.split_whitespace().collect();
+            (named.iter().filter(|t| words.contains(t)).count(), s)
+        })
+        .filter(|(n, _)| *n > 0)
+        .max_by_key(|(n, _)| *n);
+    if let Some((_, s)) = best {
+        return Place::Site(s.clone());
+    }
+    match named_place(&q).or_else(|| proper_name(question)) {
         Some(name) => match sites.iter().find(|s| s.name.to_lowercase().contains(&name)) {
             Some(s) => Place::Site(s.clone()),
             None => Place::Unknown(name),
@@ -277,7 +391,7 @@ impl Domain {
         let sites = self.store.operator_sites(&op).await?;
         let place = match &named.site {
             Some(site) => Place::Site(site.clone()),
-            None => resolve(&text, &sites, &fleet),
+            None => resolve(&q.text, &sites, &fleet),
         };
         let intent = intent_of(&text);
         if let Place::Unknown(name) = &place
@@ -623,6 +737,15 @@ mod tests {
             "2026-05-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         assert_eq!(period_of("energy", now).from, day);
+    }
+
+    #[test]
+    fn a_capitalised_name_is_a_place_even_without_at() {
+        assert_eq!(
+            proper_name("How much energy did Secret Depot charge today?").as_deref(),
+            Some("secret depot")
+        );
+        assert_eq!(proper_name("How much energy today?"), None);
     }
 
     #[test]
