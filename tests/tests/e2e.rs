@@ -94,6 +94,7 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
         fault_rate: 0.0,
         session_rate: 3.0,
         firmware_failure_rate: 0.0,
+        anomalies: false,
         progress: false,
     });
     let steer = async {

@@ -95,6 +95,7 @@ fn fleet(
         fault_rate: 0.0,
         session_rate: 1.0,
         firmware_failure_rate: failure_rate,
+        anomalies: false,
         progress: false,
     }
 }

@@ -100,6 +100,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
         fault_rate: 0.0,
         session_rate: 0.0,
         firmware_failure_rate: 0.0,
+        anomalies: false,
         progress: false,
     });
     let steer = async {

@@ -2,6 +2,9 @@
 //! machine on connector 1, and obedience to commands.
 
 use crate::api::{Answer, Api};
+use crate::misbehaviour::{
+    BURST_EVERY_S, BURST_FAULTS, Fault, Misbehaviour, OVER_POWER, RESET_AFTER_KWH, STUCK_FOR,
+};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -53,6 +56,8 @@ struct Session {
     soc: f64,
     target_soc: f64,
     battery_kwh: f64,
+    /// What a counter reset took off the reported counter.
+    reset_kwh: f64,
     /// V2G: power, end (simulated seconds) and floor.
     discharge: Option<(f64, f64, f64)>,
 }
@@ -100,6 +105,7 @@ pub struct Charger {
     /// what the meter interval held back.
     sampled_kwh: f64,
     firmware_failure_rate: f64,
+    fault: Option<Fault>,
     pub configuration: Configuration,
     pub firmware_installs: u32,
     pub firmware_failures: u32,
@@ -144,6 +150,7 @@ impl Charger {
             last_sample: f64::NEG_INFINITY,
             sampled_kwh: 0.0,
             firmware_failure_rate,
+            fault: None,
             configuration: Configuration {
                 profile_id: None,
                 version: None,
@@ -156,6 +163,15 @@ impl Charger {
             charged_kwh: 0.0,
             discharged_kwh: 0.0,
         }
+    }
+
+    /// Makes this charger misbehave (`--anomalies`).
+    pub fn misbehave(&mut self, kind: Option<Misbehaviour>) {
+        self.fault = kind.map(Fault::new);
+    }
+
+    fn misbehaves(&self, kind: Misbehaviour) -> bool {
+        self.fault.as_ref().is_some_and(|f| f.is(kind))
     }
 
     /// Registers, or reuses saved credentials (proving them on re-register
@@ -260,6 +276,9 @@ impl Charger {
 
     /// One simulated step of `dt` seconds at simulated time `t`.
     pub async fn tick(&mut self, t: f64, dt: f64, session_rate: f64, fault_rate: f64) {
+        if self.fault.as_ref().is_some_and(Fault::silent_now) {
+            return;
+        }
         if t - self.last_heartbeat >= self.configuration.heartbeat_interval_s {
             self.last_heartbeat = t;
             let hb = self
@@ -287,7 +306,18 @@ impl Charger {
             }
             Mode::Fault => {}
             Mode::Idle => {
-                if self.rng.f64() < fault_rate * dt / 3600.0 {
+                if let Some(f) = self
+                    .fault
+                    .as_mut()
+                    .filter(|f| f.is(Misbehaviour::FaultBurst) && t - f.last_burst >= BURST_EVERY_S)
+                {
+                    f.last_burst = t;
+                    for _ in 0..BURST_FAULTS {
+                        self.api.stats.fault();
+                        self.event("fault").await;
+                        self.event("fault_cleared").await;
+                    }
+                } else if self.rng.f64() < fault_rate * dt / 3600.0 {
                     self.api.stats.fault();
                     self.event("fault").await;
                     self.mode = Mode::Fault;
@@ -313,6 +343,7 @@ impl Charger {
             soc: 10.0 + self.rng.f64() * 40.0,
             target_soc: target_soc.unwrap_or(80.0 + self.rng.f64() * 20.0),
             battery_kwh,
+            reset_kwh: 0.0,
             discharge: None,
         });
         if let Some(kw) = limit_kw {
@@ -330,6 +361,9 @@ impl Charger {
             .limit
             .map_or(self.model.max_kw, |(kw, _)| kw.min(self.model.max_kw))
             .min(configured);
+        let stuck = self.misbehaves(Misbehaviour::StuckSession);
+        let over = self.misbehaves(Misbehaviour::OverPower);
+        let resets = self.misbehaves(Misbehaviour::CounterReset);
         let Some(s) = self.session.as_mut() else {
             self.mode = Mode::Idle;
             return;
@@ -348,7 +382,15 @@ impl Charger {
                 } else {
                     1.0 - 0.9 * (s.soc - 80.0) / 20.0
                 };
-                let kw = (limit * taper).max(0.0);
+                let stalled = stuck
+                    && (Utc::now() - s.started)
+                        .to_std()
+                        .is_ok_and(|d| d < STUCK_FOR);
+                let kw = if stalled {
+                    0.0
+                } else {
+                    (limit * taper).max(0.0)
+                };
                 let e = kw * dt / 3600.0;
                 s.soc = (s.soc + e / s.battery_kwh * 100.0).min(100.0);
                 s.counter_kwh += e;
@@ -356,9 +398,17 @@ impl Charger {
             }
         };
         s.max_kw = s.max_kw.max(power);
+        if resets && s.reset_kwh == 0.0 && s.counter_kwh > RESET_AFTER_KWH {
+            s.reset_kwh = s.counter_kwh;
+        }
+        let reported = if over {
+            power.max(self.model.max_kw) * OVER_POWER
+        } else {
+            power
+        };
         let body = json!({"timestamp": now(), "connector_id": CONNECTOR, "state": state,
-            "voltage": 400, "current": power * 1000.0 / 400.0, "power": power,
-            "energy_delivered": s.counter_kwh, "soc": s.soc});
+            "voltage": 400, "current": power * 1000.0 / 400.0, "power": reported,
+            "energy_delivered": s.counter_kwh - s.reset_kwh, "soc": s.soc});
         let counter = s.counter_kwh;
         let due = self
             .configuration
@@ -386,7 +436,7 @@ impl Charger {
             };
             let body = json!({"timestamp": now(), "connector_id": CONNECTOR, "state": state,
                 "voltage": 400, "current": 0, "power": 0,
-                "energy_delivered": s.counter_kwh, "soc": s.soc});
+                "energy_delivered": s.counter_kwh - s.reset_kwh, "soc": s.soc});
             self.send("/v1/device/status", body).await;
         }
         self.sampled_kwh = 0.0;

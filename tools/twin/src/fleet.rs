@@ -56,6 +56,9 @@ pub async fn run(config: Config) -> Result<Summary, String> {
             config.seed.wrapping_mul(1000).wrapping_add(i as u64),
             config.firmware_failure_rate,
         );
+        if config.anomalies {
+            c.misbehave(crate::misbehaviour::Misbehaviour::for_charger(i));
+        }
         c.enrol(saved.chargers.get(&sn).cloned()).await?;
         saved
             .chargers

@@ -5,6 +5,7 @@
 mod api;
 mod charger;
 mod fleet;
+mod misbehaviour;
 mod stats;
 
 use std::path::PathBuf;
@@ -28,6 +29,9 @@ pub struct Config {
     pub session_rate: f64,
     /// Share (0..1) of firmware updates that fail to install.
     pub firmware_failure_rate: f64,
+    /// Half the chargers misbehave: over-power, counter resets, fault
+    /// bursts, stuck sessions, silence.
+    pub anomalies: bool,
     /// Print a progress line every few seconds.
     pub progress: bool,
 }

@@ -40,6 +40,10 @@ struct Args {
     /// Share (0..1) of firmware updates that fail to install.
     #[arg(long, default_value_t = 0.0)]
     firmware_failure_rate: f64,
+    /// Half the chargers misbehave, one way each: power over the rating,
+    /// counter resets, fault bursts, stuck sessions, 12 silent minutes an hour.
+    #[arg(long)]
+    anomalies: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -60,6 +64,7 @@ async fn main() {
         fault_rate: args.fault_rate,
         session_rate: args.session_rate,
         firmware_failure_rate: args.firmware_failure_rate,
+        anomalies: args.anomalies,
         progress: !args.json,
     };
     match twin::run(config).await {
