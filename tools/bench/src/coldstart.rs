@@ -61,6 +61,7 @@ fn first_event(function: &str) -> &'static str {
         "device-api" => "events/device-api/heartbeat-401.json",
         "console-api" => "events/console-api/health-deep-200.json",
         "command-api" => "events/command-api/stop-401.json",
+        "intelligence-api" => "events/intelligence-api/agents-401.json",
         "partner-api" => "events/partner-api/partners-401.json",
         _ => "events/auth-api/oauth-token-401.json",
     }

@@ -4,6 +4,7 @@
 mod coldstart;
 mod cost;
 mod ingest;
+mod intelligence;
 mod latency;
 mod legacy;
 mod service;
@@ -72,6 +73,15 @@ enum Bench {
         #[arg(long, default_value_t = 300)]
         requests: usize,
     },
+    /// Intelligence: requests per message with and without findings, the
+    /// agents' run time and requests for one operator's fleet after a day,
+    /// and forecast latency.
+    Intelligence {
+        #[arg(long, default_value_t = 500)]
+        devices: usize,
+        #[arg(long, default_value_t = 20)]
+        forecasts: usize,
+    },
     /// Size of each function's release binary.
     Size {
         #[arg(long, default_value = "target/release")]
@@ -80,10 +90,11 @@ enum Bench {
 }
 
 /// The Lambda functions, as named by their binaries.
-pub const FUNCTIONS: [&str; 5] = [
+pub const FUNCTIONS: [&str; 6] = [
     "device-api",
     "console-api",
     "command-api",
+    "intelligence-api",
     "auth-api",
     "partner-api",
 ];
@@ -105,6 +116,7 @@ async fn main() {
             requests,
         } => stage::run(&bin_dir, starts, requests).await,
         Bench::Size { bin_dir } => size::run(&bin_dir),
+        Bench::Intelligence { devices, forecasts } => intelligence::run(devices, forecasts).await,
     };
     if let Err(e) = result {
         eprintln!("bench: {e}");

@@ -19,6 +19,9 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// How far back the anomaly detector looks for findings it kept before.
+const KNOWN_DAYS: i64 = 2;
+
 /// An agent, by its id on the wire (`health-scorer`, ...).
 #[derive(
     Debug,
@@ -418,8 +421,19 @@ impl Domain {
                 .await?;
             found.extend(consumption_outlier(&site, &hours, now));
         }
+        // A finding kept before with the same figures is not written again:
+        // most runs find what the last one found.
+        let known: HashMap<Uuid, Anomaly> = self
+            .store
+            .anomalies(operator, now - Duration::days(KNOWN_DAYS), now)
+            .await?
+            .into_iter()
+            .map(|a| (a.anomaly_id, a))
+            .collect();
         for a in &found {
-            self.store.put_anomaly(a).await?;
+            if !known.get(&a.anomaly_id).is_some_and(|k| k.same_figures(a)) {
+                self.store.put_anomaly(a).await?;
+            }
         }
         Ok(found.len() as u32)
     }

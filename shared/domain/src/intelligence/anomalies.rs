@@ -66,6 +66,16 @@ pub struct Anomaly {
     pub explanation: String,
 }
 
+impl Anomaly {
+    /// Whether `other` says nothing new: same severity, window and figures.
+    pub fn same_figures(&self, other: &Anomaly) -> bool {
+        self.severity == other.severity
+            && self.window == other.window
+            && self.observed == other.observed
+            && self.expected == other.expected
+    }
+}
+
 /// A sample's power may exceed the model's rating by this factor.
 pub const POWER_TOLERANCE: f64 = 1.05;
 /// This many faults within `FAULT_WINDOW` make a burst.
