@@ -101,7 +101,7 @@ export function render(main) {
       { label: 'Model', value: (d) => d.model },
       { label: 'Score', value: (d) => String(d.score), class: 'num' },
       { label: 'Grade', value: (d) => h('span', { class: `badge badge-grade-${d.grade}`, text: d.grade }) },
-      { label: 'Uptime', value: (d) => (d.components && d.components.uptime ? pct(d.components.uptime.value * 100, 1) : '—'), class: 'num' },
+      { label: 'Uptime', value: (d) => (d.components && d.components.uptime && d.components.uptime.value != null ? pct(d.components.uptime.value * 100, 1) : '—'), class: 'num' },
       { label: 'Why', value: (d) => (d.reasons || []).join(' ') || '—' },
     ], data.items, 'No devices scored yet.'));
   }
