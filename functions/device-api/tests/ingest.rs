@@ -125,7 +125,7 @@ async fn a_heartbeat_hands_over_pending_commands_once_and_marks_them_delivered()
 
 #[tokio::test]
 async fn live_state_moves_only_forward_but_older_samples_are_kept() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(|s| s.keep_samples = true).await;
     let app = app(&env);
     let c = charger(&app, "ST-1").await;
     let newer = c
@@ -161,6 +161,24 @@ async fn live_state_moves_only_forward_but_older_samples_are_kept() {
     let ttl: i64 = sample_item["ttl"].as_n().unwrap().parse().unwrap();
     let expected = (env.clock.now() + Duration::days(35)).timestamp();
     assert!((ttl - expected).abs() <= 31, "samples expire after 35 days");
+}
+
+#[tokio::test]
+async fn raw_samples_are_not_kept_unless_asked_for() {
+    let env = TestEnv::new().await;
+    let app = app(&env);
+    let c = charger(&app, "ST-0").await;
+    let r = c
+        .post(
+            &app,
+            "/v1/device/status",
+            sample(&ts(&env, 0), 1, "charging", 11.0, 2.0),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(env.items_with_pk_prefix("SMP#").await, 0);
+    let d = device(&env, &c).await;
+    assert_eq!(d.connectors[&connector(1)].energy_delivered, 2.0);
 }
 
 #[tokio::test]
@@ -465,20 +483,21 @@ async fn dynamodb_requests_per_route_stay_within_their_budget() {
     )
     .await;
     cost("heartbeat", 1);
+    // The device read, its hour bucket, the device update.
     c.post(
         &app,
         "/v1/device/status",
-        sample(&ts(&env, 0), 1, "charging", 40.0, 1.0),
+        sample(&ts(&env, 0), 1, "charging", 11.0, 1.0),
     )
     .await;
     cost("status sample", 3);
     c.post(
         &app,
         "/v1/device/status",
-        sample(&ts(&env, 0), 1, "charging", 40.0, 1.0),
+        sample(&ts(&env, 0), 1, "charging", 11.0, 1.0),
     )
     .await;
-    cost("duplicate status sample", 3);
+    cost("duplicate status sample", 1);
     c.post(
         &app,
         "/v1/device/events",

@@ -67,6 +67,10 @@ pub struct Connector {
     pub since: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_energy: Option<f64>,
+    /// The last sample counted into an hour bucket: the next one's energy
+    /// applies only over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_mark: Option<DateTime<Utc>>,
 }
 
 wire_enum! {

@@ -65,6 +65,9 @@ pub struct Settings {
     /// key is required.
     pub registration_limit: Limit,
     pub request_log: RequestLogMode,
+    /// Whether raw telemetry samples are kept (for `retention.samples`):
+    /// nothing reads them, so by default they cost nothing.
+    pub keep_samples: bool,
     pub retention: Retention,
 }
 
@@ -95,6 +98,7 @@ impl Settings {
                 window: Duration::minutes(10),
             },
             request_log: RequestLogMode::All,
+            keep_samples: false,
             retention: Retention::default(),
         }
     }
@@ -139,7 +143,13 @@ impl Settings {
             s.long_poll_max = Duration::seconds(secs.clamp(0, LONG_POLL_CEILING_S));
         }
         if let Some(v) = var("SAMPLE_TTL_DAYS") {
-            s.retention.samples = Duration::days(parse_num("SAMPLE_TTL_DAYS", &v)?.max(1));
+            // 0 keeps no raw samples; telemetry up to the default age is
+            // still accepted and rolled up.
+            let days = parse_num("SAMPLE_TTL_DAYS", &v)?;
+            s.keep_samples = days > 0;
+            if days > 0 {
+                s.retention.samples = Duration::days(days);
+            }
         }
         if let Some(v) = var("COMMAND_EXPIRY_SECONDS") {
             s.command_expiry = Duration::seconds(parse_num("COMMAND_EXPIRY_SECONDS", &v)?.max(1));

@@ -139,6 +139,20 @@ impl DynamoStore {
         out.item.map(from_attrs).transpose()
     }
 
+    /// One raw item by key, strongly consistent.
+    pub(crate) async fn get_attrs(&self, key: (String, String)) -> StoreResult<Option<Attrs>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(out.item)
+    }
+
     /// An unconditional write of one item.
     pub(crate) async fn put<T: Serialize>(&self, item: &Item<T>) -> StoreResult<()> {
         self.client

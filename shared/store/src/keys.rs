@@ -6,7 +6,6 @@ use domain::ids::ConnectorId;
 use domain::ids::{
     CampaignId, CommandId, DeliveryId, DeviceId, OperatorId, PartnerId, ProfileId, RecordId, SiteId,
 };
-use domain::telemetry::EnergyScope;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -95,11 +94,20 @@ pub fn sample(device: DeviceId, ts: DateTime<Utc>, connector: ConnectorId) -> (S
     )
 }
 
-pub fn energy(op: &OperatorId, scope: EnergyScope) -> String {
-    match scope {
-        EnergyScope::Device(id) => format!("OP#{op}#NRG#DEV#{id}"),
-        EnergyScope::Site(id) => format!("OP#{op}#NRG#SITE#{id}"),
-    }
+/// A device's hour buckets.
+pub fn device_energy(op: &OperatorId, device: DeviceId) -> String {
+    format!("OP#{op}#NRG#DEV#{device}")
+}
+
+/// A site's hours in the second index: its devices' hour buckets.
+pub fn site_energy(op: &OperatorId, site: SiteId) -> String {
+    format!("OP#{op}#NRG#SITE#{site}")
+}
+
+/// The attribute of an hour bucket holding a connector's last counted
+/// sample.
+pub fn bucket_mark(connector: ConnectorId) -> String {
+    format!("mark_{:02}", connector.get())
 }
 
 pub fn profile(id: ProfileId) -> (String, String) {

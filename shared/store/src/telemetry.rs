@@ -2,14 +2,15 @@
 //! per message), samples with their expiry, and the hourly energy roll-ups
 //! added in the same transaction as the sample they come from.
 
-use crate::core::{
-    DynamoStore, cancelled_items, expiry, invalid_request, n, s, unless_condition_failed,
-};
+use crate::core::{DynamoStore, expiry, invalid_request, n, s, unless_condition_failed};
 use crate::errors::map_sdk;
 use crate::items::{Attrs, Item, StoredEnergy, from_attrs, from_item, key_attrs, to_value};
 use crate::keys;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use chrono::{DateTime, Utc};
 use domain::ids::{DeviceId, OperatorId};
 use domain::model::{Device, Sample};
@@ -27,33 +28,99 @@ impl DynamoStore {
         .expires(expiry(sample.ts, self.retention.samples))
     }
 
-    fn energy_update(&self, add: &EnergyAdd, with_max: bool) -> StoreResult<TransactWriteItem> {
-        let pk = keys::energy(&add.operator_id, add.scope);
-        let mut expr = "ADD charge_energy :c, discharge_energy :d SET operator_id = :op".to_owned();
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs((pk, keys::hour(add.hour)))))
-            .expression_attribute_values(":c", n(add.charge_kwh))
-            .expression_attribute_values(":d", n(add.discharge_kwh))
-            .expression_attribute_values(":op", s(add.operator_id.as_str()));
-        if let (true, Some(kw)) = (with_max, add.raise_max_kw) {
-            expr.push_str(", max_power = :m");
-            update = update
-                .condition_expression("attribute_not_exists(max_power) OR max_power < :m")
-                .expression_attribute_values(":m", n(kw));
+    /// Adds a sample's energy to its device's hour bucket, once: the
+    /// bucket keeps each connector's last counted sample (`mark_NN`), and
+    /// the addition applies only over the mark the sample follows. The
+    /// bucket carries the site's index keys, so the site's hours are a
+    /// query of its devices' buckets.
+    async fn add_energy(&self, add: &EnergyAdd) -> StoreResult<WriteOutcome> {
+        let mut raise = add.raise_max_kw;
+        loop {
+            let key = (
+                keys::device_energy(&add.operator_id, add.device_id),
+                keys::hour(add.hour),
+            );
+            let mark = keys::bucket_mark(add.connector_id);
+            let mut set = vec!["operator_id = :op", "#mark = :ts"];
+            let mut update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(key.clone())))
+                .expression_attribute_names("#mark", &mark)
+                .expression_attribute_values(":c", n(add.charge_kwh))
+                .expression_attribute_values(":d", n(add.discharge_kwh))
+                .expression_attribute_values(":op", s(add.operator_id.as_str()))
+                .expression_attribute_values(":ts", s(keys::time(add.mark)))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+            let mut condition = match add.after {
+                Some(after) => {
+                    update = update.expression_attribute_values(":after", s(keys::time(after)));
+                    "#mark = :after".to_owned()
+                }
+                None => "attribute_not_exists(#mark)".to_owned(),
+            };
+            if let Some(site) = add.site_id {
+                set.extend(["GSI2PK = :gpk", "GSI2SK = :gsk"]);
+                update = update
+                    .expression_attribute_values(
+                        ":gpk",
+                        s(keys::site_energy(&add.operator_id, site)),
+                    )
+                    .expression_attribute_values(
+                        ":gsk",
+                        s(format!("{}#{}", keys::hour(add.hour), add.device_id)),
+                    );
+            }
+            if let Some(kw) = raise {
+                set.push("max_power = :m");
+                condition.push_str(" AND (attribute_not_exists(max_power) OR max_power < :m)");
+                update = update.expression_attribute_values(":m", n(kw));
+            }
+            let out = update
+                .update_expression(format!(
+                    "ADD charge_energy :c, discharge_energy :d SET {}",
+                    set.join(", ")
+                ))
+                .condition_expression(condition)
+                .send()
+                .await;
+            let err = match out {
+                Ok(_) => return Ok(WriteOutcome::Written),
+                Err(e) => e,
+            };
+            let old = match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+                _ => return Err(map_sdk(err)),
+            };
+            // Where the endpoint does not return the item, one read does.
+            let old = match old.filter(|o| !o.is_empty()) {
+                Some(old) => Some(old),
+                None => self.get_attrs(key).await?,
+            };
+            let seen = old
+                .as_ref()
+                .and_then(|o| o.get(&mark))
+                .and_then(|v| v.as_s().ok())
+                .cloned();
+            if seen.as_deref() == Some(keys::time(add.mark).as_str()) {
+                // This very sample was counted: a retry, or an attempt whose
+                // device write did not land.
+                return Ok(WriteOutcome::Written);
+            }
+            let expected = add.after.map(keys::time);
+            if seen == expected && raise.is_some() {
+                // Only the peak failed: the hour has a higher one already.
+                raise = None;
+                continue;
+            }
+            return Ok(WriteOutcome::Conflict);
         }
-        let update = update
-            .update_expression(expr)
-            .build()
-            .map_err(invalid_request)?;
-        Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn connector_items(
-        &self,
-        w: &ConnectorWrite,
-        raise_max: &[bool],
-    ) -> StoreResult<Vec<TransactWriteItem>> {
+    fn connector_update(&self, w: &ConnectorWrite) -> StoreResult<Update> {
         let mut set = "SET connectors.#c = :conn, last_seen = :seen".to_owned();
         let mut update = Update::builder()
             .table_name(&self.table)
@@ -84,26 +151,26 @@ impl DynamoStore {
             set.push_str(", recent_faults = :faults");
             update = update.expression_attribute_values(":faults", to_value(&fault.recent)?);
         }
-        update = update
+        update
             .update_expression(set)
             .condition_expression(format!(
                 "attribute_exists(PK) AND {connector} AND operator_id = :op AND {site}"
             ))
-            .expression_attribute_values(":op", s(w.operator_id.as_str()));
-        let mut items = vec![
-            TransactWriteItem::builder()
-                .update(update.build().map_err(invalid_request)?)
-                .build(),
-        ];
+            .expression_attribute_values(":op", s(w.operator_id.as_str()))
+            .build()
+            .map_err(invalid_request)
+    }
+
+    /// What is written with the connector: the raw sample, the activity
+    /// line, partner pushes and a fault mark, in one transaction.
+    fn companions(&self, w: &ConnectorWrite) -> StoreResult<Vec<TransactWriteItem>> {
+        let mut items = Vec::new();
         if let Some(sample) = &w.sample {
             items.push(
                 TransactWriteItem::builder()
                     .put(self.put_item(&self.sample_item(sample))?)
                     .build(),
             );
-        }
-        for (add, with_max) in w.energy.iter().zip(raise_max) {
-            items.push(self.energy_update(add, *with_max)?);
         }
         if let Some(activity) = &w.activity {
             items.push(self.activity_put(activity)?);
@@ -162,40 +229,34 @@ impl TelemetryStore for DynamoStore {
     }
 
     async fn apply_connector(&self, write: &ConnectorWrite) -> StoreResult<WriteOutcome> {
-        let mut raise_max = vec![true; write.energy.len()];
-        // Energy hours sit after the device update and the sample.
-        let first_hour = 1 + usize::from(write.sample.is_some());
-        loop {
-            let items = self.connector_items(write, &raise_max)?;
-            let err = match self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(WriteOutcome::Written),
-                Err(e) => e,
-            };
-            let Some(failed) = cancelled_items(&err) else {
-                return Err(map_sdk(err));
-            };
-            if failed.first().copied().unwrap_or(true) {
-                return Ok(WriteOutcome::Conflict);
-            }
-            // Only `max_power` conditions failed: an hour already has a
-            // higher peak. Write again without raising those.
-            let mut changed = false;
-            for (i, raise) in raise_max.iter_mut().enumerate() {
-                if *raise && failed.get(first_hour + i).copied().unwrap_or(false) {
-                    *raise = false;
-                    changed = true;
-                }
-            }
-            if !changed {
-                return Ok(WriteOutcome::Conflict);
-            }
+        if let Some(add) = &write.energy
+            && self.add_energy(add).await? == WriteOutcome::Conflict
+        {
+            return Ok(WriteOutcome::Conflict);
         }
+        let update = self.connector_update(write)?;
+        let companions = self.companions(write)?;
+        if companions.is_empty() {
+            // The usual sample: one conditional update of the device.
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(update.key))
+                .update_expression(update.update_expression)
+                .set_condition_expression(update.condition_expression)
+                .set_expression_attribute_names(update.expression_attribute_names)
+                .set_expression_attribute_values(update.expression_attribute_values)
+                .send()
+                .await;
+            return Ok(match unless_condition_failed(out)? {
+                Some(_) => WriteOutcome::Written,
+                None => WriteOutcome::Conflict,
+            });
+        }
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(companions);
+        self.transact(items).await
     }
 
     async fn put_sample(&self, sample: &Sample) -> StoreResult<()> {
@@ -238,19 +299,50 @@ impl TelemetryStore for DynamoStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<EnergyHour>> {
-        self.query_items(
-            None,
-            "PK = :pk AND SK BETWEEN :from AND :to",
-            vec![
-                (":pk", s(keys::energy(operator, scope))),
-                (":from", s(keys::hour(from))),
-                (":to", s(keys::hour(to))),
-            ],
-            false,
-        )
-        .await?
-        .into_iter()
-        .map(energy_hour)
-        .collect()
+        let hours = match scope {
+            EnergyScope::Device(device) => {
+                self.query_items(
+                    None,
+                    "PK = :pk AND SK BETWEEN :from AND :to",
+                    vec![
+                        (":pk", s(keys::device_energy(operator, device))),
+                        (":from", s(keys::hour(from))),
+                        (":to", s(keys::hour(to))),
+                    ],
+                    false,
+                )
+                .await?
+            }
+            // The site's devices' buckets, summed per hour.
+            EnergyScope::Site(site) => {
+                self.query_items(
+                    Some(keys::GSI2),
+                    "GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to",
+                    vec![
+                        (":pk", s(keys::site_energy(operator, site))),
+                        (":from", s(keys::hour(from))),
+                        (":to", s(format!("{}~", keys::hour(to)))),
+                    ],
+                    false,
+                )
+                .await?
+            }
+        };
+        let mut out: Vec<EnergyHour> = Vec::new();
+        for attrs in hours {
+            let h = energy_hour(attrs)?;
+            match out.last_mut() {
+                Some(last) if last.hour == h.hour => {
+                    last.charge_energy += h.charge_energy;
+                    last.discharge_energy += h.discharge_energy;
+                    last.max_power = match (last.max_power, h.max_power) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                _ => out.push(h),
+            }
+        }
+        Ok(out)
     }
 }

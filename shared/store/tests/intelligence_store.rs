@@ -138,10 +138,11 @@ async fn fault_marks_are_read_by_time_range() {
                 version: version as u64,
                 since: Some(at),
                 since_energy: Some(0.0),
+                bucket_mark: None,
             },
             last_seen: at,
             sample: None,
-            energy: Vec::new(),
+            energy: None,
             activity: None,
             pushes: Vec::new(),
             fault: Some(FaultWrite {

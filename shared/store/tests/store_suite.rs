@@ -103,6 +103,7 @@ fn connector(ts: DateTime<Utc>, energy: f64) -> Connector {
         version: 0,
         since: Some(ts),
         since_energy: Some(energy),
+        bucket_mark: None,
     }
 }
 
@@ -286,7 +287,7 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
         },
         last_seen: t0,
         sample: None,
-        energy: vec![],
+        energy: None,
         activity: None,
         pushes: Vec::new(),
         fault: None,
@@ -324,49 +325,82 @@ async fn a_connector_write_applies_only_over_the_state_it_read() {
     assert_eq!(apply(sited).await, WriteOutcome::Conflict, "site changed");
 }
 
+fn energy_add(
+    d: &Device,
+    site: Option<SiteId>,
+    kwh: f64,
+    max: Option<f64>,
+    mark: DateTime<Utc>,
+    after: Option<DateTime<Utc>>,
+) -> EnergyAdd {
+    EnergyAdd {
+        device_id: d.device_id,
+        connector_id: ConnectorId::new(1).unwrap(),
+        site_id: site,
+        operator_id: d.operator_id.clone(),
+        hour: at("2026-05-10T14:00:00Z"),
+        charge_kwh: kwh,
+        discharge_kwh: 0.0,
+        raise_max_kw: max,
+        mark,
+        after,
+    }
+}
+
+fn sample_write(
+    d: &Device,
+    expected: Option<u64>,
+    version: u64,
+    energy: Option<EnergyAdd>,
+) -> ConnectorWrite {
+    let ts = energy
+        .as_ref()
+        .map_or(at("2026-05-10T14:00:00Z"), |e| e.mark);
+    ConnectorWrite {
+        device_id: d.device_id,
+        connector_id: ConnectorId::new(1).unwrap(),
+        expected_version: expected,
+        operator_id: d.operator_id.clone(),
+        site_id: d.site_id,
+        connector: Connector {
+            version,
+            ..connector(ts, 0.0)
+        },
+        last_seen: ts,
+        sample: None,
+        energy,
+        activity: None,
+        pushes: Vec::new(),
+        fault: None,
+    }
+}
+
 #[tokio::test]
 async fn energy_buckets_add_up_and_keep_the_highest_power() {
     let env = TestEnv::new().await;
     let d = registered(&env, "ACME-5").await;
     let acme = op("acme-charging-uk");
     let scope = EnergyScope::Device(d.device_id);
-    let add = |kwh: f64, max: Option<f64>| EnergyAdd {
-        scope,
-        operator_id: acme.clone(),
-        hour: at("2026-05-10T14:00:00Z"),
-        charge_kwh: kwh,
-        discharge_kwh: 0.0,
-        raise_max_kw: max,
-    };
-    let t0 = env.clock.now();
+    let t0 = at("2026-05-10T14:05:00Z");
     let mut expected = None;
+    let mut after = None;
     for (i, (kwh, max)) in [(1.5, Some(100.0)), (0.5, Some(60.0)), (0.25, None)]
         .into_iter()
         .enumerate()
     {
         let ts = t0 + Duration::seconds(i as i64);
-        let w = ConnectorWrite {
-            device_id: d.device_id,
-            connector_id: ConnectorId::new(1).unwrap(),
-            expected_version: expected,
-            operator_id: d.operator_id.clone(),
-            site_id: None,
-            connector: Connector {
-                version: i as u64,
-                ..connector(ts, 0.0)
-            },
-            last_seen: ts,
-            sample: None,
-            energy: vec![add(kwh, max)],
-            activity: None,
-            pushes: Vec::new(),
-            fault: None,
-        };
+        let w = sample_write(
+            &d,
+            expected,
+            i as u64,
+            Some(energy_add(&d, None, kwh, max, ts, after)),
+        );
         assert_eq!(
             env.store.apply_connector(&w).await.unwrap(),
             WriteOutcome::Written
         );
         expected = Some(i as u64);
+        after = Some(ts);
     }
     let day = (at("2026-05-10T00:00:00Z"), at("2026-05-10T23:00:00Z"));
     let buckets = env
@@ -388,6 +422,106 @@ async fn energy_buckets_add_up_and_keep_the_highest_power() {
         .await
         .unwrap();
     assert!(elsewhere.is_empty(), "buckets are keyed by operator");
+}
+
+#[tokio::test]
+async fn a_sample_is_counted_once_whatever_the_retries_and_races() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-5B").await;
+    let scope = EnergyScope::Device(d.device_id);
+    let t0 = at("2026-05-10T14:05:00Z");
+    let first = energy_add(&d, None, 1.0, None, t0, None);
+    assert_eq!(
+        env.store
+            .apply_connector(&sample_write(&d, None, 0, Some(first.clone())))
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    // The next sample's device write loses (a stale version): its energy
+    // is in the bucket, its state is not.
+    let t1 = t0 + Duration::seconds(30);
+    let second = energy_add(&d, None, 2.0, None, t1, Some(t0));
+    assert_eq!(
+        env.store
+            .apply_connector(&sample_write(&d, Some(7), 8, Some(second.clone())))
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict
+    );
+    // Tried again over the state it read: counted already, so not again.
+    assert_eq!(
+        env.store
+            .apply_connector(&sample_write(&d, Some(0), 1, Some(second)))
+            .await
+            .unwrap(),
+        WriteOutcome::Written
+    );
+    // A sample computed from the state before `second` lost the race.
+    let stale = energy_add(&d, None, 5.0, None, t1 + Duration::seconds(1), Some(t0));
+    assert_eq!(
+        env.store
+            .apply_connector(&sample_write(&d, Some(1), 2, Some(stale)))
+            .await
+            .unwrap(),
+        WriteOutcome::Conflict
+    );
+    let hours = env
+        .store
+        .energy_hours(
+            &d.operator_id,
+            scope,
+            at("2026-05-10T00:00:00Z"),
+            at("2026-05-10T23:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert!((hours[0].charge_energy - 3.0).abs() < 1e-9, "{hours:?}");
+}
+
+#[tokio::test]
+async fn a_sites_hours_are_the_sum_of_its_devices_buckets() {
+    let env = TestEnv::new().await;
+    let site = SiteId::random();
+    let mut devices = Vec::new();
+    for sn in ["ACME-S1", "ACME-S2", "ACME-S3"] {
+        devices.push(registered(&env, sn).await);
+    }
+    let t0 = at("2026-05-10T14:05:00Z");
+    for (i, d) in devices.iter().enumerate() {
+        // The third device is in no site.
+        let in_site = (i < 2).then_some(site);
+        let add = energy_add(
+            d,
+            in_site,
+            1.0 + i as f64,
+            Some(10.0 * (i + 1) as f64),
+            t0,
+            None,
+        );
+        let mut w = sample_write(d, None, 0, Some(add));
+        w.site_id = None;
+        assert_eq!(
+            env.store.apply_connector(&w).await.unwrap(),
+            WriteOutcome::Written
+        );
+    }
+    let day = (at("2026-05-10T00:00:00Z"), at("2026-05-10T23:00:00Z"));
+    let acme = op("acme-charging-uk");
+    let hours = env
+        .store
+        .energy_hours(&acme, EnergyScope::Site(site), day.0, day.1)
+        .await
+        .unwrap();
+    assert_eq!(hours.len(), 1);
+    assert!((hours[0].charge_energy - 3.0).abs() < 1e-9, "{hours:?}");
+    assert_eq!(hours[0].max_power, Some(20.0), "the highest of its devices");
+    let other = env
+        .store
+        .energy_hours(&op("other-operator"), EnergyScope::Site(site), day.0, day.1)
+        .await
+        .unwrap();
+    assert!(other.is_empty());
 }
 
 #[tokio::test]

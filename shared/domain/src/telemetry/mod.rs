@@ -23,9 +23,9 @@ use crate::intelligence::anomalies::{
 use crate::model::{
     CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
 };
-use crate::storage::WriteOutcome;
+use crate::storage::{Retention, WriteOutcome};
 use chrono::{DateTime, Utc};
-use energy::{Attribution, counter_delta, plan};
+use energy::{Attribution, Before, counter_delta, plan};
 
 /// Optimistic writes to one connector are retried this often on a race.
 const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
@@ -122,16 +122,19 @@ pub(crate) fn known_connector(device: &Device, connector: ConnectorId) -> Result
 
 impl Domain {
     /// A reported time the service can use: not ahead of its clock, and
-    /// not older than the telemetry it keeps.
+    /// not older than telemetry is accepted (35 days, or as long as raw
+    /// samples are kept when that is longer).
     fn telemetry_time(&self, t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
         not_ahead("timestamp", t, now)?;
-        let kept = self.settings.retention.samples;
-        if t < now - kept {
+        let accepted = Retention::default()
+            .samples
+            .max(self.settings.retention.samples);
+        if t < now - accepted {
             return Err(Error::invalid(
                 "timestamp",
                 format!(
-                    "is older than the {} days telemetry is kept",
-                    kept.num_days()
+                    "is older than the {} days telemetry is accepted",
+                    accepted.num_days()
                 ),
             ));
         }
@@ -164,8 +167,9 @@ impl Domain {
         Ok(delivered.iter().map(|c| c.view()).collect())
     }
 
-    /// Applies a telemetry sample: live state (if newest), stored sample and
-    /// energy roll-ups, all in one write.
+    /// Applies a telemetry sample: the energy into the device's hour bucket
+    /// (once, whatever the retries), then the live state (if newest), and
+    /// the raw sample when `SAMPLE_TTL_DAYS` keeps them.
     pub async fn record_status(&self, claims: TokenClaims, s: StatusSample) -> Result<(), Error> {
         let now = self.clock.now();
         self.telemetry_time(s.timestamp, now)?;
@@ -187,8 +191,11 @@ impl Domain {
             let previous = device.connectors.get(&connector_id);
             if previous.is_some_and(|c| c.sample_ts.is_some_and(|last| last >= ts)) {
                 // Older than the last counted sample, or repeated: keep the
-                // sample, count nothing, move nothing.
-                return Ok(self.store.put_sample(&sample).await?);
+                // sample if samples are kept, count nothing, move nothing.
+                if self.settings.keep_samples {
+                    self.store.put_sample(&sample).await?;
+                }
+                return Ok(());
             }
             let delta = counter_delta(previous.map(|c| c.energy_delivered), s.energy_delivered);
             let (since, since_energy) = match previous {
@@ -197,11 +204,19 @@ impl Domain {
             };
             let who = Attribution {
                 device_id: device.device_id,
+                connector_id,
                 site_id: device.site_id,
                 operator_id: &device.operator_id,
             };
-            let peaks = previous.map(|c| c.peaks.clone()).unwrap_or_default();
-            let (energy, peaks) = plan(&who, ts, state, s.power, delta, &peaks);
+            let before = Before {
+                peaks: previous.map(|c| &c.peaks),
+                bucket_mark: previous.and_then(|c| c.bucket_mark),
+            };
+            let (energy, peaks) = plan(&who, ts, state, s.power, delta, before);
+            let bucket_mark = match &energy {
+                Some(add) => Some(add.mark),
+                None => before.bucket_mark,
+            };
             let reading = Connector {
                 state,
                 ts,
@@ -215,6 +230,7 @@ impl Domain {
                 version: previous.map_or(0, |c| c.version + 1),
                 since,
                 since_energy,
+                bucket_mark,
             };
             // A sample older than the last event still counts its energy but
             // leaves the state the event set.
@@ -224,6 +240,7 @@ impl Domain {
                     peaks: reading.peaks,
                     sample_ts: reading.sample_ts,
                     version: reading.version,
+                    bucket_mark: reading.bucket_mark,
                     ..c.clone()
                 },
                 _ => reading,
@@ -244,7 +261,7 @@ impl Domain {
                 site_id: device.site_id,
                 connector,
                 last_seen: now,
-                sample: Some(sample.clone()),
+                sample: self.settings.keep_samples.then(|| sample.clone()),
                 energy,
                 activity: None,
                 pushes,
@@ -329,7 +346,7 @@ impl Domain {
                 connector,
                 last_seen: now,
                 sample: None,
-                energy: Vec::new(),
+                energy: None,
                 activity: Some(activity),
                 pushes,
                 fault: fault.clone(),
@@ -414,6 +431,7 @@ fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>)
         version: 0,
         since: Some(ts),
         since_energy: Some(0.0),
+        bucket_mark: None,
     });
     let was = previous.map(|c| c.state);
     next.state = state;

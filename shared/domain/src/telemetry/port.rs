@@ -17,10 +17,16 @@ pub enum EnergyScope {
     Site(SiteId),
 }
 
-/// Energy to add to one hour's roll-up.
+/// Energy to add to one hour's roll-up of a device. The bucket keeps the
+/// time of the last sample each connector counted into it (`mark`), and
+/// the addition applies only over the mark this sample follows (`after`):
+/// a retried sample, or one that lost a race, is never counted twice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnergyAdd {
-    pub scope: EnergyScope,
+    pub device_id: DeviceId,
+    pub connector_id: ConnectorId,
+    /// The device's site: the site's hours index the device's buckets.
+    pub site_id: Option<SiteId>,
     pub operator_id: OperatorId,
     /// The start of the hour.
     pub hour: DateTime<Utc>,
@@ -28,6 +34,10 @@ pub struct EnergyAdd {
     pub discharge_kwh: f64,
     /// Set when this sample may raise the hour's `max_power`.
     pub raise_max_kw: Option<f64>,
+    /// This sample's time.
+    pub mark: DateTime<Utc>,
+    /// The connector's last sample counted into this hour, if any.
+    pub after: Option<DateTime<Utc>>,
 }
 
 /// Energy of one hour of a device or site.
@@ -53,8 +63,9 @@ pub struct ConnectorWrite {
     pub site_id: Option<SiteId>,
     pub connector: Connector,
     pub last_seen: DateTime<Utc>,
+    /// The raw sample, kept only when `SAMPLE_TTL_DAYS` asks for it.
     pub sample: Option<Sample>,
-    pub energy: Vec<EnergyAdd>,
+    pub energy: Option<EnergyAdd>,
     pub activity: Option<Activity>,
     /// Partner pushes the state change owes, in the same transaction.
     pub pushes: Vec<Delivery>,
