@@ -116,7 +116,7 @@ pub async fn run(moto: bool, endpoint: Option<String>) -> Result<(), String> {
     counter.reset();
     for i in 0..CALLS {
         svc.post("/v1/device/status", token, &json!({"timestamp": now(), "connector_id": 1, "state": "charging",
-            "voltage": 400, "current": 50, "power": 20 + i, "energy_delivered": 0.2 * (i + 1) as f64, "soc": 50})).await?;
+            "voltage": 400, "current": 50, "power": 11 + i % 8, "energy_delivered": 0.2 * (i + 1) as f64, "soc": 50})).await?;
     }
     rows.push(("status sample", per_call(&counter, CALLS as f64)));
 

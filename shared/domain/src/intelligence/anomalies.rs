@@ -158,11 +158,17 @@ impl Finding<'_> {
 }
 
 /// A sample whose power is above 1.05 × the model's rating. One finding
-/// per connector and hour.
-pub fn power_over_rating(device: &Device, sample: &Sample, now: DateTime<Utc>) -> Option<Anomaly> {
+/// per connector and hour: only the first sample over the limit in the
+/// hour (the connector's peak so far, `hour_peak`, was within it) writes.
+pub fn power_over_rating(
+    device: &Device,
+    sample: &Sample,
+    hour_peak: f64,
+    now: DateTime<Utc>,
+) -> Option<Anomaly> {
     let rated = crate::catalogue::spec(&device.model)?.max_power_kw;
     let limit = rated * POWER_TOLERANCE;
-    if sample.power.abs() <= limit {
+    if sample.power.abs() <= limit || hour_peak > limit {
         return None;
     }
     let hour = crate::telemetry::energy::hour_of(sample.ts);

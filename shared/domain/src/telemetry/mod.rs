@@ -269,7 +269,10 @@ impl Domain {
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
                 self.note_outage(&device, now).await?;
-                self.keep_finding(power_over_rating(&device, &sample, now))
+                let hour_peak = previous
+                    .filter(|c| c.peaks.hour == Some(energy::hour_of(ts)))
+                    .map_or(0.0, |c| c.peaks.hour_kw);
+                self.keep_finding(power_over_rating(&device, &sample, hour_peak, now))
                     .await;
                 if let Some(previous) = previous {
                     self.keep_finding(counter_reset(&device, previous, &sample, now))
