@@ -260,14 +260,16 @@ impl Charger {
 
     /// One simulated step of `dt` seconds at simulated time `t`.
     pub async fn tick(&mut self, t: f64, dt: f64, session_rate: f64, fault_rate: f64) {
-        if t - self.last_heartbeat >= self.configuration.heartbeat_interval_s {
-            self.last_heartbeat = t;
+        if self.heartbeat_due(t) {
             let hb = self
                 .send(
                     "/v1/device/heartbeat",
                     json!({"timestamp": now(), "status": "online"}),
                 )
                 .await;
+            if hb.status == 200 {
+                self.api.stats.heartbeat_answered();
+            }
             let commands: Vec<Value> = hb.data()["commands"]
                 .as_array()
                 .cloned()
@@ -298,6 +300,22 @@ impl Charger {
             }
             Mode::Charging | Mode::Discharging => self.flow(t, dt).await,
         }
+    }
+
+    /// Whether the step at `t` sends a heartbeat, counting it as scheduled.
+    fn heartbeat_due(&mut self, t: f64) -> bool {
+        let due = t - self.last_heartbeat >= self.configuration.heartbeat_interval_s;
+        if due {
+            self.last_heartbeat = t;
+            self.api.stats.heartbeat_scheduled();
+        }
+        due
+    }
+
+    /// A step the schedule held that the charger did not reach before the
+    /// run ended (it fell behind): its heartbeat still counts as scheduled.
+    pub fn missed(&mut self, t: f64) {
+        self.heartbeat_due(t);
     }
 
     async fn begin(&mut self, limit_kw: Option<f64>, target_soc: Option<f64>) {
