@@ -5,7 +5,7 @@
 //! async runtime.
 
 use crate::Storage;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region, StalledStreamProtectionConfig};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
 };
@@ -62,6 +62,8 @@ impl InProcess {
             // The engine checks no signature: without credentials the SDK
             // sends requests unsigned, which spares a tenth of its work.
             .allow_no_auth()
+            // Bodies are whole in memory: no stream here can stall.
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .http_client(self.transport.clone())
     }
 
