@@ -1,10 +1,13 @@
-//! What DynamoDB charges for each charger message, measured as the capacity
-//! the endpoint reports, and the cost of one charger for a month.
+//! What each charger message costs: DynamoDB capacity as the endpoint
+//! reports it, the handler's time, and every line of one charger's month
+//! (API Gateway, Lambda, DynamoDB).
 
+use crate::percentile;
 use crate::service::{Service, now};
 use domain::settings::RequestLogMode;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
+use std::time::Instant;
 use store::{RequestCounter, Usage};
 
 /// On-demand list prices (us-east-1), USD per million request units.
@@ -12,6 +15,21 @@ const WRU_USD_PER_MILLION: f64 = 0.625;
 const RRU_USD_PER_MILLION: f64 = 0.125;
 /// Storage, USD per GB-month.
 const STORAGE_USD_PER_GB: f64 = 0.25;
+/// API Gateway HTTP API, USD per million requests (the first 300 million
+/// of a month).
+const API_USD_PER_MILLION: f64 = 1.00;
+/// Lambda, USD per million requests and per GB-second (x86_64; arm64, the
+/// template's default, is 0.0000133334).
+const LAMBDA_REQUEST_USD_PER_MILLION: f64 = 0.20;
+const LAMBDA_USD_PER_GB_S: f64 = 0.0000166667;
+const LAMBDA_ARM_USD_PER_GB_S: f64 = 0.0000133334;
+/// template.yaml: MemorySize 256 for every function.
+const LAMBDA_GB: f64 = 0.25;
+/// Round trip of one DynamoDB request from a Lambda in the same region,
+/// added to the handler time measured here on the embedded engine.
+const DYNAMODB_ROUND_TRIP_MS: f64 = 4.0;
+/// `LONG_POLL_MAX_SECONDS`: how long one long-poll holds its execution.
+const LONG_POLL_SECONDS: f64 = 20.0;
 
 /// A charger-month: 30 s heartbeats, 4 h/day of charging with a sample
 /// every 30 s, one session a day (4 events, 1 record).
@@ -51,6 +69,35 @@ async fn start_moto() -> Result<(Moto, String), String> {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     Err("moto_server did not start".into())
+}
+
+/// One route's figures: DynamoDB usage and the handler's median time.
+#[derive(Clone, Copy)]
+struct Route {
+    usage: Usage,
+    handler_ms: f64,
+}
+
+/// Sends one message and adds its time to `times`.
+async fn timed(
+    svc: &Service,
+    times: &mut Vec<f64>,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> Result<(), String> {
+    let started = Instant::now();
+    svc.post(path, token, body).await?;
+    times.push(started.elapsed().as_secs_f64() * 1000.0);
+    Ok(())
+}
+
+fn route(counter: &RequestCounter, mut times: Vec<f64>) -> Route {
+    times.sort_by(f64::total_cmp);
+    Route {
+        usage: per_call(counter, times.len() as f64),
+        handler_ms: percentile(&times, 0.5),
+    }
 }
 
 fn per_call(counter: &RequestCounter, calls: f64) -> Usage {
@@ -97,15 +144,18 @@ pub async fn run(moto: bool, endpoint: Option<String>) -> Result<(), String> {
     let mut rows = Vec::new();
 
     counter.reset();
+    let mut times = Vec::new();
     for _ in 0..CALLS {
-        svc.post(
+        timed(
+            &svc,
+            &mut times,
             "/v1/device/heartbeat",
             token,
             &json!({"timestamp": now(), "status": "online"}),
         )
         .await?;
     }
-    rows.push(("heartbeat", per_call(&counter, CALLS as f64)));
+    rows.push(("heartbeat", route(&counter, times)));
 
     svc.post(
         "/v1/device/events",
@@ -114,84 +164,149 @@ pub async fn run(moto: bool, endpoint: Option<String>) -> Result<(), String> {
     )
     .await?;
     counter.reset();
+    let mut times = Vec::new();
     for i in 0..CALLS {
-        svc.post("/v1/device/status", token, &json!({"timestamp": now(), "connector_id": 1, "state": "charging",
+        timed(&svc, &mut times, "/v1/device/status", token, &json!({"timestamp": now(), "connector_id": 1, "state": "charging",
             "voltage": 400, "current": 50, "power": 11 + i % 8, "energy_delivered": 0.2 * (i + 1) as f64, "soc": 50})).await?;
     }
-    rows.push(("status sample", per_call(&counter, CALLS as f64)));
+    rows.push(("status sample", route(&counter, times)));
 
-    for (i, event) in ["stop", "plug_out", "plug_in", "start"]
+    let mut times = Vec::new();
+    for event in ["stop", "plug_out", "plug_in", "start"]
         .iter()
         .cycle()
         .take(CALLS)
-        .enumerate()
     {
-        let _ = i;
-        svc.post(
+        timed(
+            &svc,
+            &mut times,
             "/v1/device/events",
             token,
             &json!({"timestamp": now(), "event_type": event, "connector_id": 1}),
         )
         .await?;
     }
-    rows.push(("event", per_call(&counter, CALLS as f64)));
+    rows.push(("event", route(&counter, times)));
 
+    let mut times = Vec::new();
     for _ in 0..CALLS {
-        svc.post("/v1/device/charging-records", token, &json!({"record_id": uuid_v4(), "connector_id": 1,
+        timed(&svc, &mut times, "/v1/device/charging-records", token, &json!({"record_id": uuid_v4(), "connector_id": 1,
             "start_time": now(), "end_time": now(), "energy": 10.0, "cost": 3.5, "currency": "GBP"})).await?;
     }
-    rows.push(("charging record", per_call(&counter, CALLS as f64)));
+    rows.push(("charging record", route(&counter, times)));
 
-    println!("DynamoDB per charger message ({url}):");
+    println!("DynamoDB per charger message ({url}), and the handler's median time here:");
     if moto {
         // moto answers ConsumedCapacity with placeholder figures (none for
         // transactions), so only its request counts mean anything.
         println!("  {:<16} {:>8}", "route", "requests");
-        for (name, u) in &rows {
-            println!("  {name:<16} {:>8}", u.requests);
+        for (name, r) in &rows {
+            println!("  {name:<16} {:>8}", r.usage.requests);
         }
         return Ok(());
     }
     println!(
-        "  {:<16} {:>8} {:>8} {:>8}",
-        "route", "requests", "WRU", "RRU"
+        "  {:<16} {:>8} {:>8} {:>8} {:>11}",
+        "route", "requests", "WRU", "RRU", "handler ms"
     );
-    for (name, u) in &rows {
+    for (name, r) in &rows {
         println!(
-            "  {name:<16} {:>8} {:>8.2} {:>8.2}",
-            u.requests, u.write_units, u.read_units
+            "  {name:<16} {:>8} {:>8.2} {:>8.2} {:>11.2}",
+            r.usage.requests, r.usage.write_units, r.usage.read_units, r.handler_ms
         );
     }
-    let mut month_usd = 0.0;
-    println!(
-        "a charger-month (30 s heartbeats, 4 h/day charging telemetry at 30 s, a session a day):"
-    );
+    month(&rows);
+    Ok(())
+}
+
+/// Every line of one charger's month, and what long-polling would add.
+fn month(rows: &[(&str, Route)]) {
+    let find = |name: &str| rows.iter().find(|(n, _)| *n == name).map(|(_, r)| *r);
+    let (mut requests, mut gb_s, mut wru, mut rru) = (0.0, 0.0, 0.0, 0.0);
+    let mut billed = Vec::new();
     for (name, per_month) in MONTH {
-        let u = rows
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, u)| *u)
-            .unwrap_or_default();
-        let usd = per_month
-            * (u.write_units * WRU_USD_PER_MILLION + u.read_units * RRU_USD_PER_MILLION)
-            / 1e6;
-        month_usd += usd;
-        println!("  {name:<16} {per_month:>8.0} x  = ${usd:.4}");
+        let Some(r) = find(name) else { continue };
+        // Lambda bills each invocation's duration in whole milliseconds.
+        let ms = (r.handler_ms + r.usage.requests as f64 * DYNAMODB_ROUND_TRIP_MS).ceil();
+        billed.push(format!("{name} {ms:.0} ms"));
+        requests += per_month;
+        gb_s += per_month * ms / 1000.0 * LAMBDA_GB;
+        wru += per_month * r.usage.write_units;
+        rru += per_month * r.usage.read_units;
     }
     // Samples (~300 bytes) are kept 35 days; roll-ups and the rest are small.
     let storage_gb = 30.0 * 480.0 * 35.0 / 30.0 * 300.0 / 1e9;
-    let storage = storage_gb * STORAGE_USD_PER_GB;
-    month_usd += storage;
+    let lines = [
+        (
+            "API Gateway HTTP API requests",
+            format!("{requests:.0} requests"),
+            requests * API_USD_PER_MILLION / 1e6,
+        ),
+        (
+            "Lambda requests",
+            format!("{requests:.0} invocations"),
+            requests * LAMBDA_REQUEST_USD_PER_MILLION / 1e6,
+        ),
+        (
+            "Lambda duration (x86_64)",
+            format!("{gb_s:.0} GB-s"),
+            gb_s * LAMBDA_USD_PER_GB_S,
+        ),
+        (
+            "DynamoDB writes",
+            format!("{wru:.0} WRU"),
+            wru * WRU_USD_PER_MILLION / 1e6,
+        ),
+        (
+            "DynamoDB reads",
+            format!("{rru:.0} RRU"),
+            rru * RRU_USD_PER_MILLION / 1e6,
+        ),
+        (
+            "DynamoDB storage",
+            format!("{storage_gb:.4} GB"),
+            storage_gb * STORAGE_USD_PER_GB,
+        ),
+    ];
+    println!("a charger-month, assuming:");
+    println!("  30 s heartbeats all month; 4 h/day charging with a status sample every 30 s;");
     println!(
-        "  {:<16} {:>8.4} GB = ${storage:.4}",
-        "sample storage", storage_gb
+        "  one session a day (4 events, 1 charge record); samples kept 35 days (SAMPLE_TTL_DAYS);"
     );
-    println!("  total ${month_usd:.3} per charger-month (goal <= $0.15), request log off");
-    let with_log = MONTH.iter().map(|(_, n)| n).sum::<f64>() * WRU_USD_PER_MILLION / 1e6;
     println!(
-        "  the shared request log adds about ${with_log:.3} when REQUEST_LOG=all (1 WRU per request)"
+        "  the template's 256 MB functions and REQUEST_LOG=errors; on-demand us-east-1 prices;"
     );
-    Ok(())
+    println!(
+        "  billed Lambda time = handler time here + {DYNAMODB_ROUND_TRIP_MS} ms per DynamoDB request, rounded up: {}",
+        billed.join(", ")
+    );
+    let mut total = 0.0;
+    for (line, quantity, usd) in &lines {
+        total += usd;
+        println!("  {line:<30} {quantity:>18}  ${usd:.4}");
+    }
+    let dynamodb: f64 = lines[3..].iter().map(|(_, _, usd)| usd).sum();
+    println!("  {:<30} {:>18}  ${total:.4}", "total", "");
+    println!("  of which DynamoDB ${dynamodb:.4} (goal <= $0.15)");
+    println!(
+        "  on arm64 (the template's default) Lambda duration is ${:.4}, the total ${:.4}",
+        gb_s * LAMBDA_ARM_USD_PER_GB_S,
+        total - gb_s * (LAMBDA_USD_PER_GB_S - LAMBDA_ARM_USD_PER_GB_S)
+    );
+    println!(
+        "  REQUEST_LOG=all adds about ${:.4} (1 WRU per request)",
+        requests * WRU_USD_PER_MILLION / 1e6
+    );
+    // A long-poll holds its execution, billed, until a command comes or
+    // LONG_POLL_MAX_SECONDS pass; one after another that is all day.
+    let polls = 30.0 * 86_400.0 / LONG_POLL_SECONDS;
+    let poll_usd = 30.0 * 86_400.0 * LAMBDA_GB * LAMBDA_USD_PER_GB_S
+        + polls * (API_USD_PER_MILLION + LAMBDA_REQUEST_USD_PER_MILLION) / 1e6;
+    println!(
+        "  a charger long-polling all day ({LONG_POLL_SECONDS} s polls) would add ${poll_usd:.2} a month \
+         ({polls:.0} polls, {:.0} GB-s) and hold one execution for ever; heartbeats carry commands instead",
+        30.0 * 86_400.0 * LAMBDA_GB
+    );
 }
 
 fn uuid_v4() -> String {

@@ -3,6 +3,7 @@
 
 mod coldstart;
 mod cost;
+mod fleet;
 mod ingest;
 mod intelligence;
 mod latency;
@@ -82,6 +83,33 @@ enum Bench {
         #[arg(long, default_value_t = 20)]
         forecasts: usize,
     },
+    /// The release local server (file-backed in a temporary directory, or
+    /// in memory) under a Twin fleet on the same machine.
+    Fleet {
+        /// Chargers the Twin runs.
+        #[arg(long, default_value_t = 2000)]
+        chargers: usize,
+        /// Sites they are spread over (a site holds at most 49 chargers).
+        #[arg(long, default_value_t = 50)]
+        sites: usize,
+        /// Simulated seconds per wall second: the load of chargers x speed
+        /// chargers.
+        #[arg(long, default_value_t = 25.0)]
+        speed: f64,
+        /// Wall-clock seconds the fleet runs after enrolling.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Run the server in memory instead of on a data file.
+        #[arg(long)]
+        in_memory: bool,
+        /// The server's REQUEST_LOG: `errors` as the template sets it, or
+        /// `all` (the local default: one more write per request).
+        #[arg(long, default_value = "errors")]
+        request_log: String,
+        /// Where the release local-server binary is.
+        #[arg(long, default_value = "target/release")]
+        bin_dir: std::path::PathBuf,
+    },
     /// Size of each function's release binary.
     Size {
         #[arg(long, default_value = "target/release")]
@@ -115,6 +143,26 @@ async fn main() {
             starts,
             requests,
         } => stage::run(&bin_dir, starts, requests).await,
+        Bench::Fleet {
+            chargers,
+            sites,
+            speed,
+            seconds,
+            in_memory,
+            request_log,
+            bin_dir,
+        } => {
+            fleet::run(fleet::Options {
+                chargers,
+                sites,
+                speed,
+                seconds,
+                in_memory,
+                request_log,
+                bin_dir,
+            })
+            .await
+        }
         Bench::Size { bin_dir } => size::run(&bin_dir),
         Bench::Intelligence { devices, forecasts } => intelligence::run(devices, forecasts).await,
     };

@@ -84,6 +84,22 @@ pub async fn serve(
     }
 }
 
+/// Deletes the embedded engine's expired items now and every `every`, as
+/// DynamoDB's TTL does in the cloud (reads already ignore them; this keeps
+/// them from filling the data file).
+pub async fn sweep_expired_every(engine: local_dynamo::InProcess, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match engine.sweep_expired().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired items deleted"),
+            Err(e) => tracing::warn!(error = %e, "TTL sweep failed"),
+        }
+    }
+}
+
 /// The keys a deployment keeps as secrets, each with the extension of the
 /// file it is kept in beside the local data.
 pub const LOCAL_KEYS: [(&str, &str); 2] = [

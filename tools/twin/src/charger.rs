@@ -279,14 +279,16 @@ impl Charger {
         if self.fault.as_ref().is_some_and(Fault::silent_now) {
             return;
         }
-        if t - self.last_heartbeat >= self.configuration.heartbeat_interval_s {
-            self.last_heartbeat = t;
+        if self.heartbeat_due(t) {
             let hb = self
                 .send(
                     "/v1/device/heartbeat",
                     json!({"timestamp": now(), "status": "online"}),
                 )
                 .await;
+            if hb.status == 200 {
+                self.api.stats.heartbeat_answered();
+            }
             let commands: Vec<Value> = hb.data()["commands"]
                 .as_array()
                 .cloned()
@@ -328,6 +330,22 @@ impl Charger {
             }
             Mode::Charging | Mode::Discharging => self.flow(t, dt).await,
         }
+    }
+
+    /// Whether the step at `t` sends a heartbeat, counting it as scheduled.
+    fn heartbeat_due(&mut self, t: f64) -> bool {
+        let due = t - self.last_heartbeat >= self.configuration.heartbeat_interval_s;
+        if due {
+            self.last_heartbeat = t;
+            self.api.stats.heartbeat_scheduled();
+        }
+        due
+    }
+
+    /// A step the schedule held that the charger did not reach before the
+    /// run ended (it fell behind): its heartbeat still counts as scheduled.
+    pub fn missed(&mut self, t: f64) {
+        self.heartbeat_due(t);
     }
 
     async fn begin(&mut self, limit_kw: Option<f64>, target_soc: Option<f64>) {

@@ -114,6 +114,11 @@ pub async fn run(config: Config) -> Result<Summary, String> {
                 next += wall_step;
                 tokio::time::sleep_until(next.into()).await;
             }
+            while next < deadline {
+                c.missed(t);
+                t += STEP_S;
+                next += wall_step;
+            }
             c.wind_down().await;
             c
         }));

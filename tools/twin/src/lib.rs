@@ -13,7 +13,7 @@ use std::time::Duration;
 
 pub use charger::Configuration;
 pub use fleet::run;
-pub use stats::{DeviceReport, Summary};
+pub use stats::{DeviceReport, Heartbeats, Summary};
 
 #[derive(Debug, Clone)]
 pub struct Config {

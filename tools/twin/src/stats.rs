@@ -21,6 +21,7 @@ struct Inner {
     faults: u64,
     unexpected: Vec<String>,
     unexpected_count: u64,
+    heartbeats: Heartbeats,
 }
 
 /// At most this many unexpected errors are kept verbatim.
@@ -47,6 +48,14 @@ impl Stats {
                 s.unexpected.push(what);
             }
         });
+    }
+
+    pub fn heartbeat_scheduled(&self) {
+        self.with(|s| s.heartbeats.scheduled += 1);
+    }
+
+    pub fn heartbeat_answered(&self) {
+        self.with(|s| s.heartbeats.answered += 1);
     }
 
     pub fn command_received(&self) {
@@ -111,6 +120,7 @@ impl Stats {
                     p95: pct(0.95),
                     p99: pct(0.99),
                 },
+                heartbeats: s.heartbeats,
                 commands_received: s.commands_received,
                 commands_acknowledged: s.commands_acknowledged,
                 energy_charged_kwh: s.energy_charged_kwh,
@@ -131,6 +141,15 @@ pub struct Latency {
     pub p50: f64,
     pub p95: f64,
     pub p99: f64,
+}
+
+/// Heartbeats the chargers' schedules held during the run, and those the
+/// backend answered with success. A slow backend makes chargers fall behind
+/// their schedule, so the two part.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Heartbeats {
+    pub scheduled: u64,
+    pub answered: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,6 +175,7 @@ pub struct Summary {
     pub statuses: BTreeMap<String, u64>,
     pub total_requests: u64,
     pub latency_ms: Latency,
+    pub heartbeats: Heartbeats,
     pub commands_received: u64,
     pub commands_acknowledged: u64,
     pub energy_charged_kwh: f64,
@@ -188,6 +208,13 @@ impl Summary {
         out.push_str(&format!(
             "\nlatency ms: p50 {} p95 {} p99 {}\n",
             self.latency_ms.p50, self.latency_ms.p95, self.latency_ms.p99
+        ));
+        let hb = self.heartbeats;
+        out.push_str(&format!(
+            "heartbeats: {} of {} scheduled answered ({:.1} %)\n",
+            hb.answered,
+            hb.scheduled,
+            100.0 * hb.answered as f64 / hb.scheduled.max(1) as f64
         ));
         out.push_str(&format!(
             "commands: {} received, {} acknowledged\n",
