@@ -234,8 +234,10 @@ fn month(rows: &[(&str, Route)]) {
         wru += per_month * r.usage.write_units;
         rru += per_month * r.usage.read_units;
     }
-    // Samples (~300 bytes) are kept 35 days; roll-ups and the rest are small.
-    let storage_gb = 30.0 * 480.0 * 35.0 / 30.0 * 300.0 / 1e9;
+    // Raw samples are not kept (SAMPLE_TTL_DAYS=0); a month of hour buckets
+    // (~200 bytes, 4 charging hours a day, an index entry each) and the
+    // device item are what stays.
+    let storage_gb = (30.0 * 4.0 * 2.0 * 200.0 + 2_000.0) / 1e9;
     let lines = [
         (
             "API Gateway HTTP API requests",
@@ -271,7 +273,7 @@ fn month(rows: &[(&str, Route)]) {
     println!("a charger-month, assuming:");
     println!("  30 s heartbeats all month; 4 h/day charging with a status sample every 30 s;");
     println!(
-        "  one session a day (4 events, 1 charge record); samples kept 35 days (SAMPLE_TTL_DAYS);"
+        "  one session a day (4 events, 1 charge record); raw samples not kept (SAMPLE_TTL_DAYS=0);"
     );
     println!(
         "  the template's 256 MB functions and REQUEST_LOG=errors; on-demand us-east-1 prices;"
