@@ -282,17 +282,19 @@ impl Domain {
         })
     }
 
-    /// Runs the agent first if it never ran for the operator, so a read is
-    /// never empty only because nothing was scheduled yet.
-    pub(crate) async fn ensure_ran(&self, operator: &OperatorId, id: AgentId) -> Result<(), Error> {
-        let ran = self
-            .store
-            .agent_runs(operator)
-            .await?
-            .iter()
-            .any(|r| r.agent_id == id);
-        if !ran {
-            self.execute(operator, id).await?;
+    /// Runs each agent first if it never ran for the operator (one read of
+    /// the runs), so a read is never empty only because nothing was
+    /// scheduled yet.
+    pub(crate) async fn ensure_ran(
+        &self,
+        operator: &OperatorId,
+        ids: &[AgentId],
+    ) -> Result<(), Error> {
+        let runs = self.store.agent_runs(operator).await?;
+        for id in ids {
+            if !runs.iter().any(|r| r.agent_id == *id) {
+                self.execute(operator, *id).await?;
+            }
         }
         Ok(())
     }

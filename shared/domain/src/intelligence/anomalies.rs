@@ -4,7 +4,7 @@
 //! agent. A finding's id comes from what it is about (subject, connector,
 //! kind, window start), so finding it again keeps its id.
 
-use super::{Outage, Subject, Window, round2};
+use super::{Subject, Window, round2};
 use crate::Domain;
 use crate::access::Caller;
 use crate::error::Error;
@@ -555,8 +555,11 @@ impl Domain {
         kind: Option<AnomalyKind>,
         severity: Option<Severity>,
     ) -> Result<Vec<Anomaly>, Error> {
-        self.ensure_ran(&subject.operator, super::agents::AgentId::AnomalyDetector)
-            .await?;
+        self.ensure_ran(
+            &subject.operator,
+            &[super::agents::AgentId::AnomalyDetector],
+        )
+        .await?;
         let found = self
             .store
             .anomalies(&subject.operator, window.from, window.to)
@@ -571,17 +574,6 @@ impl Domain {
             })
             .collect())
     }
-}
-
-/// Closed outages as windows, for the rules above.
-pub fn outage_windows(outages: &[Outage]) -> Vec<Window> {
-    outages
-        .iter()
-        .map(|o| Window {
-            from: o.from,
-            to: o.to,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -546,7 +546,7 @@ impl Domain {
                     *by_kind.entry(a.kind.as_str()).or_default() += 1;
                 }
                 let answer = if found.is_empty() {
-                    format!("No anomalies for {} between {} and {}.", what.to_lowercase_first(), rfc3339(window.from), rfc3339(window.to))
+                    format!("No anomalies for {} between {} and {}.", lower_first(&what), rfc3339(window.from), rfc3339(window.to))
                 } else {
                     let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
                     format!("{} anomalies: {}. Newest: {}", found.len(), kinds.join(", "), found[0].explanation)
@@ -563,7 +563,7 @@ impl Domain {
                 })
             }
             Intent::Forecast => {
-                self.ensure_ran(&op, AgentId::EnergyForecaster).await?;
+                self.ensure_ran(&op, &[AgentId::EnergyForecaster]).await?;
                 let until = crate::telemetry::energy::hour_of(now);
                 let history = self.subject_history(&subject, &fleet, until, DEFAULT_HISTORY_DAYS).await?;
                 let f = answer(ForecastSubject { site_id: subject.site_id(), device_id: subject.device_id() }, "kWh", history, 24, f64::INFINITY);
@@ -625,14 +625,8 @@ impl Domain {
                 let records = self.store.operator_records(&op, period.from, period.to).await?;
                 let records: Vec<_> = records.iter().filter(|r| subject.covers(r.device_id, r.site_id)).collect();
                 let energy = round2(records.iter().map(|r| r.energy).sum());
-                let mut revenue: BTreeMap<String, f64> = BTreeMap::new();
-                for r in &records {
-                    if let (Some(c), Some(cur)) = (r.cost, &r.currency) {
-                        *revenue.entry(cur.clone()).or_default() += c;
-                    }
-                }
-                let revenue: Vec<Value> = revenue.into_iter().map(|(c, a)| json!({ "currency": c, "amount": round2(a) })).collect();
-                let money: Vec<String> = revenue.iter().map(|r| format!("{} {}", r["amount"], r["currency"].as_str().unwrap_or(""))).collect();
+                let revenue = super::briefing::revenue_of(records.iter().copied());
+                let money: Vec<String> = revenue.iter().map(|r| format!("{} {}", json!(r.amount), r.currency)).collect();
                 let mut answer = format!("{what}: {} sessions {} ({energy} kWh).", records.len(), period.label);
                 if !money.is_empty() {
                     answer.push_str(&format!(" Revenue: {}.", money.join(", ")));
@@ -681,17 +675,11 @@ fn capitalised(s: &str) -> String {
         .unwrap_or_default()
 }
 
-trait LowerFirst {
-    fn to_lowercase_first(&self) -> String;
-}
-
-impl LowerFirst for String {
-    fn to_lowercase_first(&self) -> String {
-        let mut c = self.chars();
-        c.next()
-            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-            .unwrap_or_default()
-    }
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

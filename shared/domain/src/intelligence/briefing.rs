@@ -116,20 +116,30 @@ fn record_kpis(records: &[&ChargingRecord], day: Window) -> (f64, u32, Vec<Reven
         .filter(|r| r.end_time >= day.from && r.end_time < day.to)
         .collect();
     let energy = round2(ended.iter().map(|r| r.energy).sum());
+    (
+        energy,
+        ended.len() as u32,
+        revenue_of(ended.iter().map(|r| **r)),
+    )
+}
+
+/// The records' costs, summed per currency.
+pub(crate) fn revenue_of<'a>(
+    records: impl IntoIterator<Item = &'a ChargingRecord>,
+) -> Vec<Revenue> {
     let mut revenue: BTreeMap<String, f64> = BTreeMap::new();
-    for r in &ended {
+    for r in records {
         if let (Some(cost), Some(currency)) = (r.cost, &r.currency) {
             *revenue.entry(currency.clone()).or_default() += cost;
         }
     }
-    let revenue = revenue
+    revenue
         .into_iter()
         .map(|(currency, amount)| Revenue {
             currency,
             amount: round2(amount),
         })
-        .collect();
-    (energy, ended.len() as u32, revenue)
+        .collect()
 }
 
 fn change(now: (f64, u32), then: (f64, u32)) -> Change {
@@ -195,10 +205,11 @@ impl Domain {
         if date > today {
             return Err(Error::invalid("date", "must not be in the future"));
         }
-        self.ensure_ran(&subject.operator, AgentId::HealthScorer)
-            .await?;
-        self.ensure_ran(&subject.operator, AgentId::AnomalyDetector)
-            .await?;
+        self.ensure_ran(
+            &subject.operator,
+            &[AgentId::HealthScorer, AgentId::AnomalyDetector],
+        )
+        .await?;
         self.briefing(&subject, date).await
     }
 

@@ -410,8 +410,11 @@ impl Domain {
                 .await?
             }
         };
-        self.ensure_ran(&subject.operator, super::agents::AgentId::EnergyForecaster)
-            .await?;
+        self.ensure_ran(
+            &subject.operator,
+            &[super::agents::AgentId::EnergyForecaster],
+        )
+        .await?;
         let until = hour_of(self.clock.now());
         let history = self
             .subject_history(&subject, &[], until, q.history_days)
@@ -502,7 +505,7 @@ impl Domain {
             .await?;
         self.ensure_ran(
             &subject.operator,
-            super::agents::AgentId::UtilizationForecaster,
+            &[super::agents::AgentId::UtilizationForecaster],
         )
         .await?;
         let site = subject

@@ -240,10 +240,7 @@ impl Domain {
             .filter(|d| subject.covers(d.device_id, d.site_id))
             .collect();
         let outages = self.outages_by_device(op, &fleet, window).await?;
-        let mut faults: HashMap<DeviceId, usize> = HashMap::new();
-        for f in self.store.faults(op, window.from, window.to).await? {
-            *faults.entry(f.device_id).or_default() += 1;
-        }
+        let faults = faults_by_device(&self.store.faults(op, window.from, window.to).await?);
         let commands = self.store.operator_commands(op, window.from, now).await?;
         let mut by_device: HashMap<DeviceId, Vec<&Command>> = HashMap::new();
         for c in &commands {
@@ -301,7 +298,7 @@ impl Domain {
         if window_hours != DEFAULT_WINDOW_HOURS {
             return self.compute_health(subject, window_hours, None).await;
         }
-        self.ensure_ran(&subject.operator, AgentId::HealthScorer)
+        self.ensure_ran(&subject.operator, &[AgentId::HealthScorer])
             .await?;
         let mut scores: Vec<HealthScore> = self
             .store
