@@ -7,6 +7,7 @@ mod ingest;
 mod intelligence;
 mod latency;
 mod legacy;
+mod lists;
 mod service;
 mod size;
 mod stage;
@@ -82,6 +83,15 @@ enum Bench {
         #[arg(long, default_value_t = 20)]
         forecasts: usize,
     },
+    /// Console lists of one operator with a big fleet: latency and DynamoDB
+    /// requests of the first page of each list.
+    Lists {
+        #[arg(long, default_value_t = 50_000)]
+        devices: usize,
+        /// Requests timed per route.
+        #[arg(long, default_value_t = 100)]
+        rounds: usize,
+    },
     /// Size of each function's release binary.
     Size {
         #[arg(long, default_value = "target/release")]
@@ -117,6 +127,7 @@ async fn main() {
         } => stage::run(&bin_dir, starts, requests).await,
         Bench::Size { bin_dir } => size::run(&bin_dir),
         Bench::Intelligence { devices, forecasts } => intelligence::run(devices, forecasts).await,
+        Bench::Lists { devices, rounds } => lists::run(devices, rounds).await,
     };
     if let Err(e) = result {
         eprintln!("bench: {e}");
