@@ -376,7 +376,7 @@ pub struct SiteRequest {
     #[schema(exclusive_minimum = 0, maximum = 100000)]
     pub power_capacity: f64,
     #[serde(default)]
-    #[schema(max_items = 49)]
+    #[schema(max_items = 500)]
     pub device_ids: Vec<String>,
 }
 
@@ -397,7 +397,7 @@ impl TryFrom<SiteRequest> for SiteRegistration {
             check(
                 r.device_ids.len() <= MAX_SITE_DEVICES,
                 "device_ids",
-                "must list at most 49 devices",
+                "must list at most 500 devices",
             )
             .map(|()| ids)
         } else {

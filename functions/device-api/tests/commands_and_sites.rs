@@ -482,3 +482,75 @@ async fn a_charger_that_only_long_polls_stays_seen() {
     let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
     assert_eq!(d.last_seen, Some(domain::Clock::now(env.clock.as_ref())));
 }
+
+#[tokio::test]
+async fn a_site_of_500_chargers_registers_moves_whole_and_a_foreign_member_moves_none() {
+    let env = TestEnv::with_settings(|s| {
+        no_request_log(s);
+        s.registration_limit.attempts = 0;
+    })
+    .await;
+    let app = app(&env);
+    // Moto copies every table for each transaction: fewer there, still
+    // several transactions' worth.
+    let size = if env.backend == "dynoxide" { 500 } else { 120 };
+    let installer = charger(&app, "BIG-000").await;
+    let mut ids = vec![installer.id.clone()];
+    for i in 1..size {
+        let reg = domain::devices::Registration {
+            sn: format!("BIG-{i:03}"),
+            model: "TP-AC22".into(),
+            manufacturer: "Tellus Power".into(),
+            firmware_version: "1.5.0".into(),
+        };
+        let creds = env
+            .domain
+            .register(reg, Default::default(), "test")
+            .await
+            .unwrap();
+        ids.push(creds.device_id.to_string());
+    }
+    let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let in_site = |site: SiteId| {
+        let env = &env;
+        let ids: Vec<DeviceId> = ids.iter().map(|d| DeviceId::parse(d).unwrap()).collect();
+        async move {
+            let devices = env.store.get_devices(&ids).await.unwrap();
+            devices.len() == ids.len() && devices.iter().all(|d| d.site_id == Some(site))
+        }
+    };
+
+    let r = call(
+        &app,
+        "POST",
+        "/v1/device/site",
+        &[],
+        Some(site_body("Big", &all)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let big = SiteId::parse(r.data()["site_id"].as_str().unwrap()).unwrap();
+    assert!(in_site(big).await, "every member joined");
+
+    // A charger of the site moves all of them to a new one.
+    let r = installer
+        .post(&app, "/v1/device/site", site_body("Bigger", &all))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let bigger = SiteId::parse(r.data()["site_id"].as_str().unwrap()).unwrap();
+    assert!(in_site(bigger).await, "every member moved");
+    assert_eq!(env.store.site_devices(big).await.unwrap().len(), 0);
+
+    // One member of another operator's site: nothing moves.
+    let theirs = charger(&app, "THEIRS-1").await;
+    foreign_site(&env, vec![theirs.id.clone()]).await;
+    let mut with_foreign = all[1..].to_vec();
+    with_foreign.push(&theirs.id);
+    let before = env.snapshot().await;
+    let r = installer
+        .post(&app, "/v1/device/site", site_body("Grab", &with_foreign))
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, 40400), "{:?}", r.body);
+    assert_eq!(env.snapshot().await, before);
+    assert!(in_site(bigger).await);
+}

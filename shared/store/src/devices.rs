@@ -1,17 +1,18 @@
 //! Chargers: the device item (no index keys, so heartbeats rewrite one
 //! item), its serial-number claim and its small listing item, which the
-//! operator's and site's indexes hold instead.
+//! operator's and site's indexes hold instead; registration and a changed
+//! profile keep the operator's counters in the same transaction.
 
 use crate::core::{
     DynamoStore, MAX_BATCH_GET, decode_cursor, encode_cursor, invalid_request, n, s,
-    unless_condition_failed,
 };
+use crate::counters::{Deltas, device_moves};
 use crate::errors::map_sdk;
-use crate::items::{Attrs, Item, ListingItem, SerialClaim, from_attrs, key_attrs};
+use crate::items::{Attrs, Item, ListingItem, SerialClaim, from_attrs, from_item, key_attrs};
 use crate::keys;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::KeysAndAttributes;
-use domain::devices::{DeviceStore, Profile};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
+use domain::devices::{DeviceStore, FleetCounts, Listed, Profile};
 use domain::ids::{DeviceId, OperatorId, SiteId};
 use domain::model::{Activity, Device};
 use domain::storage::{Page, StoreError, StoreResult, WriteOutcome};
@@ -64,13 +65,20 @@ impl DeviceStore for DynamoStore {
                 device_id: device.device_id,
             },
         );
-        self.transact(vec![
+        let mut deltas = Deltas::new();
+        device_moves(
+            &mut deltas,
+            None,
+            Some((&device.operator_id, build_of(device))),
+        );
+        let mut items = vec![
             self.put_new_item(&claim)?,
             self.put_new_item(&device_item(device))?,
             self.put_new_item(&listing_item(device))?,
             self.activity_put(activity)?,
-        ])
-        .await
+        ];
+        items.extend(self.counter_updates(&deltas)?);
+        self.transact_contended(items).await
     }
 
     async fn device_id_by_serial(&self, sn: &str) -> StoreResult<Option<DeviceId>> {
@@ -165,6 +173,43 @@ impl DeviceStore for DynamoStore {
         Ok(Page { items, next })
     }
 
+    async fn operator_listing(
+        &self,
+        operator: &OperatorId,
+        limit: usize,
+    ) -> StoreResult<Vec<Listed>> {
+        let mut out = Vec::new();
+        let mut start: Option<Attrs> = None;
+        while out.len() < limit {
+            // The query's Limit stops reading at the page's end.
+            let want = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("GSI1PK = :p")
+                .expression_attribute_values(":p", s(keys::operator_devices(operator)))
+                .limit(want)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(map_sdk)?;
+            for attrs in page.items.unwrap_or_default() {
+                let item = from_item::<ListingItem>(attrs)?;
+                out.push(Listed {
+                    sn: item.gsi1sk.unwrap_or_default(),
+                    device_id: item.body.device_id,
+                });
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
     async fn site_devices(&self, site: SiteId) -> StoreResult<Vec<Device>> {
         let listing = self
             .query_all(
@@ -179,33 +224,73 @@ impl DeviceStore for DynamoStore {
 
     async fn rotate_secret(
         &self,
-        id: DeviceId,
-        old_hash: &str,
+        before: &Device,
         new_hash: &str,
         revoked_before: i64,
         profile: Profile<'_>,
     ) -> StoreResult<WriteOutcome> {
-        let out = self
-            .client
-            .update_item()
+        let new_build = (
+            profile.model,
+            profile.manufacturer,
+            profile.firmware_version,
+        );
+        let changed = build_of(before) != new_build;
+        let mut update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key_attrs(keys::device(id))))
+            .set_key(Some(key_attrs(keys::device(before.device_id))))
             .update_expression(
                 "SET secret_hash = :new, revoked_before = :rb, model = :m, manufacturer = :mf, \
                  firmware_version = :fw",
             )
-            .condition_expression("secret_hash = :old")
             .expression_attribute_values(":new", s(new_hash))
-            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":old", s(&before.secret_hash))
             .expression_attribute_values(":rb", n(revoked_before))
             .expression_attribute_values(":m", s(profile.model))
             .expression_attribute_values(":mf", s(profile.manufacturer))
-            .expression_attribute_values(":fw", s(profile.firmware_version))
-            .send()
-            .await;
-        Ok(match unless_condition_failed(out)? {
-            Some(_) => WriteOutcome::Written,
-            None => WriteOutcome::Conflict,
-        })
+            .expression_attribute_values(":fw", s(profile.firmware_version));
+        let mut deltas = Deltas::new();
+        if changed {
+            // Counted out of the build it was read with, so it must still be it.
+            update = update
+                .condition_expression(
+                    "secret_hash = :old AND operator_id = :op AND model = :om \
+                     AND manufacturer = :omf AND firmware_version = :ofw",
+                )
+                .expression_attribute_values(":op", s(before.operator_id.as_str()))
+                .expression_attribute_values(":om", s(&before.model))
+                .expression_attribute_values(":omf", s(&before.manufacturer))
+                .expression_attribute_values(":ofw", s(&before.firmware_version));
+            device_moves(
+                &mut deltas,
+                Some((&before.operator_id, build_of(before))),
+                Some((&before.operator_id, new_build)),
+            );
+        } else {
+            update = update.condition_expression("secret_hash = :old");
+        }
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .update(update.build().map_err(invalid_request)?)
+                .build(),
+        ];
+        items.extend(self.counter_updates(&deltas)?);
+        self.transact_contended(items).await
     }
+
+    async fn fleet_counts(&self, operator: &OperatorId) -> StoreResult<FleetCounts> {
+        self.read_counts(operator).await
+    }
+
+    async fn replace_fleet_counts(
+        &self,
+        operator: &OperatorId,
+        counts: &FleetCounts,
+    ) -> StoreResult<()> {
+        self.write_counts(operator, counts).await
+    }
+}
+
+/// What the counters count a device by.
+pub(crate) fn build_of(d: &Device) -> (&str, &str, &str) {
+    (&d.model, &d.manufacturer, &d.firmware_version)
 }

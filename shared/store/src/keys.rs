@@ -71,6 +71,25 @@ pub fn operator_sites(op: &OperatorId) -> String {
     format!("OP#{op}#SITE")
 }
 
+/// A site's place in its operator's list: by name, then id. The separator
+/// sorts before every character a name may hold (names refuse control
+/// characters), so the keys sort as (name, id) pairs do.
+pub fn site_order(name: &str, id: SiteId) -> String {
+    format!("{name}\u{1}{id}")
+}
+
+/// An operator's counters: a few shards, so that concurrent transactions
+/// meet on one less often; a read adds them up.
+pub fn fleet_counts(op: &OperatorId) -> String {
+    format!("OP#{op}#COUNT")
+}
+
+pub const COUNTER_SHARDS: u8 = 4;
+
+pub fn fleet_counter(op: &OperatorId, shard: u8) -> (String, String) {
+    (fleet_counts(op), shard.to_string())
+}
+
 pub fn command(id: CommandId) -> (String, String) {
     (format!("CMD#{id}"), "CMD".into())
 }
@@ -294,6 +313,15 @@ mod tests {
         assert_eq!(hour(t), "2026-05-10T14");
         assert_eq!(parse_hour(&hour(t)), Some(t));
         assert_eq!(parse_hour("not an hour"), None);
+    }
+
+    #[test]
+    fn sites_sort_by_name_then_id() {
+        let (a, b) = (SiteId::random(), SiteId::random());
+        let (low, high) = if a < b { (a, b) } else { (b, a) };
+        assert!(site_order("Depot", high) < site_order("Depot 2", low));
+        assert!(site_order("Depot", low) < site_order("Depot", high));
+        assert!(site_order("A#", high) > site_order("A", low));
     }
 
     #[test]

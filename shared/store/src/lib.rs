@@ -8,6 +8,7 @@ mod campaigns;
 mod client;
 mod commands;
 mod core;
+mod counters;
 mod devices;
 mod errors;
 mod feeds;

@@ -1,8 +1,11 @@
 //! What chargers report: the device's live state (one conditional update
-//! per message), samples with their expiry, and the hourly energy roll-ups
-//! added in the same transaction as the sample they come from.
+//! per message), samples with their expiry, the hourly energy roll-ups each
+//! sample is counted in once, and firmware installs with the operator's
+//! adoption counters.
 
 use crate::core::{DynamoStore, expiry, invalid_request, n, s, unless_condition_failed};
+use crate::counters::{Deltas, device_moves};
+use crate::devices::build_of;
 use crate::errors::map_sdk;
 use crate::items::{Attrs, Item, StoredEnergy, from_attrs, from_item, key_attrs, to_value};
 use crate::keys;
@@ -18,6 +21,9 @@ use domain::storage::{StoreError, StoreResult, WriteOutcome};
 use domain::telemetry::{
     ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FirmwareWrite, TelemetryStore,
 };
+
+/// Reads and conditional writes of one firmware install before giving up.
+const INSTALL_ATTEMPTS: u32 = 3;
 
 impl DynamoStore {
     fn sample_item<'a>(&self, sample: &'a Sample) -> Item<&'a Sample> {
@@ -264,32 +270,70 @@ impl TelemetryStore for DynamoStore {
     }
 
     async fn set_firmware(&self, w: FirmwareWrite<'_>) -> StoreResult<()> {
-        let mut expr = "SET firmware_update = :p, last_seen = :now".to_owned();
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs(keys::device(w.device_id))))
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":p", to_value(w.progress)?)
-            .expression_attribute_values(":now", to_value(&w.now)?);
-        if let Some(version) = w.installed {
-            expr.push_str(", firmware_version = :v");
-            update = update.expression_attribute_values(":v", s(version));
-        }
-        let update = update
-            .update_expression(expr)
-            .build()
-            .map_err(invalid_request)?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
-        if let Some(activity) = w.activity {
-            items.push(self.activity_put(activity)?);
-        }
-        match self.transact(items).await? {
-            WriteOutcome::Written => Ok(()),
-            WriteOutcome::Conflict => Err(StoreError::internal(format!(
+        let missing = || {
+            StoreError::internal(format!(
                 "firmware status for missing device {}",
                 w.device_id
-            ))),
+            ))
+        };
+        // An install moves the device from one firmware count to another:
+        // it is read first and written only if it still runs what was read
+        // (tried again when it changed in between).
+        for _ in 0..INSTALL_ATTEMPTS {
+            let mut expr = "SET firmware_update = :p, last_seen = :now".to_owned();
+            let mut condition = "attribute_exists(PK)".to_owned();
+            let mut deltas = Deltas::new();
+            let mut update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(keys::device(w.device_id))))
+                .expression_attribute_values(":p", to_value(w.progress)?)
+                .expression_attribute_values(":now", to_value(&w.now)?);
+            if let Some(version) = w.installed {
+                let before: Device = self
+                    .get(keys::device(w.device_id))
+                    .await?
+                    .ok_or_else(missing)?;
+                expr.push_str(", firmware_version = :v");
+                update = update.expression_attribute_values(":v", s(version));
+                if before.firmware_version != version {
+                    condition.push_str(
+                        " AND operator_id = :op AND model = :m AND manufacturer = :mf \
+                         AND firmware_version = :old",
+                    );
+                    update = update
+                        .expression_attribute_values(":op", s(before.operator_id.as_str()))
+                        .expression_attribute_values(":m", s(&before.model))
+                        .expression_attribute_values(":mf", s(&before.manufacturer))
+                        .expression_attribute_values(":old", s(&before.firmware_version));
+                    device_moves(
+                        &mut deltas,
+                        Some((&before.operator_id, build_of(&before))),
+                        Some((
+                            &before.operator_id,
+                            (&before.model, &before.manufacturer, version),
+                        )),
+                    );
+                }
+            }
+            let update = update
+                .update_expression(expr)
+                .condition_expression(condition)
+                .build()
+                .map_err(invalid_request)?;
+            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            if let Some(activity) = w.activity {
+                items.push(self.activity_put(activity)?);
+            }
+            items.extend(self.counter_updates(&deltas)?);
+            match self.transact_contended(items).await? {
+                WriteOutcome::Written => return Ok(()),
+                WriteOutcome::Conflict if w.installed.is_some() => continue,
+                WriteOutcome::Conflict => return Err(missing()),
+            }
         }
+        Err(StoreError::Unavailable(
+            "the device kept changing during a firmware install".into(),
+        ))
     }
 
     async fn energy_hours(

@@ -571,14 +571,22 @@ async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
     };
     assert_eq!(
         env.store
-            .rotate_secret(d.device_id, "wrong", "new", 1000, profile)
+            .rotate_secret(
+                &Device {
+                    secret_hash: "wrong".into(),
+                    ..d.clone()
+                },
+                "new",
+                1000,
+                profile
+            )
             .await
             .unwrap(),
         WriteOutcome::Conflict
     );
     assert_eq!(
         env.store
-            .rotate_secret(d.device_id, "old-hash", "new", 1000, profile)
+            .rotate_secret(&d, "new", 1000, profile)
             .await
             .unwrap(),
         WriteOutcome::Written
@@ -665,8 +673,8 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         flex_until: None,
     };
     let stale = SiteMember {
-        device_id: d.device_id,
         previous_site: Some(SiteId::random()),
+        ..SiteMember::from(&d)
     };
     assert_eq!(
         env.store
@@ -680,10 +688,7 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         "rolled back"
     );
 
-    let member = SiteMember {
-        device_id: d.device_id,
-        previous_site: None,
-    };
+    let member = SiteMember::from(&d);
     assert_eq!(
         env.store
             .save_site(&site, None, &[member], &act())
@@ -705,7 +710,7 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
     hijack.operator_id = op("other-operator");
     assert_eq!(
         env.store
-            .save_site(&hijack, Some(site.updated_at), &[], &act())
+            .save_site(&hijack, Some(&site), &[], &act())
             .await
             .unwrap(),
         WriteOutcome::Conflict
@@ -1025,7 +1030,7 @@ async fn a_site_saved_from_a_stale_read_does_not_erase_a_cap_set_meanwhile() {
     };
     assert_eq!(
         env.store
-            .save_site(&renamed, Some(now), &[], &act())
+            .save_site(&renamed, Some(&site), &[], &act())
             .await
             .unwrap(),
         WriteOutcome::Conflict

@@ -19,6 +19,9 @@ struct Args {
     /// Another DynamoDB endpoint (moto, the local server's engine).
     #[arg(long)]
     dynamodb_endpoint: Option<String>,
+    /// The operator owning devices in no site (the stack's setting).
+    #[arg(long, env = "DEFAULT_OPERATOR_ID", default_value = "acme-charging-uk")]
+    default_operator: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +47,10 @@ enum Command {
         #[arg(long, default_value = "GB")]
         country: String,
     },
+    /// Count every operator's devices and sites again, for tables with
+    /// data from before the counters were kept (run while nothing
+    /// registers).
+    Recount,
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -72,7 +79,9 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     // No device tokens are issued or checked here: no signing key.
-    let settings = Settings::new(&args.table, None);
+    let mut settings = Settings::new(&args.table, None);
+    settings.default_operator = OperatorId::parse(&args.default_operator)
+        .ok_or("the default operator must be an operator slug")?;
     let store = DynamoStore::new(client, &args.table);
     let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
     match args.command {
@@ -113,6 +122,11 @@ async fn run(args: Args) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("operator {} created", created.id);
+        }
+        Command::Recount => {
+            for r in domain.recount_fleets().await.map_err(|e| e.to_string())? {
+                println!("{}: {} devices, {} sites", r.operator, r.devices, r.sites);
+            }
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ mod ingest;
 mod intelligence;
 mod latency;
 mod legacy;
+mod lists;
 mod service;
 mod size;
 mod stage;
@@ -89,7 +90,7 @@ enum Bench {
         /// Chargers the Twin runs.
         #[arg(long, default_value_t = 2000)]
         chargers: usize,
-        /// Sites they are spread over (a site holds at most 49 chargers).
+        /// Sites they are spread over (a site holds at most 500 chargers).
         #[arg(long, default_value_t = 50)]
         sites: usize,
         /// Simulated seconds per wall second: the load of chargers x speed
@@ -109,6 +110,15 @@ enum Bench {
         /// Where the release local-server binary is.
         #[arg(long, default_value = "target/release")]
         bin_dir: std::path::PathBuf,
+    },
+    /// Console lists of one operator with a big fleet: latency and DynamoDB
+    /// requests of the first page of each list.
+    Lists {
+        #[arg(long, default_value_t = 50_000)]
+        devices: usize,
+        /// Requests timed per route.
+        #[arg(long, default_value_t = 100)]
+        rounds: usize,
     },
     /// Size of each function's release binary.
     Size {
@@ -165,6 +175,7 @@ async fn main() {
         }
         Bench::Size { bin_dir } => size::run(&bin_dir),
         Bench::Intelligence { devices, forecasts } => intelligence::run(devices, forecasts).await,
+        Bench::Lists { devices, rounds } => lists::run(devices, rounds).await,
     };
     if let Err(e) = result {
         eprintln!("bench: {e}");

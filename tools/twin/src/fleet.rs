@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// Simulated seconds between two steps of a charger.
 const STEP_S: f64 = 10.0;
 
+/// The most the service accepts as a site's capacity (kW).
+const SITE_CAPACITY_MAX_KW: f64 = 100_000.0;
+
 /// What a charger keeps across runs (its own flash, in the real world).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Saved {
@@ -71,7 +74,12 @@ pub async fn run(config: Config) -> Result<Summary, String> {
     let mut rng = fastrand::Rng::with_seed(config.seed);
     for s in 0..sites.min(config.sites) {
         let members: Vec<usize> = (0..chargers.len()).filter(|i| i % sites == s).collect();
-        let capacity: f64 = members.iter().map(|i| chargers[*i].model.max_kw).sum();
+        // The chargers' ratings, within the service's bound on a site's capacity.
+        let capacity: f64 = members
+            .iter()
+            .map(|i| chargers[*i].model.max_kw)
+            .sum::<f64>()
+            .min(SITE_CAPACITY_MAX_KW);
         let mut body = json!({"name": format!("Twin site {s}"), "address": format!("{s} Simulation Way"),
             "postcode": "CV1 1AA", "lat": 52.0 + rng.f64(), "lng": -1.5 + rng.f64(),
             "power_capacity": capacity.max(1.0),

@@ -10,7 +10,7 @@ struct Args {
     /// Base URL: the local server or a deployed API Gateway stage.
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
-    /// Sites to register; chargers are spread over them.
+    /// Sites to register; chargers are spread over them (at most 500 a site).
     #[arg(long, default_value_t = 2)]
     sites: usize,
     /// Chargers in the fleet.

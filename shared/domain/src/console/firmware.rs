@@ -1,5 +1,5 @@
 //! Firmware adoption per model: which versions run where, against the
-//! newest release known for the model.
+//! newest release known for the model, from the operators' counters.
 
 use super::paging::Paging;
 use super::views::{
@@ -7,8 +7,8 @@ use super::views::{
 };
 use crate::Domain;
 use crate::access::Caller;
+use crate::devices::FleetCounts;
 use crate::error::Error;
-use crate::model::Device;
 use std::collections::BTreeMap;
 
 impl Domain {
@@ -17,20 +17,18 @@ impl Domain {
         caller: &Caller,
         paging: Paging,
     ) -> Result<FirmwarePage, Error> {
-        let devices = self.devices_in_scope(caller).await?;
-        let mut by_model: BTreeMap<(String, String), Vec<&Device>> = BTreeMap::new();
-        for d in &devices {
-            by_model
-                .entry((d.model.clone(), d.manufacturer.clone()))
+        let counts = self.counts_in_scope(caller).await?;
+        let mut by_model: BTreeMap<(&str, &str), BTreeMap<&str, u32>> = BTreeMap::new();
+        for ((model, manufacturer, version), n) in counts.builds() {
+            *by_model
+                .entry((model, manufacturer))
                 .or_default()
-                .push(d);
+                .entry(version)
+                .or_default() += n;
         }
         let mut items = Vec::new();
-        for ((model, manufacturer), ds) in by_model {
-            let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
-            for d in &ds {
-                *counts.entry(d.firmware_version.as_str()).or_default() += 1;
-            }
+        for ((model, manufacturer), counts) in by_model {
+            let total: u32 = counts.values().sum();
             let seen_latest = counts
                 .keys()
                 .copied()
@@ -38,7 +36,7 @@ impl Domain {
                 .unwrap_or_default()
                 .to_owned();
             // The catalogue's release where it knows one, else the newest seen.
-            let latest = match crate::catalogue::spec(&model) {
+            let latest = match crate::catalogue::spec(model) {
                 Some(known) if version_cmp(&known.latest_firmware, &seen_latest).is_ge() => {
                     known.latest_firmware.clone()
                 }
@@ -53,10 +51,9 @@ impl Domain {
                 })
                 .collect();
             versions.sort_by(|a, b| version_cmp(&b.version, &a.version));
-            let total = ds.len() as u32;
             items.push(FirmwareModel {
-                model,
-                manufacturer,
+                model: model.to_owned(),
+                manufacturer: manufacturer.to_owned(),
                 latest_version: latest,
                 total_devices: total,
                 on_latest,
@@ -78,5 +75,14 @@ impl Domain {
                 adoption_percentage: percentage(on_latest, total_devices),
             },
         })
+    }
+
+    /// The counters of every operator the caller sees, added up.
+    pub(crate) async fn counts_in_scope(&self, caller: &Caller) -> Result<FleetCounts, Error> {
+        let mut all = FleetCounts::default();
+        for op in self.scope(caller).await? {
+            all.merge(self.store.fleet_counts(&op).await?);
+        }
+        Ok(all)
     }
 }

@@ -37,6 +37,23 @@ pub struct RecordFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// The positions `start..end` a page covers in its list.
+fn window(paging: Paging) -> (usize, usize) {
+    let size = paging.size as usize;
+    let start = (paging.page.saturating_sub(1) as usize).saturating_mul(size);
+    (start, start.saturating_add(size))
+}
+
+/// Devices in serial-number order, positions `start..end`.
+fn in_order(mut devices: Vec<Device>, start: usize, end: usize) -> Vec<Device> {
+    devices.sort_by(|a, b| a.sn.cmp(&b.sn).then(a.device_id.cmp(&b.device_id)));
+    devices
+        .into_iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect()
+}
+
 impl Domain {
     fn offline_after(&self) -> Duration {
         self.settings.offline_after()
@@ -45,28 +62,7 @@ impl Domain {
     /// Every device of an operator, a page (one Query and one BatchGet) at
     /// a time.
     pub(crate) async fn operator_devices(&self, op: &OperatorId) -> Result<Vec<Device>, Error> {
-        const PAGE: u32 = 100;
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .operator_devices(op, PAGE, cursor.as_deref())
-                .await?;
-            out.extend(page.items);
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(out),
-            }
-        }
-    }
-
-    pub(crate) async fn devices_in_scope(&self, caller: &Caller) -> Result<Vec<Device>, Error> {
-        let mut out = Vec::new();
-        for op in self.scope(caller).await? {
-            out.extend(self.operator_devices(&op).await?);
-        }
-        Ok(out)
+        self.devices_where(op, usize::MAX, &|_| true).await
     }
 
     /// The devices of a site that belong to its operator.
@@ -83,25 +79,35 @@ impl Domain {
             .collect())
     }
 
+    /// A page of sites in name order: each operator's first `page * size`
+    /// sites merged, then the members of the page's sites only; the total
+    /// from the counters.
     pub async fn list_sites(
         &self,
         caller: &Caller,
         paging: Paging,
     ) -> Result<ListPage<SiteView>, Error> {
         let now = self.clock.now();
-        let mut views = Vec::new();
+        let (start, end) = window(paging);
+        let mut total = 0;
+        let mut sites = Vec::new();
         for op in self.scope(caller).await? {
-            let devices = self.operator_devices(&op).await?;
-            for site in self.store.operator_sites(&op).await? {
-                let members: Vec<&Device> = devices
-                    .iter()
-                    .filter(|d| d.site_id == Some(site.site_id))
-                    .collect();
-                views.push(site_view(&site, &members, now, self.offline_after()));
-            }
+            total += self.store.fleet_counts(&op).await?.site_count();
+            sites.extend(self.store.first_sites(&op, end).await?);
         }
-        views.sort_by(|a, b| a.name.cmp(&b.name).then(a.site_id.cmp(&b.site_id)));
-        Ok(ListPage::slice(views, paging.page, paging.size))
+        sites.sort_by(|a, b| a.name.cmp(&b.name).then(a.site_id.cmp(&b.site_id)));
+        let mut items = Vec::new();
+        for site in sites.iter().skip(start).take(end.saturating_sub(start)) {
+            let devices = self.site_members(site).await?;
+            let members: Vec<&Device> = devices.iter().collect();
+            items.push(site_view(site, &members, now, self.offline_after()));
+        }
+        Ok(ListPage {
+            items,
+            total,
+            page: paging.page,
+            size: paging.size,
+        })
     }
 
     pub async fn site_detail(&self, caller: &Caller, id: SiteId) -> Result<SiteDetail, Error> {
@@ -122,28 +128,122 @@ impl Domain {
         })
     }
 
+    /// A page of devices in serial-number order. Unfiltered, it reads each
+    /// operator's first `page * size` listing entries and the page's devices,
+    /// the total from the counters. A model filter reads devices in order
+    /// until the page is full (the total from the counters); a status filter
+    /// (derived from `last_seen` at read time) reads the whole fleet.
     pub async fn list_devices(
         &self,
         caller: &Caller,
         filter: DeviceFilter,
         paging: Paging,
     ) -> Result<ListPage<DeviceView>, Error> {
-        let devices = match filter.site_id {
-            Some(id) => {
-                let site = self.visible_site(caller, id).await?;
-                self.site_members(&site).await?
-            }
-            None => self.devices_in_scope(caller).await?,
-        };
         let now = self.clock.now();
-        let mut views: Vec<DeviceView> = devices
+        let keep = |d: &Device| {
+            filter.model.as_ref().is_none_or(|m| &d.model == m)
+                && filter
+                    .status
+                    .is_none_or(|s| device_status(d, now, self.offline_after()) == s)
+        };
+        let (start, end) = window(paging);
+        let (devices, total) = match (filter.site_id, &filter.model, filter.status) {
+            (Some(id), _, _) => {
+                let site = self.visible_site(caller, id).await?;
+                let members: Vec<Device> = self
+                    .site_members(&site)
+                    .await?
+                    .into_iter()
+                    .filter(|d| keep(d))
+                    .collect();
+                let total = members.len();
+                (in_order(members, start, end), total)
+            }
+            (None, None, None) => self.device_page(caller, start, end).await?,
+            (None, Some(model), None) => {
+                let mut found = Vec::new();
+                let mut total = 0;
+                for op in self.scope(caller).await? {
+                    total += self
+                        .store
+                        .fleet_counts(&op)
+                        .await?
+                        .builds()
+                        .filter(|((m, _, _), _)| m == model)
+                        .map(|(_, n)| n as usize)
+                        .sum::<usize>();
+                    found.extend(self.devices_where(&op, end, &keep).await?);
+                }
+                (in_order(found, start, end), total)
+            }
+            (None, _, Some(_)) => {
+                let mut found = Vec::new();
+                for op in self.scope(caller).await? {
+                    found.extend(self.devices_where(&op, usize::MAX, &keep).await?);
+                }
+                let total = found.len();
+                (in_order(found, start, end), total)
+            }
+        };
+        Ok(ListPage {
+            items: devices
+                .iter()
+                .map(|d| device_view(d, now, self.offline_after()))
+                .collect(),
+            total,
+            page: paging.page,
+            size: paging.size,
+        })
+    }
+
+    /// The page `start..end` of the caller's devices in serial-number
+    /// order, reading only listing entries up to `end` and the page's
+    /// devices, and how many devices there are in all.
+    async fn device_page(
+        &self,
+        caller: &Caller,
+        start: usize,
+        end: usize,
+    ) -> Result<(Vec<Device>, usize), Error> {
+        let mut listed = Vec::new();
+        let mut total = 0;
+        for op in self.scope(caller).await? {
+            total += self.store.fleet_counts(&op).await?.devices();
+            listed.extend(self.store.operator_listing(&op, end).await?);
+        }
+        listed.sort();
+        let ids: Vec<DeviceId> = listed
             .iter()
-            .filter(|d| filter.model.as_ref().is_none_or(|m| &d.model == m))
-            .map(|d| device_view(d, now, self.offline_after()))
-            .filter(|v| filter.status.is_none_or(|s| v.status == s))
+            .skip(start)
+            .take(end - start)
+            .map(|l| l.device_id)
             .collect();
-        views.sort_by(|a, b| a.sn.cmp(&b.sn));
-        Ok(ListPage::slice(views, paging.page, paging.size))
+        let devices = self.store.get_devices(&ids).await?;
+        Ok((in_order(devices, 0, usize::MAX), total))
+    }
+
+    /// An operator's devices that `keep` admits, in serial-number order,
+    /// read a page at a time until `wanted` are found or the fleet ends.
+    async fn devices_where(
+        &self,
+        op: &OperatorId,
+        wanted: usize,
+        keep: &impl Fn(&Device) -> bool,
+    ) -> Result<Vec<Device>, Error> {
+        const PAGE: u32 = 100;
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .operator_devices(op, PAGE, cursor.as_deref())
+                .await?;
+            out.extend(page.items.into_iter().filter(|d| keep(d)));
+            match page.next {
+                Some(next) if out.len() < wanted => cursor = Some(next),
+                _ => return Ok(out),
+            }
+        }
     }
 
     pub async fn device_detail(&self, caller: &Caller, id: DeviceId) -> Result<DeviceView, Error> {

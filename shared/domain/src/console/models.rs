@@ -1,7 +1,7 @@
 //! The model catalogue as the console sees it: every model the catalogue
 //! rates with the caller's devices of it, and the caller's devices of
 //! models it does not rate counted apart (a registration cannot add to the
-//! catalogue).
+//! catalogue). Counts come from the operators' counters.
 
 use crate::Domain;
 use crate::access::Caller;
@@ -13,12 +13,13 @@ impl Domain {
         let mut known: BTreeMap<&str, u32> = BTreeMap::new();
         let mut unknown_names = BTreeSet::new();
         let mut unknown = UnknownModels::default();
-        for d in self.devices_in_scope(caller).await? {
-            match spec(&d.model) {
-                Some(m) => *known.entry(m.model.as_str()).or_default() += 1,
+        let counts = self.counts_in_scope(caller).await?;
+        for ((model, _, _), n) in counts.builds() {
+            match spec(model) {
+                Some(m) => *known.entry(m.model.as_str()).or_default() += n,
                 None => {
-                    unknown.devices += 1;
-                    unknown_names.insert(d.model);
+                    unknown.devices += n;
+                    unknown_names.insert(model);
                 }
             }
         }

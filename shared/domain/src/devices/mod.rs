@@ -2,8 +2,10 @@
 
 pub mod credentials;
 mod port;
+mod recount;
 
-pub use port::{DeviceStore, Profile};
+pub use port::{Build, DeviceStore, FleetCounts, Listed, Profile};
+pub use recount::Recount;
 
 use crate::Domain;
 use crate::error::Error;
@@ -151,8 +153,7 @@ impl Domain {
         let outcome = self
             .store
             .rotate_secret(
-                id,
-                &device.secret_hash,
+                &device,
                 &hash_secret(&secret),
                 now_ms,
                 Profile {

@@ -14,9 +14,9 @@ use crate::ids::{DeviceId, OperatorId, SiteId};
 use crate::model::{Role, Site};
 use crate::storage::WriteOutcome;
 
-/// Most devices one site registration may carry: one transaction of 100
-/// items holds the site, its activity line and two items per device.
-pub const MAX_SITE_DEVICES: usize = 49;
+/// Most devices one site registration may carry. Beyond one transaction
+/// the store moves them in several and undoes them all if one fails.
+pub const MAX_SITE_DEVICES: usize = 500;
 
 /// A site registration, parsed: bounded text and numbers, device ids each
 /// once.
@@ -148,13 +148,7 @@ impl Domain {
             flex_limit_kw: existing.as_ref().and_then(|s| s.flex_limit_kw),
             flex_until: existing.as_ref().and_then(|s| s.flex_until),
         };
-        let members: Vec<SiteMember> = devices
-            .iter()
-            .map(|d| SiteMember {
-                device_id: d.device_id,
-                previous_site: d.site_id,
-            })
-            .collect();
+        let members: Vec<SiteMember> = devices.iter().map(SiteMember::from).collect();
         let activity = self
             .activity(
                 "site.saved",
@@ -163,10 +157,9 @@ impl Domain {
             )
             .with_site(Some(site_id))
             .done();
-        let read = existing.as_ref().map(|s| s.updated_at);
         match self
             .store
-            .save_site(&site, read, &members, &activity)
+            .save_site(&site, existing.as_ref(), &members, &activity)
             .await?
         {
             WriteOutcome::Written => Ok(site_id),
