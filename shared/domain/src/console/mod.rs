@@ -18,6 +18,7 @@ use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use crate::model::{ChargingRecord, CommandStatus, Device, HistoryEntry};
 use crate::sites::capacity;
 use chrono::{DateTime, Duration, Utc};
+use futures_util::future::try_join_all;
 use views::*;
 
 /// `GET /v1/devices` filters, parsed.
@@ -96,12 +97,18 @@ impl Domain {
             sites.extend(self.store.first_sites(&op, end).await?);
         }
         sites.sort_by(|a, b| a.name.cmp(&b.name).then(a.site_id.cmp(&b.site_id)));
-        let mut items = Vec::new();
-        for site in sites.iter().skip(start).take(end.saturating_sub(start)) {
-            let devices = self.site_members(site).await?;
-            let members: Vec<&Device> = devices.iter().collect();
-            items.push(site_view(site, &members, now, self.offline_after()));
-        }
+        // The page's sites are read at once: a page of 20 is 20 Queries and
+        // BatchGets, one round trip deep instead of twenty.
+        let page = &sites[start.min(sites.len())..end.min(sites.len())];
+        let members = try_join_all(page.iter().map(|site| self.site_members(site))).await?;
+        let items = page
+            .iter()
+            .zip(&members)
+            .map(|(site, devices)| {
+                let refs: Vec<&Device> = devices.iter().collect();
+                site_view(site, &refs, now, self.offline_after())
+            })
+            .collect();
         Ok(ListPage {
             items,
             total,
