@@ -3,7 +3,8 @@
 //! documented: every parameter and output in the README's table, the
 //! throttles on the stage, a reserved concurrency and a log group with the
 //! retention parameter for every function, the alarm topic on every alarm,
-//! the signing key only in the device API, a reason for every scanner skip.
+//! the signing key only in the device API, a reason for every scanner skip,
+//! auto scaling for every capacity of a provisioned table.
 
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -357,6 +358,123 @@ fn the_scheduler_runs_every_five_minutes_and_one_at_a_time() {
         Some("rate(5 minutes)")
     );
     assert_eq!(parameter_default(&doc, "SchedulerConcurrency"), "1");
+}
+
+#[test]
+fn provisioned_mode_scales_every_capacity_of_the_table_and_its_indexes() {
+    let doc = template();
+    let equals = intrinsic(&doc["Conditions"]["ProvisionedTable"], "Equals")
+        .expect("ProvisionedTable is an Equals");
+    assert_eq!(reference(&equals[0]), Some("TableCapacityMode"));
+    assert_eq!(equals[1].as_str(), Some("provisioned"));
+    assert_eq!(parameter_default(&doc, "TableCapacityMode"), "on-demand");
+
+    let table = &doc["Resources"]["Table"]["Properties"];
+    let mode = intrinsic(&table["BillingMode"], "If").expect("a conditional billing mode");
+    assert_eq!(
+        (mode[0].as_str(), mode[1].as_str(), mode[2].as_str()),
+        (
+            Some("ProvisionedTable"),
+            Some("PROVISIONED"),
+            Some("PAY_PER_REQUEST")
+        )
+    );
+    let mut throughputs = vec![("table".to_owned(), &table["ProvisionedThroughput"])];
+    for index in table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("indexes")
+    {
+        let name = index["IndexName"].as_str().expect("a name");
+        throughputs.push((
+            format!("table/index/{name}"),
+            &index["ProvisionedThroughput"],
+        ));
+    }
+    for (what, throughput) in &throughputs {
+        let branches =
+            intrinsic(throughput, "If").unwrap_or_else(|| panic!("{what}: not conditional"));
+        assert_eq!(branches[0].as_str(), Some("ProvisionedTable"), "{what}");
+        assert_eq!(
+            reference(&branches[1]["ReadCapacityUnits"]),
+            Some("TableMinReadCapacity"),
+            "{what}"
+        );
+        assert_eq!(
+            reference(&branches[1]["WriteCapacityUnits"]),
+            Some("TableMinWriteCapacity"),
+            "{what}"
+        );
+        assert_eq!(reference(&branches[2]), Some("AWS::NoValue"), "{what}");
+    }
+
+    let targets = resources_of_type(&doc, "AWS::ApplicationAutoScaling::ScalableTarget");
+    let policies = resources_of_type(&doc, "AWS::ApplicationAutoScaling::ScalingPolicy");
+    let mut scaled = BTreeSet::new();
+    for (name, target) in &targets {
+        assert_eq!(
+            target["Condition"].as_str(),
+            Some("ProvisionedTable"),
+            "{name}"
+        );
+        let p = &target["Properties"];
+        assert_eq!(p["ServiceNamespace"].as_str(), Some("dynamodb"), "{name}");
+        let resource = sub(&p["ResourceId"])
+            .expect("a table resource")
+            .replace("/${Table}", "");
+        let dimension = p["ScalableDimension"].as_str().expect("a dimension");
+        let kind = if dimension.ends_with(":ReadCapacityUnits") {
+            "Read"
+        } else {
+            "Write"
+        };
+        let level = if resource == "table" {
+            "table"
+        } else {
+            "index"
+        };
+        assert_eq!(
+            dimension,
+            format!("dynamodb:{level}:{kind}CapacityUnits"),
+            "{name}"
+        );
+        assert_eq!(
+            reference(&p["MinCapacity"]),
+            Some(format!("TableMin{kind}Capacity").as_str()),
+            "{name}"
+        );
+        assert_eq!(
+            reference(&p["MaxCapacity"]),
+            Some(format!("TableMax{kind}Capacity").as_str()),
+            "{name}"
+        );
+        let tracking: Vec<_> = policies
+            .iter()
+            .filter(|(_, policy)| {
+                reference(&policy["Properties"]["ScalingTargetId"]) == Some(name.as_str())
+            })
+            .collect();
+        assert_eq!(tracking.len(), 1, "{name}: one policy");
+        let (policy_name, policy) = tracking[0];
+        assert_eq!(
+            policy["Condition"].as_str(),
+            Some("ProvisionedTable"),
+            "{policy_name}"
+        );
+        let config = &policy["Properties"]["TargetTrackingScalingPolicyConfiguration"];
+        assert_eq!(config["TargetValue"].as_u64(), Some(70), "{policy_name}");
+        assert_eq!(
+            config["PredefinedMetricSpecification"]["PredefinedMetricType"].as_str(),
+            Some(format!("DynamoDB{kind}CapacityUtilization").as_str()),
+            "{policy_name}"
+        );
+        assert!(scaled.insert((resource, kind)), "{name}: scaled twice");
+    }
+    let expected: BTreeSet<(String, &str)> = throughputs
+        .iter()
+        .flat_map(|(what, _)| [(what.clone(), "Read"), (what.clone(), "Write")])
+        .collect();
+    assert_eq!(scaled, expected, "every capacity has its scaling, once");
+    assert_eq!(policies.len(), targets.len());
 }
 
 #[test]

@@ -13,16 +13,22 @@ use store::{RequestCounter, Usage};
 /// On-demand list prices (us-east-1), USD per million request units.
 const WRU_USD_PER_MILLION: f64 = 0.625;
 const RRU_USD_PER_MILLION: f64 = 0.125;
+/// Provisioned capacity, USD per capacity-unit-hour (one write or read a
+/// second for an hour).
+const WCU_HOUR_USD: f64 = 0.00065;
+const RCU_HOUR_USD: f64 = 0.00013;
 /// Storage, USD per GB-month.
 const STORAGE_USD_PER_GB: f64 = 0.25;
-/// API Gateway HTTP API, USD per million requests (the first 300 million
-/// of a month).
+/// API Gateway HTTP API, USD per million requests: the first 300 million
+/// of an account's month, and every one above.
 const API_USD_PER_MILLION: f64 = 1.00;
-/// Lambda, USD per million requests and per GB-second (x86_64; arm64, the
-/// template's default, is 0.0000133334).
+const API_ABOVE_TIER_USD_PER_MILLION: f64 = 0.90;
+const API_TIER_REQUESTS: f64 = 300e6;
+/// Lambda, USD per million requests and per GB-second on arm64 (the
+/// template's default) and on x86_64.
 const LAMBDA_REQUEST_USD_PER_MILLION: f64 = 0.20;
-const LAMBDA_USD_PER_GB_S: f64 = 0.0000166667;
 const LAMBDA_ARM_USD_PER_GB_S: f64 = 0.0000133334;
+const LAMBDA_X86_USD_PER_GB_S: f64 = 0.0000166667;
 /// template.yaml: MemorySize 256 for every function.
 const LAMBDA_GB: f64 = 0.25;
 /// Round trip of one DynamoDB request from a Lambda in the same region,
@@ -117,7 +123,7 @@ fn per_call(counter: &RequestCounter, calls: f64) -> Usage {
     }
 }
 
-pub async fn run(moto: bool, endpoint: Option<String>) -> Result<(), String> {
+pub async fn run(moto: bool, endpoint: Option<String>, fleet: u32) -> Result<(), String> {
     let (_moto, url) = match (moto, endpoint) {
         (true, _) => {
             let (m, u) = start_moto().await?;
@@ -215,12 +221,20 @@ pub async fn run(moto: bool, endpoint: Option<String>) -> Result<(), String> {
             r.usage.requests, r.usage.write_units, r.usage.read_units, r.handler_ms
         );
     }
-    month(&rows);
+    month(&rows, f64::from(fleet));
     Ok(())
 }
 
-/// Every line of one charger's month, and what long-polling would add.
-fn month(rows: &[(&str, Route)]) {
+/// What a fleet's month of API Gateway requests costs, per charger.
+fn api_gateway_usd(requests_per_charger: f64, fleet: f64) -> f64 {
+    let total = requests_per_charger * fleet;
+    let first = total.min(API_TIER_REQUESTS);
+    (first * API_USD_PER_MILLION + (total - first) * API_ABOVE_TIER_USD_PER_MILLION) / 1e6 / fleet
+}
+
+/// Every line of one charger's month in a fleet of `fleet`, and what
+/// long-polling would add.
+fn month(rows: &[(&str, Route)], fleet: f64) {
     let find = |name: &str| rows.iter().find(|(n, _)| *n == name).map(|(_, r)| *r);
     let (mut requests, mut gb_s, mut wru, mut rru) = (0.0, 0.0, 0.0, 0.0);
     let mut billed = Vec::new();
@@ -242,7 +256,7 @@ fn month(rows: &[(&str, Route)]) {
         (
             "API Gateway HTTP API requests",
             format!("{requests:.0} requests"),
-            requests * API_USD_PER_MILLION / 1e6,
+            api_gateway_usd(requests, fleet),
         ),
         (
             "Lambda requests",
@@ -250,9 +264,9 @@ fn month(rows: &[(&str, Route)]) {
             requests * LAMBDA_REQUEST_USD_PER_MILLION / 1e6,
         ),
         (
-            "Lambda duration (x86_64)",
+            "Lambda duration (arm64)",
             format!("{gb_s:.0} GB-s"),
-            gb_s * LAMBDA_USD_PER_GB_S,
+            gb_s * LAMBDA_ARM_USD_PER_GB_S,
         ),
         (
             "DynamoDB writes",
@@ -270,13 +284,16 @@ fn month(rows: &[(&str, Route)]) {
             storage_gb * STORAGE_USD_PER_GB,
         ),
     ];
-    println!("a charger-month, assuming:");
+    println!("a charger-month in a fleet of {fleet:.0} chargers, assuming:");
     println!("  30 s heartbeats all month; 4 h/day charging with a status sample every 30 s;");
     println!(
         "  one session a day (4 events, 1 charge record); raw samples not kept (SAMPLE_TTL_DAYS=0);"
     );
     println!(
-        "  the template's 256 MB functions and REQUEST_LOG=errors; on-demand us-east-1 prices;"
+        "  the template's 256 MB arm64 functions and REQUEST_LOG=errors; on-demand us-east-1 prices,"
+    );
+    println!(
+        "  API Gateway at $1.00 per million for the month's first 300 million requests, $0.90 above;"
     );
     println!(
         "  billed Lambda time = handler time here + {DYNAMODB_ROUND_TRIP_MS} ms per DynamoDB request, rounded up: {}",
@@ -288,13 +305,32 @@ fn month(rows: &[(&str, Route)]) {
         println!("  {line:<30} {quantity:>18}  ${usd:.4}");
     }
     let dynamodb: f64 = lines[3..].iter().map(|(_, _, usd)| usd).sum();
-    println!("  {:<30} {:>18}  ${total:.4}", "total", "");
-    println!("  of which DynamoDB ${dynamodb:.4} (goal <= $0.15)");
     println!(
-        "  on arm64 (the template's default) Lambda duration is ${:.4}, the total ${:.4}",
-        gb_s * LAMBDA_ARM_USD_PER_GB_S,
-        total - gb_s * (LAMBDA_USD_PER_GB_S - LAMBDA_ARM_USD_PER_GB_S)
+        "  {:<30} {:>18}  ${total:.4} (goal <= $0.20, stretch <= $0.17)",
+        "total", ""
     );
+    println!("  of which DynamoDB ${dynamodb:.4} (goal <= $0.15)");
+    let small = (API_TIER_REQUESTS / requests).floor();
+    println!(
+        "  a fleet of up to {small:.0} chargers (every request in the first tier) pays ${:.4}",
+        total - api_gateway_usd(requests, fleet) + api_gateway_usd(requests, 1.0)
+    );
+    println!(
+        "  on x86_64 Lambda duration is ${:.4}, the total ${:.4}",
+        gb_s * LAMBDA_X86_USD_PER_GB_S,
+        total + gb_s * (LAMBDA_X86_USD_PER_GB_S - LAMBDA_ARM_USD_PER_GB_S)
+    );
+    // Units bought for an hour serve 3,600 requests at full use; auto
+    // scaling aims at 70 %, and a day's swings and its lag leave less.
+    let on_demand = lines[3].2 + lines[4].2;
+    for used in [0.7, 0.5] {
+        let provisioned = (wru * WCU_HOUR_USD + rru * RCU_HOUR_USD) / (3600.0 * used);
+        println!(
+            "  TableCapacityMode=provisioned, capacity {:.0} % used: DynamoDB requests ${provisioned:.4}, the total ${:.4}",
+            used * 100.0,
+            total - on_demand + provisioned
+        );
+    }
     println!(
         "  REQUEST_LOG=all adds about ${:.4} (1 WRU per request)",
         requests * WRU_USD_PER_MILLION / 1e6
@@ -302,7 +338,7 @@ fn month(rows: &[(&str, Route)]) {
     // A long-poll holds its execution, billed, until a command comes or
     // LONG_POLL_MAX_SECONDS pass; one after another that is all day.
     let polls = 30.0 * 86_400.0 / LONG_POLL_SECONDS;
-    let poll_usd = 30.0 * 86_400.0 * LAMBDA_GB * LAMBDA_USD_PER_GB_S
+    let poll_usd = 30.0 * 86_400.0 * LAMBDA_GB * LAMBDA_ARM_USD_PER_GB_S
         + polls * (API_USD_PER_MILLION + LAMBDA_REQUEST_USD_PER_MILLION) / 1e6;
     println!(
         "  a charger long-polling all day ({LONG_POLL_SECONDS} s polls) would add ${poll_usd:.2} a month \

@@ -53,6 +53,10 @@ enum Bench {
         /// Run against this DynamoDB endpoint.
         #[arg(long)]
         endpoint: Option<String>,
+        /// Chargers in the fleet: API Gateway bills less per request above
+        /// 300 million a month.
+        #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..))]
+        fleet: u32,
     },
     /// Lambda cold start of each function under a local Runtime API.
     Coldstart {
@@ -146,7 +150,11 @@ async fn main() {
             seconds,
             concurrency,
         } => ingest::run(seconds, concurrency).await,
-        Bench::Cost { moto, endpoint } => cost::run(moto, endpoint).await,
+        Bench::Cost {
+            moto,
+            endpoint,
+            fleet,
+        } => cost::run(moto, endpoint, fleet).await,
         Bench::Coldstart { rounds, bin_dir } => coldstart::run(rounds, &bin_dir).await,
         Bench::Stage {
             bin_dir,
