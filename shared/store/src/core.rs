@@ -334,9 +334,36 @@ impl DynamoStore {
         values: Vec<(&str, AttributeValue)>,
         newest_first: bool,
     ) -> StoreResult<Vec<Attrs>> {
+        self.query_up_to(index, condition, &values, newest_first, usize::MAX)
+            .await
+    }
+
+    /// The first `limit` raw items of one key condition on an index, in
+    /// key order, reading no further than they end.
+    pub(crate) async fn query_first(
+        &self,
+        index: &str,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+        limit: usize,
+    ) -> StoreResult<Vec<Attrs>> {
+        self.query_up_to(Some(index), condition, &values, false, limit)
+            .await
+    }
+
+    /// Pages of one key condition until `limit` items; each page asks only
+    /// for what is still missing.
+    async fn query_up_to(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: &[(&str, AttributeValue)],
+        newest_first: bool,
+        limit: usize,
+    ) -> StoreResult<Vec<Attrs>> {
         let mut out = Vec::new();
         let mut start: Option<Attrs> = None;
-        loop {
+        while out.len() < limit {
             let mut query = self
                 .client
                 .query()
@@ -344,17 +371,19 @@ impl DynamoStore {
                 .set_index_name(index.map(str::to_owned))
                 .key_condition_expression(condition)
                 .scan_index_forward(!newest_first)
+                .set_limit(i32::try_from(limit - out.len()).ok())
                 .set_exclusive_start_key(start.take());
-            for (name, value) in &values {
+            for (name, value) in values {
                 query = query.expression_attribute_values(*name, value.clone());
             }
             let page = query.send().await.map_err(map_sdk)?;
             out.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
+                _ => break,
             }
         }
+        Ok(out)
     }
 }
 

@@ -178,36 +178,22 @@ impl DeviceStore for DynamoStore {
         operator: &OperatorId,
         limit: usize,
     ) -> StoreResult<Vec<Listed>> {
-        let mut out = Vec::new();
-        let mut start: Option<Attrs> = None;
-        while out.len() < limit {
-            // The query's Limit stops reading at the page's end.
-            let want = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI1)
-                .key_condition_expression("GSI1PK = :p")
-                .expression_attribute_values(":p", s(keys::operator_devices(operator)))
-                .limit(want)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(map_sdk)?;
-            for attrs in page.items.unwrap_or_default() {
-                let item = from_item::<ListingItem>(attrs)?;
-                out.push(Listed {
-                    sn: item.gsi1sk.unwrap_or_default(),
-                    device_id: item.body.device_id,
-                });
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(out)
+        self.query_first(
+            keys::GSI1,
+            "GSI1PK = :p",
+            vec![(":p", s(keys::operator_devices(operator)))],
+            limit,
+        )
+        .await?
+        .into_iter()
+        .map(|attrs| {
+            let item = from_item::<ListingItem>(attrs)?;
+            Ok(Listed {
+                sn: item.gsi1sk.unwrap_or_default(),
+                device_id: item.body.device_id,
+            })
+        })
+        .collect()
     }
 
     async fn site_devices(&self, site: SiteId) -> StoreResult<Vec<Device>> {

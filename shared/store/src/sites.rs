@@ -6,7 +6,7 @@
 use crate::core::{DynamoStore, MAX_TRANSACTION_ITEMS, invalid_request, s};
 use crate::counters::{Deltas, device_moves};
 use crate::errors::map_sdk;
-use crate::items::{Attrs, Item, key_attrs, to_attrs, to_value};
+use crate::items::{Item, from_attrs, key_attrs, to_attrs, to_value};
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
@@ -309,31 +309,16 @@ impl SiteStore for DynamoStore {
     }
 
     async fn first_sites(&self, operator: &OperatorId, limit: usize) -> StoreResult<Vec<Site>> {
-        let mut out = Vec::new();
-        let mut start: Option<Attrs> = None;
-        while out.len() < limit {
-            let want = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI1)
-                .key_condition_expression("GSI1PK = :p")
-                .expression_attribute_values(":p", s(keys::operator_sites(operator)))
-                .limit(want)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(map_sdk)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(crate::items::from_attrs(item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(out)
+        self.query_first(
+            keys::GSI1,
+            "GSI1PK = :p",
+            vec![(":p", s(keys::operator_sites(operator)))],
+            limit,
+        )
+        .await?
+        .into_iter()
+        .map(from_attrs)
+        .collect()
     }
 
     async fn save_site(
