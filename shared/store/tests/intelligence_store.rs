@@ -17,7 +17,6 @@ use domain::model::{
 };
 use domain::storage::WriteOutcome;
 use domain::telemetry::{ConnectorWrite, FaultWrite, TelemetryStore};
-use std::collections::BTreeMap;
 use testkit::TestEnv;
 
 fn op(slug: &str) -> OperatorId {
@@ -25,27 +24,11 @@ fn op(slug: &str) -> OperatorId {
 }
 
 async fn registered(env: &TestEnv, o: &OperatorId) -> Device {
-    let d = Device {
-        device_id: DeviceId::random(),
-        sn: format!("SN-{}", DeviceId::random()),
-        model: "TP-AC22".into(),
-        manufacturer: "Tellus Power".into(),
-        firmware_version: "1.5.0".into(),
-        secret_hash: "hash".into(),
-        revoked_before: 0,
-        operator_id: o.clone(),
-        site_id: None,
-        created_at: env.clock.now(),
-        last_seen: None,
-        reported_status: None,
-        connectors: BTreeMap::new(),
-        open_commands: 0,
-        firmware_update: None,
-        configuration: None,
-        configuration_pending: None,
-        campaign: None,
-        recent_faults: Vec::new(),
-    };
+    let d = testkit::unseen_device(
+        &format!("SN-{}", DeviceId::random()),
+        o.as_str(),
+        env.clock.now(),
+    );
     let activity = activity(o, d.created_at, "device.registered");
     assert_eq!(
         env.store.insert_device(&d, &activity).await.unwrap(),

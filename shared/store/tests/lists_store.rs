@@ -6,40 +6,15 @@
 use chrono::{DateTime, Utc};
 use domain::Clock;
 use domain::devices::{DeviceStore, FleetCounts, Profile};
-use domain::ids::{DeviceId, OperatorId, SiteId};
+use domain::ids::{OperatorId, SiteId};
 use domain::model::*;
 use domain::sites::{SiteMember, SiteStore};
 use domain::storage::WriteOutcome;
 use domain::telemetry::{FirmwareWrite, TelemetryStore};
-use std::collections::BTreeMap;
-use testkit::TestEnv;
+use testkit::{TestEnv, unseen_device as device};
 
 fn op(slug: &str) -> OperatorId {
     OperatorId::parse(slug).unwrap()
-}
-
-fn device(sn: &str, operator: &str, now: DateTime<Utc>) -> Device {
-    Device {
-        device_id: DeviceId::random(),
-        sn: sn.into(),
-        model: "TP-AC22".into(),
-        manufacturer: "Tellus Power".into(),
-        firmware_version: "1.5.0".into(),
-        secret_hash: "hash".into(),
-        revoked_before: 0,
-        operator_id: op(operator),
-        site_id: None,
-        created_at: now,
-        last_seen: None,
-        reported_status: None,
-        connectors: BTreeMap::new(),
-        open_commands: 0,
-        firmware_update: None,
-        configuration: None,
-        configuration_pending: None,
-        campaign: None,
-        recent_faults: Vec::new(),
-    }
 }
 
 fn act() -> Activity {

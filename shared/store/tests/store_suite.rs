@@ -24,8 +24,7 @@ use domain::storage::*;
 use domain::telemetry::{ConnectorWrite, EnergyAdd, EnergyScope, FirmwareWrite, TelemetryStore};
 use domain::tenants::TenantStore;
 use domain::throttle::ThrottleStore;
-use std::collections::BTreeMap;
-use testkit::TestEnv;
+use testkit::{TestEnv, unseen_device as device};
 
 fn at(t: &str) -> DateTime<Utc> {
     t.parse().unwrap()
@@ -33,30 +32,6 @@ fn at(t: &str) -> DateTime<Utc> {
 
 fn op(slug: &str) -> OperatorId {
     OperatorId::parse(slug).unwrap()
-}
-
-fn device(sn: &str, operator: &str, now: DateTime<Utc>) -> Device {
-    Device {
-        device_id: DeviceId::random(),
-        sn: sn.into(),
-        model: "TP-AC22".into(),
-        manufacturer: "Tellus Power".into(),
-        firmware_version: "1.5.0".into(),
-        secret_hash: "old-hash".into(),
-        revoked_before: 0,
-        operator_id: op(operator),
-        site_id: None,
-        created_at: now,
-        last_seen: None,
-        reported_status: None,
-        connectors: BTreeMap::new(),
-        open_commands: 0,
-        firmware_update: None,
-        configuration: None,
-        configuration_pending: None,
-        campaign: None,
-        recent_faults: Vec::new(),
-    }
 }
 
 fn command(device: &Device, now: DateTime<Utc>) -> Command {

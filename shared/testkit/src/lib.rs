@@ -10,8 +10,9 @@ use domain::access::Caller;
 use domain::clock::ManualClock;
 use domain::commands::CommandStore;
 use domain::commands::dispatch::AdminCommand;
+use domain::devices::Registration;
 use domain::ids::{ConnectorId, DeviceId, OperatorId};
-use domain::model::{Command, CommandKind, Operator, Role};
+use domain::model::{Command, CommandKind, Device, Operator, Role};
 use domain::tenants::{ClientLogin, TenantStore};
 use domain::{Domain, Settings};
 use http_body_util::BodyExt;
@@ -27,6 +28,22 @@ pub mod partner;
 pub const TEST_SIGNING_KEY: [u8; 32] = [42; 32];
 /// Seals partners' secrets in tests.
 pub const TEST_PARTNER_KEY: [u8; 32] = [7; 32];
+
+/// A device as registration stores it, before it has been seen: for store
+/// tests that write devices directly.
+pub fn unseen_device(sn: &str, operator: &str, now: chrono::DateTime<Utc>) -> Device {
+    Registration {
+        sn: sn.into(),
+        model: "TP-AC22".into(),
+        manufacturer: "Tellus Power".into(),
+        firmware_version: "1.5.0".into(),
+    }
+    .device(
+        "hash".into(),
+        OperatorId::parse(operator).expect("an operator id"),
+        now,
+    )
+}
 
 pub struct TestEnv {
     pub domain: Domain,

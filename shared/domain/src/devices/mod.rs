@@ -9,11 +9,12 @@ pub use recount::Recount;
 
 use crate::Domain;
 use crate::error::Error;
-use crate::ids::DeviceId;
+use crate::ids::{DeviceId, OperatorId};
 use crate::model::Device;
 use crate::secret::Secret;
 use crate::storage::WriteOutcome;
 use crate::throttle::Attempt;
+use chrono::{DateTime, Utc};
 use credentials::{TokenClaims, TokenKey, hash_secret, new_secret, secret_matches};
 use std::collections::BTreeMap;
 
@@ -25,6 +26,39 @@ pub struct Registration {
     pub model: String,
     pub manufacturer: String,
     pub firmware_version: String,
+}
+
+impl Registration {
+    /// The device this registration creates: a new id, not yet seen, in no
+    /// site.
+    pub fn device(
+        &self,
+        secret_hash: String,
+        operator_id: OperatorId,
+        now: DateTime<Utc>,
+    ) -> Device {
+        Device {
+            device_id: DeviceId::random(),
+            sn: self.sn.clone(),
+            model: self.model.clone(),
+            manufacturer: self.manufacturer.clone(),
+            firmware_version: self.firmware_version.clone(),
+            secret_hash,
+            revoked_before: 0,
+            operator_id,
+            site_id: None,
+            created_at: now,
+            last_seen: None,
+            reported_status: None,
+            connectors: BTreeMap::new(),
+            open_commands: 0,
+            firmware_update: None,
+            configuration: None,
+            configuration_pending: None,
+            campaign: None,
+            recent_faults: Vec::new(),
+        }
+    }
 }
 
 /// What a re-registering charger may show to prove it owns the serial.
@@ -83,27 +117,11 @@ impl Domain {
         }
         let now = self.clock.now();
         let secret = new_secret()?;
-        let device = Device {
-            device_id: DeviceId::random(),
-            sn: reg.sn.clone(),
-            model: reg.model.clone(),
-            manufacturer: reg.manufacturer.clone(),
-            firmware_version: reg.firmware_version.clone(),
-            secret_hash: hash_secret(&secret),
-            revoked_before: 0,
-            operator_id: self.settings.default_operator.clone(),
-            site_id: None,
-            created_at: now,
-            last_seen: None,
-            reported_status: None,
-            connectors: BTreeMap::new(),
-            open_commands: 0,
-            firmware_update: None,
-            configuration: None,
-            configuration_pending: None,
-            campaign: None,
-            recent_faults: Vec::new(),
-        };
+        let device = reg.device(
+            hash_secret(&secret),
+            self.settings.default_operator.clone(),
+            now,
+        );
         let activity = self
             .activity(
                 "device.registered",
