@@ -59,7 +59,6 @@ function route() {
     document.title = 'Sign in · chargenet console';
     const next = path === '/signin' ? '/overview' : `${path}${search ? `?${search}` : ''}`;
     signin.render(main, { next, message: signedOutMessage, done: onSignedIn });
-    signedOutMessage = '';
   } else {
     const found = routes.find((r) => r.pattern.test(path));
     if (!found) {
@@ -78,7 +77,10 @@ function route() {
   firstRender = false;
 }
 
+// Why the session ended stays on the sign-in page, whatever the operator
+// opens meanwhile, until they sign in again.
 function onSignedIn(next) {
+  signedOutMessage = '';
   if (location.hash === `#${next}`) route();
   else location.hash = `#${next}`;
 }
