@@ -12,13 +12,30 @@ use std::time::Duration;
 /// every architecture it exports to user space).
 const TICKS_PER_SECOND: f64 = 100.0;
 
+#[derive(Debug, clap::Args)]
 pub struct Options {
+    /// Chargers the Twin runs.
+    #[arg(long, default_value_t = 2000)]
     pub chargers: usize,
+    /// Sites they are spread over (a site holds at most 500 chargers).
+    #[arg(long, default_value_t = 50)]
     pub sites: usize,
+    /// Simulated seconds per wall second: the load of chargers x speed
+    /// chargers.
+    #[arg(long, default_value_t = 25.0)]
     pub speed: f64,
+    /// Wall-clock seconds the fleet runs after enrolling.
+    #[arg(long, default_value_t = 60)]
     pub seconds: u64,
+    /// Run the server in memory instead of on a data file.
+    #[arg(long)]
     pub in_memory: bool,
+    /// The server's REQUEST_LOG: `errors` as the template sets it, or
+    /// `all` (the local default: one more write per request).
+    #[arg(long, default_value = "errors")]
     pub request_log: String,
+    /// Where the release local-server binary is.
+    #[arg(long, default_value = "target/release")]
     pub bin_dir: PathBuf,
 }
 

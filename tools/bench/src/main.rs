@@ -90,31 +90,7 @@ enum Bench {
     },
     /// The release local server (file-backed in a temporary directory, or
     /// in memory) under a Twin fleet on the same machine.
-    Fleet {
-        /// Chargers the Twin runs.
-        #[arg(long, default_value_t = 2000)]
-        chargers: usize,
-        /// Sites they are spread over (a site holds at most 500 chargers).
-        #[arg(long, default_value_t = 50)]
-        sites: usize,
-        /// Simulated seconds per wall second: the load of chargers x speed
-        /// chargers.
-        #[arg(long, default_value_t = 25.0)]
-        speed: f64,
-        /// Wall-clock seconds the fleet runs after enrolling.
-        #[arg(long, default_value_t = 60)]
-        seconds: u64,
-        /// Run the server in memory instead of on a data file.
-        #[arg(long)]
-        in_memory: bool,
-        /// The server's REQUEST_LOG: `errors` as the template sets it, or
-        /// `all` (the local default: one more write per request).
-        #[arg(long, default_value = "errors")]
-        request_log: String,
-        /// Where the release local-server binary is.
-        #[arg(long, default_value = "target/release")]
-        bin_dir: std::path::PathBuf,
-    },
+    Fleet(fleet::Options),
     /// Console lists of one operator with a big fleet: latency and DynamoDB
     /// requests of the first page of each list.
     Lists {
@@ -161,26 +137,7 @@ async fn main() {
             starts,
             requests,
         } => stage::run(&bin_dir, starts, requests).await,
-        Bench::Fleet {
-            chargers,
-            sites,
-            speed,
-            seconds,
-            in_memory,
-            request_log,
-            bin_dir,
-        } => {
-            fleet::run(fleet::Options {
-                chargers,
-                sites,
-                speed,
-                seconds,
-                in_memory,
-                request_log,
-                bin_dir,
-            })
-            .await
-        }
+        Bench::Fleet(options) => fleet::run(options).await,
         Bench::Size { bin_dir } => size::run(&bin_dir),
         Bench::Intelligence { devices, forecasts } => intelligence::run(devices, forecasts).await,
         Bench::Lists { devices, rounds } => lists::run(devices, rounds).await,
