@@ -574,6 +574,8 @@ async fn stop_charging_needs_a_charging_connector() {
         idle.data,
         json!({"StartChargeSeq": seq, "StartChargeSeqStat": 5, "SuccStat": 1, "FailReason": 3})
     );
+    let start = w.legacy("/cp/start_charging", body.clone()).await;
+    assert_eq!(start.data["SuccStat"], 0, "{:?}", start.data);
     w.state(&c, "charging").await;
     let stop = w.legacy("/cp/stop_charging", body.clone()).await;
     assert_eq!(
@@ -581,7 +583,68 @@ async fn stop_charging_needs_a_charging_connector() {
         json!({"StartChargeSeq": seq, "StartChargeSeqStat": 3, "SuccStat": 0, "FailReason": 0})
     );
     assert_eq!(w.legacy("/cp/stop_charging", body).await.data, stop.data);
-    assert_eq!(w.open_commands(&c).await, 1);
+    // The start and one stop.
+    assert_eq!(w.open_commands(&c).await, 2);
+}
+
+#[tokio::test]
+async fn a_partner_stops_only_the_session_it_started() {
+    let w = World::new().await;
+    let volt = TestPartner::create(&w.env, &w.app, &w.acme).await;
+    let refused = |seq: &str| {
+        json!({"StartChargeSeq": seq, "StartChargeSeqStat": 5, "SuccStat": 1, "FailReason": 3})
+    };
+
+    // A session the console started: no partner may stop it.
+    let (c, _) = w.charger("PT-OWN-1", "TP-AC22").await;
+    let operator = w.env.operator_token(Role::Operator, vec![w.acme.clone()]).await;
+    let console = call_as(
+        &w.app,
+        &operator,
+        "POST",
+        &format!("/v1/devices/{}/connectors/1/start", c.id),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(console.status.as_u16(), 202, "{:?}", console.body);
+    w.state(&c, "charging").await;
+    let seq = w.partner.start_charge_seq();
+    let stop = json!({"StartChargeSeq": seq, "ConnectorID": format!("{}-1", c.id)});
+    assert_eq!(w.legacy("/cp/stop_charging", stop).await.data, refused(&seq));
+    assert_eq!(w.open_commands(&c).await, 1, "nothing sent to the charger");
+
+    // Another partner's session: neither a new nor an old seq stops it.
+    let (d, _) = w.charger("PT-OWN-2", "TP-AC22").await;
+    let connector = format!("{}-1", d.id);
+    let theirs = volt.start_charge_seq();
+    let started = volt
+        .call(
+            &w.env,
+            &w.app,
+            "/cp/start_charging",
+            &json!({"StartChargeSeq": theirs, "ConnectorID": connector}),
+        )
+        .await;
+    assert_eq!(started.data["SuccStat"], 0, "{:?}", started.data);
+    w.state(&d, "charging").await;
+    let mine = w.partner.start_charge_seq();
+    let stop = json!({"StartChargeSeq": mine, "ConnectorID": connector});
+    assert_eq!(w.legacy("/cp/stop_charging", stop).await.data, refused(&mine));
+    assert_eq!(w.open_commands(&d).await, 1, "only the other partner's start");
+
+    // Its own session, named by another of its seqs: refused too.
+    let (e, _) = w.charger("PT-OWN-3", "TP-AC22").await;
+    let connector = format!("{}-1", e.id);
+    let own = w.partner.start_charge_seq();
+    let start = json!({"StartChargeSeq": own, "ConnectorID": connector});
+    assert_eq!(w.legacy("/cp/start_charging", start).await.data["SuccStat"], 0);
+    w.state(&e, "charging").await;
+    let other = w.partner.start_charge_seq();
+    let wrong = json!({"StartChargeSeq": other, "ConnectorID": connector});
+    assert_eq!(w.legacy("/cp/stop_charging", wrong).await.data, refused(&other));
+    let right = json!({"StartChargeSeq": own, "ConnectorID": connector});
+    assert_eq!(w.legacy("/cp/stop_charging", right).await.data["SuccStat"], 0);
+    assert_eq!(w.open_commands(&e).await, 2, "its start and its stop");
 }
 
 #[tokio::test]

@@ -294,4 +294,19 @@ async fn the_console_pages_are_routed_to_the_console_function_and_served() {
     assert_eq!(redirect.status.as_u16(), 308);
     let missing = call(&app, "GET", "/console/no-such-page.js", &[], None).await;
     assert_eq!((missing.status.as_u16(), missing.code()), (404, 40400));
+    let script = call(&app, "GET", "/console/js/app.js", &[], None).await;
+    // No page of the console can be framed by another site, nor leak its
+    // address in a Referer.
+    for (what, r) in [
+        ("index", &index),
+        ("redirect", &redirect),
+        ("missing", &missing),
+        ("script", &script),
+    ] {
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        assert!(csp.contains("default-src 'self'"), "{what}: {csp}");
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{what}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
+    }
 }

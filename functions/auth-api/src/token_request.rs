@@ -72,9 +72,7 @@ impl<S: Send + Sync> FromRequest<S> for TokenRequest {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError(Error::bad_request("body", "could not be read")))?;
+        let api::RawBody(bytes) = api::RawBody::from_request(req, state).await?;
         // A JSON object is JSON whatever the label (curl -d labels it a form).
         let json = bytes.trim_ascii_start().first() == Some(&b'{');
         let mut parsed = if form && !json {

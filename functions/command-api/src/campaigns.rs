@@ -41,9 +41,7 @@ impl TryFrom<CampaignRequest> for CampaignDraft {
     type Error = Error;
 
     fn try_from(r: CampaignRequest) -> Result<Self, Error> {
-        let url_ok = (r.firmware_url.starts_with("https://")
-            || r.firmware_url.starts_with("http://"))
-            && r.firmware_url.len() <= 512;
+        let url_ok = domain::input::web_url(&r.firmware_url).is_some();
         let threshold = r
             .failure_threshold_pct
             .unwrap_or(i64::from(DEFAULT_FAILURE_THRESHOLD_PCT));
@@ -53,7 +51,7 @@ impl TryFrom<CampaignRequest> for CampaignDraft {
             check(
                 url_ok,
                 "firmware_url",
-                "must be the http(s) URL of the image, at most 512 characters",
+                "must be an absolute http(s) URL of the image with a host, at most 512 characters",
             ),
             optional(r.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
             match &r.waves {

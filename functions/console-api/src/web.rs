@@ -4,13 +4,22 @@
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use include_dir::{Dir, include_dir};
 
 static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
+
+/// The page's policy, sent as a header: only a header can forbid framing
+/// (`frame-ancestors`), which the page's own `<meta>` copy cannot.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+    frame-ancestors 'none'";
 
 /// The console's routes; the template sends `/console` and `/console/*` here.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -24,6 +33,17 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/console/{*path}",
             get(|Path(path): Path<String>| async move { asset(&path) }),
         )
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// Every console answer (pages, redirect, not found) refuses to be framed
+/// and sends no referrer to anyone.
+async fn page_headers(mut res: Response) -> Response {
+    let headers = res.headers_mut();
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
 }
 
 fn content_type(path: &str) -> Option<&'static str> {

@@ -19,13 +19,7 @@ use domain::{Error, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Physical bounds of what a charger may report.
-const MAX_VOLTAGE_V: f64 = 1500.0;
-const MAX_CURRENT_A: f64 = 1000.0;
-const MAX_POWER_KW: f64 = 1000.0;
-/// No session or counter delivers more than this.
-const MAX_ENERGY_KWH: f64 = 100_000.0;
-const MAX_COST: f64 = 1_000_000.0;
+use domain::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_POWER_KW, MAX_VOLTAGE_V};
 /// No charging session of this network predates this.
 static EARLIEST_RECORD: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> =
     std::sync::LazyLock::new(|| chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(10_957));

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use domain::Error;
 use domain::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use domain::input::Problems;
+use domain::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_VOLTAGE_V};
 use domain::partners::wire::{Refusal, Ret};
 use domain::partners::{
     ConnectorPush, DEFAULT_UTC_OFFSET_MINUTES, NewPartner, START_CHARGE_SEQ_LEN, STATUSES,
@@ -18,6 +19,8 @@ use utoipa::ToSchema;
 
 /// Most items a page or a status query may ask for.
 const MAX_PAGE_SIZE: i64 = 50;
+/// The furthest page a query may name (50 million stations at 50 a page).
+const MAX_PAGE_NO: i64 = 1_000_000;
 const MAX_STATION_IDS: usize = 50;
 /// Longest id a partner may give its own connectors.
 const MAX_PARTNER_CONNECTOR_ID: usize = 64;
@@ -68,8 +71,8 @@ impl TryFrom<StationInfoData> for StationQuery {
         let page_size = d.page_size.unwrap_or(10);
         let page_no = u32::try_from(page_no)
             .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| bad("PageNo", "must be 1 or more"))?;
+            .filter(|n| (1..=MAX_PAGE_NO).contains(&i64::from(*n)))
+            .ok_or_else(|| bad("PageNo", "must be 1..1000000"))?;
         let page_size = u32::try_from(page_size)
             .ok()
             .filter(|n| (1..=MAX_PAGE_SIZE).contains(&i64::from(*n)))
@@ -236,6 +239,14 @@ fn status(raw: u32, field: &str) -> Result<u32, Refusal> {
     }
 }
 
+/// `ParkStatus` and `LockStatus`: 0 unknown, 10 and 50 the two states.
+fn lock_or_park(raw: Option<u32>, field: &str) -> Result<Option<u32>, Refusal> {
+    match raw {
+        Some(v) if ![0, 10, 50].contains(&v) => Err(bad(field, "must be 0, 10 or 50")),
+        other => Ok(other),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct StationStatusPushData {
     #[serde(rename = "ConnectorStatusInfo")]
@@ -259,8 +270,8 @@ impl TryFrom<StationStatusPushData> for ConnectorPush {
         Ok(Self {
             connector_id: partner_connector(d.info.connector_id)?,
             status: status(d.info.status, "ConnectorStatusInfo.Status")?,
-            park_status: d.info.park_status,
-            lock_status: d.info.lock_status,
+            park_status: lock_or_park(d.info.park_status, "ConnectorStatusInfo.ParkStatus")?,
+            lock_status: lock_or_park(d.info.lock_status, "ConnectorStatusInfo.LockStatus")?,
         })
     }
 }
@@ -286,6 +297,29 @@ pub struct WorkStatusData {
     total_money: Option<f64>,
 }
 
+/// An optional reading within `lo..=hi` (finite), else Ret 4004.
+fn reading(value: Option<f64>, lo: f64, hi: f64, field: &str) -> Result<Option<f64>, Refusal> {
+    match value {
+        Some(v) if !(v.is_finite() && (lo..=hi).contains(&v)) => {
+            Err(bad(field, &format!("must be {lo}..{hi}")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// An optional `yyyy-MM-dd HH:mm:ss` time, kept as the partner wrote it.
+fn wire_time(value: Option<String>, field: &str) -> Result<Option<String>, Refusal> {
+    match value.filter(|t| !t.is_empty()) {
+        Some(t) => NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S")
+            .map(|_| Some(t))
+            .map_err(|_| bad(field, "must be yyyy-MM-dd HH:mm:ss")),
+        None => Ok(None),
+    }
+}
+
+/// `StartChargeSeqStat`: 1 starting, 2 charging, 3 stopping, 4 ended, 5 unknown.
+const SEQ_STATS: std::ops::RangeInclusive<u32> = 1..=5;
+
 impl TryFrom<WorkStatusData> for SessionPush {
     type Error = Refusal;
 
@@ -294,20 +328,36 @@ impl TryFrom<WorkStatusData> for SessionPush {
         if seq.is_empty() || seq.len() > 64 || seq.contains('#') {
             return Err(bad("StartChargeSeq", "must be 1..64 characters without #"));
         }
+        if !SEQ_STATS.contains(&d.start_charge_seq_stat) {
+            return Err(bad("StartChargeSeqStat", "must be 1..5"));
+        }
+        let start_time = wire_time(d.start_time, "StartTime")?;
+        let end_time = wire_time(d.end_time, "EndTime")?;
+        // Both in the same format, so text order is time order.
+        if let (Some(start), Some(end)) = (&start_time, &end_time)
+            && end < start
+        {
+            return Err(bad("EndTime", "must not be before StartTime"));
+        }
         Ok(Self {
             start_charge_seq: seq,
             start_charge_seq_stat: d.start_charge_seq_stat,
             connector_id: partner_connector(d.connector_id)?,
             connector_status: status(d.connector_status, "ConnectorStatus")?,
-            current_a: d.current_a,
-            voltage_a: d.voltage_a,
-            soc: d.soc,
-            start_time: d.start_time,
-            end_time: d.end_time,
-            total_power: d.total_power,
-            elec_money: d.elec_money,
-            service_money: d.service_money.or(d.sevice_money),
-            total_money: d.total_money,
+            current_a: reading(d.current_a, 0.0, MAX_CURRENT_A, "CurrentA")?,
+            voltage_a: reading(d.voltage_a, 0.0, MAX_VOLTAGE_V, "VoltageA")?,
+            soc: reading(d.soc, 0.0, 100.0, "Soc")?,
+            start_time,
+            end_time,
+            total_power: reading(d.total_power, 0.0, MAX_ENERGY_KWH, "TotalPower")?,
+            elec_money: reading(d.elec_money, 0.0, MAX_COST, "ElecMoney")?,
+            service_money: reading(
+                d.service_money.or(d.sevice_money),
+                0.0,
+                MAX_COST,
+                "ServiceMoney",
+            )?,
+            total_money: reading(d.total_money, 0.0, MAX_COST, "TotalMoney")?,
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::serve::serve;
 use axum::Json;
 use axum::extract::State;
 use axum::http::request::Parts;
-use bytes::Bytes;
+use api::RawBody;
 use domain::Domain;
 use domain::partners::wire::{WireAnswer, WireRequest};
 use domain::partners::{
@@ -36,7 +36,7 @@ pub fn routes() -> OpenApiRouter<Domain> {
 #[utoipa::path(method(post, put), path = "/customer/query_token", tag = "legacy",
     request_body = WireRequest,
     responses((status = 200, description = "Ret 0 with the token, or a Ret code", body = WireAnswer)))]
-async fn query_token(State(domain): State<Domain>, parts: Parts, body: Bytes) -> Json<WireAnswer> {
+async fn query_token(State(domain): State<Domain>, parts: Parts, RawBody(body): RawBody) -> Json<WireAnswer> {
     serve::<TokenData, _, _, _, _>(
         &domain,
         &parts,
@@ -54,7 +54,7 @@ async fn query_token(State(domain): State<Domain>, parts: Parts, body: Bytes) ->
 async fn query_station_info(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<StationInfoData, _, _, _, _>(
         &domain,
@@ -73,7 +73,7 @@ async fn query_station_info(
 async fn notification_station_status(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<StationStatusPushData, _, _, _, _>(
         &domain,
@@ -92,7 +92,7 @@ async fn notification_station_status(
 async fn notify_work_status(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<WorkStatusData, _, _, _, _>(
         &domain,
@@ -111,7 +111,7 @@ async fn notify_work_status(
 async fn query_station_status(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<StationStatusData, _, _, _, _>(
         &domain,
@@ -130,7 +130,7 @@ async fn query_station_status(
 async fn start_charging(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<StartChargeData, _, _, _, _>(
         &domain,
@@ -149,7 +149,7 @@ async fn start_charging(
 async fn stop_charging(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<StopData, _, _, _, _>(
         &domain,
@@ -168,7 +168,7 @@ async fn stop_charging(
 async fn start_discharging(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<DischargeData, _, _, _, _>(
         &domain,
@@ -187,7 +187,7 @@ async fn start_discharging(
 async fn stop_discharging(
     State(domain): State<Domain>,
     parts: Parts,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Json<WireAnswer> {
     serve::<StopData, _, _, _, _>(
         &domain,

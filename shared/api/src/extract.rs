@@ -9,6 +9,28 @@ use bytes::Bytes;
 use domain::Error;
 use serde::de::DeserializeOwned;
 
+/// The raw body, limited in size; too large is the envelope's 413 and an
+/// unreadable one its 400, never a bare text answer.
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| {
+                ApiError(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::PayloadTooLarge(crate::BODY_LIMIT)
+                } else {
+                    Error::bad_request("body", "could not be read")
+                })
+            })
+    }
+}
+
 /// A JSON body, limited in size, whose errors name the offending field.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
@@ -17,13 +39,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge(crate::BODY_LIMIT)
-            } else {
-                Error::bad_request("body", "could not be read")
-            }
-        })?;
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
         parse_json(&bytes).map(JsonBody).map_err(ApiError)
     }
 }

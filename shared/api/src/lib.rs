@@ -18,7 +18,7 @@ mod unmatched;
 pub use auth::{CallerSlot, Console};
 pub use envelope::{Envelope, Null, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody, ErrorEnvelope};
-pub use extract::{JsonBody, QueryParams, bearer_token, parse_json};
+pub use extract::{JsonBody, QueryParams, RawBody, bearer_token, parse_json};
 pub use fallback::{BODY_LIMIT, finish, finish_default_route};
 pub use paging::PageQuery;
 pub use path::{Id, parse_path};

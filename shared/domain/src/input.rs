@@ -134,6 +134,33 @@ pub fn representable(value: f64) -> bool {
     value.is_finite() && (value == 0.0 || value.abs() >= 1e-6)
 }
 
+/// Deepest nesting of free-form JSON the service keeps (the store allows 32).
+pub const JSON_DEPTH_MAX: usize = 5;
+/// Largest magnitude of a free-form number (the store holds up to 9.99e125).
+pub const JSON_NUMBER_MAX: f64 = 1e15;
+
+/// Why a free-form JSON value cannot be kept: a number the store cannot
+/// hold or nesting deeper than [`JSON_DEPTH_MAX`].
+pub fn json_problem(value: &serde_json::Value) -> Option<String> {
+    fn walk(v: &serde_json::Value, depth: usize) -> Option<String> {
+        use serde_json::Value;
+        match v {
+            _ if depth > JSON_DEPTH_MAX => {
+                Some(format!("may nest at most {JSON_DEPTH_MAX} levels"))
+            }
+            Value::Number(n) => {
+                let x = n.as_f64().unwrap_or(f64::INFINITY);
+                (!(representable(x) && x.abs() <= JSON_NUMBER_MAX))
+                    .then(|| format!("numbers must be 0 or of magnitude 1e-6..1e15, not {n}"))
+            }
+            Value::Array(items) => items.iter().find_map(|i| walk(i, depth + 1)),
+            Value::Object(map) => map.values().find_map(|i| walk(i, depth + 1)),
+            _ => None,
+        }
+    }
+    walk(value, 0)
+}
+
 /// A number that can be kept, within `lo..=hi`.
 pub fn number(value: f64, lo: f64, hi: f64, field: &str) -> Parsed<f64> {
     if representable(value) && (lo..=hi).contains(&value) {
@@ -143,7 +170,7 @@ pub fn number(value: f64, lo: f64, hi: f64, field: &str) -> Parsed<f64> {
     }
 }
 
-/// Text that is present, not blank, at most `max` bytes and printable.
+/// Text that is present, not blank, at most `max` characters and printable.
 pub fn text(value: String, max: usize, field: &str) -> Parsed<String> {
     if !text_ok(&value, max) {
         return problem(field, format!("must be 1..{max} characters"));
@@ -151,9 +178,9 @@ pub fn text(value: String, max: usize, field: &str) -> Parsed<String> {
     printable(value, field)
 }
 
-/// Optional text (may be empty), at most `max` bytes and printable.
+/// Optional text (may be empty), at most `max` characters and printable.
 pub fn short_text(value: String, max: usize, field: &str) -> Parsed<String> {
-    if value.len() > max {
+    if value.chars().count() > max {
         return problem(field, format!("must be at most {max} characters"));
     }
     printable(value, field)
@@ -243,15 +270,93 @@ pub fn currency_ok(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-/// Free text fields: present, trimmed non-empty and bounded.
+/// Free text fields: present, trimmed non-empty and at most `max`
+/// characters (not bytes: an accented name is as long as it looks).
 pub fn text_ok(value: &str, max: usize) -> bool {
-    !value.trim().is_empty() && value.len() <= max
+    !value.trim().is_empty() && value.chars().count() <= max
+}
+
+/// Physical bounds of what a charger or a partner may report.
+pub mod bounds {
+    pub const MAX_VOLTAGE_V: f64 = 1500.0;
+    pub const MAX_CURRENT_A: f64 = 1000.0;
+    pub const MAX_POWER_KW: f64 = 1000.0;
+    /// No session or counter delivers more than this.
+    pub const MAX_ENERGY_KWH: f64 = 100_000.0;
+    pub const MAX_COST: f64 = 1_000_000.0;
+}
+
+/// Longest URL the service keeps (firmware images, partner push bases).
+pub const URL_MAX: usize = 512;
+
+/// An absolute `http`/`https` URL with a host, at most [`URL_MAX`]
+/// characters, written as a client would send it: no spaces, quotes,
+/// angle brackets, backslashes or control characters, which parsers would
+/// otherwise quietly encode or drop.
+pub fn web_url(raw: &str) -> Option<url::Url> {
+    let clean = raw.len() <= URL_MAX
+        && !raw
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`'));
+    // `https:///x` and `https:x` parse (with a guessed host): not as sent.
+    let authority = raw
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
+    if !(clean && authority) {
+        return None;
+    }
+    let url = url::Url::parse(raw).ok()?;
+    let host = url.host_str().is_some_and(|h| !h.is_empty());
+    (matches!(url.scheme(), "http" | "https") && host).then_some(url)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::ConnectorState;
+
+    #[test]
+    fn urls_are_absolute_http_with_a_host_and_nothing_a_parser_would_rewrite() {
+        for good in [
+            "https://fw.example.com/tp/1.6.0.bin",
+            "http://10.0.0.1:8080/a?b=c",
+        ] {
+            assert!(web_url(good).is_some(), "{good}");
+        }
+        for bad in [
+            "https://",
+            "https:///path",
+            "https:fw.example.com/x",
+            "ftp://fw.example.com/x",
+            "https://fw.example.com/a b",
+            "https://fw.example.com/\"x\"",
+            "https://fw.example.com/<x>",
+            "fw.example.com/x",
+            "/relative",
+            "",
+        ] {
+            assert!(web_url(bad).is_none(), "{bad}");
+        }
+        assert!(web_url(&format!("https://a.example/{}", "x".repeat(URL_MAX))).is_none());
+    }
+
+    #[test]
+    fn free_form_json_is_bounded_in_depth_and_number_size() {
+        assert_eq!(json_problem(&serde_json::json!({"a": [1, 2.5, {"b": "c"}]})), None);
+        assert!(json_problem(&serde_json::json!({"x": 1e308})).is_some());
+        assert!(json_problem(&serde_json::json!({"x": 1e-300})).is_some());
+        let mut deep = serde_json::json!(1);
+        for _ in 0..100 {
+            deep = serde_json::json!({ "n": deep });
+        }
+        assert!(json_problem(&deep).unwrap().contains("nest"));
+    }
+
+    #[test]
+    fn text_lengths_count_characters_not_bytes() {
+        assert!(text_ok(&"é".repeat(500), 500));
+        assert!(!text_ok(&"é".repeat(501), 500));
+    }
 
     #[test]
     fn offsets_are_normalised_to_utc() {

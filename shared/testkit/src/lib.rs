@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use chrono::{DurationRound, TimeDelta, Utc};
 use domain::access::Caller;
 use domain::clock::ManualClock;
@@ -273,6 +273,7 @@ pub async fn call_as(
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: HeaderMap,
     pub body: Value,
 }
 
@@ -283,6 +284,11 @@ impl Reply {
 
     pub fn data(&self) -> &Value {
         &self.body["data"]
+    }
+
+    /// A response header as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
@@ -335,6 +341,7 @@ pub async fn call_from(
 pub async fn send(app: &Router, req: Request<Body>) -> Reply {
     let res = app.clone().oneshot(req).await.expect("router answers");
     let status = res.status();
+    let headers = res.headers().clone();
     let bytes = res
         .into_body()
         .collect()
@@ -342,7 +349,11 @@ pub async fn send(app: &Router, req: Request<Body>) -> Reply {
         .expect("body reads")
         .to_bytes();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl TestEnv {

@@ -189,6 +189,60 @@ impl Domain {
             .ok_or_else(|| Error::internal(format!("idempotency key names missing command {id}")))
     }
 
+    /// An admin's `apply_configuration`: the console's apply of one
+    /// profile to one device, with every check of that route; the settings
+    /// come from the profile, never from the request.
+    async fn admin_apply(
+        &self,
+        caller: &Caller,
+        device: &crate::model::Device,
+        params: &Map<String, Value>,
+    ) -> Result<QueuedCommand, Error> {
+        let mut p = Problems::default();
+        let profile_id = params
+            .get("profile_id")
+            .and_then(Value::as_str)
+            .and_then(crate::ids::ProfileId::parse);
+        p.check(
+            profile_id.is_some(),
+            "profile_id",
+            "must be the id of a configuration profile",
+        );
+        let unexpected: Vec<&str> = params
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !matches!(*k, "profile_id" | "version"))
+            .collect();
+        if !unexpected.is_empty() {
+            p.add(
+                "params",
+                format!(
+                    "apply_configuration takes profile_id and version only (the settings are the profile's), not {}",
+                    unexpected.join(", ")
+                ),
+            );
+        }
+        p.finish()?;
+        let profile_id =
+            profile_id.ok_or_else(|| Error::invalid("profile_id", "must be a profile id"))?;
+        if let Some(version) = params.get("version") {
+            let current = self.profile_version(caller, profile_id).await?;
+            if version.as_u64() != Some(u64::from(current)) {
+                return Err(Error::invalid(
+                    "version",
+                    format!("must be the profile's current version, {current}"),
+                ));
+            }
+        }
+        let target = crate::profiles::ApplyTarget::Devices(vec![device.device_id]);
+        let applied = self.apply_profile(caller, profile_id, target).await?;
+        let queued = applied
+            .commands
+            .first()
+            .ok_or_else(|| Error::internal("an apply to one device queued no command"))?;
+        Ok(QueuedCommand::plain(queued.command_id, CommandStatus::Queued))
+    }
+
     /// `POST /admin/queue-command`: any command for any device (admin).
     pub async fn queue_admin_command(
         &self,
@@ -220,6 +274,15 @@ impl Domain {
                 format!("reserved field names: {}", reserved.join(", ")),
             );
         }
+        for (name, value) in params {
+            if let Some(problem) = crate::input::json_problem(value) {
+                p.add(name, problem);
+            }
+        }
+        if command.kind == CommandKind::ApplyConfiguration {
+            p.finish()?;
+            return self.admin_apply(caller, &device, params).await;
+        }
         match command.kind {
             CommandKind::UpdateFirmware => {
                 let location = params
@@ -227,9 +290,9 @@ impl Domain {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 p.check(
-                    location.starts_with("https://") || location.starts_with("http://"),
+                    crate::input::web_url(location).is_some(),
                     "location",
-                    "must be the http(s) URL of the firmware image",
+                    "must be an absolute http(s) URL of the firmware image with a host",
                 );
                 let version = params
                     .get("version")

@@ -63,7 +63,8 @@ pub struct SteerAnswer {
     pub fail_reason: u32,
 }
 
-/// `FailReason`s: 1 no such connector, 2 offline, 3 not charging (stops)
+/// `FailReason`s: 1 no such connector, 2 offline, 3 not charging (stops:
+/// also when what runs is not the session this `StartChargeSeq` started)
 /// or refused by the model's rating (starts), 4 the `StartChargeSeq` was
 /// used for another request.
 mod fail {
@@ -72,6 +73,30 @@ mod fail {
     pub const NOT_CHARGING: u32 = 3;
     pub const REFUSED: u32 = 3;
     pub const SEQ_REUSED: u32 = 4;
+}
+
+/// Slack for a charger's clock when its session start is compared with the
+/// time the partner's start was queued.
+const CLOCK_SLACK_MINUTES: i64 = 2;
+
+/// Whether the session running on a connector is the one this partner
+/// started with this `StartChargeSeq`: its mark (kept from the start until
+/// the session's record arrives) names both, and the connector entered its
+/// state after the start was queued. A partner stops only its own session,
+/// never another partner's or the console's.
+fn started_here(
+    mark: Option<&SessionMark>,
+    partner: &Partner,
+    start_charge_seq: &str,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> bool {
+    mark.is_some_and(|m| {
+        m.partner_id == partner.partner_id
+            && m.start_charge_seq == start_charge_seq
+            && since.is_some_and(|t| {
+                t >= m.queued_at - chrono::Duration::minutes(CLOCK_SLACK_MINUTES)
+            })
+    })
 }
 
 impl Domain {
@@ -128,6 +153,17 @@ impl Domain {
         };
         if running == Some(false) {
             return Ok(answer(fail::NOT_CHARGING));
+        }
+        if stop {
+            let mark = self
+                .store
+                .get_session_mark(req.device_id, req.connector_id)
+                .await
+                .map_err(system)?;
+            let since = device.connectors.get(&req.connector_id).and_then(|c| c.since);
+            if !started_here(mark.as_ref(), partner, &req.start_charge_seq, since) {
+                return Ok(answer(fail::NOT_CHARGING));
+            }
         }
         let command = match req.kind {
             SteerKind::StartCharging => ConnectorCommand::Start {

@@ -334,6 +334,15 @@ impl Domain {
         Ok(self.profile_view(next, &devices))
     }
 
+    /// The current version of a profile the caller sees.
+    pub(crate) async fn profile_version(
+        &self,
+        caller: &Caller,
+        id: ProfileId,
+    ) -> Result<u32, Error> {
+        Ok(self.visible_profile(caller, id).await?.version)
+    }
+
     /// Queues the profile's current version for each target device.
     pub async fn apply_profile(
         &self,

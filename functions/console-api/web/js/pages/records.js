@@ -2,6 +2,7 @@
 // shared or reloaded), and a CSV export of every record the filters match.
 
 import { api } from '../api.js';
+import { csvLine } from '../csv.js';
 import {
   h, replace, pageHeader, table, link, loading, failure, pager, field, select, announce, errorNotice, kWh,
   kW, fmtTime, fmtMoney, fmtDuration,
@@ -18,11 +19,6 @@ function toLocalInput(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-}
-
-function csvCell(v) {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function render(main, query) {
@@ -106,10 +102,10 @@ export function render(main, query) {
         replace(exportStatus, h('p', { class: 'muted', text: `Exporting… ${rows.length} of ${data.total} records` }));
         if (data.items.length < 100 || rows.length >= data.total) break;
       }
-      const lines = [CSV_COLUMNS.join(',')];
+      const lines = [csvLine(CSV_COLUMNS)];
       for (const r of rows) {
-        lines.push([r.record_id, r.device_id, deviceNames.get(r.device_id) || '', r.site_id, r.connector_id, r.start_time,
-          r.end_time, r.energy, r.max_power, r.cost, r.currency, r.stop_reason].map(csvCell).join(','));
+        lines.push(csvLine([r.record_id, r.device_id, deviceNames.get(r.device_id) || '', r.site_id, r.connector_id,
+          r.start_time, r.end_time, r.energy, r.max_power, r.cost, r.currency, r.stop_reason]));
       }
       const blob = new Blob([`${lines.join('\r\n')}\r\n`], { type: 'text/csv' });
       const url = URL.createObjectURL(blob);
