@@ -265,6 +265,10 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
     let app = whole_app(&env.domain);
     let admin = env.operator_token(Role::Admin, vec![]).await;
     let c = Charger::new(&app, "ADM-Q").await;
+    let mut deep = json!(1);
+    for _ in 0..100 {
+        deep = json!({ "n": deep });
+    }
     let before = env.snapshot().await;
     let refused = [
         (
@@ -287,6 +291,28 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
         (
             json!({"device_id": c.id, "command": "stop_charging", "connector_id": 1, "reason": "\u{1b}[2J"}),
             "reason",
+        ),
+        (json!({"device_id": c.id, "command": "reboot", "x": 1e308}), "x"),
+        (json!({"device_id": c.id, "command": "reboot", "deep": deep}), "deep"),
+        (
+            json!({"device_id": c.id, "command": "apply_configuration", "profile_id": "x"}),
+            "profile_id",
+        ),
+        (
+            json!({"device_id": c.id, "command": "apply_configuration",
+            "profile_id": domain::ids::ProfileId::time_ordered().to_string(),
+            "settings": {"max_current_a": 99999}}),
+            "params",
+        ),
+        (
+            json!({"device_id": c.id, "command": "update_firmware", "version": "1.6.0",
+            "location": "https://"}),
+            "location",
+        ),
+        (
+            json!({"device_id": c.id, "command": "update_firmware", "version": "1.6.0",
+            "location": "https://fw.example.com/a \"b\".bin"}),
+            "location",
         ),
     ];
     for (body, field) in refused {
@@ -312,6 +338,44 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
     )
     .await;
     assert_eq!(fine.status, 202, "{:?}", fine.body);
+
+    // A profile applied by hand: the console's apply, settings from the profile.
+    let profile = call_as(
+        &app,
+        &admin,
+        "POST",
+        "/v1/configuration/profiles",
+        Some(json!({"name": "Depot", "operator_id": "acme-charging-uk", "settings": {
+            "heartbeat_interval_s": 60, "meter_interval_s": 30, "max_current_a": 16,
+            "offline_charging": true, "free_vend": false}})),
+    )
+    .await;
+    assert_eq!(profile.status, 200, "{:?}", profile.body);
+    let profile_id = profile.data()["profile_id"].as_str().unwrap().to_owned();
+    let stale = json!({"device_id": c.id, "command": "apply_configuration",
+        "profile_id": profile_id, "version": 2});
+    let stale = call_as(&app, &admin, "POST", "/admin/queue-command", Some(stale)).await;
+    assert_eq!(status_and_code(&stale), (422, 42200), "{:?}", stale.body);
+    let apply = json!({"device_id": c.id, "command": "apply_configuration",
+        "profile_id": profile_id, "version": 1});
+    let apply = call_as(&app, &admin, "POST", "/admin/queue-command", Some(apply)).await;
+    assert_eq!(apply.status, 202, "{:?}", apply.body);
+    let polled = c
+        .post(
+            &app,
+            "/v1/device/heartbeat",
+            json!({"timestamp": env.now(), "status": "online"}),
+        )
+        .await;
+    let sent = polled.data()["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|cmd| cmd["command"] == "apply_configuration")
+        .cloned()
+        .expect("apply_configuration delivered");
+    assert_eq!(sent["settings"]["max_current_a"], 16.0, "{sent}");
+    assert_eq!(sent["version"], 1);
 }
 
 #[tokio::test]
@@ -508,5 +572,46 @@ async fn messages_speak_the_apis_words_and_answers_carry_no_storage_attributes()
                 );
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn lengths_urls_and_oversized_bodies_answer_as_documented() {
+    let env = TestEnv::new().await;
+    let app = whole_app(&env.domain);
+    let admin = env.operator_token(Role::Admin, vec![]).await;
+    let viewer = env
+        .operator_token(Role::Viewer, vec![env.domain.settings.default_operator.clone()])
+        .await;
+
+    // A question is measured in characters: 251 "é" are 502 bytes.
+    let accented = json!({"question": "é".repeat(251)});
+    let r = call_as(&app, &viewer, "POST", "/v1/intelligence/ask", Some(accented)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let long = json!({"question": "é".repeat(501)});
+    let r = call_as(&app, &viewer, "POST", "/v1/intelligence/ask", Some(long)).await;
+    assert_eq!(status_and_code(&r), (422, 42200), "{:?}", r.body);
+
+    // Firmware images: absolute http(s) URLs with a host, nothing rewritten.
+    for url in ["https://", "https://fw.example.com/a b.bin", "https://fw.example.com/\"x\""] {
+        let body = json!({"model": "TP-AC22", "target_version": "9.9.9", "firmware_url": url,
+            "operator_id": "acme-charging-uk"});
+        let r = call_as(&app, &admin, "POST", "/v1/firmware/campaigns", Some(body)).await;
+        assert_eq!(status_and_code(&r), (422, 42200), "{url}: {:?}", r.body);
+        assert_eq!(r.data()["errors"][0]["field"], "firmware_url", "{url}");
+    }
+
+    // Over 64 KiB is the envelope's 413, as JSON, on every kind of route.
+    let padding = "x".repeat(70 * 1024);
+    for path in ["/v1/oauth/token", "/customer/query_token", "/cp/start_charging"] {
+        let body = json!({"grant_type": "client_credentials", "client_id": "a",
+            "client_secret": "b", "pad": padding});
+        let r = call(&app, "POST", path, &[], Some(body)).await;
+        assert_eq!(status_and_code(&r), (413, 41300), "{path}: {:?}", r.body);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{path}"
+        );
     }
 }

@@ -384,6 +384,14 @@ async fn stations_map_sites_devices_and_connectors_with_paging() {
         ),
         (&json!(1), &json!(2), &json!(2))
     );
+    let far = w
+        .legacy(
+            "/customer/query_station_info",
+            json!({"PageNo": 99_999_999_999_i64}),
+        )
+        .await;
+    assert_eq!(far.ret, 4004);
+    assert!(far.msg.contains("1..1000000"), "{}", far.msg);
     let all = w
         .legacy("/customer/query_station_info", json!({"PageSize": 50}))
         .await;
@@ -725,6 +733,49 @@ async fn a_partner_sees_and_steers_only_its_tenants_fleet() {
         .await;
     assert_eq!(start.data["FailReason"], 1);
     assert_eq!(w.open_commands(&c).await, 0);
+}
+
+#[tokio::test]
+async fn pushed_values_outside_the_standards_ranges_are_refused_and_not_kept() {
+    let w = World::new().await;
+    let seq = w.partner.start_charge_seq();
+    let good = json!({"StartChargeSeq": seq, "StartChargeSeqStat": 2, "ConnectorID": "HUB-9-1",
+        "ConnectorStatus": 3, "CurrentA": 16.0, "VoltageA": 230.0, "Soc": 40.0,
+        "StartTime": "2026-11-25 07:30:00", "EndTime": "2026-11-25 07:40:00",
+        "TotalPower": 1.0, "ElecMoney": 0.5, "ServiceMoney": 0.1, "TotalMoney": 0.6});
+    for (field, value) in [
+        ("CurrentA", json!(1e126)),
+        ("TotalPower", json!(1e126)),
+        ("TotalMoney", json!(1e126)),
+        ("ElecMoney", json!(1e126)),
+        ("Soc", json!(500)),
+        ("VoltageA", json!(-5)),
+        ("TotalPower", json!(-1)),
+        ("StartTime", json!("x")),
+        ("EndTime", json!("2026-11-25 07:00:00")),
+        ("StartChargeSeqStat", json!(99)),
+    ] {
+        let mut body = good.clone();
+        body[field] = value.clone();
+        let r = w.legacy("/customer/notify_work_status", body).await;
+        assert_eq!(r.ret, 4004, "{field} {value}: {}", r.msg);
+        assert!(r.msg.contains(field), "{field}: {}", r.msg);
+    }
+    let park = w
+        .legacy(
+            "/customer/notification_stationStatus",
+            json!({"ConnectorStatusInfo": {"ConnectorID": "HUB-9-1", "Status": 1, "ParkStatus": 7}}),
+        )
+        .await;
+    assert_eq!(park.ret, 4004, "{}", park.msg);
+    let admin = w.env.operator_token(Role::Viewer, vec![w.acme.clone()]).await;
+    let path = |what: &str| format!("/v1/partners/{}/{what}", w.partner.partner_id);
+    for what in ["sessions", "connectors"] {
+        let kept = call_as(&w.app, &admin, "GET", &path(what), None).await;
+        assert_eq!(kept.data(), &json!([]), "{what}: nothing was kept");
+    }
+    let r = w.legacy("/customer/notify_work_status", good).await;
+    assert_eq!(r.data["SuccStat"], 0, "{}", r.msg);
 }
 
 #[tokio::test]
