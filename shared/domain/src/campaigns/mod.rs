@@ -263,6 +263,8 @@ impl Domain {
             ));
         }
         eligible.sort();
+        self.refuse_overlap(&operator_id, &draft.model, &eligible)
+            .await?;
         let count = u32::try_from(eligible.len()).unwrap_or(u32::MAX);
         let campaign = Campaign {
             campaign_id: CampaignId::time_ordered(),
@@ -312,6 +314,43 @@ impl Domain {
             .insert_campaign(&campaign, &members, &activity)
             .await?;
         Ok(self.advance_campaign(campaign).await?.into())
+    }
+
+    /// A device belongs to at most one running (or paused) campaign until
+    /// it has its outcome: two campaigns sending it updates would each wait
+    /// for the version the other installs. Only campaigns of the same
+    /// model can share devices, and creation is rare, so this reads the
+    /// operator's campaigns and the members of those few.
+    async fn refuse_overlap(
+        &self,
+        operator: &OperatorId,
+        model: &str,
+        eligible: &[DeviceId],
+    ) -> Result<(), Error> {
+        let wanted: std::collections::HashSet<&DeviceId> = eligible.iter().collect();
+        for other in self.store.operator_campaigns(operator).await? {
+            if !other.status.is_active() || other.model != model {
+                continue;
+            }
+            let shared = self
+                .store
+                .campaign_members(other.campaign_id)
+                .await?
+                .into_iter()
+                .filter(|m| matches!(m.state, MemberState::Pending | MemberState::Updating))
+                .filter(|m| wanted.contains(&m.device_id))
+                .count();
+            if shared > 0 {
+                return Err(Error::Conflict(format!(
+                    "{shared} of these devices belong to {} firmware campaign {} (to {}); \
+                     cancel it or wait until it ends",
+                    other.status.as_str(),
+                    other.campaign_id,
+                    other.target_version
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Pause, resume or cancel (operator role).
