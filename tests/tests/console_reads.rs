@@ -408,3 +408,35 @@ async fn a_from_beyond_every_record_lists_nothing() {
     assert_eq!(far.status, 200, "{:?}", far.body);
     assert_eq!(far.data()["total"], 0);
 }
+
+#[tokio::test]
+async fn a_guessed_client_secret_gets_429_from_a_throttled_address_even_when_right() {
+    let env = TestEnv::new().await;
+    let app = whole_app(&env.domain);
+    let op = env.domain.settings.default_operator.clone();
+    let c = env
+        .domain
+        .bootstrap_client(None, None, Role::Viewer, vec![op], None)
+        .await
+        .unwrap();
+    let body = |secret: &str| {
+        json!({"grant_type": "client_credentials", "client_id": c.client_id,
+            "client_secret": secret})
+    };
+    let (guesser, owner) = ("198.51.100.20", "203.0.113.20");
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let wrong = body(&"x".repeat(64));
+        let r = testkit::call_from(&app, guesser, "POST", "/v1/oauth/token", Some(wrong)).await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    let right = body(c.client_secret.expose());
+    let guessed =
+        testkit::call_from(&app, guesser, "POST", "/v1/oauth/token", Some(right.clone())).await;
+    assert_eq!((guessed.status.as_u16(), guessed.code()), (429, 42900));
+    assert!(guessed.body.get("access_token").is_none());
+    let rightful = testkit::call_from(&app, owner, "POST", "/v1/oauth/token", Some(right)).await;
+    assert_eq!(rightful.status, 200, "{:?}", rightful.body);
+}

@@ -98,7 +98,7 @@ impl World {
 async fn admins_create_partners_whose_secrets_are_shown_once() {
     let w = World::new().await;
     let body = json!({"partner_operator_id": new_code(), "name": "Hub", "operator_id": w.acme.as_str(),
-        "data_secret": "1234567890abcdef", "notify_url": "https://hub.example.net/evcs/"});
+        "data_secret": "q7Fz2kLp9XwA4mRt", "notify_url": "https://hub.example.net/evcs/"});
     let created = call(
         &w.app,
         "POST",
@@ -109,7 +109,7 @@ async fn admins_create_partners_whose_secrets_are_shown_once() {
     .await;
     assert_eq!(created.status, 200, "{:?}", created.body);
     let data = created.data();
-    assert_eq!(data["data_secret"], "1234567890abcdef");
+    assert_eq!(data["data_secret"], "q7Fz2kLp9XwA4mRt");
     for generated in ["operator_secret", "data_secret_iv", "sig_secret"] {
         assert_eq!(data[generated].as_str().unwrap().len(), 16, "{generated}");
     }
@@ -120,13 +120,24 @@ async fn admins_create_partners_whose_secrets_are_shown_once() {
     assert_eq!(listed.status, 200);
     let text = listed.body.to_string();
     assert!(
-        !text.contains("1234567890abcdef") && !text.contains("secret"),
+        !text.contains("q7Fz2kLp9XwA4mRt") && !text.contains("secret"),
         "{text}"
     );
     assert_eq!(listed.data().as_array().unwrap().len(), 2);
 
     let again = call_as(&w.app, &w.admin, "POST", "/admin/partners", Some(body)).await;
     assert_eq!(again.status, 409);
+    for (field, weak) in [
+        ("data_secret", "1234567890abcdef"),
+        ("sig_secret", "aaaaaaaaaaaaaaaa"),
+        ("operator_secret", "abcabcabcabcabca"),
+    ] {
+        let body = json!({"partner_operator_id": new_code(), "name": "Weak", "operator_id": w.acme.as_str(),
+            field: weak});
+        let r = call_as(&w.app, &w.admin, "POST", "/admin/partners", Some(body)).await;
+        assert_eq!(r.status, 422, "{field}: {:?}", r.body);
+        assert_eq!(r.data()["errors"][0]["field"], field);
+    }
     let bad = json!({"partner_operator_id": "lower", "name": "", "operator_id": "acme-charging-uk",
         "sig_secret": "short", "utc_offset_minutes": 9999});
     let bad = call_as(&w.app, &w.admin, "POST", "/admin/partners", Some(bad)).await;
@@ -919,4 +930,50 @@ async fn a_refused_start_is_pushed_as_failed_and_kept_until_the_partner_answers(
         call_as(&w.app, &operator, "GET", &path, None).await.status,
         403
     );
+}
+
+#[tokio::test]
+async fn query_token_is_throttled_per_partner_and_address_right_secret_or_not() {
+    let w = World::new().await;
+    let p = &w.partner;
+    let login = |secret: &str| {
+        let payload = json!({"OperatorID": p.code, "OperatorSecret": secret}).to_string();
+        serde_json::to_value(p.seal(&w.env, payload.as_bytes())).unwrap()
+    };
+    let (guesser, owner) = ("198.51.100.30", "203.0.113.30");
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        let r = testkit::call_from(
+            &w.app,
+            guesser,
+            "POST",
+            "/customer/query_token",
+            Some(login("0000000000000000")),
+        )
+        .await;
+        answers.push((r.status.as_u16(), r.body["Ret"].as_u64().unwrap()));
+    }
+    assert_eq!(answers[..10], [(200, 0); 10], "{answers:?}");
+    assert!(answers[10..].iter().all(|a| *a == (429, 4002)), "{answers:?}");
+    let right = testkit::call_from(
+        &w.app,
+        guesser,
+        "POST",
+        "/customer/query_token",
+        Some(login(&p.operator_secret)),
+    )
+    .await;
+    assert_eq!(right.status.as_u16(), 429, "{:?}", right.body);
+    assert_eq!(right.body["Ret"], 4002);
+    assert_eq!(right.body["Data"], "", "no token for a throttled address");
+    let elsewhere = testkit::call_from(
+        &w.app,
+        owner,
+        "POST",
+        "/customer/query_token",
+        Some(login(&p.operator_secret)),
+    )
+    .await;
+    let opened = p.open(elsewhere);
+    assert_eq!((opened.ret, &opened.data["SuccStat"]), (0, &json!(0)));
 }

@@ -11,7 +11,7 @@ use domain::partners::wire::{Refusal, Ret};
 use domain::partners::{
     ConnectorPush, DEFAULT_UTC_OFFSET_MINUTES, NewPartner, START_CHARGE_SEQ_LEN, STATUSES,
     SessionPush, StationQuery, StationStatusQuery, SteerKind, SteerRequest, TokenLogin,
-    partner_code_ok, wire_secret_ok,
+    partner_code_ok, wire_secret_ok, wire_secret_weakness,
 };
 use domain::secret::Secret;
 use serde::Deserialize;
@@ -414,11 +414,17 @@ impl TryFrom<PartnerRequest> for NewPartner {
             ("data_secret_iv", &r.data_secret_iv),
             ("sig_secret", &r.sig_secret),
         ] {
-            p.check(
-                secret.as_ref().is_none_or(|s| wire_secret_ok(s.expose())),
-                field,
-                "must be 16 printable ASCII characters",
-            );
+            match secret.as_ref().map(|s| s.expose()) {
+                Some(s) if !wire_secret_ok(s) => {
+                    p.add(field, "must be 16 printable ASCII characters")
+                }
+                Some(s) => {
+                    if let Some(weakness) = wire_secret_weakness(s) {
+                        p.add(field, weakness);
+                    }
+                }
+                None => {}
+            }
         }
         if let Some(url) = &r.notify_url {
             p.check(

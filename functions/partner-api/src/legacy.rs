@@ -10,7 +10,8 @@ use crate::serve::serve;
 use axum::Json;
 use axum::extract::State;
 use axum::http::request::Parts;
-use api::RawBody;
+use api::{RawBody, Source};
+use axum::http::StatusCode;
 use domain::Domain;
 use domain::partners::wire::{WireAnswer, WireRequest};
 use domain::partners::{
@@ -35,14 +36,22 @@ pub fn routes() -> OpenApiRouter<Domain> {
 /// An access token for the other routes (Data `{OperatorID, OperatorSecret}`).
 #[utoipa::path(method(post, put), path = "/customer/query_token", tag = "legacy",
     request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with the token, or a Ret code", body = WireAnswer)))]
-async fn query_token(State(domain): State<Domain>, parts: Parts, RawBody(body): RawBody) -> Json<WireAnswer> {
+    responses(
+        (status = 200, description = "Ret 0 with the token, or a Ret code", body = WireAnswer),
+        (status = 429, description = "too many wrong secrets from this address: Ret 4002, right or wrong", body = WireAnswer),
+    ))]
+async fn query_token(
+    State(domain): State<Domain>,
+    Source(source): Source,
+    parts: Parts,
+    RawBody(body): RawBody,
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<TokenData, _, _, _, _>(
         &domain,
         &parts,
         &body,
         TokenRule::Exempt,
-        |d, p, login: TokenLogin| async move { d.partner_token(&p, login).await },
+        |d, p, login: TokenLogin| async move { d.partner_token(&p, login, &source).await },
     )
     .await
 }
@@ -55,7 +64,7 @@ async fn query_station_info(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<StationInfoData, _, _, _, _>(
         &domain,
         &parts,
@@ -74,7 +83,7 @@ async fn notification_station_status(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<StationStatusPushData, _, _, _, _>(
         &domain,
         &parts,
@@ -93,7 +102,7 @@ async fn notify_work_status(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<WorkStatusData, _, _, _, _>(
         &domain,
         &parts,
@@ -112,7 +121,7 @@ async fn query_station_status(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<StationStatusData, _, _, _, _>(
         &domain,
         &parts,
@@ -131,7 +140,7 @@ async fn start_charging(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<StartChargeData, _, _, _, _>(
         &domain,
         &parts,
@@ -150,7 +159,7 @@ async fn stop_charging(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<StopData, _, _, _, _>(
         &domain,
         &parts,
@@ -169,7 +178,7 @@ async fn start_discharging(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<DischargeData, _, _, _, _>(
         &domain,
         &parts,
@@ -188,7 +197,7 @@ async fn stop_discharging(
     State(domain): State<Domain>,
     parts: Parts,
     RawBody(body): RawBody,
-) -> Json<WireAnswer> {
+) -> (StatusCode, Json<WireAnswer>) {
     serve::<StopData, _, _, _, _>(
         &domain,
         &parts,

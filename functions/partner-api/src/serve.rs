@@ -1,11 +1,13 @@
 //! The one shape of every legacy handler: open the envelope, parse `Data`
 //! into the route's typed input, run the domain, seal the answer. Every
-//! outcome is HTTP 200 with `{Ret, Msg, Data, Sig}`.
+//! outcome is `{Ret, Msg, Data, Sig}` with HTTP 200, except a throttled
+//! credential check, which is HTTP 429.
 
 use axum::Json;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use domain::Domain;
-use domain::partners::wire::{Refusal, WireAnswer};
+use domain::partners::wire::{Refusal, Ret, WireAnswer};
 use domain::partners::{Partner, TokenRule};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,7 +18,7 @@ pub async fn serve<D, I, O, F, Fut>(
     body: &[u8],
     rule: TokenRule,
     handle: F,
-) -> Json<WireAnswer>
+) -> (StatusCode, Json<WireAnswer>)
 where
     D: DeserializeOwned,
     I: TryFrom<D, Error = Refusal>,
@@ -29,12 +31,16 @@ where
         .await
     {
         Ok(opened) => opened,
-        Err(refused) => return Json(refused),
+        Err(refused) => return (StatusCode::OK, Json(refused)),
     };
     api::CallerSlot::set(parts, format!("partner:{}", opened.partner.partner_id));
     let out = match opened.payload::<D>().and_then(I::try_from) {
         Ok(input) => handle(domain.clone(), opened.partner.clone(), input).await,
         Err(refusal) => Err(refusal),
     };
-    Json(opened.answer(out))
+    let status = match &out {
+        Err(refusal) if refusal.ret == Ret::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::OK,
+    };
+    (status, Json(opened.answer(out)))
 }

@@ -38,4 +38,19 @@ impl ThrottleStore for DynamoStore {
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| StoreError::internal("attempt counter without a count"))
     }
+
+    async fn attempts(
+        &self,
+        scope: &str,
+        source: &str,
+        window_start: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let item = self
+            .get_attrs(keys::attempts(scope, source, window_start))
+            .await?;
+        Ok(item
+            .and_then(|a| a.get("attempts").and_then(|v| v.as_n().ok()).cloned())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
 }

@@ -113,7 +113,8 @@ impl Domain {
     ) -> Result<Credentials, Error> {
         // Without a provisioning key anyone may register: bound how fast.
         if self.settings.provisioning_key.is_none() {
-            self.count_attempt(Attempt::Registration, source).await?;
+            self.count_attempt(Attempt::Registration, None, source)
+                .await?;
         }
         let now = self.clock.now();
         let secret = new_secret()?;
@@ -198,10 +199,10 @@ impl Domain {
         }
     }
 
-    /// Exchanges a device's id and secret for an access token.
     /// Exchanges a device's id and secret for an access token. Failures
-    /// are counted against the caller's address, never the device: the
-    /// right secret is never refused.
+    /// are counted per device and caller's address: while they are over
+    /// the limit that address gets 429 for this device, right secret or
+    /// not, and the device itself, elsewhere, is never refused.
     pub async fn authenticate(
         &self,
         login: DeviceLogin,
@@ -209,11 +210,15 @@ impl Domain {
     ) -> Result<AccessToken, Error> {
         let keys = self.token_key()?;
         let id = login.device_id;
+        let subject = id.to_string();
+        self.refuse_while_throttled(Attempt::DeviceAuth, &subject, source)
+            .await?;
         let device = self.store.get_device(id).await?;
         let device =
             device.filter(|d| secret_matches(login.device_secret.expose(), &d.secret_hash));
         let Some(device) = device else {
-            self.count_attempt(Attempt::DeviceAuth, source).await?;
+            self.count_attempt(Attempt::DeviceAuth, Some(&subject), source)
+                .await?;
             tracing::warn!(device_id = %id, "device authentication failed");
             return Err(Error::BadCredentials);
         };

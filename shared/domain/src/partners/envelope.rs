@@ -10,6 +10,7 @@ use crate::devices::credentials::{hash_secret, new_secret, secret_matches};
 use crate::error::Error;
 use crate::secret::Secret;
 use crate::storage::WriteOutcome;
+use crate::throttle::Attempt;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -199,12 +200,26 @@ impl Domain {
         }
     }
 
-    /// `/customer/query_token`.
+    /// `/customer/query_token`. Wrong secrets are counted per partner and
+    /// source address, like client credentials: while they are over the
+    /// limit every attempt from there is refused, right or wrong.
     pub async fn partner_token(
         &self,
         partner: &Partner,
         login: TokenLogin,
+        source: &str,
     ) -> Result<TokenAnswer, Refusal> {
+        let code = &partner.partner_operator_id;
+        let throttled = |e: Error| match e {
+            Error::RateLimited { retry_after_s } => Refusal::new(
+                Ret::Throttled,
+                format!("too many failed attempts; retry in {retry_after_s} s"),
+            ),
+            other => system(other),
+        };
+        self.refuse_while_throttled(Attempt::PartnerToken, code, source)
+            .await
+            .map_err(throttled)?;
         let fail = |reason| TokenAnswer {
             operator_id: login.operator_id.clone(),
             succ_stat: 1,
@@ -212,14 +227,21 @@ impl Domain {
             token_available_time: 0,
             fail_reason: reason,
         };
-        if login.operator_id != partner.partner_operator_id {
-            return Ok(fail(1));
-        }
-        if !secret_matches(
+        let reason = if login.operator_id != partner.partner_operator_id {
+            1
+        } else if !secret_matches(
             login.operator_secret.expose(),
             &partner.operator_secret_hash,
         ) {
-            return Ok(fail(2));
+            2
+        } else {
+            0
+        };
+        if reason != 0 {
+            self.count_attempt(Attempt::PartnerToken, Some(code), source)
+                .await
+                .map_err(throttled)?;
+            return Ok(fail(reason));
         }
         let token = new_secret().map_err(system)?;
         let stored = super::PartnerToken {

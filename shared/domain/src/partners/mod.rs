@@ -288,6 +288,24 @@ pub fn wire_secret_ok(secret: &str) -> bool {
     secret.len() == SECRET_LEN && secret.chars().all(|c| c.is_ascii_graphic())
 }
 
+/// The standard's published test secret, which every implementer knows.
+const PUBLISHED_SECRET: &str = "1234567890abcdef";
+/// Fewest different characters a given secret may have.
+const MIN_DISTINCT: usize = 8;
+
+/// Why a given secret is too easy to guess, if it is: the published test
+/// secret, or fewer than 8 different characters (`aaaa…`, `abab…`).
+pub fn wire_secret_weakness(secret: &str) -> Option<&'static str> {
+    let distinct: std::collections::HashSet<char> = secret.chars().collect();
+    if secret.eq_ignore_ascii_case(PUBLISHED_SECRET) {
+        Some("is the standard's published example; choose another")
+    } else if distinct.len() < MIN_DISTINCT {
+        Some("must have at least 8 different characters")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +316,19 @@ mod tests {
         assert!(wire_secret_ok(&a));
         assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_ne!(a, new_wire_secret().unwrap());
+    }
+
+    #[test]
+    fn weak_secrets_are_named() {
+        assert!(wire_secret_weakness("1234567890abcdef").is_some());
+        assert!(wire_secret_weakness("1234567890ABCDEF").is_some());
+        assert!(wire_secret_weakness("aaaaaaaaaaaaaaaa").is_some());
+        assert!(wire_secret_weakness("abcdabcdabcdabcd").is_some());
+        assert!(wire_secret_weakness("abcdefgabcdefgab").is_some());
+        assert_eq!(wire_secret_weakness("q7Fz2kLp9XwA4mRt"), None);
+        for _ in 0..20 {
+            assert_eq!(wire_secret_weakness(&new_wire_secret().unwrap()), None);
+        }
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub enum Ret {
     Envelope,
     /// The decrypted payload: not JSON, or a field missing or out of range.
     Parameter,
+    /// Too many wrong `OperatorSecret`s from this address: a token error
+    /// on the wire, sent with HTTP 429 (the standard has no code of its own).
+    Throttled,
     System,
 }
 
@@ -36,7 +39,7 @@ impl Ret {
         match self {
             Ret::Ok => 0,
             Ret::Signature => 4001,
-            Ret::Token => 4002,
+            Ret::Token | Ret::Throttled => 4002,
             Ret::Envelope => 4003,
             Ret::Parameter => 4004,
             Ret::System => 500,

@@ -45,19 +45,23 @@ const STATUSES: &[&str] = &["active", "suspended"];
 
 impl Domain {
     /// `client_credentials` grant for console and partner clients.
-    /// Failures are counted against the caller's address, never the client.
+    /// Failures are counted per client and caller's address: the client is
+    /// never locked out from elsewhere.
     pub async fn issue_operator_token(
         &self,
         login: ClientLogin,
         source: &str,
     ) -> Result<AccessToken, Error> {
+        self.refuse_while_throttled(Attempt::ClientAuth, &login.client_id, source)
+            .await?;
         let client = self
             .store
             .get_client(&login.client_id)
             .await?
             .filter(|c| secret_matches(login.client_secret.expose(), &c.secret_hash));
         let Some(client) = client else {
-            self.count_attempt(Attempt::ClientAuth, source).await?;
+            self.count_attempt(Attempt::ClientAuth, Some(&login.client_id), source)
+                .await?;
             return Err(Error::BadCredentials);
         };
         let token = new_secret()?;

@@ -1,7 +1,8 @@
-//! Throttling by source address: failed credential attempts and open
-//! registrations are counted per source and per window, never per device
-//! or client, so no one can lock a rightful owner out (and the right
-//! secret is never refused).
+//! Throttling: failed credential attempts are counted per credential and
+//! source address, open registrations per source, each per window. While
+//! a credential is throttled from a source, every attempt for it from that
+//! source is refused, right or wrong, so a guesser cannot tell the right
+//! guess by its answer; the rightful owner elsewhere is never affected.
 
 mod port;
 
@@ -18,6 +19,8 @@ pub enum Attempt {
     DeviceAuth,
     /// Wrong client credentials at `/v1/oauth/token`.
     ClientAuth,
+    /// A wrong `OperatorSecret` at the partners' `query_token`.
+    PartnerToken,
     /// A registration while no provisioning key is required.
     Registration,
 }
@@ -27,6 +30,7 @@ impl Attempt {
         match self {
             Self::DeviceAuth => "device-auth",
             Self::ClientAuth => "client-auth",
+            Self::PartnerToken => "partner-token",
             Self::Registration => "register",
         }
     }
@@ -47,27 +51,74 @@ fn window_of(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
     now.duration_trunc(window).unwrap_or(now)
 }
 
+/// The counter's key: the source, and for credentials a digest of the
+/// credential's id (bounded, and no id is kept in a key).
+fn counter_key(source: &str, subject: Option<&str>) -> String {
+    let source: String = source.chars().take(SOURCE_MAX).collect();
+    match subject {
+        Some(id) => format!("{source}#{}", &crate::devices::credentials::hash_secret(id)[..16]),
+        None => source,
+    }
+}
+
 impl Domain {
-    /// Counts one attempt from `source`; past the limit in the current
-    /// window the answer is 429 until the window ends.
-    pub(crate) async fn count_attempt(&self, what: Attempt, source: &str) -> Result<(), Error> {
-        let limit = match what {
-            Attempt::DeviceAuth | Attempt::ClientAuth => self.settings.auth_failure_limit,
+    fn limit_of(&self, what: Attempt) -> Limit {
+        match what {
+            Attempt::DeviceAuth | Attempt::ClientAuth | Attempt::PartnerToken => {
+                self.settings.auth_failure_limit
+            }
             Attempt::Registration => self.settings.registration_limit,
-        };
+        }
+    }
+
+    /// Refuses every attempt on a credential (`subject`) from `source`
+    /// while its failures there are over the limit: one read, before the
+    /// credential is checked.
+    pub(crate) async fn refuse_while_throttled(
+        &self,
+        what: Attempt,
+        subject: &str,
+        source: &str,
+    ) -> Result<(), Error> {
+        let limit = self.limit_of(what);
+        if limit.attempts == 0 {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let start = window_of(now, limit.window);
+        let key = counter_key(source, Some(subject));
+        let seen = self.store.attempts(what.scope(), &key, start).await?;
+        if seen >= limit.attempts {
+            return Err(Error::RateLimited {
+                retry_after_s: (start + limit.window - now).num_seconds().max(1),
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts one attempt (a failed credential for `subject`, or a
+    /// registration when `subject` is `None`) from `source`; past the
+    /// limit in the current window the answer is 429 until the window ends.
+    pub(crate) async fn count_attempt(
+        &self,
+        what: Attempt,
+        subject: Option<&str>,
+        source: &str,
+    ) -> Result<(), Error> {
+        let limit = self.limit_of(what);
         if limit.attempts == 0 {
             return Ok(());
         }
         let now = self.clock.now();
         let start = window_of(now, limit.window);
         let end = start + limit.window;
-        let source: String = source.chars().take(SOURCE_MAX).collect();
+        let key = counter_key(source, subject);
         let seen = self
             .store
-            .count_attempt(what.scope(), &source, start, end)
+            .count_attempt(what.scope(), &key, start, end)
             .await?;
         if seen > limit.attempts {
-            tracing::warn!(scope = what.scope(), %source, seen, "source throttled");
+            tracing::warn!(scope = what.scope(), source = %key, seen, "source throttled");
             return Err(Error::RateLimited {
                 retry_after_s: (end - now).num_seconds().max(1),
             });
@@ -79,6 +130,16 @@ impl Domain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_counted_apart_and_keys_stay_bounded() {
+        let a = counter_key("192.0.2.1", Some("client-a"));
+        assert_ne!(a, counter_key("192.0.2.1", Some("client-b")));
+        assert_ne!(a, counter_key("192.0.2.2", Some("client-a")));
+        assert!(!a.contains("client-a"));
+        assert_eq!(counter_key("192.0.2.1", None), "192.0.2.1");
+        assert!(counter_key(&"9".repeat(500), Some("x")).len() <= SOURCE_MAX + 17);
+    }
 
     #[test]
     fn windows_are_aligned_so_every_request_of_one_counts_together() {

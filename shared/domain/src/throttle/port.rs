@@ -15,4 +15,12 @@ pub trait ThrottleStore: Send + Sync {
         window_start: DateTime<Utc>,
         window_end: DateTime<Utc>,
     ) -> StoreResult<u32>;
+
+    /// The window's count so far (0 when none).
+    async fn attempts(
+        &self,
+        scope: &str,
+        source: &str,
+        window_start: DateTime<Utc>,
+    ) -> StoreResult<u32>;
 }
