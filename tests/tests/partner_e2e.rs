@@ -63,7 +63,7 @@ async fn console_get(http: &reqwest::Client, base: &str, token: &str, path: &str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
-    let env = TestEnv::new().await;
+    let env = TestEnv::with_settings(|s| s.allow_local_notify_urls = true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = whole_app(&env.domain);
@@ -144,7 +144,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
 
     // The pushes wait in the outbox; the partner refuses the first two
     // attempts, and each retry is due a minute later.
-    let push = notifier::HttpPush::new().unwrap();
+    let push = notifier::HttpPush::new(true).unwrap();
     for _ in 0..4 {
         notifier::drain(&env.domain, &push).await.unwrap();
         env.clock.advance(ChronoDuration::seconds(61));

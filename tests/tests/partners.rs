@@ -23,7 +23,16 @@ struct World {
 
 impl World {
     async fn new() -> Self {
-        let env = TestEnv::new().await;
+        Self::on(TestEnv::new().await).await
+    }
+
+    /// Pushes may go to this machine over plain http, as on a developer's
+    /// machine with a partner simulator.
+    async fn allowing_local_pushes() -> Self {
+        Self::on(TestEnv::with_settings(|s| s.allow_local_notify_urls = true).await).await
+    }
+
+    async fn on(env: TestEnv) -> Self {
         let app = whole_app(&env.domain);
         let acme = env.domain.settings.default_operator.clone();
         let partner = TestPartner::create(&env, &app, &acme).await;
@@ -857,7 +866,7 @@ async fn pushes_are_kept_per_partner_newest_wins_and_read_by_the_owner_only() {
 
 #[tokio::test]
 async fn a_refused_start_is_pushed_as_failed_and_kept_until_the_partner_answers() {
-    let w = World::new().await;
+    let w = World::allowing_local_pushes().await;
     let (c, _) = w.charger("PT-PUSH-1", "TP-AC22").await;
     // Nothing listens on port 9: every attempt fails.
     let hub = TestPartner::create_with(
@@ -910,7 +919,7 @@ async fn a_refused_start_is_pushed_as_failed_and_kept_until_the_partner_answers(
     assert_eq!(results[0]["payload"]["StartChargeSeqStat"], 5);
     assert_eq!(results[0]["status"], "pending");
 
-    let push = notifier::HttpPush::new().unwrap();
+    let push = notifier::HttpPush::new(true).unwrap();
     assert_eq!(notifier::drain(&w.env.domain, &push).await.unwrap(), 0);
     let after = call_as(&w.app, &w.admin, "GET", &path, None).await;
     for d in after.data().as_array().unwrap() {

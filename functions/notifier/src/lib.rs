@@ -4,40 +4,97 @@
 //! wrote a message never waits for the partner.
 
 use async_trait::async_trait;
+use domain::partners::notify::{REFUSED_PRIVATE, is_public};
 use domain::partners::outbox::{PUSH_TIMEOUT_SECONDS, Push};
 use domain::partners::wire::{WireAnswer, WireRequest};
 use domain::{Domain, Error};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use url::Url;
 
 /// Messages sent per store read.
 const BATCH: usize = 25;
+/// A partner that does not accept the connection by then is down.
+const CONNECT_TIMEOUT_SECONDS: u64 = 3;
 
-/// Pushes over HTTP with a bounded wait per partner.
+/// A name that resolved to an address outside the public internet.
+#[derive(Debug, thiserror::Error)]
+#[error("{REFUSED_PRIVATE}")]
+struct PrivateAddress;
+
+/// Resolves names for pushes and refuses any name with a non-public
+/// address among its answers. The client connects only to the addresses
+/// checked here, so a name cannot pass the check and then rebind.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .collect();
+            if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+                return Err(Box::new(PrivateAddress) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// Pushes over HTTP: a bounded wait per partner, no redirects (a 3xx is a
+/// failed attempt), no proxy, and, unless local addresses are allowed for
+/// development, only public addresses.
 pub struct HttpPush(reqwest::Client);
 
 impl HttpPush {
-    pub fn new() -> Result<Self, Error> {
-        reqwest::Client::builder()
+    pub fn new(allow_local: bool) -> Result<Self, Error> {
+        let mut builder = reqwest::Client::builder()
             .timeout(Duration::from_secs(PUSH_TIMEOUT_SECONDS))
-            .build()
-            .map(Self)
-            .map_err(Error::internal)
+            .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS))
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .no_proxy();
+        if !allow_local {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        builder.build().map(Self).map_err(Error::internal)
+    }
+}
+
+/// What a failed send records: whether a refused address was the cause,
+/// else only that no answer came.
+fn send_failure(e: &reqwest::Error) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<PrivateAddress>() {
+            return REFUSED_PRIVATE.to_owned();
+        }
+        cause = c.source();
+    }
+    if e.is_timeout() {
+        "no answer: timed out".to_owned()
+    } else {
+        "no answer: could not connect".to_owned()
     }
 }
 
 #[async_trait]
 impl Push for HttpPush {
-    async fn post(&self, url: &str, body: &WireRequest) -> Result<WireAnswer, String> {
+    async fn post(&self, url: &Url, body: &WireRequest) -> Result<WireAnswer, String> {
         let res = self
             .0
-            .post(url)
+            .post(url.clone())
             .json(body)
             .send()
             .await
-            .map_err(|e| format!("no answer: {e}"))?;
+            .map_err(|e| send_failure(&e))?;
         let status = res.status();
         if !status.is_success() {
-            return Err(format!("HTTP {status}"));
+            // The class only: a target's own status text is not ours to show.
+            return Err(format!("HTTP {}xx", status.as_u16() / 100));
         }
         res.json()
             .await
@@ -61,7 +118,7 @@ pub async fn drain(domain: &Domain, push: &dyn Push) -> Result<usize, Error> {
 
 /// Drains the outbox every `every`, for ever.
 pub async fn run_forever(domain: Domain, every: Duration) {
-    let push = match HttpPush::new() {
+    let push = match HttpPush::new(domain.settings.allow_local_notify_urls) {
         Ok(push) => push,
         Err(e) => {
             tracing::error!(error = %e, "the partner notifier cannot start");

@@ -428,9 +428,9 @@ impl TryFrom<PartnerRequest> for NewPartner {
         }
         if let Some(url) = &r.notify_url {
             p.check(
-                (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 512,
+                domain::input::web_url(url).is_some(),
                 "notify_url",
-                "must be an http(s) URL of at most 512 characters",
+                "must be an absolute https URL with a host, at most 512 characters",
             );
         }
         let offset = r.utc_offset_minutes.unwrap_or(DEFAULT_UTC_OFFSET_MINUTES);

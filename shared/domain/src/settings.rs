@@ -51,6 +51,10 @@ pub struct Settings {
     pub partner_secrets_key: Option<Secret<[u8; 32]>>,
     /// Lets a serial number re-register without proof (simulation, staging).
     pub allow_reregister: bool,
+    /// Lets partner `notify_url`s use plain `http` and loopback or private
+    /// addresses: a developer's partner simulator on this machine. Off in
+    /// every deployment, where pushes go to public `https` hosts only.
+    pub allow_local_notify_urls: bool,
     /// When set, `register` and `site` require it in `X-Provisioning-Key`.
     pub provisioning_key: Option<Secret<String>>,
     pub default_operator: OperatorId,
@@ -83,6 +87,7 @@ impl Settings {
             token_ttl: Duration::hours(24),
             partner_secrets_key: None,
             allow_reregister: false,
+            allow_local_notify_urls: false,
             provisioning_key: None,
             default_operator: OperatorId::parse("acme-charging-uk").expect("valid slug"),
             long_poll_max: Duration::seconds(20),
@@ -125,6 +130,9 @@ impl Settings {
         }
         if let Some(v) = var("ALLOW_REREGISTER") {
             s.allow_reregister = parse_bool("ALLOW_REREGISTER", &v)?;
+        }
+        if let Some(v) = var("PARTNER_NOTIFY_ALLOW_LOCAL") {
+            s.allow_local_notify_urls = parse_bool("PARTNER_NOTIFY_ALLOW_LOCAL", &v)?;
         }
         s.provisioning_key = var("PROVISIONING_KEY")
             .filter(|k| !k.is_empty())

@@ -7,6 +7,7 @@
 mod envelope;
 pub mod feeds;
 mod inbound;
+pub mod notify;
 pub mod outbox;
 mod port;
 mod stations;
@@ -75,7 +76,7 @@ impl From<&Partner> for PartnerView {
             partner_operator_id: p.partner_operator_id.clone(),
             name: p.name.clone(),
             operator_id: p.operator_id.clone(),
-            notify_url: p.notify_url.clone(),
+            notify_url: p.notify_url.as_deref().map(notify::shown_notify_url),
             utc_offset_minutes: p.utc_offset_minutes,
             created_at: p.created_at,
         }
@@ -198,6 +199,13 @@ impl Domain {
         new: NewPartner,
     ) -> Result<CreatedPartner, Error> {
         caller.require(Role::Admin)?;
+        if let Some(raw) = &new.notify_url {
+            let url = crate::input::web_url(raw).ok_or_else(|| {
+                Error::invalid("notify_url", "must be an absolute https URL with a host")
+            })?;
+            notify::check_notify_url(&url, self.settings.allow_local_notify_urls)
+                .map_err(|refusal| Error::invalid("notify_url", refusal.to_string()))?;
+        }
         self.require_operators(std::slice::from_ref(&new.operator_id))
             .await?;
         let operator_secret = given_or_new(new.operator_secret)?;

@@ -8,6 +8,7 @@
 //! order per partner.
 
 use super::Partner;
+use super::notify::check_notify_url;
 use super::wire::{Refusal, WireAnswer, WireRequest};
 use crate::Domain;
 use crate::access::Caller;
@@ -18,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use url::Url;
 use utoipa::ToSchema;
 
 /// Attempts a minute apart before the pace drops to every ten minutes.
@@ -109,11 +110,15 @@ pub struct SessionMark {
     pub queued_at: DateTime<Utc>,
 }
 
-/// Sends one envelope; the HTTP client lives outside the domain.
+/// Sends one envelope; the HTTP client lives outside the domain. Its
+/// error is what the delivery record shows: a status class or a refusal,
+/// never what the target answered.
 #[async_trait]
 pub trait Push: Send + Sync {
-    /// POSTs `body` to `url` and returns the partner's answer.
-    async fn post(&self, url: &str, body: &WireRequest) -> Result<WireAnswer, String>;
+    /// POSTs `body` to `url` (already checked against the notify policy;
+    /// the sender checks the addresses the host resolves to) and returns
+    /// the partner's answer.
+    async fn post(&self, url: &Url, body: &WireRequest) -> Result<WireAnswer, String>;
 }
 
 /// `StartChargeSeqStat`: 2 charging once accepted, 5 unknown when refused.
@@ -214,39 +219,64 @@ fn localize(payload: &Value, offset_minutes: i32) -> Value {
 
 impl Domain {
     /// One pass of the delivery loop: sends up to `limit` due messages;
-    /// answers how many were delivered.
+    /// answers how many were delivered. Partners are served side by side,
+    /// so a slow or hanging one holds up only its own messages; each
+    /// partner's messages go in order.
     pub async fn deliver_pushes(&self, push: &dyn Push, limit: usize) -> Result<usize, Error> {
         let now = self.clock.now();
-        let mut delivered = 0;
-        // A partner's messages go in order: after one fails, its later
-        // ones wait behind it (same due time, later id).
-        let mut blocked: HashMap<PartnerId, DateTime<Utc>> = HashMap::new();
-        for mut d in self.store.due_deliveries(now, limit).await? {
-            if let Some(due) = blocked.get(&d.partner_id) {
-                d.next_attempt_at = *due;
-                self.store.save_delivery(&d).await?;
-                continue;
+        let mut queues: Vec<(PartnerId, Vec<Delivery>)> = Vec::new();
+        for d in self.store.due_deliveries(now, limit).await? {
+            match queues.iter_mut().find(|(id, _)| *id == d.partner_id) {
+                Some((_, queue)) => queue.push(d),
+                None => queues.push((d.partner_id, vec![d])),
             }
-            match self.store.get_partner(d.partner_id).await? {
-                Some(partner) if partner.notify_url.is_some() => {
-                    match self.push_once(push, &partner, &d).await {
-                        Ok(()) => {
-                            d.attempts += 1;
-                            d.status = DeliveryStatus::Delivered;
-                            d.delivered_at = Some(now);
-                            d.last_error = None;
-                            delivered += 1;
-                        }
-                        Err(error) => {
-                            d.retry_later(error, now);
-                            blocked.insert(d.partner_id, d.next_attempt_at);
-                        }
+        }
+        let passes = queues
+            .into_iter()
+            .map(|(id, queue)| self.deliver_in_order(push, id, queue, now));
+        let mut delivered = 0;
+        for pass in futures_util::future::join_all(passes).await {
+            delivered += pass?;
+        }
+        Ok(delivered)
+    }
+
+    /// One partner's due messages, oldest first: after one fails, the
+    /// later ones wait behind it (same due time, later id).
+    async fn deliver_in_order(
+        &self,
+        push: &dyn Push,
+        id: PartnerId,
+        queue: Vec<Delivery>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, Error> {
+        let partner = self
+            .store
+            .get_partner(id)
+            .await?
+            .filter(|p| p.notify_url.is_some());
+        let mut delivered = 0;
+        let mut blocked: Option<DateTime<Utc>> = None;
+        for mut d in queue {
+            if let Some(due) = blocked {
+                d.next_attempt_at = due;
+            } else if let Some(partner) = &partner {
+                match self.push_once(push, partner, &d).await {
+                    Ok(()) => {
+                        d.attempts += 1;
+                        d.status = DeliveryStatus::Delivered;
+                        d.delivered_at = Some(now);
+                        d.last_error = None;
+                        delivered += 1;
+                    }
+                    Err(error) => {
+                        d.retry_later(error, now);
+                        blocked = Some(d.next_attempt_at);
                     }
                 }
-                _ => {
-                    d.status = DeliveryStatus::Failed;
-                    d.last_error = Some("the partner has no notify_url".into());
-                }
+            } else {
+                d.status = DeliveryStatus::Failed;
+                d.last_error = Some("the partner has no notify_url".into());
             }
             self.store.save_delivery(&d).await?;
         }
@@ -259,11 +289,13 @@ impl Domain {
         partner: &Partner,
         d: &Delivery,
     ) -> Result<(), String> {
-        let url = format!(
-            "{}/{}",
-            partner.notify_url.as_deref().unwrap_or_default(),
-            d.route
-        );
+        let base = partner.notify_url.as_deref().unwrap_or_default();
+        let url = crate::input::web_url(&format!("{base}/{}", d.route))
+            .ok_or_else(|| "refused: not an absolute URL".to_owned())?;
+        // Checked again at every push: the rule may be newer than the
+        // partner, and a setting may have changed.
+        check_notify_url(&url, self.settings.allow_local_notify_urls)
+            .map_err(|refusal| refusal.as_delivery_error().to_owned())?;
         let keys = self.partner_keys(partner).map_err(|e| e.to_string())?;
         let payload = localize(&d.payload, partner.utc_offset_minutes);
         let now = self.clock.now() + Duration::minutes(i64::from(partner.utc_offset_minutes));
@@ -281,9 +313,10 @@ impl Domain {
         if !answer.sig.is_empty() && !keys.verify(&[&ret, &answer.msg, &answer.data], &answer.sig) {
             return Err("the answer's Sig does not verify".into());
         }
+        // Only the code: what a partner's server says is not ours to show.
         match answer.ret {
             0 => Ok(()),
-            other => Err(format!("Ret {other}: {}", answer.msg)),
+            other => Err(format!("Ret {other}")),
         }
     }
 
