@@ -642,6 +642,40 @@ async fn asking_for_energy_answers_the_total_of_the_energy_route() {
 }
 
 #[tokio::test]
+async fn a_site_is_named_first_and_the_intent_judged_on_the_rest() {
+    let w = World::new().await;
+    let c = w.charger("INT-NAME", LATEST).await;
+    let site = w.site(&c, "Forecast Road", &[&c]).await;
+    let ask = |question: &'static str| {
+        let w = &w;
+        async move {
+            let r = w
+                .post(
+                    &w.token(Role::Viewer).await,
+                    "/v1/intelligence/ask",
+                    Some(json!({ "question": question })),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{question}: {:?}", r.body);
+            r.data().clone()
+        }
+    };
+    let energy = ask("How much energy did Forecast Road deliver yesterday?").await;
+    assert_eq!(energy["intent"], "energy", "{energy}");
+    assert_eq!(energy["parameters"]["site_id"], site);
+    let forecast = ask("What is the energy forecast for Forecast Road tomorrow?").await;
+    assert_eq!(forecast["intent"], "forecast", "{forecast}");
+    for off_topic in [
+        "What's the weather in Paris tomorrow?",
+        "How much is a flight to Lisbon?",
+    ] {
+        let a = ask(off_topic).await;
+        assert_eq!(a["intent"], "unknown", "{off_topic}: {a}");
+        assert!(!a["answer"].as_str().unwrap().contains("no site named"), "{a}");
+    }
+}
+
+#[tokio::test]
 async fn another_tenant_gets_nothing_from_intelligence() {
     let w = World::new().await;
     let c = w.charger("INT-TEN", LATEST).await;

@@ -68,50 +68,63 @@ const EXAMPLES: [&str; 7] = [
     "How many sessions and how much revenue this month?",
 ];
 
-/// The intent of a question, by its words; the first rule that matches wins.
+/// The intent of a question, by its words (lower case, with any place it
+/// names already taken out); the first rule that matches wins. A question
+/// with no word about charging is `Unknown`, whatever else it asks.
 pub fn intent_of(q: &str) -> Intent {
-    let has = |words: &[&str]| words.iter().any(|w| q.contains(w));
-    if has(&[
-        "forecast", "predict", "tomorrow", "expect", "next 24", "next day",
-    ]) {
+    let words: Vec<&str> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    // A word that starts with one of these stems.
+    let has = |stems: &[&str]| words.iter().any(|w| stems.iter().any(|s| w.starts_with(s)));
+    let said = |phrases: &[&str]| phrases.iter().any(|p| q.contains(p));
+    let energy = has(&[
+        "energy", "kwh", "consum", "charg", "deliver", "demand", "usage",
+    ]) || words.iter().any(|w| matches!(*w, "use" | "used" | "load"));
+    let equipment = has(&[
+        "charger", "device", "site", "station", "connector", "fleet", "network",
+    ]);
+    let ahead = has(&["forecast", "predict", "expect"])
+        || said(&["tomorrow", "next 24", "next day", "next week"]);
+    if ahead && (energy || has(&["session"])) {
         Intent::Forecast
-    } else if has(&["health", "least healthy", "worst", "unhealthy", "score"]) {
+    } else if has(&["health", "unhealthy", "score"]) || (has(&["worst"]) && equipment) {
         Intent::LeastHealthy
-    } else if has(&["anomal", "problem", "issue", "alert", "finding", "wrong"]) {
+    } else if has(&["anomal", "alert", "finding"])
+        || (has(&["problem", "issue", "wrong"]) && equipment)
+    {
         Intent::Anomalies
-    } else if has(&["firmware", "version", "update"]) {
+    } else if has(&["firmware"]) || (has(&["version", "update"]) && equipment) {
         Intent::Firmware
-    } else if has(&[
-        "session",
-        "revenue",
-        "earn",
-        "money",
-        "income",
-        "how many charges",
-    ]) {
+    } else if has(&["session", "revenue", "earn", "income"]) || said(&["how many charges"]) {
         Intent::Sessions
-    } else if has(&[
-        "status",
-        "online",
-        "offline",
-        "fault",
-        "down",
-        "working",
-        "connected",
-    ]) {
+    } else if has(&["status", "online", "offline", "fault", "connected"])
+        || (has(&["down", "working"]) && equipment)
+    {
         Intent::DeviceStatus
-    } else if has(&[
-        "energy",
-        "kwh",
-        "consum",
-        "charged",
-        "delivered",
-        "how much",
-    ]) {
+    } else if energy {
         Intent::Energy
     } else {
         Intent::Unknown
     }
+}
+
+/// The question without the words of the place it names, so that a site
+/// called "Forecast Road" does not make a question about it a forecast.
+fn without_place(q: &str, place: &Place) -> String {
+    let named: String = match place {
+        Place::Fleet => String::new(),
+        Place::Site(s) => format!("{} {}", s.name, s.site_id),
+        Place::Device(d) => format!("{} {}", d.sn, d.device_id),
+        Place::Unknown(name) => name.clone(),
+    }
+    .to_lowercase();
+    let named: Vec<&str> = named.split_whitespace().collect();
+    q.split(|c: char| c.is_whitespace() || matches!(c, '?' | ',' | '!' | '.'))
+        .filter(|w| !w.is_empty() && !named.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A period named in a question.
@@ -393,7 +406,7 @@ impl Domain {
             Some(site) => Place::Site(site.clone()),
             None => resolve(&q.text, &sites, &fleet),
         };
-        let intent = intent_of(&text);
+        let intent = intent_of(&without_place(&text, &place));
         if let Place::Unknown(name) = &place
             && intent != Intent::Unknown
         {
@@ -708,6 +721,20 @@ mod tests {
         assert_eq!(intent_of("who runs old firmware"), Intent::Firmware);
         assert_eq!(intent_of("revenue this month"), Intent::Sessions);
         assert_eq!(intent_of("what is the meaning of life"), Intent::Unknown);
+        assert_eq!(
+            intent_of("what's the weather in paris tomorrow?"),
+            Intent::Unknown
+        );
+        assert_eq!(intent_of("how much is a pizza"), Intent::Unknown);
+        assert_eq!(intent_of("what went wrong"), Intent::Unknown);
+        assert_eq!(
+            intent_of("what went wrong at the site"),
+            Intent::Anomalies
+        );
+        assert_eq!(
+            intent_of("how many sessions do you expect tomorrow"),
+            Intent::Forecast
+        );
     }
 
     #[test]
