@@ -219,6 +219,9 @@ async fn placeholders(
         )
         .await
         .expect("profile");
+    // A device belongs to one running campaign at a time: each fixture
+    // campaign updates its own TP-AC7 in its own site, leaving the
+    // TP-AC22 fleet free for the recorded creation.
     let mut campaigns = Vec::new();
     for action in [
         None,
@@ -226,11 +229,31 @@ async fn placeholders(
         Some(CampaignAction::Pause),
         Some(CampaignAction::Cancel),
     ] {
+        let member = Charger::of_model(
+            &app,
+            &format!("EVT-FW-{}", &uuid_like()[..8]),
+            "TP-AC7",
+            "1.0.0",
+        )
+        .await;
+        let placed = member
+            .post(
+                &app,
+                "/v1/device/site",
+                json!({"name": "Firmware bay", "lat": 52.4, "lng": -1.5,
+                "power_capacity": 50.0, "device_ids": [member.id]}),
+            )
+            .await;
+        assert_eq!(placed.status, 200, "site: {:?}", placed.body);
+        let site_id = placed.data()["site_id"]
+            .as_str()
+            .and_then(domain::ids::SiteId::parse)
+            .expect("site id");
         let draft = CampaignDraft {
-            model: "TP-AC22".into(),
+            model: "TP-AC7".into(),
             target_version: "9.9.9".into(),
-            firmware_url: "https://firmware.example.com/tp-ac22-9.9.9.bin".into(),
-            site_id: None,
+            firmware_url: "https://firmware.example.com/tp-ac7-9.9.9.bin".into(),
+            site_id: Some(site_id),
             waves: vec![50, 100],
             failure_threshold_pct: 10,
             operator_id: None,

@@ -602,22 +602,35 @@ async fn a_device_belongs_to_one_running_campaign_at_a_time() {
     let first_id = first["campaign_id"].as_str().unwrap().to_owned();
     let second = json!({"model": "TP-AC22", "target_version": "2.1.0",
         "firmware_url": "https://fw.example.com/2.1.0.bin"});
-    let before = w.call(&w.viewer, "GET", "/v1/firmware/campaigns", None).await;
+    let before = w
+        .call(&w.viewer, "GET", "/v1/firmware/campaigns", None)
+        .await;
     let overlap = w
-        .call(&w.operator, "POST", "/v1/firmware/campaigns", Some(second.clone()))
+        .call(
+            &w.operator,
+            "POST",
+            "/v1/firmware/campaigns",
+            Some(second.clone()),
+        )
         .await;
     assert_eq!(overlap.status, 409, "{:?}", overlap.body);
     let message = overlap.body["message"].as_str().unwrap();
     assert!(message.contains(&first_id), "names the campaign: {message}");
     assert!(message.contains("4 of these devices"), "{message}");
-    let after = w.call(&w.viewer, "GET", "/v1/firmware/campaigns", None).await;
+    let after = w
+        .call(&w.viewer, "GET", "/v1/firmware/campaigns", None)
+        .await;
     assert_eq!(before.body, after.body, "nothing was created");
     // Updates reach a device from one campaign only.
     let sent: Vec<usize> = {
         let mut n = Vec::new();
         for c in &fleet {
             let got = w.heartbeat(c).await;
-            n.push(got.iter().filter(|cmd| cmd["command"] == "update_firmware").count());
+            n.push(
+                got.iter()
+                    .filter(|cmd| cmd["command"] == "update_firmware")
+                    .count(),
+            );
         }
         n
     };
@@ -627,7 +640,12 @@ async fn a_device_belongs_to_one_running_campaign_at_a_time() {
     let pause = format!("/v1/firmware/campaigns/{first_id}/pause");
     assert_eq!(w.call(&w.operator, "POST", &pause, None).await.status, 200);
     let paused = w
-        .call(&w.operator, "POST", "/v1/firmware/campaigns", Some(second.clone()))
+        .call(
+            &w.operator,
+            "POST",
+            "/v1/firmware/campaigns",
+            Some(second.clone()),
+        )
         .await;
     assert_eq!(paused.status, 409, "{:?}", paused.body);
     let cancel = format!("/v1/firmware/campaigns/{first_id}/cancel");

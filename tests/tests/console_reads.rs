@@ -433,8 +433,14 @@ async fn a_guessed_client_secret_gets_429_from_a_throttled_address_even_when_rig
     assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
     assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
     let right = body(c.client_secret.expose());
-    let guessed =
-        testkit::call_from(&app, guesser, "POST", "/v1/oauth/token", Some(right.clone())).await;
+    let guessed = testkit::call_from(
+        &app,
+        guesser,
+        "POST",
+        "/v1/oauth/token",
+        Some(right.clone()),
+    )
+    .await;
     assert_eq!((guessed.status.as_u16(), guessed.code()), (429, 42900));
     assert!(guessed.body.get("access_token").is_none());
     let rightful = testkit::call_from(&app, owner, "POST", "/v1/oauth/token", Some(right)).await;

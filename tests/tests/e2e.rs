@@ -55,7 +55,7 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
         .with_test_writer()
         .with_env_filter("warn")
         .try_init();
-    let env = TestEnv::new().await;
+    let env = TestEnv::live(|_| {}).await;
     // The moto pass is a shorter form of the same run, long enough that
     // its four chargers charge and discharge whatever the seed.
     let (chargers, seconds) = if env.backend == "dynoxide" {

@@ -106,7 +106,7 @@ async fn a_fleet_takes_a_profile_and_a_campaign_and_a_failing_fleet_pauses_its_o
         .with_test_writer()
         .with_env_filter("warn")
         .try_init();
-    let env = TestEnv::new().await;
+    let env = TestEnv::live(|_| {}).await;
     let chargers = if env.backend == "dynoxide" { 8 } else { 4 };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -292,8 +292,14 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
             json!({"device_id": c.id, "command": "stop_charging", "connector_id": 1, "reason": "\u{1b}[2J"}),
             "reason",
         ),
-        (json!({"device_id": c.id, "command": "reboot", "x": 1e308}), "x"),
-        (json!({"device_id": c.id, "command": "reboot", "deep": deep}), "deep"),
+        (
+            json!({"device_id": c.id, "command": "reboot", "x": 1e308}),
+            "x",
+        ),
+        (
+            json!({"device_id": c.id, "command": "reboot", "deep": deep}),
+            "deep",
+        ),
         (
             json!({"device_id": c.id, "command": "apply_configuration", "profile_id": "x"}),
             "profile_id",
@@ -345,9 +351,11 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
         &admin,
         "POST",
         "/v1/configuration/profiles",
-        Some(json!({"name": "Depot", "operator_id": "acme-charging-uk", "settings": {
+        Some(
+            json!({"name": "Depot", "operator_id": "acme-charging-uk", "settings": {
             "heartbeat_interval_s": 60, "meter_interval_s": 30, "max_current_a": 16,
-            "offline_charging": true, "free_vend": false}})),
+            "offline_charging": true, "free_vend": false}}),
+        ),
     )
     .await;
     assert_eq!(profile.status, 200, "{:?}", profile.body);
@@ -581,19 +589,33 @@ async fn lengths_urls_and_oversized_bodies_answer_as_documented() {
     let app = whole_app(&env.domain);
     let admin = env.operator_token(Role::Admin, vec![]).await;
     let viewer = env
-        .operator_token(Role::Viewer, vec![env.domain.settings.default_operator.clone()])
+        .operator_token(
+            Role::Viewer,
+            vec![env.domain.settings.default_operator.clone()],
+        )
         .await;
 
     // A question is measured in characters: 251 "é" are 502 bytes.
     let accented = json!({"question": "é".repeat(251)});
-    let r = call_as(&app, &viewer, "POST", "/v1/intelligence/ask", Some(accented)).await;
+    let r = call_as(
+        &app,
+        &viewer,
+        "POST",
+        "/v1/intelligence/ask",
+        Some(accented),
+    )
+    .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let long = json!({"question": "é".repeat(501)});
     let r = call_as(&app, &viewer, "POST", "/v1/intelligence/ask", Some(long)).await;
     assert_eq!(status_and_code(&r), (422, 42200), "{:?}", r.body);
 
     // Firmware images: absolute http(s) URLs with a host, nothing rewritten.
-    for url in ["https://", "https://fw.example.com/a b.bin", "https://fw.example.com/\"x\""] {
+    for url in [
+        "https://",
+        "https://fw.example.com/a b.bin",
+        "https://fw.example.com/\"x\"",
+    ] {
         let body = json!({"model": "TP-AC22", "target_version": "9.9.9", "firmware_url": url,
             "operator_id": "acme-charging-uk"});
         let r = call_as(&app, &admin, "POST", "/v1/firmware/campaigns", Some(body)).await;
@@ -603,15 +625,15 @@ async fn lengths_urls_and_oversized_bodies_answer_as_documented() {
 
     // Over 64 KiB is the envelope's 413, as JSON, on every kind of route.
     let padding = "x".repeat(70 * 1024);
-    for path in ["/v1/oauth/token", "/customer/query_token", "/cp/start_charging"] {
+    for path in [
+        "/v1/oauth/token",
+        "/customer/query_token",
+        "/cp/start_charging",
+    ] {
         let body = json!({"grant_type": "client_credentials", "client_id": "a",
             "client_secret": "b", "pad": padding});
         let r = call(&app, "POST", path, &[], Some(body)).await;
         assert_eq!(status_and_code(&r), (413, 41300), "{path}: {:?}", r.body);
-        assert_eq!(
-            r.header("content-type"),
-            Some("application/json"),
-            "{path}"
-        );
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
     }
 }

@@ -522,11 +522,13 @@ async fn a_weekly_pattern_is_forecast_near_its_peaks_and_near_zero_elsewhere() {
 #[tokio::test]
 async fn the_briefing_adds_up_to_the_days_charging_records() {
     let w = World::new().await;
-    let c = w.charger("INT-BRF", LATEST).await;
+    let mut c = w.charger("INT-BRF", LATEST).await;
     let day = w.now().date_naive();
     let start = day.and_hms_opt(0, 0, 0).unwrap().and_utc();
     // Move to the next day; records end on `day` (and one the day after).
+    // From early in the day that is more than the token's 24 h.
     w.advance(start + Duration::days(1) + Duration::hours(2) - w.now());
+    c.renew(&w.app).await;
     w.heartbeat(&c).await;
     let records = [
         (start + Duration::hours(9), 12.5, 4.25, "GBP"),
@@ -671,7 +673,10 @@ async fn a_site_is_named_first_and_the_intent_judged_on_the_rest() {
     ] {
         let a = ask(off_topic).await;
         assert_eq!(a["intent"], "unknown", "{off_topic}: {a}");
-        assert!(!a["answer"].as_str().unwrap().contains("no site named"), "{a}");
+        assert!(
+            !a["answer"].as_str().unwrap().contains("no site named"),
+            "{a}"
+        );
     }
 }
 

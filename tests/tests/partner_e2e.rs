@@ -63,7 +63,7 @@ async fn console_get(http: &reqwest::Client, base: &str, token: &str, path: &str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
-    let env = TestEnv::with_settings(|s| s.allow_local_notify_urls = true).await;
+    let env = TestEnv::live(|s| s.allow_local_notify_urls = true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = whole_app(&env.domain);

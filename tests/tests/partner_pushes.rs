@@ -207,7 +207,8 @@ async fn a_hanging_partner_does_not_hold_up_the_others() {
     let fast_base = serve(fast.clone()).await;
     let hanging =
         TestPartner::create_with(&env, &app, &acme, Some(format!("{slow_base}/evcs"))).await;
-    let quick = TestPartner::create_with(&env, &app, &acme, Some(format!("{fast_base}/evcs"))).await;
+    let quick =
+        TestPartner::create_with(&env, &app, &acme, Some(format!("{fast_base}/evcs"))).await;
     *fast.keys.lock().unwrap() = Some(quick.keys.clone());
     // The hanging partner's message is older, so it comes first.
     due_push(&env, &hanging).await;
@@ -222,8 +223,15 @@ async fn a_hanging_partner_does_not_hold_up_the_others() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         waited += Duration::from_millis(50);
     }
-    assert_eq!(fast.hits.load(Ordering::SeqCst), 1, "reached while the other hangs");
-    assert!(!pass.is_finished(), "the hanging partner is still being waited for");
+    assert_eq!(
+        fast.hits.load(Ordering::SeqCst),
+        1,
+        "reached while the other hangs"
+    );
+    assert!(
+        !pass.is_finished(),
+        "the hanging partner is still being waited for"
+    );
     assert_eq!(pass.await.unwrap(), 1);
     let [d] = deliveries(&env, &quick).await.try_into().unwrap();
     assert_eq!(d.status, DeliveryStatus::Delivered);
@@ -254,8 +262,14 @@ async fn a_stored_url_with_credentials_is_never_shown() {
     for (token, path) in [(&viewer, "/v1/partners"), (&admin, "/admin/partners")] {
         let r = call_as(&app, token, "GET", path, None).await;
         let text = r.body.to_string();
-        assert!(!text.contains("hub-secret") && !text.contains("hub-user"), "{path}: {text}");
-        assert!(text.contains("https://hub.example.net/evcs"), "{path}: {text}");
+        assert!(
+            !text.contains("hub-secret") && !text.contains("hub-user"),
+            "{path}: {text}"
+        );
+        assert!(
+            text.contains("https://hub.example.net/evcs"),
+            "{path}: {text}"
+        );
     }
     // And nothing is pushed to it: credentials are refused at delivery.
     let d = Delivery::new(old.partner_id, "notification_stationStatus", json!({}), {

@@ -619,13 +619,14 @@ async fn stop_charging_needs_a_charging_connector() {
 async fn a_partner_stops_only_the_session_it_started() {
     let w = World::new().await;
     let volt = TestPartner::create(&w.env, &w.app, &w.acme).await;
-    let refused = |seq: &str| {
-        json!({"StartChargeSeq": seq, "StartChargeSeqStat": 5, "SuccStat": 1, "FailReason": 3})
-    };
+    let refused = |seq: &str| json!({"StartChargeSeq": seq, "StartChargeSeqStat": 5, "SuccStat": 1, "FailReason": 3});
 
     // A session the console started: no partner may stop it.
     let (c, _) = w.charger("PT-OWN-1", "TP-AC22").await;
-    let operator = w.env.operator_token(Role::Operator, vec![w.acme.clone()]).await;
+    let operator = w
+        .env
+        .operator_token(Role::Operator, vec![w.acme.clone()])
+        .await;
     let console = call_as(
         &w.app,
         &operator,
@@ -638,7 +639,10 @@ async fn a_partner_stops_only_the_session_it_started() {
     w.state(&c, "charging").await;
     let seq = w.partner.start_charge_seq();
     let stop = json!({"StartChargeSeq": seq, "ConnectorID": format!("{}-1", c.id)});
-    assert_eq!(w.legacy("/cp/stop_charging", stop).await.data, refused(&seq));
+    assert_eq!(
+        w.legacy("/cp/stop_charging", stop).await.data,
+        refused(&seq)
+    );
     assert_eq!(w.open_commands(&c).await, 1, "nothing sent to the charger");
 
     // Another partner's session: neither a new nor an old seq stops it.
@@ -657,21 +661,37 @@ async fn a_partner_stops_only_the_session_it_started() {
     w.state(&d, "charging").await;
     let mine = w.partner.start_charge_seq();
     let stop = json!({"StartChargeSeq": mine, "ConnectorID": connector});
-    assert_eq!(w.legacy("/cp/stop_charging", stop).await.data, refused(&mine));
-    assert_eq!(w.open_commands(&d).await, 1, "only the other partner's start");
+    assert_eq!(
+        w.legacy("/cp/stop_charging", stop).await.data,
+        refused(&mine)
+    );
+    assert_eq!(
+        w.open_commands(&d).await,
+        1,
+        "only the other partner's start"
+    );
 
     // Its own session, named by another of its seqs: refused too.
     let (e, _) = w.charger("PT-OWN-3", "TP-AC22").await;
     let connector = format!("{}-1", e.id);
     let own = w.partner.start_charge_seq();
     let start = json!({"StartChargeSeq": own, "ConnectorID": connector});
-    assert_eq!(w.legacy("/cp/start_charging", start).await.data["SuccStat"], 0);
+    assert_eq!(
+        w.legacy("/cp/start_charging", start).await.data["SuccStat"],
+        0
+    );
     w.state(&e, "charging").await;
     let other = w.partner.start_charge_seq();
     let wrong = json!({"StartChargeSeq": other, "ConnectorID": connector});
-    assert_eq!(w.legacy("/cp/stop_charging", wrong).await.data, refused(&other));
+    assert_eq!(
+        w.legacy("/cp/stop_charging", wrong).await.data,
+        refused(&other)
+    );
     let right = json!({"StartChargeSeq": own, "ConnectorID": connector});
-    assert_eq!(w.legacy("/cp/stop_charging", right).await.data["SuccStat"], 0);
+    assert_eq!(
+        w.legacy("/cp/stop_charging", right).await.data["SuccStat"],
+        0
+    );
     assert_eq!(w.open_commands(&e).await, 2, "its start and its stop");
 }
 
@@ -788,7 +808,10 @@ async fn pushed_values_outside_the_standards_ranges_are_refused_and_not_kept() {
         )
         .await;
     assert_eq!(park.ret, 4004, "{}", park.msg);
-    let admin = w.env.operator_token(Role::Viewer, vec![w.acme.clone()]).await;
+    let admin = w
+        .env
+        .operator_token(Role::Viewer, vec![w.acme.clone()])
+        .await;
     let path = |what: &str| format!("/v1/partners/{}/{what}", w.partner.partner_id);
     for what in ["sessions", "connectors"] {
         let kept = call_as(&w.app, &admin, "GET", &path(what), None).await;
@@ -963,7 +986,10 @@ async fn query_token_is_throttled_per_partner_and_address_right_secret_or_not() 
         answers.push((r.status.as_u16(), r.body["Ret"].as_u64().unwrap()));
     }
     assert_eq!(answers[..10], [(200, 0); 10], "{answers:?}");
-    assert!(answers[10..].iter().all(|a| *a == (429, 4002)), "{answers:?}");
+    assert!(
+        answers[10..].iter().all(|a| *a == (429, 4002)),
+        "{answers:?}"
+    );
     let right = testkit::call_from(
         &w.app,
         guesser,

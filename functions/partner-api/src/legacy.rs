@@ -7,11 +7,11 @@ use crate::dto::{
     WorkStatusData,
 };
 use crate::serve::serve;
+use api::{RawBody, Source};
 use axum::Json;
 use axum::extract::State;
-use axum::http::request::Parts;
-use api::{RawBody, Source};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use domain::Domain;
 use domain::partners::wire::{WireAnswer, WireRequest};
 use domain::partners::{

@@ -295,9 +295,9 @@ pub const URL_MAX: usize = 512;
 /// otherwise quietly encode or drop.
 pub fn web_url(raw: &str) -> Option<url::Url> {
     let clean = raw.len() <= URL_MAX
-        && !raw
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`'));
+        && !raw.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`')
+        });
     // `https:///x` and `https:x` parse (with a guessed host): not as sent.
     let authority = raw
         .split_once("://")
@@ -342,7 +342,10 @@ mod tests {
 
     #[test]
     fn free_form_json_is_bounded_in_depth_and_number_size() {
-        assert_eq!(json_problem(&serde_json::json!({"a": [1, 2.5, {"b": "c"}]})), None);
+        assert_eq!(
+            json_problem(&serde_json::json!({"a": [1, 2.5, {"b": "c"}]})),
+            None
+        );
         assert!(json_problem(&serde_json::json!({"x": 1e308})).is_some());
         assert!(json_problem(&serde_json::json!({"x": 1e-300})).is_some());
         let mut deep = serde_json::json!(1);

@@ -45,6 +45,17 @@ pub fn unseen_device(sn: &str, operator: &str, now: chrono::DateTime<Utc>) -> De
     )
 }
 
+/// Where every test's clock starts: now, or `TEST_CLOCK_START` (an RFC
+/// 3339 instant), so that the suite can be run as if at any time of day
+/// (`scripts/test` runs the moto pass at 00:30 UTC) and a test that
+/// depends on when it runs shows itself.
+fn clock_start() -> chrono::DateTime<Utc> {
+    match std::env::var("TEST_CLOCK_START") {
+        Ok(at) if !at.is_empty() => at.parse().expect("TEST_CLOCK_START is an RFC 3339 instant"),
+        _ => Utc::now(),
+    }
+}
+
 pub struct TestEnv {
     pub domain: Domain,
     pub store: DynamoStore,
@@ -62,6 +73,17 @@ impl TestEnv {
 
     /// A fresh table, with settings adjusted by `tweak`.
     pub async fn with_settings(tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::fresh(tweak, clock_start()).await
+    }
+
+    /// For tests whose clients keep their own time (the Twin, a browser):
+    /// the service's clock starts at the real now whatever
+    /// `TEST_CLOCK_START` says, so the clients' times stay believable.
+    pub async fn live(tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::fresh(tweak, Utc::now()).await
+    }
+
+    async fn fresh(tweak: impl FnOnce(&mut Settings), start: chrono::DateTime<Utc>) -> Self {
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         let counter = RequestCounter::default();
         let (client, engine, backend) = match std::env::var("TEST_DYNAMODB_ENDPOINT") {
@@ -84,7 +106,7 @@ impl TestEnv {
         let mut settings = Settings::new(&table, Some(TEST_SIGNING_KEY.to_vec()));
         settings.partner_secrets_key = Some(domain::secret::Secret::new(TEST_PARTNER_KEY));
         tweak(&mut settings);
-        Self::on(client, engine, backend, settings, counter)
+        Self::on(client, engine, backend, settings, counter, start)
     }
 
     /// The table of a service that is already running (the stage), on
@@ -93,7 +115,7 @@ impl TestEnv {
     pub fn attached(endpoint: &str, settings: Settings) -> Self {
         let counter = RequestCounter::default();
         let client = store::client_for_endpoint(endpoint, Some(counter.clone()));
-        Self::on(client, None, "external", settings, counter)
+        Self::on(client, None, "external", settings, counter, Utc::now())
     }
 
     fn on(
@@ -102,10 +124,11 @@ impl TestEnv {
         backend: &'static str,
         settings: Settings,
         counter: RequestCounter,
+        start: chrono::DateTime<Utc>,
     ) -> Self {
         let store =
             DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
-        let start = Utc::now()
+        let start = start
             .duration_trunc(TimeDelta::seconds(1))
             .expect("truncation of now");
         let clock = Arc::new(ManualClock::new(start));
@@ -246,6 +269,20 @@ impl Charger {
 
     pub async fn post(&self, app: &Router, path: &str, body: Value) -> Reply {
         call_as(app, &self.token, "POST", path, Some(body)).await
+    }
+
+    /// A new access token, as a charger gets one when its 24 h run out.
+    pub async fn renew(&mut self, app: &Router) {
+        let auth = authenticate(app, &self.id, &self.secret).await;
+        assert_eq!(
+            auth.status, 200,
+            "re-authenticate {}: {:?}",
+            self.sn, auth.body
+        );
+        self.token = auth.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned();
     }
 
     pub async fn get(&self, app: &Router, path: &str) -> Reply {

@@ -240,7 +240,10 @@ impl Domain {
             .commands
             .first()
             .ok_or_else(|| Error::internal("an apply to one device queued no command"))?;
-        Ok(QueuedCommand::plain(queued.command_id, CommandStatus::Queued))
+        Ok(QueuedCommand::plain(
+            queued.command_id,
+            CommandStatus::Queued,
+        ))
     }
 
     /// `POST /admin/queue-command`: any command for any device (admin).

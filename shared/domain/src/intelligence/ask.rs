@@ -83,7 +83,13 @@ pub fn intent_of(q: &str) -> Intent {
         "energy", "kwh", "consum", "charg", "deliver", "demand", "usage",
     ]) || words.iter().any(|w| matches!(*w, "use" | "used" | "load"));
     let equipment = has(&[
-        "charger", "device", "site", "station", "connector", "fleet", "network",
+        "charger",
+        "device",
+        "site",
+        "station",
+        "connector",
+        "fleet",
+        "network",
     ]);
     let ahead = has(&["forecast", "predict", "expect"])
         || said(&["tomorrow", "next 24", "next day", "next week"]);
@@ -727,10 +733,7 @@ mod tests {
         );
         assert_eq!(intent_of("how much is a pizza"), Intent::Unknown);
         assert_eq!(intent_of("what went wrong"), Intent::Unknown);
-        assert_eq!(
-            intent_of("what went wrong at the site"),
-            Intent::Anomalies
-        );
+        assert_eq!(intent_of("what went wrong at the site"), Intent::Anomalies);
         assert_eq!(
             intent_of("how many sessions do you expect tomorrow"),
             Intent::Forecast

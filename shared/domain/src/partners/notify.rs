@@ -193,11 +193,7 @@ mod tests {
             "https://metadata.google.internal/",
             "https://printer.local/",
         ] {
-            assert_eq!(
-                check(raw, false),
-                Err(NotifyRefusal::PrivateHost),
-                "{raw}"
-            );
+            assert_eq!(check(raw, false), Err(NotifyRefusal::PrivateHost), "{raw}");
         }
     }
 

@@ -93,9 +93,8 @@ fn started_here(
     mark.is_some_and(|m| {
         m.partner_id == partner.partner_id
             && m.start_charge_seq == start_charge_seq
-            && since.is_some_and(|t| {
-                t >= m.queued_at - chrono::Duration::minutes(CLOCK_SLACK_MINUTES)
-            })
+            && since
+                .is_some_and(|t| t >= m.queued_at - chrono::Duration::minutes(CLOCK_SLACK_MINUTES))
     })
 }
 
@@ -160,7 +159,10 @@ impl Domain {
                 .get_session_mark(req.device_id, req.connector_id)
                 .await
                 .map_err(system)?;
-            let since = device.connectors.get(&req.connector_id).and_then(|c| c.since);
+            let since = device
+                .connectors
+                .get(&req.connector_id)
+                .and_then(|c| c.since);
             if !started_here(mark.as_ref(), partner, &req.start_charge_seq, since) {
                 return Ok(answer(fail::NOT_CHARGING));
             }

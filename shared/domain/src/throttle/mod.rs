@@ -56,7 +56,10 @@ fn window_of(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
 fn counter_key(source: &str, subject: Option<&str>) -> String {
     let source: String = source.chars().take(SOURCE_MAX).collect();
     match subject {
-        Some(id) => format!("{source}#{}", &crate::devices::credentials::hash_secret(id)[..16]),
+        Some(id) => format!(
+            "{source}#{}",
+            &crate::devices::credentials::hash_secret(id)[..16]
+        ),
         None => source,
     }
 }
