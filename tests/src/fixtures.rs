@@ -9,11 +9,11 @@
 
 use crate::whole_app;
 use chrono::Duration;
-use domain::Clock;
-use domain::access::Caller;
 use domain::campaigns::{CampaignAction, CampaignDraft};
-use domain::model::{CommandKind, Role};
 use domain::profiles::{ChargerSettings, ProfileDraft};
+use kernel::Clock;
+use kernel::access::Caller;
+use kernel::model::{CommandKind, Role};
 use serde_json::json;
 use std::collections::BTreeMap;
 use testkit::Charger;
@@ -138,7 +138,7 @@ async fn placeholders(
 ) -> BTreeMap<&'static str, String> {
     let app = whole_app(&env.domain);
     let now = env.clock.now();
-    let heartbeat = json!({"timestamp": domain::input::rfc3339(now), "status": "online"});
+    let heartbeat = json!({"timestamp": kernel::input::rfc3339(now), "status": "online"});
     let sn = format!("EVT-{}", &uuid_like()[..8]);
     let charger = Charger::new(&app, &sn).await;
     let acme = env
@@ -169,14 +169,14 @@ async fn placeholders(
         .deliver(charger.device_id(), usize::MAX)
         .await
         .expect("delivery");
-    let stored_record = domain::ids::RecordId::random().to_string();
+    let stored_record = kernel::ids::RecordId::random().to_string();
     let record = charger
         .post(
             &app,
             "/v1/device/charging-records",
             json!({"record_id": stored_record,
-            "connector_id": 1, "start_time": domain::input::rfc3339(now - Duration::hours(1)),
-            "end_time": domain::input::rfc3339(now), "energy": 7.5, "max_power": 22.0,
+            "connector_id": 1, "start_time": kernel::input::rfc3339(now - Duration::hours(1)),
+            "end_time": kernel::input::rfc3339(now), "energy": 7.5, "max_power": 22.0,
             "cost": 2.63, "currency": "GBP"}),
         )
         .await;
@@ -247,7 +247,7 @@ async fn placeholders(
         assert_eq!(placed.status, 200, "site: {:?}", placed.body);
         let site_id = placed.data()["site_id"]
             .as_str()
-            .and_then(domain::ids::SiteId::parse)
+            .and_then(kernel::ids::SiteId::parse)
             .expect("site id");
         let draft = CampaignDraft {
             model: "TP-AC7".into(),
@@ -300,9 +300,9 @@ async fn placeholders(
         ("DEVICE_SECRET", charger.secret.clone()),
         ("DEVICE_SN", sn),
         ("DEVICE_TOKEN", charger.token.clone()),
-        ("NOW", domain::input::rfc3339(now)),
-        ("HOUR_AGO", domain::input::rfc3339(now - Duration::hours(1))),
-        ("RECORD_ID", domain::ids::RecordId::random().to_string()),
+        ("NOW", kernel::input::rfc3339(now)),
+        ("HOUR_AGO", kernel::input::rfc3339(now - Duration::hours(1))),
+        ("RECORD_ID", kernel::ids::RecordId::random().to_string()),
         ("RUN", uuid_like()[..12].to_owned()),
         ("PARTNER_CODE", partner.code.clone()),
         ("PARTNER_SECRET", partner.operator_secret.clone()),
@@ -316,5 +316,5 @@ async fn placeholders(
 }
 
 fn uuid_like() -> String {
-    domain::ids::CommandId::random().0.simple().to_string()
+    kernel::ids::CommandId::random().0.simple().to_string()
 }

@@ -4,14 +4,14 @@
 //! models agree with a recount of the fleet after every kind of change.
 
 use domain::devices::{Possession, Registration};
-use domain::model::Role;
-use domain::settings::RequestLogMode;
+use kernel::model::Role;
+use kernel::settings::RequestLogMode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use system_tests::whole_app;
 use testkit::{Charger, Reply, TestEnv, call_as};
 
-fn env_settings(s: &mut domain::Settings) {
+fn env_settings(s: &mut kernel::Settings) {
     s.request_log = RequestLogMode::Off;
     s.registration_limit.attempts = 0;
     s.allow_reregister = true;

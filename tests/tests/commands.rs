@@ -3,8 +3,8 @@
 //! flexibility, and the admin's command injection.
 
 use chrono::Duration;
-use domain::Clock;
-use domain::model::Role;
+use kernel::Clock;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
 use testkit::{Charger, Reply, TestEnv, call, call_as};
@@ -35,7 +35,7 @@ impl World {
     }
 
     fn now(&self, offset_s: i64) -> String {
-        domain::input::rfc3339(self.env.clock.now() + Duration::seconds(offset_s))
+        kernel::input::rfc3339(self.env.clock.now() + Duration::seconds(offset_s))
     }
 
     async fn charger(&self, sn: &str, model: &str) -> Charger {
@@ -185,7 +185,7 @@ async fn commands_are_checked_before_anything_is_queued() {
             "POST",
             &format!(
                 "/v1/devices/{}/connectors/1/start",
-                domain::ids::DeviceId::random()
+                kernel::ids::DeviceId::random()
             ),
             Some(start.clone()),
         )

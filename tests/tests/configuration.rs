@@ -4,8 +4,8 @@
 //! resume, cancel, time-outs; and tenancy.
 
 use chrono::Duration;
-use domain::Clock;
-use domain::model::Role;
+use kernel::Clock;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
 use testkit::{Charger, Reply, TestEnv, call_as};
@@ -52,7 +52,7 @@ impl World {
     }
 
     fn now(&self) -> String {
-        domain::input::rfc3339(self.env.clock.now())
+        kernel::input::rfc3339(self.env.clock.now())
     }
 
     /// The commands a heartbeat hands the charger.

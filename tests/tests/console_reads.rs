@@ -2,8 +2,8 @@
 //! chargers reported, with live status derived at read time.
 
 use chrono::Duration;
-use domain::Clock;
-use domain::model::Role;
+use kernel::Clock;
+use kernel::model::Role;
 use serde_json::json;
 use system_tests::whole_app;
 use testkit::{Charger, Reply, TestEnv, call, call_as};
@@ -34,7 +34,7 @@ async fn charger_of(app: &axum::Router, sn: &str, model: &str, firmware: &str) -
 }
 
 fn at(env: &TestEnv, offset_s: i64) -> String {
-    domain::input::rfc3339(env.clock.now() + Duration::seconds(offset_s))
+    kernel::input::rfc3339(env.clock.now() + Duration::seconds(offset_s))
 }
 
 #[tokio::test]
@@ -110,8 +110,8 @@ async fn the_energy_series_has_every_bucket_and_totals_from_the_roll_ups() {
             "state": "charging", "voltage": 400, "current": 50, "power": power, "energy_delivered": energy, "soc": 50})).await;
         assert_eq!(r.status, 200);
     }
-    let from = domain::input::rfc3339(now - Duration::hours(3));
-    let to = domain::input::rfc3339(now);
+    let from = kernel::input::rfc3339(now - Duration::hours(3));
+    let to = kernel::input::rfc3339(now);
     let r = console
         .get(&format!(
             "/v1/aggregated/energy?granularity=hour&device_id={}&from={from}&to={to}",
@@ -175,7 +175,7 @@ async fn records_come_newest_first_filtered_and_paged() {
     let a = charger(app, "REC-A", "1.5.0").await;
     let b = charger(app, "REC-B", "1.5.0").await;
     for (c, start) in [(&a, -3600), (&a, -1800), (&b, -900)] {
-        let r = c.post(app, "/v1/device/charging-records", json!({"record_id": domain::ids::RecordId::random().to_string(),
+        let r = c.post(app, "/v1/device/charging-records", json!({"record_id": kernel::ids::RecordId::random().to_string(),
             "connector_id": 1, "start_time": at(&env, start), "end_time": at(&env, start + 600), "energy": 3.0})).await;
         assert_eq!(r.status, 200);
     }

@@ -2,7 +2,7 @@
 //! compressed time, console commands during the run, and then the console's
 //! view of it all, which must agree with the fleet's own totals.
 
-use domain::model::Role;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use std::time::Duration;
 use system_tests::whole_app;

@@ -4,7 +4,7 @@
 //! silence take real minutes (the service judges by its own clock), so
 //! their rules are tested with a hand-moved clock in `intelligence.rs`.
 
-use domain::model::Role;
+use kernel::model::Role;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! updates fail pauses its campaign on its own. The console's counts must
 //! agree with what the chargers themselves record.
 
-use domain::model::Role;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use system_tests::whole_app;

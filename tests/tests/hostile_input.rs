@@ -3,7 +3,7 @@
 //! control characters, and the answers must be clear envelopes that change
 //! nothing, name no Rust type and cache no secret.
 
-use domain::model::Role;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use system_tests::{openapi_document, whole_app};
 use testkit::{Charger, Reply, TestEnv, call, call_as};
@@ -183,7 +183,7 @@ fn base64_of(text: &str) -> String {
 #[tokio::test]
 async fn numbers_no_store_can_hold_are_refused_by_field() {
     let env =
-        TestEnv::with_settings(|s| s.request_log = domain::settings::RequestLogMode::Off).await;
+        TestEnv::with_settings(|s| s.request_log = kernel::settings::RequestLogMode::Off).await;
     let app = whole_app(&env.domain);
     let admin = env.operator_token(Role::Admin, vec![]).await;
     let c = Charger::new(&app, "NUM-1").await;
@@ -214,7 +214,7 @@ async fn numbers_no_store_can_hold_are_refused_by_field() {
         refused.push(("/v1/device/status".into(), sample(field)));
     }
     for field in ["energy", "cost", "max_power"] {
-        let mut cdr = json!({"record_id": domain::ids::RecordId::random(), "connector_id": 1,
+        let mut cdr = json!({"record_id": kernel::ids::RecordId::random(), "connector_id": 1,
             "start_time": env.now(), "end_time": env.now(), "energy": 1.0, "currency": "GBP"});
         cdr[field] = json!(1e308);
         refused.push(("/v1/device/charging-records".into(), cdr));
@@ -261,7 +261,7 @@ async fn numbers_no_store_can_hold_are_refused_by_field() {
 #[tokio::test]
 async fn the_admin_command_route_checks_parameters_like_the_console() {
     let env =
-        TestEnv::with_settings(|s| s.request_log = domain::settings::RequestLogMode::Off).await;
+        TestEnv::with_settings(|s| s.request_log = kernel::settings::RequestLogMode::Off).await;
     let app = whole_app(&env.domain);
     let admin = env.operator_token(Role::Admin, vec![]).await;
     let c = Charger::new(&app, "ADM-Q").await;
@@ -306,7 +306,7 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
         ),
         (
             json!({"device_id": c.id, "command": "apply_configuration",
-            "profile_id": domain::ids::ProfileId::time_ordered().to_string(),
+            "profile_id": kernel::ids::ProfileId::time_ordered().to_string(),
             "settings": {"max_current_a": 99999}}),
             "params",
         ),
@@ -389,7 +389,7 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
 #[tokio::test]
 async fn enumerated_fields_times_text_and_connectors_are_checked() {
     let env =
-        TestEnv::with_settings(|s| s.request_log = domain::settings::RequestLogMode::Off).await;
+        TestEnv::with_settings(|s| s.request_log = kernel::settings::RequestLogMode::Off).await;
     let app = whole_app(&env.domain);
     let c = Charger::new(&app, "ENUM-1").await;
     let year_one = "0001-01-01T00:00:00Z";
@@ -414,7 +414,7 @@ async fn enumerated_fields_times_text_and_connectors_are_checked() {
         ),
         (
             "/v1/device/charging-records",
-            json!({"record_id": domain::ids::RecordId::random(), "connector_id": 1,
+            json!({"record_id": kernel::ids::RecordId::random(), "connector_id": 1,
             "start_time": epoch, "end_time": env.now(), "energy": 1.0}),
             "start_time",
         ),
@@ -436,7 +436,7 @@ async fn enumerated_fields_times_text_and_connectors_are_checked() {
         ),
         (
             "/v1/device/charging-records",
-            json!({"record_id": domain::ids::RecordId::random(), "connector_id": 1,
+            json!({"record_id": kernel::ids::RecordId::random(), "connector_id": 1,
             "start_time": env.now(), "end_time": env.now(), "energy": 1.0, "stop_reason": "ok\u{1b}[31m"}),
             "stop_reason",
         ),

@@ -5,8 +5,8 @@
 //! route agreeing with the energy route, and tenants kept apart.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use domain::Clock;
-use domain::model::Role;
+use kernel::Clock;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
 use testkit::{Charger, Reply, TestEnv, authenticate, call_as};
@@ -67,7 +67,7 @@ impl World {
     }
 
     fn at(&self, offset_s: i64) -> String {
-        domain::input::rfc3339(self.now() + Duration::seconds(offset_s))
+        kernel::input::rfc3339(self.now() + Duration::seconds(offset_s))
     }
 
     fn advance(&self, by: Duration) {
@@ -157,7 +157,7 @@ impl World {
 
     /// Findings of one kind for one device, from the console route.
     async fn findings(&self, c: &Charger, kind: &str) -> Vec<Value> {
-        let since = domain::input::rfc3339(self.now() - Duration::days(3));
+        let since = kernel::input::rfc3339(self.now() - Duration::days(3));
         let r = self
             .get(
                 &self.token(Role::Viewer).await,
@@ -356,7 +356,7 @@ async fn an_hour_far_above_its_usual_energy_is_a_site_outlier() {
     }
     w.advance(Duration::hours(1));
     w.run("anomaly-detector").await;
-    let since = domain::input::rfc3339(w.now() - Duration::hours(1));
+    let since = kernel::input::rfc3339(w.now() - Duration::hours(1));
     let r = w
         .get(
             &w.token(Role::Viewer).await,
@@ -546,9 +546,9 @@ async fn the_briefing_adds_up_to_the_days_charging_records() {
             .post(
                 &w.app,
                 "/v1/device/charging-records",
-                json!({"record_id": domain::ids::RecordId::random().to_string(), "connector_id": 1,
-                "start_time": domain::input::rfc3339(end - Duration::hours(1)),
-                "end_time": domain::input::rfc3339(end), "energy": kwh, "cost": cost,
+                json!({"record_id": kernel::ids::RecordId::random().to_string(), "connector_id": 1,
+                "start_time": kernel::input::rfc3339(end - Duration::hours(1)),
+                "end_time": kernel::input::rfc3339(end), "energy": kwh, "cost": cost,
                 "currency": currency}),
             )
             .await;

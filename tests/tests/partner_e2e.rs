@@ -8,10 +8,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Duration as ChronoDuration;
-use domain::access::Caller;
-use domain::model::Role;
 use domain::partners::outbox::DeliveryStatus;
 use domain::partners::wire::{WireAnswer, WireKeys, WireRequest};
+use kernel::access::Caller;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};

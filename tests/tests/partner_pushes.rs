@@ -8,10 +8,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::Domain;
-use domain::model::Role;
 use domain::partners::outbox::{Delivery, DeliveryStatus};
 use domain::partners::wire::{WireKeys, WireRequest};
 use domain::partners::{Partner, PartnerStore};
+use kernel::model::Role;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -55,13 +55,13 @@ async fn serve(h: Hook) -> String {
     base
 }
 
-fn local_env_settings(s: &mut domain::Settings) {
+fn local_env_settings(s: &mut kernel::Settings) {
     s.allow_local_notify_urls = true;
 }
 
 /// A message due now for `partner`.
 async fn due_push(env: &TestEnv, partner: &TestPartner) -> Delivery {
-    use domain::Clock;
+    use kernel::Clock;
     let d = Delivery::new(
         partner.partner_id,
         "notification_stationStatus",
@@ -135,7 +135,7 @@ async fn a_private_address_is_refused_again_at_delivery_and_nothing_is_sent() {
     due_push(&env, &partner).await;
     let strict = Domain::new(
         Arc::new(env.store.clone()),
-        domain::Settings {
+        kernel::Settings {
             allow_local_notify_urls: false,
             ..(*env.domain.settings).clone()
         },
@@ -253,7 +253,7 @@ async fn a_stored_url_with_credentials_is_never_shown() {
         .await
         .unwrap()
         .unwrap();
-    old.partner_id = domain::ids::PartnerId::time_ordered();
+    old.partner_id = kernel::ids::PartnerId::time_ordered();
     old.partner_operator_id = new_code();
     old.notify_url = Some("https://hub-user:hub-secret@hub.example.net/evcs".into());
     env.store.insert_partner(&old).await.unwrap();
@@ -273,7 +273,7 @@ async fn a_stored_url_with_credentials_is_never_shown() {
     }
     // And nothing is pushed to it: credentials are refused at delivery.
     let d = Delivery::new(old.partner_id, "notification_stationStatus", json!({}), {
-        use domain::Clock;
+        use kernel::Clock;
         env.clock.now()
     });
     env.store.save_delivery(&d).await.unwrap();

@@ -4,10 +4,10 @@
 //! console's command pipeline, and tenancy.
 
 use chrono::Duration;
-use domain::Clock;
 use domain::commands::CommandStore;
-use domain::ids::OperatorId;
-use domain::model::Role;
+use kernel::Clock;
+use kernel::ids::OperatorId;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
 use testkit::partner::{TestPartner, new_code};
@@ -63,7 +63,7 @@ impl World {
     }
 
     async fn heartbeat(&self, c: &Charger) {
-        let now = domain::input::rfc3339(self.env.clock.now());
+        let now = kernel::input::rfc3339(self.env.clock.now());
         let hb = c
             .post(
                 &self.app,
@@ -75,7 +75,7 @@ impl World {
     }
 
     async fn state(&self, c: &Charger, state: &str) {
-        let now = domain::input::rfc3339(self.env.clock.now());
+        let now = kernel::input::rfc3339(self.env.clock.now());
         let r = c
             .post(
                 &self.app,
@@ -468,7 +468,7 @@ async fn stations_map_sites_devices_and_connectors_with_paging() {
     let status = w
         .legacy(
             "/cp/query_station_status",
-            json!({"StationIDs": [site_ac, site_dc, domain::ids::SiteId::random().to_string(), "junk"]}),
+            json!({"StationIDs": [site_ac, site_dc, kernel::ids::SiteId::random().to_string(), "junk"]}),
         )
         .await;
     assert_eq!(status.ret, 0);
@@ -497,7 +497,7 @@ async fn stations_map_sites_devices_and_connectors_with_paging() {
         0
     );
     let many: Vec<String> = (0..51)
-        .map(|_| domain::ids::SiteId::random().to_string())
+        .map(|_| kernel::ids::SiteId::random().to_string())
         .collect();
     let over = w
         .legacy("/cp/query_station_status", json!({"StationIDs": many}))
@@ -523,7 +523,7 @@ async fn start_charging_queues_one_command_per_start_charge_seq() {
     assert_eq!(again.data, first.data);
     assert_eq!(w.open_commands(&c).await, 1);
     let command = &w.env.store.open_commands(c.device_id()).await.unwrap()[0];
-    assert_eq!(command.command, domain::model::CommandKind::StartCharging);
+    assert_eq!(command.command, kernel::model::CommandKind::StartCharging);
 
     // The same StartChargeSeq for another connector is refused.
     let reused = w
@@ -563,7 +563,7 @@ async fn start_charging_fails_with_the_standards_reasons() {
         assert_eq!(o.data["SuccStat"], 1);
         o.data["FailReason"].as_u64().unwrap()
     };
-    let unknown_device = format!("{}-1", domain::ids::DeviceId::random());
+    let unknown_device = format!("{}-1", kernel::ids::DeviceId::random());
     assert_eq!(
         reason(&w.legacy("/cp/start_charging", start(unknown_device)).await),
         1
@@ -909,7 +909,7 @@ async fn a_refused_start_is_pushed_as_failed_and_kept_until_the_partner_answers(
         )
         .await;
     assert_eq!(start.data["SuccStat"], 0);
-    let now = domain::input::rfc3339(w.env.clock.now());
+    let now = kernel::input::rfc3339(w.env.clock.now());
     let hb = c
         .post(
             &w.app,

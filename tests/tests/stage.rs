@@ -7,7 +7,7 @@
 //! Without `STAGE_URL` there is no stage to test, and each test says so.
 
 use base64::Engine as _;
-use domain::Settings;
+use kernel::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use system_tests::fixtures::{self, Setup};

@@ -2,7 +2,8 @@
 //! answer at all), callers get 503 with the envelope, never a 500.
 
 use axum::http::StatusCode;
-use domain::{Domain, Settings, SystemClock};
+use domain::Domain;
+use kernel::{Settings, SystemClock};
 use std::sync::Arc;
 use store::DynamoStore;
 use testkit::call;

@@ -2,9 +2,9 @@
 //! every console route is called with each tenant's token.
 
 use chrono::Duration;
-use domain::Clock;
-use domain::ids::OperatorId;
-use domain::model::Role;
+use kernel::Clock;
+use kernel::ids::OperatorId;
+use kernel::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
 use testkit::{Reply, TestEnv, call};
@@ -69,7 +69,7 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
     .await;
     let device_token = auth.body["access_token"].as_str().unwrap().to_owned();
     let now = env.clock.now();
-    let at = |s: i64| domain::input::rfc3339(now - Duration::seconds(s));
+    let at = |s: i64| kernel::input::rfc3339(now - Duration::seconds(s));
     for (s, energy) in [(60, 0.5), (30, 1.5)] {
         post(app, Some(&device_token), "/v1/device/status", json!({"timestamp": at(s), "connector_id": 1,
             "state": "charging", "voltage": 400, "current": 50, "power": 20, "energy_delivered": energy, "soc": 40})).await;
@@ -81,15 +81,15 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
         json!({"timestamp": at(0), "status": "online"}),
     )
     .await;
-    let record_id = domain::ids::RecordId::random().to_string();
+    let record_id = kernel::ids::RecordId::random().to_string();
     let cdr = post(app, Some(&device_token), "/v1/device/charging-records", json!({"record_id": record_id,
         "connector_id": 1, "start_time": at(600), "end_time": at(0), "energy": 1.5, "currency": "GBP", "cost": 0.5})).await;
     assert_eq!(cdr.status, 200);
     let command = env
         .queue(
-            domain::ids::DeviceId::parse(&device_id).unwrap(),
+            kernel::ids::DeviceId::parse(&device_id).unwrap(),
             Some(1),
-            domain::model::CommandKind::Reboot,
+            kernel::model::CommandKind::Reboot,
         )
         .await;
     let profile = post(
@@ -345,7 +345,7 @@ async fn roles_and_token_kinds_are_kept_apart() {
         &app,
         Some(&a.token),
         "/v1/device/heartbeat",
-        json!({"timestamp": domain::input::rfc3339(env.clock.now()), "status": "online"}),
+        json!({"timestamp": kernel::input::rfc3339(env.clock.now()), "status": "online"}),
     )
     .await;
     assert_eq!(hb.status, 401);

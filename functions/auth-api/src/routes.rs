@@ -7,9 +7,10 @@ use api::{
 };
 use axum::extract::State;
 use axum::response::Response;
-use domain::model::{Operator, Role};
-use domain::secret::Secret;
-use domain::{Domain, Error};
+use domain::Domain;
+use kernel::Error;
+use kernel::model::{Operator, Role};
+use kernel::secret::Secret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -76,7 +77,7 @@ async fn create_operator(
     Console(caller): Console,
     JsonBody(body): JsonBody<OperatorRequest>,
 ) -> ApiResult<Operator> {
-    let id = domain::ids::OperatorId::parse(&body.id).ok_or_else(|| {
+    let id = kernel::ids::OperatorId::parse(&body.id).ok_or_else(|| {
         Error::invalid(
             "id",
             "must be a slug of a-z, 0-9 and inner hyphens, 2..64 long",

@@ -5,9 +5,9 @@ use api::ApiError;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use base64::Engine;
-use domain::Error;
-use domain::secret::Secret;
 use domain::tenants::ClientLogin;
+use kernel::Error;
+use kernel::secret::Secret;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

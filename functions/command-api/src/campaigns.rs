@@ -3,13 +3,14 @@
 use api::PageQuery;
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, QueryParams, Reply};
 use axum::extract::State;
+use domain::Domain;
 use domain::campaigns::waves::{DEFAULT_FAILURE_THRESHOLD_PCT, DEFAULT_WAVES, parse_waves};
 use domain::campaigns::{CampaignAction, CampaignDraft, CampaignView};
 use domain::console::Paging;
 use domain::console::views::ListPage;
-use domain::ids::{CampaignId, OperatorId, SiteId};
-use domain::input::{AllFields, check, id, optional, text};
-use domain::{Domain, Error};
+use kernel::Error;
+use kernel::ids::{CampaignId, OperatorId, SiteId};
+use kernel::input::{AllFields, check, id, optional, text};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -41,7 +42,7 @@ impl TryFrom<CampaignRequest> for CampaignDraft {
     type Error = Error;
 
     fn try_from(r: CampaignRequest) -> Result<Self, Error> {
-        let url_ok = domain::input::web_url(&r.firmware_url).is_some();
+        let url_ok = kernel::input::web_url(&r.firmware_url).is_some();
         let threshold = r
             .failure_threshold_pct
             .unwrap_or(i64::from(DEFAULT_FAILURE_THRESHOLD_PCT));
@@ -134,7 +135,7 @@ pub async fn get_campaign(
 
 async fn act(
     domain: &Domain,
-    caller: &domain::access::Caller,
+    caller: &kernel::access::Caller,
     id: CampaignId,
     action: CampaignAction,
 ) -> ApiResult<CampaignView> {

@@ -4,15 +4,16 @@ use api::{
     ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, PageQuery, QueryParams, Reply,
 };
 use axum::extract::State;
+use domain::Domain;
 use domain::console::Paging;
 use domain::console::views::ListPage;
-use domain::ids::{DeviceId, OperatorId, ProfileId, SiteId};
-use domain::input::{AllFields, Parsed, check, id, optional, text};
 use domain::profiles::{
     AppliedProfile, ApplyTarget, ChargerSettings, HEARTBEAT_INTERVAL_S, METER_INTERVAL_S,
     ProfileDraft, ProfileView,
 };
-use domain::{Domain, Error};
+use kernel::Error;
+use kernel::ids::{DeviceId, OperatorId, ProfileId, SiteId};
+use kernel::input::{AllFields, Parsed, check, id, optional, text};
 use serde::Deserialize;
 use utoipa::ToSchema;
 

@@ -3,14 +3,15 @@
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply, parse_path};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use domain::access::Caller;
+use domain::Domain;
 use domain::commands::dispatch::{AdminCommand, ConnectorCommand, QueuedCommand};
 use domain::commands::schedule::Schedule;
-use domain::ids::{ConnectorId, DeviceId, SiteId};
-use domain::input::{AllFields, check, connector, id, one_of, optional};
-use domain::model::CommandKind;
 use domain::sites::flexibility::{DeviceAllocation, FlexRequest};
-use domain::{Domain, Error};
+use kernel::Error;
+use kernel::access::Caller;
+use kernel::ids::{ConnectorId, DeviceId, SiteId};
+use kernel::input::{AllFields, check, connector, id, one_of, optional};
+use kernel::model::CommandKind;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -46,7 +47,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             {
                 Ok(Self(Some(k)))
             }
-            Some(_) => Err(domain::Error::bad_request(
+            Some(_) => Err(kernel::Error::bad_request(
                 "Idempotency-Key",
                 "must be 1..128 visible ASCII characters",
             )
@@ -239,7 +240,7 @@ impl TryFrom<FlexibilityRequest> for FlexRequest {
     fn try_from(r: FlexibilityRequest) -> Result<Self, Error> {
         let (site_id, limit_kw, duration_s, _) = (
             id::<SiteId>(&r.site_id, "site_id"),
-            domain::input::number(r.limit_kw, 0.0, 100_000.0, "limit_kw"),
+            kernel::input::number(r.limit_kw, 0.0, 100_000.0, "limit_kw"),
             check(
                 (1..=86_400).contains(&r.duration_s),
                 "duration_s",

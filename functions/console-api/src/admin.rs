@@ -2,8 +2,9 @@
 
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, QueryParams, Reply};
 use axum::extract::State;
-use domain::model::{Activity, RequestLogEntry};
-use domain::{Domain, Error};
+use domain::Domain;
+use kernel::Error;
+use kernel::model::{Activity, RequestLogEntry};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -44,7 +44,7 @@ pub async fn health(
     }
     Ok(Json(Health {
         status: "ok",
-        timestamp: domain::input::rfc3339(domain.clock.now()),
+        timestamp: kernel::input::rfc3339(domain.clock.now()),
         version: env!("CARGO_PKG_VERSION"),
     }))
 }

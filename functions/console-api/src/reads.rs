@@ -3,16 +3,17 @@
 
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, PageQuery, QueryParams, Reply};
 use axum::extract::State;
-use domain::catalogue::ModelPage;
+use domain::Domain;
 use domain::console::views::{
     CommandDetail, ConnectorView, DeviceStatus, DeviceView, EnergySeries, FirmwarePage, ListPage,
     SiteDetail, SiteView,
 };
 use domain::console::{DeviceFilter, EnergyQuery, EnergyTarget, Granularity, Paging, RecordFilter};
-use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use domain::input::{AllFields, id, one_of, optional, time};
-use domain::model::{ChargingRecord, Operator};
-use domain::{Domain, Error};
+use kernel::Error;
+use kernel::catalogue::ModelPage;
+use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use kernel::input::{AllFields, id, one_of, optional, time};
+use kernel::model::{ChargingRecord, Operator};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

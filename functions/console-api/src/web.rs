@@ -64,7 +64,7 @@ fn asset(path: &str) -> Response {
         .get_file(path)
         .and_then(|f| Some((content_type(path)?, f.contents())));
     let Some((kind, body)) = found else {
-        return api::ApiError(domain::Error::NotFound("no such console page".into()))
+        return api::ApiError(kernel::Error::NotFound("no such console page".into()))
             .into_response();
     };
     let mut res = (StatusCode::OK, body).into_response();

@@ -4,9 +4,10 @@
 use api::{ApiError, bearer_token};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use domain::Domain;
 use domain::devices::credentials::TokenClaims;
-use domain::secret::Secret;
-use domain::{Domain, Error};
+use kernel::Error;
+use kernel::secret::Secret;
 
 pub struct DeviceCaller(pub TokenClaims);
 

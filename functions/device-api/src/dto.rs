@@ -4,22 +4,22 @@
 
 use domain::commands::{CommandReport, Report};
 use domain::devices::{DeviceLogin, Registration};
-use domain::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use domain::input::{
-    AllFields, check, connector, currency_ok, id, number, one_of, optional, short_text, text, time,
-};
-use domain::model::{CommandView, ConnectorState, FirmwareStatus};
 use domain::records::RecordUpload;
-use domain::secret::Secret;
 use domain::sites::{MAX_SITE_DEVICES, SiteRegistration};
 use domain::telemetry::{
     EventType, FirmwareReport, Heartbeat, HeartbeatStatus, LifecycleEvent, StatusSample,
 };
-use domain::{Error, FieldError};
+use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use kernel::input::{
+    AllFields, check, connector, currency_ok, id, number, one_of, optional, short_text, text, time,
+};
+use kernel::model::{CommandView, ConnectorState, FirmwareStatus};
+use kernel::secret::Secret;
+use kernel::{Error, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use domain::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_POWER_KW, MAX_VOLTAGE_V};
+use kernel::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_POWER_KW, MAX_VOLTAGE_V};
 /// No charging session of this network predates this.
 static EARLIEST_RECORD: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> =
     std::sync::LazyLock::new(|| chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(10_957));
@@ -44,7 +44,7 @@ impl TryFrom<RegisterRequest> for Registration {
 
     fn try_from(r: RegisterRequest) -> Result<Self, Error> {
         let sn = check(
-            domain::input::serial_ok(&r.sn),
+            kernel::input::serial_ok(&r.sn),
             "sn",
             "must be 1..64 of A-Z a-z 0-9 . _ -",
         );
@@ -384,7 +384,7 @@ impl TryFrom<SiteRequest> for SiteRegistration {
             match DeviceId::parse(raw) {
                 Some(id) if !ids.contains(&id) => ids.push(id),
                 Some(_) => {}
-                None => malformed.push(domain::input::shown(raw)),
+                None => malformed.push(kernel::input::shown(raw)),
             }
         }
         let device_ids = if malformed.is_empty() {
@@ -401,7 +401,7 @@ impl TryFrom<SiteRequest> for SiteRegistration {
             ))
         };
         let capacity = check(
-            domain::input::representable(r.power_capacity)
+            kernel::input::representable(r.power_capacity)
                 && r.power_capacity > 0.0
                 && r.power_capacity <= 100_000.0,
             "power_capacity",

@@ -199,14 +199,14 @@ async fn charging_records(
 #[utoipa::path(get, path = "/v1/device/commands", tag = "device",
     params(PollQuery), security(("bearer" = [])),
     responses(
-        (status = 200, description = "a command, or null", body = Envelope<Option<domain::model::CommandView>>),
+        (status = 200, description = "a command, or null", body = Envelope<Option<kernel::model::CommandView>>),
         (status = 401, description = "no valid token", body = Failure),
     ))]
 async fn commands(
     State(domain): State<Domain>,
     DeviceCaller(claims): DeviceCaller,
     QueryParams(q): QueryParams<PollQuery>,
-) -> ApiResult<Option<domain::model::CommandView>> {
+) -> ApiResult<Option<kernel::model::CommandView>> {
     Ok(Reply::ok(domain.poll_command(claims, q.wait).await?))
 }
 

@@ -5,17 +5,17 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use domain::access::Caller;
-use domain::ids::{DeviceId, SiteId};
-use domain::model::Role;
-use domain::model::{CommandKind, CommandStatus};
 use domain::sites::{SiteAuthority, SiteRegistration};
 use domain::storage::ports::*;
+use kernel::access::Caller;
+use kernel::ids::{DeviceId, SiteId};
+use kernel::model::Role;
+use kernel::model::{CommandKind, CommandStatus};
 use serde_json::json;
 use std::time::Instant;
 use testkit::{TestEnv, call};
 
-async fn queue(env: &TestEnv, c: &Charger, kind: CommandKind) -> domain::model::Command {
+async fn queue(env: &TestEnv, c: &Charger, kind: CommandKind) -> kernel::model::Command {
     env.queue(c.device_id(), Some(1), kind).await
 }
 
@@ -217,7 +217,7 @@ async fn unknown_devices_are_named_and_nothing_is_written() {
     let env = TestEnv::with_settings(no_request_log).await;
     let app = app(&env);
     let a = charger(&app, "SITE-C").await;
-    let ghost = domain::ids::DeviceId::random().to_string();
+    let ghost = kernel::ids::DeviceId::random().to_string();
     let before = env.snapshot().await;
     let r = a
         .post(
@@ -480,7 +480,7 @@ async fn a_charger_that_only_long_polls_stays_seen() {
     env.clock.advance(Duration::minutes(5));
     c.get(&app, "/v1/device/commands?wait=0").await;
     let d = env.store.get_device(c.device_id()).await.unwrap().unwrap();
-    assert_eq!(d.last_seen, Some(domain::Clock::now(env.clock.as_ref())));
+    assert_eq!(d.last_seen, Some(kernel::Clock::now(env.clock.as_ref())));
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ pub use testkit::Charger;
 use testkit::{Reply, TestEnv};
 
 /// Settings without the shared request log, for tests that count writes.
-pub fn no_request_log(s: &mut domain::Settings) {
-    s.request_log = domain::settings::RequestLogMode::Off;
+pub fn no_request_log(s: &mut kernel::Settings) {
+    s.request_log = kernel::settings::RequestLogMode::Off;
 }
 
 pub fn app(env: &TestEnv) -> Router {

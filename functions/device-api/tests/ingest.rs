@@ -6,12 +6,12 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use domain::Clock;
-use domain::ids::ConnectorId;
-use domain::model::{CommandKind, ConnectorState};
 use domain::storage::ports::*;
 use domain::telemetry::energy::hour_of;
 use domain::telemetry::{EnergyHour, EnergyScope};
+use kernel::Clock;
+use kernel::ids::ConnectorId;
+use kernel::model::{CommandKind, ConnectorState};
 
 fn connector(n: u32) -> ConnectorId {
     ConnectorId::new(n).unwrap()
@@ -20,10 +20,10 @@ use serde_json::json;
 use testkit::TestEnv;
 
 fn ts(env: &TestEnv, offset_s: i64) -> String {
-    domain::input::rfc3339(env.clock.now() + Duration::seconds(offset_s))
+    kernel::input::rfc3339(env.clock.now() + Duration::seconds(offset_s))
 }
 
-async fn device(env: &TestEnv, c: &Charger) -> domain::model::Device {
+async fn device(env: &TestEnv, c: &Charger) -> kernel::model::Device {
     env.store.get_device(c.device_id()).await.unwrap().unwrap()
 }
 
@@ -218,7 +218,7 @@ async fn discharging_energy_is_counted_as_discharge_and_sites_get_their_share() 
             "power_capacity": 100, "device_ids": [c.id]}),
         )
         .await;
-    let site_id = domain::ids::SiteId::parse(site.data()["site_id"].as_str().unwrap()).unwrap();
+    let site_id = kernel::ids::SiteId::parse(site.data()["site_id"].as_str().unwrap()).unwrap();
     c.post(
         &app,
         "/v1/device/status",
@@ -365,7 +365,7 @@ async fn a_charge_record_uploaded_again_is_a_success_that_adds_nothing() {
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "CDR-1").await;
-    let id = domain::ids::RecordId::random().to_string();
+    let id = kernel::ids::RecordId::random().to_string();
     assert_eq!(
         c.post(&app, "/v1/device/charging-records", record(&env, &id, 12.5))
             .await
@@ -387,7 +387,7 @@ async fn identical_retries_succeed_and_other_content_conflicts() {
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "CDR-2").await;
-    let id = domain::ids::RecordId::random().to_string();
+    let id = kernel::ids::RecordId::random().to_string();
     let body = record(&env, &id, 12.5);
     assert_eq!(
         c.post(&app, "/v1/device/charging-records", body.clone())
@@ -408,7 +408,7 @@ async fn identical_retries_succeed_and_other_content_conflicts() {
     assert_eq!(env.items_with_pk_prefix("CDR#").await, 1);
     let stored = env
         .store
-        .get_record(domain::ids::RecordId::parse(&id).unwrap())
+        .get_record(kernel::ids::RecordId::parse(&id).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -420,7 +420,7 @@ async fn three_concurrent_identical_uploads_store_one_record() {
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "CDR-3").await;
-    let body = record(&env, &domain::ids::RecordId::random().to_string(), 7.0);
+    let body = record(&env, &kernel::ids::RecordId::random().to_string(), 7.0);
     let (a, b, d) = tokio::join!(
         c.post(&app, "/v1/device/charging-records", body.clone()),
         c.post(&app, "/v1/device/charging-records", body.clone()),
@@ -435,7 +435,7 @@ async fn invalid_charge_records_are_refused_naming_the_field() {
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "CDR-4").await;
-    let id = domain::ids::RecordId::random().to_string();
+    let id = kernel::ids::RecordId::random().to_string();
     let cases = [
         (
             "end_time",
@@ -505,7 +505,7 @@ async fn dynamodb_requests_per_route_stay_within_their_budget() {
     )
     .await;
     cost("event", 2);
-    let body = record(&env, &domain::ids::RecordId::random().to_string(), 3.0);
+    let body = record(&env, &kernel::ids::RecordId::random().to_string(), 3.0);
     c.post(&app, "/v1/device/charging-records", body.clone())
         .await;
     // The device, the partner session mark (a partner's CDR is pushed to
@@ -601,7 +601,7 @@ async fn a_retry_after_joining_a_site_is_still_the_same_record() {
     let env = TestEnv::new().await;
     let app = app(&env);
     let c = charger(&app, "CDR-5").await;
-    let body = record(&env, &domain::ids::RecordId::random().to_string(), 4.0);
+    let body = record(&env, &kernel::ids::RecordId::random().to_string(), 4.0);
     assert_eq!(
         c.post(&app, "/v1/device/charging-records", body.clone())
             .await
@@ -629,7 +629,7 @@ async fn another_devices_record_id_is_not_found() {
     let app = app(&env);
     let a = charger(&app, "CDR-6").await;
     let b = charger(&app, "CDR-7").await;
-    let body = record(&env, &domain::ids::RecordId::random().to_string(), 4.0);
+    let body = record(&env, &kernel::ids::RecordId::random().to_string(), 4.0);
     assert_eq!(
         a.post(&app, "/v1/device/charging-records", body.clone())
             .await

@@ -21,7 +21,7 @@ async fn registration_returns_an_id_a_64_hex_secret_and_the_token_lifetime() {
 }
 
 fn uuid_ok(s: &str) -> bool {
-    domain::ids::DeviceId::parse(s).is_some()
+    kernel::ids::DeviceId::parse(s).is_some()
 }
 
 #[tokio::test]
@@ -219,7 +219,7 @@ async fn wrong_credentials_are_40101_and_other_grant_types_400() {
     assert_eq!((wrong.status.as_u16(), wrong.code()), (401, 40101));
     let unknown = authenticate(
         &app,
-        &domain::ids::DeviceId::random().to_string(),
+        &kernel::ids::DeviceId::random().to_string(),
         &c.secret,
     )
     .await;
@@ -365,11 +365,11 @@ async fn device_routes_need_a_valid_bearer_token() {
 }
 
 trait StoreDevice {
-    async fn store_device(&self, c: &Charger) -> domain::model::Device;
+    async fn store_device(&self, c: &Charger) -> kernel::model::Device;
 }
 
 impl StoreDevice for TestEnv {
-    async fn store_device(&self, c: &Charger) -> domain::model::Device {
+    async fn store_device(&self, c: &Charger) -> kernel::model::Device {
         use domain::storage::ports::*;
         self.store.get_device(c.device_id()).await.unwrap().unwrap()
     }

@@ -3,10 +3,9 @@
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, QueryParams, Reply};
 use axum::extract::State;
 use chrono::NaiveDate;
+use domain::Domain;
 use domain::console::Paging;
 use domain::console::views::ListPage;
-use domain::ids::{DeviceId, OperatorId, SiteId};
-use domain::input::{AllFields, Parsed, check, id, one_of, optional, text, time};
 use domain::intelligence::Scope;
 use domain::intelligence::agents::{AgentId, AgentView, RunAnswer};
 use domain::intelligence::anomalies::{Anomaly, AnomalyKind, AnomalyQuery, Severity};
@@ -19,7 +18,9 @@ use domain::intelligence::forecast::{
 use domain::intelligence::health::{
     DEFAULT_WINDOW_HOURS, HealthQuery, HealthScore, MAX_WINDOW_HOURS,
 };
-use domain::{Domain, Error};
+use kernel::Error;
+use kernel::ids::{DeviceId, OperatorId, SiteId};
+use kernel::input::{AllFields, Parsed, check, id, one_of, optional, text, time};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -330,7 +331,7 @@ impl TryFrom<BriefingParams> for BriefingQuery {
             site,
             optional(q.date.as_deref(), |d| {
                 NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                    domain::FieldError::new("date", "must be a date such as 2026-05-10")
+                    kernel::FieldError::new("date", "must be a date such as 2026-05-10")
                 })
             }),
         )

@@ -4,10 +4,11 @@
 //! wrote a message never waits for the partner.
 
 use async_trait::async_trait;
+use domain::Domain;
 use domain::partners::notify::{REFUSED_PRIVATE, is_public};
 use domain::partners::outbox::{PUSH_TIMEOUT_SECONDS, Push};
 use domain::partners::wire::{WireAnswer, WireRequest};
-use domain::{Domain, Error};
+use kernel::Error;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 use std::sync::Arc;

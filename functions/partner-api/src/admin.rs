@@ -6,10 +6,10 @@ use api::{ApiError, ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, R
 use axum::extract::State;
 use axum::response::Response;
 use domain::Domain;
-use domain::ids::PartnerId;
-use domain::model::Role;
 use domain::partners::outbox::Delivery;
 use domain::partners::{CreatedPartner, PartnerConnector, PartnerSession, PartnerView};
+use kernel::ids::PartnerId;
+use kernel::model::Role;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -3,17 +3,17 @@
 //! typed inputs. A bad legacy field is Ret 4004 naming the field.
 
 use chrono::NaiveDateTime;
-use domain::Error;
-use domain::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
-use domain::input::Problems;
-use domain::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_VOLTAGE_V};
 use domain::partners::wire::{Refusal, Ret};
 use domain::partners::{
     ConnectorPush, DEFAULT_UTC_OFFSET_MINUTES, NewPartner, START_CHARGE_SEQ_LEN, STATUSES,
     SessionPush, StationQuery, StationStatusQuery, SteerKind, SteerRequest, TokenLogin,
     partner_code_ok, wire_secret_ok, wire_secret_weakness,
 };
-use domain::secret::Secret;
+use kernel::Error;
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
+use kernel::input::Problems;
+use kernel::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_VOLTAGE_V};
+use kernel::secret::Secret;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -398,7 +398,7 @@ impl TryFrom<PartnerRequest> for NewPartner {
             "must be 9 upper-case letters or digits",
         );
         p.check(
-            domain::input::text_ok(&r.name, 128),
+            kernel::input::text_ok(&r.name, 128),
             "name",
             "must be 1..128 characters",
         );
@@ -428,7 +428,7 @@ impl TryFrom<PartnerRequest> for NewPartner {
         }
         if let Some(url) = &r.notify_url {
             p.check(
-                domain::input::web_url(url).is_some(),
+                kernel::input::web_url(url).is_some(),
                 "notify_url",
                 "must be an absolute https URL with a host, at most 512 characters",
             );

@@ -12,7 +12,7 @@ use std::time::Duration;
 pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
 
 /// One run of every scheduled job; logs what it did.
-pub async fn run_once(domain: &Domain) -> Result<serde_json::Value, domain::Error> {
+pub async fn run_once(domain: &Domain) -> Result<serde_json::Value, kernel::Error> {
     let sweep = domain.sweep_campaigns().await?;
     tracing::info!(
         campaigns = sweep.campaigns,
@@ -43,7 +43,7 @@ pub async fn run_every(domain: Domain, every: Duration) {
     loop {
         ticks.tick().await;
         if let Err(e) = run_once(&domain).await {
-            tracing::error!(error = %domain::error::chain(&e), "scheduled run failed");
+            tracing::error!(error = %kernel::error::chain(&e), "scheduled run failed");
         }
     }
 }

@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
         async move {
             scheduler::run_once(&domain)
                 .await
-                .map_err(|e| Error::from(domain::error::chain(&e)))
+                .map_err(|e| Error::from(kernel::error::chain(&e)))
         }
     }))
     .await

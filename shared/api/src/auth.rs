@@ -6,8 +6,9 @@ use crate::error::ApiError;
 use crate::extract::bearer_token;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use domain::access::Caller;
-use domain::{Domain, Error};
+use domain::Domain;
+use kernel::Error;
+use kernel::access::Caller;
 use std::sync::{Arc, Mutex};
 
 /// Filled by the extractors with the caller's id (never a credential).

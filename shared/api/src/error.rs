@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::error::chain;
-use domain::{Error, FieldError};
+use kernel::error::chain;
+use kernel::{Error, FieldError};
 use serde::Serialize;
 
 /// A domain error on its way to the client.

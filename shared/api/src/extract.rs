@@ -6,8 +6,11 @@ use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use bytes::Bytes;
-use domain::Error;
+use kernel::Error;
 use serde::de::DeserializeOwned;
+
+/// Largest request body accepted (contract: 64 KiB).
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The raw body, limited in size; too large is the envelope's 413 and an
 /// unreadable one its 400, never a bare text answer.
@@ -23,7 +26,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             .map(RawBody)
             .map_err(|rejection| {
                 ApiError(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::PayloadTooLarge(crate::BODY_LIMIT)
+                    Error::PayloadTooLarge(BODY_LIMIT)
                 } else {
                     Error::bad_request("body", "could not be read")
                 })
@@ -56,7 +59,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         if inner.is_syntax() || inner.is_eof() {
             return Error::bad_request("body", format!("is not valid JSON ({inner})"));
         }
-        let text = domain::input::plain_serde_message(&inner.to_string());
+        let text = kernel::input::plain_serde_message(&inner.to_string());
         // serde names a missing field in the message, at its parent's path.
         let field = match text.strip_prefix("missing field `") {
             Some(rest) => {
@@ -87,7 +90,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
             .map(|Query(v)| QueryParams(v))
             .map_err(|rejection| {
                 let text = rejection.body_text();
-                let text = domain::input::plain_serde_message(
+                let text = kernel::input::plain_serde_message(
                     text.strip_prefix("Failed to deserialize query string: ")
                         .unwrap_or(&text),
                 );

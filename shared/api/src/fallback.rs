@@ -2,15 +2,14 @@
 //! routes and wrong methods, and the body size limit.
 
 use crate::error::ApiError;
+use crate::extract::BODY_LIMIT;
 use crate::log::{LogState, log_requests};
 use crate::unmatched::ApiRoutes;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
-use domain::{Domain, Error};
-
-/// Largest request body accepted (contract: 64 KiB).
-pub const BODY_LIMIT: usize = 64 * 1024;
+use domain::Domain;
+use kernel::Error;
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError(Error::NotFound(format!(

@@ -8,7 +8,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use domain::Domain;
-use domain::model::RequestLogEntry;
+use kernel::model::RequestLogEntry;
 use std::time::Instant;
 
 #[derive(Clone)]

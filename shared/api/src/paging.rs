@@ -1,7 +1,7 @@
 //! `?page=&size=` of every list route, as the document describes it.
 
-use domain::Error;
 use domain::console::Paging;
+use kernel::Error;
 use serde::Deserialize;
 use utoipa::IntoParams;
 

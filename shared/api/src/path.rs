@@ -4,8 +4,8 @@
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use domain::Error;
-use domain::ids::Identifier;
+use kernel::Error;
+use kernel::ids::Identifier;
 
 /// The one `{id}` of a route, as the identifier type it names.
 #[derive(Debug, Clone, Copy)]
@@ -16,7 +16,7 @@ pub fn not_found<T: Identifier>(raw: &str) -> Error {
     Error::NotFound(format!(
         "{} {} not found",
         T::KIND,
-        domain::input::shown(raw)
+        kernel::input::shown(raw)
     ))
 }
 
@@ -39,7 +39,7 @@ impl<T: Identifier, S: Send + Sync> FromRequestParts<S> for Id<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::ids::DeviceId;
+    use kernel::ids::DeviceId;
 
     #[test]
     fn a_malformed_id_is_not_found_and_long_values_are_cut() {

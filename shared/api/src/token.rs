@@ -6,7 +6,7 @@ use axum::Json;
 use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, PRAGMA};
 use axum::response::{IntoResponse, Response};
-use domain::secret::Secret;
+use kernel::secret::Secret;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use domain::Error;
+use kernel::Error;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use std::collections::BTreeMap;

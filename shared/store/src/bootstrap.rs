@@ -2,8 +2,9 @@
 //! environment, a client from the standard AWS chain.
 
 use crate::{DynamoStore, client_from_env};
-use domain::settings::SettingsError;
-use domain::{Domain, Settings, SystemClock};
+use domain::Domain;
+use kernel::settings::SettingsError;
+use kernel::{Settings, SystemClock};
 use std::sync::Arc;
 
 pub async fn domain_from_env() -> Result<Domain, SettingsError> {

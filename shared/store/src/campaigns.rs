@@ -9,9 +9,9 @@ use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use domain::campaigns::{Campaign, CampaignMember, CampaignStore, LinkChange, MemberState};
-use domain::ids::{CampaignId, DeviceId, OperatorId};
-use domain::model::Activity;
-use domain::storage::{StoreError, StoreResult, WriteOutcome};
+use kernel::ids::{CampaignId, DeviceId, OperatorId};
+use kernel::model::Activity;
+use kernel::storage::{StoreError, StoreResult, WriteOutcome};
 
 fn campaign_item(c: &Campaign) -> Item<&Campaign> {
     let item = Item::new(keys::campaign(c.campaign_id), c).gsi1(

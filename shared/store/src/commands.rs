@@ -10,10 +10,10 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use domain::commands::schedule::Schedule;
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
-use domain::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
-use domain::model::{Activity, Command, CommandStatus};
 use domain::partners::outbox::Delivery;
-use domain::storage::{StoreError, StoreResult, WriteOutcome};
+use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
+use kernel::model::{Activity, Command, CommandStatus};
+use kernel::storage::{StoreError, StoreResult, WriteOutcome};
 
 fn command_item(command: &Command) -> Item<&Command> {
     let mut item = Item::new(keys::command(command.command_id), command).gsi2(

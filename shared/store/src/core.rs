@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use chrono::{DateTime, Duration, Utc};
-use domain::model::Activity;
-use domain::storage::{Retention, StoreError, StoreResult, WriteOutcome};
+use kernel::model::Activity;
+use kernel::storage::{Retention, StoreError, StoreResult, WriteOutcome};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

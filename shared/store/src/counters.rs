@@ -11,8 +11,8 @@ use crate::items::{Attrs, key_attrs};
 use crate::keys;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use domain::devices::{Build, FleetCounts};
-use domain::ids::OperatorId;
-use domain::storage::StoreResult;
+use kernel::ids::OperatorId;
+use kernel::storage::StoreResult;
 use std::collections::BTreeMap;
 
 const SITES: &str = "sites";

@@ -13,9 +13,9 @@ use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
 use domain::devices::{DeviceStore, FleetCounts, Listed, Profile};
-use domain::ids::{DeviceId, OperatorId, SiteId};
-use domain::model::{Activity, Device};
-use domain::storage::{Page, StoreError, StoreResult, WriteOutcome};
+use kernel::ids::{DeviceId, OperatorId, SiteId};
+use kernel::model::{Activity, Device};
+use kernel::storage::{Page, StoreError, StoreResult, WriteOutcome};
 use std::time::Duration;
 
 /// Unprocessed keys of a batch read are retried this often, with a pause.

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
-use domain::storage::StoreError;
+use kernel::storage::StoreError;
 
 const RETRYABLE_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",

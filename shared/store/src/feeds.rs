@@ -8,8 +8,8 @@ use crate::keys;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::feeds::FeedStore;
-use domain::model::{Activity, RequestLogEntry};
-use domain::storage::{StoreError, StoreResult};
+use kernel::model::{Activity, RequestLogEntry};
+use kernel::storage::{StoreError, StoreResult};
 
 #[async_trait]
 impl FeedStore for DynamoStore {

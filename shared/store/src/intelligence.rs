@@ -10,12 +10,12 @@ use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
-use domain::ids::OperatorId;
 use domain::intelligence::agents::AgentRun;
 use domain::intelligence::anomalies::Anomaly;
 use domain::intelligence::health::HealthScore;
 use domain::intelligence::{FaultMark, IntelligenceStore, Outage};
-use domain::storage::StoreResult;
+use kernel::ids::OperatorId;
+use kernel::storage::StoreResult;
 
 /// Attributes a finding keeps from its first detection.
 const FIRST_SEEN: [&str; 3] = ["anomaly_id", "detected_at", "GSI1SK"];

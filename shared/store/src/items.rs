@@ -2,8 +2,8 @@
 //! never leak into domain values or responses.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::ids::{CommandId, ConnectorId, DeviceId};
-use domain::storage::StoreError;
+use kernel::ids::{CommandId, ConnectorId, DeviceId};
+use kernel::storage::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

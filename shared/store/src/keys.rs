@@ -2,8 +2,8 @@
 //! serve are listed once, in the README ("Access patterns").
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use domain::ids::ConnectorId;
-use domain::ids::{
+use kernel::ids::ConnectorId;
+use kernel::ids::{
     CampaignId, CommandId, DeliveryId, DeviceId, OperatorId, PartnerId, ProfileId, RecordId, SiteId,
 };
 

@@ -28,7 +28,8 @@ pub use client::{RequestCounter, Usage, client_for_endpoint, client_from_env};
 pub use core::DynamoStore;
 
 use async_trait::async_trait;
-use domain::storage::{Store, StoreResult};
+use domain::storage::Store;
+use kernel::storage::StoreResult;
 
 #[async_trait]
 impl Store for DynamoStore {

@@ -11,11 +11,11 @@ use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
-use domain::ids::PartnerId;
-use domain::ids::{ConnectorId, DeviceId};
 use domain::partners::outbox::{Delivery, DeliveryStatus, SessionMark};
 use domain::partners::{Partner, PartnerConnector, PartnerSession, PartnerStore, PartnerToken};
-use domain::storage::{StoreResult, WriteOutcome};
+use kernel::ids::PartnerId;
+use kernel::ids::{ConnectorId, DeviceId};
+use kernel::storage::{StoreResult, WriteOutcome};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 

@@ -6,10 +6,11 @@ use crate::items::{Item, key_attrs, to_attrs, to_value};
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use domain::ids::{CommandId, DeviceId, OperatorId, ProfileId};
-use domain::model::Activity;
-use domain::profiles::{AppliedConfiguration, PendingConfiguration, Profile, ProfileStore};
-use domain::storage::{StoreError, StoreResult, WriteOutcome};
+use domain::profiles::{Profile, ProfileStore};
+use kernel::ids::{CommandId, DeviceId, OperatorId, ProfileId};
+use kernel::model::Activity;
+use kernel::model::{AppliedConfiguration, PendingConfiguration};
+use kernel::storage::{StoreError, StoreResult, WriteOutcome};
 
 fn profile_item(profile: &Profile) -> Item<&Profile> {
     Item::new(keys::profile(profile.profile_id), profile).gsi1(

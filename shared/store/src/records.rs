@@ -9,11 +9,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
-use domain::ids::{OperatorId, RecordId};
-use domain::model::{Activity, ChargingRecord};
 use domain::partners::outbox::Delivery;
 use domain::records::{RecordOutcome, RecordStore};
-use domain::storage::{StoreError, StoreResult};
+use kernel::ids::{OperatorId, RecordId};
+use kernel::model::{Activity, ChargingRecord};
+use kernel::storage::{StoreError, StoreResult};
 
 #[async_trait]
 impl RecordStore for DynamoStore {

@@ -11,10 +11,10 @@ use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use domain::ids::{OperatorId, SiteId};
-use domain::model::{Activity, Site};
 use domain::sites::{SiteMember, SiteStore};
-use domain::storage::{StoreResult, WriteOutcome};
+use kernel::ids::{OperatorId, SiteId};
+use kernel::model::{Activity, Site};
+use kernel::storage::{StoreResult, WriteOutcome};
 use std::collections::BTreeSet;
 
 /// Items of every part of a save besides its members: the site and the
@@ -379,7 +379,7 @@ impl SiteStore for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::ids::DeviceId;
+    use kernel::ids::DeviceId;
 
     fn member(op: &str) -> SiteMember {
         SiteMember {

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
-use domain::storage::StoreError;
+use kernel::storage::StoreError;
 
 /// Index name with its hash and range attribute names.
 pub const INDEXES: [(&str, &str, &str); 2] =

@@ -15,12 +15,12 @@ use aws_sdk_dynamodb::types::{
     ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
-use domain::ids::{DeviceId, OperatorId};
-use domain::model::{Device, Sample};
-use domain::storage::{StoreError, StoreResult, WriteOutcome};
 use domain::telemetry::{
     ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FirmwareWrite, TelemetryStore,
 };
+use kernel::ids::{DeviceId, OperatorId};
+use kernel::model::{Device, Sample};
+use kernel::storage::{StoreError, StoreResult, WriteOutcome};
 
 /// Reads and conditional writes of one firmware install before giving up.
 const INSTALL_ATTEMPTS: u32 = 3;

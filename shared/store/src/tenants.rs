@@ -4,10 +4,10 @@ use crate::core::{DynamoStore, s};
 use crate::items::Item;
 use crate::keys;
 use async_trait::async_trait;
-use domain::ids::OperatorId;
-use domain::model::{Client, Operator, Session};
-use domain::storage::{StoreResult, WriteOutcome};
 use domain::tenants::TenantStore;
+use kernel::ids::OperatorId;
+use kernel::model::{Client, Operator, Session};
+use kernel::storage::{StoreResult, WriteOutcome};
 
 #[async_trait]
 impl TenantStore for DynamoStore {

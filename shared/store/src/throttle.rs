@@ -8,8 +8,8 @@ use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
-use domain::storage::{StoreError, StoreResult};
 use domain::throttle::ThrottleStore;
+use kernel::storage::{StoreError, StoreResult};
 
 #[async_trait]
 impl ThrottleStore for DynamoStore {

@@ -4,19 +4,19 @@
 //! creation time.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::Clock;
 use domain::commands::CommandStore;
 use domain::devices::DeviceStore;
-use domain::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
 use domain::intelligence::agents::{AgentId, AgentRun, RunStatus};
 use domain::intelligence::anomalies::{Anomaly, AnomalyKind, Severity, finding_id};
 use domain::intelligence::health::{Component, Components, HealthScore};
 use domain::intelligence::{FaultMark, IntelligenceStore, Outage, Window};
-use domain::model::{
+use domain::telemetry::{ConnectorWrite, FaultWrite, TelemetryStore};
+use kernel::Clock;
+use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
+use kernel::model::{
     Activity, Command, CommandKind, CommandStatus, Connector, ConnectorState, Device, Peaks,
 };
-use domain::storage::WriteOutcome;
-use domain::telemetry::{ConnectorWrite, FaultWrite, TelemetryStore};
+use kernel::storage::WriteOutcome;
 use testkit::TestEnv;
 
 fn op(slug: &str) -> OperatorId {

@@ -4,13 +4,13 @@
 //! all or nothing.
 
 use chrono::{DateTime, Utc};
-use domain::Clock;
 use domain::devices::{DeviceStore, FleetCounts, Profile};
-use domain::ids::{OperatorId, SiteId};
-use domain::model::*;
 use domain::sites::{SiteMember, SiteStore};
-use domain::storage::WriteOutcome;
 use domain::telemetry::{FirmwareWrite, TelemetryStore};
+use kernel::Clock;
+use kernel::ids::{OperatorId, SiteId};
+use kernel::model::*;
+use kernel::storage::WriteOutcome;
 use testkit::{TestEnv, unseen_device as device};
 
 fn op(slug: &str) -> OperatorId {

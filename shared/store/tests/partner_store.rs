@@ -3,10 +3,10 @@
 //! Runs on the embedded engine and, in the test script, on moto.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::Clock;
-use domain::ids::{OperatorId, PartnerId};
 use domain::partners::{Partner, PartnerConnector, PartnerSession, PartnerStore, PartnerToken};
-use domain::storage::WriteOutcome;
+use kernel::Clock;
+use kernel::ids::{OperatorId, PartnerId};
+use kernel::storage::WriteOutcome;
 use testkit::TestEnv;
 
 fn partner(code: &str, now: DateTime<Utc>) -> Partner {
@@ -197,8 +197,8 @@ async fn only_pending_messages_are_due_and_in_due_order() {
 
 #[tokio::test]
 async fn a_session_mark_is_kept_until_deleted() {
-    use domain::ids::{ConnectorId, DeviceId};
     use domain::partners::outbox::SessionMark;
+    use kernel::ids::{ConnectorId, DeviceId};
     let env = TestEnv::new().await;
     let (device, one) = (DeviceId::random(), ConnectorId::new(1).unwrap());
     let mark = SessionMark {

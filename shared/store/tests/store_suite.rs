@@ -3,27 +3,24 @@
 //! (`TEST_DYNAMODB_ENDPOINT`). Each test gets a fresh table.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::Clock;
 use domain::campaigns::{
-    Campaign, CampaignCounts, CampaignLink, CampaignMember, CampaignStatus, CampaignStore,
-    LinkChange, MemberState,
+    Campaign, CampaignCounts, CampaignMember, CampaignStatus, CampaignStore, LinkChange,
+    MemberState,
 };
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
 use domain::devices::{DeviceStore, Profile};
 use domain::feeds::FeedStore;
-use domain::ids::ConnectorId;
-use domain::ids::{CampaignId, CommandId, DeviceId, OperatorId, ProfileId, RecordId, SiteId};
-use domain::model::*;
-use domain::profiles::{
-    AppliedConfiguration, ChargerSettings, PendingConfiguration, Profile as ConfigurationProfile,
-    ProfileStore,
-};
+use domain::profiles::{ChargerSettings, Profile as ConfigurationProfile, ProfileStore};
 use domain::records::{RecordOutcome, RecordStore};
 use domain::sites::{SiteMember, SiteStore};
-use domain::storage::*;
 use domain::telemetry::{ConnectorWrite, EnergyAdd, EnergyScope, FirmwareWrite, TelemetryStore};
 use domain::tenants::TenantStore;
 use domain::throttle::ThrottleStore;
+use kernel::Clock;
+use kernel::ids::ConnectorId;
+use kernel::ids::{CampaignId, CommandId, DeviceId, OperatorId, ProfileId, RecordId, SiteId};
+use kernel::model::*;
+use kernel::storage::*;
 use testkit::{TestEnv, unseen_device as device};
 
 fn at(t: &str) -> DateTime<Utc> {

@@ -6,16 +6,17 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use chrono::{DurationRound, TimeDelta, Utc};
-use domain::access::Caller;
-use domain::clock::ManualClock;
+use domain::Domain;
 use domain::commands::CommandStore;
 use domain::commands::dispatch::AdminCommand;
 use domain::devices::Registration;
-use domain::ids::{ConnectorId, DeviceId, OperatorId};
-use domain::model::{Command, CommandKind, Device, Operator, Role};
 use domain::tenants::{ClientLogin, TenantStore};
-use domain::{Domain, Settings};
 use http_body_util::BodyExt;
+use kernel::Settings;
+use kernel::access::Caller;
+use kernel::clock::ManualClock;
+use kernel::ids::{ConnectorId, DeviceId, OperatorId};
+use kernel::model::{Command, CommandKind, Device, Operator, Role};
 use local_dynamo::{Engine, Storage};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -104,7 +105,7 @@ impl TestEnv {
             .await
             .expect("table is created");
         let mut settings = Settings::new(&table, Some(TEST_SIGNING_KEY.to_vec()));
-        settings.partner_secrets_key = Some(domain::secret::Secret::new(TEST_PARTNER_KEY));
+        settings.partner_secrets_key = Some(kernel::secret::Secret::new(TEST_PARTNER_KEY));
         tweak(&mut settings);
         Self::on(client, engine, backend, settings, counter, start)
     }
@@ -146,8 +147,8 @@ impl TestEnv {
 
     /// Now, as the service sees it, in RFC 3339.
     pub fn now(&self) -> String {
-        use domain::Clock;
-        domain::input::rfc3339(self.clock.now())
+        use kernel::Clock;
+        kernel::input::rfc3339(self.clock.now())
     }
 
     /// A Bearer token of a new client with this role and these operators.

@@ -4,12 +4,12 @@
 use crate::{Reply, TestEnv, call};
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
-use domain::Clock;
-use domain::access::Caller;
-use domain::ids::{OperatorId, PartnerId};
-use domain::model::Role;
 use domain::partners::wire::{WireAnswer, WireKeys, WireRequest};
 use domain::partners::{DEFAULT_UTC_OFFSET_MINUTES, NewPartner};
+use kernel::Clock;
+use kernel::access::Caller;
+use kernel::ids::{OperatorId, PartnerId};
+use kernel::model::Role;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -3,10 +3,11 @@
 //! AWS credential chain (or any DynamoDB endpoint).
 
 use clap::{Parser, Subcommand};
-use domain::access::Caller;
-use domain::ids::OperatorId;
-use domain::model::{Operator, Role};
-use domain::{Domain, Settings, SystemClock};
+use domain::Domain;
+use kernel::access::Caller;
+use kernel::ids::OperatorId;
+use kernel::model::{Operator, Role};
+use kernel::{Settings, SystemClock};
 use std::sync::Arc;
 use store::DynamoStore;
 

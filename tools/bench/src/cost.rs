@@ -4,7 +4,7 @@
 
 use crate::percentile;
 use crate::service::{Service, now};
-use domain::settings::RequestLogMode;
+use kernel::settings::RequestLogMode;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -348,5 +348,5 @@ fn month(rows: &[(&str, Route)], fleet: f64) {
 }
 
 fn uuid_v4() -> String {
-    domain::ids::RecordId::random().to_string()
+    kernel::ids::RecordId::random().to_string()
 }

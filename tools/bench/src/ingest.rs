@@ -85,7 +85,7 @@ async fn bare_endpoint() -> Result<String, String> {
 pub async fn run(seconds: u64, concurrency: usize) -> Result<(), String> {
     // The shared request log is off: it would add a write to every request.
     let svc = Service::start(None, None, |s| {
-        s.request_log = domain::settings::RequestLogMode::Off
+        s.request_log = kernel::settings::RequestLogMode::Off
     })
     .await?;
     let mut tokens = Vec::new();

@@ -6,9 +6,9 @@
 
 use crate::percentile;
 use chrono::{Duration, DurationRound};
-use domain::Clock;
-use domain::model::Role;
-use domain::settings::RequestLogMode;
+use kernel::Clock;
+use kernel::model::Role;
+use kernel::settings::RequestLogMode;
 use serde_json::{Value, json};
 use std::time::Instant;
 use testkit::{Charger, TestEnv, authenticate, call_as};
@@ -17,7 +17,7 @@ use testkit::{Charger, TestEnv, authenticate, call_as};
 const PER_SITE: usize = 25;
 
 fn at(env: &TestEnv, offset: Duration) -> String {
-    domain::input::rfc3339(env.clock.now() + offset)
+    kernel::input::rfc3339(env.clock.now() + offset)
 }
 
 async fn post(app: &axum::Router, c: &Charger, path: &str, body: Value) {

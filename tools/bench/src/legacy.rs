@@ -5,11 +5,11 @@
 
 use crate::percentile;
 use crate::service::Service;
-use domain::access::Caller;
-use domain::model::Role;
 use domain::partners::wire::WireKeys;
 use domain::partners::{DEFAULT_UTC_OFFSET_MINUTES, NewPartner};
-use domain::secret::Secret;
+use kernel::access::Caller;
+use kernel::model::Role;
+use kernel::secret::Secret;
 use serde_json::{Value, json};
 use std::time::Instant;
 

@@ -5,10 +5,10 @@
 
 use crate::percentile;
 use domain::devices::{Possession, Registration};
-use domain::ids::DeviceId;
-use domain::model::Role;
-use domain::settings::RequestLogMode;
 use domain::sites::{SiteAuthority, SiteRegistration};
+use kernel::ids::DeviceId;
+use kernel::model::Role;
+use kernel::settings::RequestLogMode;
 use std::time::Instant;
 use testkit::{TestEnv, call_as};
 

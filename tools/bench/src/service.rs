@@ -2,8 +2,9 @@
 //! engine or a given DynamoDB endpoint, with a charger and clients to
 //! drive it.
 
-use domain::model::Role;
-use domain::{Domain, Settings, SystemClock};
+use domain::Domain;
+use kernel::model::Role;
+use kernel::{Settings, SystemClock};
 use local_dynamo::{Engine, Storage};
 use serde_json::{Value, json};
 use std::sync::Arc;

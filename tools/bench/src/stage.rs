@@ -5,8 +5,8 @@
 
 use crate::percentile;
 use crate::service::Service;
-use domain::model::Role;
-use domain::settings::RequestLogMode;
+use kernel::model::Role;
+use kernel::settings::RequestLogMode;
 use local_dynamo::Storage;
 use reqwest::Method;
 use stage::{Config, Stage, TableSource};

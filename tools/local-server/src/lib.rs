@@ -5,10 +5,10 @@
 
 use axum::extract::ConnectInfo;
 use domain::Domain;
-use domain::model::{Operator, Role};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use kernel::model::{Operator, Role};
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
@@ -177,7 +177,7 @@ pub async fn seed(domain: &Domain, admin: Option<(String, String)>) -> Result<()
                 created.client_secret.expose()
             );
         }
-        Err(domain::Error::Conflict(_)) => {
+        Err(kernel::Error::Conflict(_)) => {
             tracing::info!("admin client from ADMIN_CLIENT_ID exists already")
         }
         Err(e) => return Err(format!("cannot create the admin client: {e}")),

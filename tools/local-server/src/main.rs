@@ -3,7 +3,8 @@
 //! tests. No cloud account needed.
 
 use clap::Parser;
-use domain::{Domain, Settings, SystemClock};
+use domain::Domain;
+use kernel::{Settings, SystemClock};
 use local_dynamo::{InProcess, Storage};
 use std::path::PathBuf;
 use std::sync::Arc;

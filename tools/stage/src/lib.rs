@@ -17,8 +17,8 @@ mod supervise;
 mod table;
 pub mod template;
 
-use domain::Settings;
 use gateway::{Gateway, Target};
+use kernel::Settings;
 use local_dynamo::Storage;
 use pool::Pool;
 use routes::RouteTable;

@@ -1,7 +1,8 @@
 //! The stack's table: on the embedded engine or another DynamoDB endpoint,
 //! created and seeded as the local server does it.
 
-use domain::{Domain, Settings, SystemClock};
+use domain::Domain;
+use kernel::{Settings, SystemClock};
 use local_dynamo::{Engine, Storage};
 use std::sync::Arc;
 use store::DynamoStore;

@@ -10,12 +10,12 @@ pub mod waves;
 pub use port::{CampaignStore, LinkChange};
 
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{CampaignId, DeviceId, OperatorId, SiteId};
-use crate::model::Role;
-use crate::storage::WriteOutcome;
 use chrono::{DateTime, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{CampaignId, DeviceId, OperatorId, SiteId};
+use kernel::model::Role;
+use kernel::storage::WriteOutcome;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -114,14 +114,6 @@ pub struct CampaignMember {
     #[serde(default)]
     pub timed_out: bool,
     pub updated_at: DateTime<Utc>,
-}
-
-/// Kept on the device while a campaign updates it, so that its firmware
-/// reports find their campaign without a lookup.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CampaignLink {
-    pub campaign_id: CampaignId,
-    pub target_version: String,
 }
 
 /// A campaign as asked for, parsed (waves and threshold in range).

@@ -1,11 +1,12 @@
 //! Storage of firmware campaigns: the campaign item with its counters and
 //! one member item per eligible device.
 
-use super::{Campaign, CampaignLink, CampaignMember, MemberState};
-use crate::ids::{CampaignId, DeviceId, OperatorId};
-use crate::model::Activity;
-use crate::storage::{StoreResult, WriteOutcome};
+use super::{Campaign, CampaignMember, MemberState};
 use async_trait::async_trait;
+use kernel::ids::{CampaignId, DeviceId, OperatorId};
+use kernel::model::Activity;
+use kernel::model::CampaignLink;
+use kernel::storage::{StoreResult, WriteOutcome};
 
 /// What a member's move does to its device's link to the campaign.
 #[derive(Debug, Clone, PartialEq)]

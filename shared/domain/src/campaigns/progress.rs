@@ -3,14 +3,15 @@
 //! devices that stayed silent for an hour and then does the same.
 
 use super::waves::{Step, next_step};
-use super::{Campaign, CampaignLink, CampaignMember, CampaignStatus, LinkChange, MemberState};
+use super::{Campaign, CampaignMember, CampaignStatus, LinkChange, MemberState};
 use crate::Domain;
 use crate::commands::NewCommand;
-use crate::error::Error;
-use crate::ids::DeviceId;
-use crate::model::{CommandKind, Device, FirmwareStatus};
-use crate::storage::WriteOutcome;
 use chrono::Duration;
+use kernel::error::Error;
+use kernel::ids::DeviceId;
+use kernel::model::CampaignLink;
+use kernel::model::{CommandKind, Device, FirmwareStatus};
+use kernel::storage::WriteOutcome;
 use serde_json::{Map, json};
 
 /// A device sent an update that has not reported an outcome after this

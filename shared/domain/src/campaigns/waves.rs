@@ -2,7 +2,7 @@
 //! wave has finished and what comes next.
 
 use super::{Campaign, CampaignCounts};
-use crate::input::Parsed;
+use kernel::input::Parsed;
 
 /// Default waves (cumulative percent) and failure threshold (contract §10).
 pub const DEFAULT_WAVES: [u8; 3] = [10, 50, 100];
@@ -17,7 +17,7 @@ pub fn parse_waves(raw: &[i64]) -> Parsed<Vec<u8>> {
         && rising
         && raw.last() == Some(&100);
     if !ok {
-        return Err(crate::FieldError::new(
+        return Err(kernel::FieldError::new(
             "waves",
             format!("must be 1..{MAX_WAVES} rising cumulative percentages (1..100) ending at 100"),
         ));
@@ -115,8 +115,8 @@ mod tests {
     fn a_wave_must_finish_before_the_next_and_failures_above_the_threshold_pause() {
         let now = chrono::Utc::now();
         let mut c = Campaign {
-            campaign_id: crate::ids::CampaignId::random(),
-            operator_id: crate::ids::OperatorId::parse("acme").unwrap(),
+            campaign_id: kernel::ids::CampaignId::random(),
+            operator_id: kernel::ids::OperatorId::parse("acme").unwrap(),
             model: "TP-AC22".into(),
             target_version: "2.0.0".into(),
             firmware_url: "https://fw.example.com/2.0.0.bin".into(),

@@ -5,14 +5,14 @@
 use super::schedule::Schedule;
 use super::{IdempotencyClaim, NewCommand, Queued};
 use crate::Domain;
-use crate::access::{Caller, not_found};
-use crate::catalogue::{Rating, rating};
 use crate::console::views::{DeviceStatus, device_status};
 use crate::devices::credentials::hash_secret;
-use crate::error::Error;
-use crate::ids::{CommandId, ConnectorId, DeviceId};
-use crate::input::Problems;
-use crate::model::{Command, CommandKind, CommandOrigin, CommandStatus, Role};
+use kernel::access::{Caller, not_found};
+use kernel::catalogue::{Rating, rating};
+use kernel::error::Error;
+use kernel::ids::{CommandId, ConnectorId, DeviceId};
+use kernel::input::Problems;
+use kernel::model::{Command, CommandKind, CommandOrigin, CommandStatus, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -122,7 +122,7 @@ impl Domain {
                 "device {device_id} is offline (last seen {}); commands need an online device",
                 device
                     .last_seen
-                    .map_or("never".to_owned(), crate::input::rfc3339)
+                    .map_or("never".to_owned(), kernel::input::rfc3339)
             )));
         }
         let checked = check_command(&command, &rating)?;
@@ -195,14 +195,14 @@ impl Domain {
     async fn admin_apply(
         &self,
         caller: &Caller,
-        device: &crate::model::Device,
+        device: &kernel::model::Device,
         params: &Map<String, Value>,
     ) -> Result<QueuedCommand, Error> {
         let mut p = Problems::default();
         let profile_id = params
             .get("profile_id")
             .and_then(Value::as_str)
-            .and_then(crate::ids::ProfileId::parse);
+            .and_then(kernel::ids::ProfileId::parse);
         p.check(
             profile_id.is_some(),
             "profile_id",
@@ -278,7 +278,7 @@ impl Domain {
             );
         }
         for (name, value) in params {
-            if let Some(problem) = crate::input::json_problem(value) {
+            if let Some(problem) = kernel::input::json_problem(value) {
                 p.add(name, problem);
             }
         }
@@ -293,7 +293,7 @@ impl Domain {
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 p.check(
-                    crate::input::web_url(location).is_some(),
+                    kernel::input::web_url(location).is_some(),
                     "location",
                     "must be an absolute http(s) URL of the firmware image with a host",
                 );
@@ -301,7 +301,7 @@ impl Domain {
                     .get("version")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                if let Err(e) = crate::input::text(version.to_owned(), 64, "version") {
+                if let Err(e) = kernel::input::text(version.to_owned(), 64, "version") {
                     p.add(&e.field, e.problem);
                 }
             }
@@ -373,7 +373,7 @@ fn as_connector_command(
 ) -> Result<Option<ConnectorCommand>, Error> {
     fn read<T: serde::de::DeserializeOwned>(params: &Map<String, Value>) -> Result<T, Error> {
         serde_json::from_value(Value::Object(params.clone())).map_err(|e| {
-            Error::invalid("params", crate::input::plain_serde_message(&e.to_string()))
+            Error::invalid("params", kernel::input::plain_serde_message(&e.to_string()))
         })
     }
     Ok(Some(match kind {
@@ -434,7 +434,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
             target_soc,
         } => {
             let power = charge_power.unwrap_or(rating.max_power_kw);
-            if !(crate::input::representable(power) && power > 0.0 && power <= rating.max_power_kw)
+            if !(kernel::input::representable(power) && power > 0.0 && power <= rating.max_power_kw)
             {
                 p.add(
                     "charge_power",
@@ -451,7 +451,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
         }
         ConnectorCommand::Stop { reason } => {
             let reason = reason.clone().unwrap_or_else(|| "remote".into());
-            if let Err(e) = crate::input::text(reason.clone(), 64, "reason") {
+            if let Err(e) = kernel::input::text(reason.clone(), 64, "reason") {
                 p.add(&e.field, e.problem);
             }
             params.insert("reason".into(), json!(reason));
@@ -465,7 +465,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
             if !rating.v2g {
                 p.add("discharge_power", "this model cannot discharge (no V2G)");
             }
-            if !(crate::input::representable(*discharge_power)
+            if !(kernel::input::representable(*discharge_power)
                 && *discharge_power > 0.0
                 && *discharge_power <= rating.max_power_kw)
             {
@@ -483,7 +483,7 @@ fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked,
                 "must be 1..86400 s",
             );
             p.check(
-                crate::input::representable(*min_soc) && (0.0..100.0).contains(min_soc),
+                kernel::input::representable(*min_soc) && (0.0..100.0).contains(min_soc),
                 "min_soc",
                 "must be 0 or more and below 100",
             );

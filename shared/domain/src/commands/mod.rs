@@ -13,18 +13,18 @@ pub mod schedule;
 pub use port::{CommandStore, IdempotencyClaim, Queued};
 
 use crate::Domain;
-use crate::clock::not_ahead;
 use crate::devices::credentials::TokenClaims;
-use crate::error::Error;
-use crate::ids::{CommandId, ConnectorId, DeviceId};
-use crate::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
 use crate::partners::outbox::start_charge_result;
-use crate::storage::WriteOutcome;
 use chrono::{DateTime, Utc};
+use kernel::clock::not_ahead;
+use kernel::error::Error;
+use kernel::ids::{CommandId, ConnectorId, DeviceId};
+use kernel::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
+use kernel::storage::WriteOutcome;
 use serde_json::{Map, Value};
 use std::time::Duration as StdDuration;
 
-wire_enum! {
+kernel::wire_enum! {
     /// What a device may report of a command (`status` on the wire).
     pub enum Report {
         Accepted,
@@ -59,7 +59,7 @@ pub struct NewCommand {
     pub kind: CommandKind,
     pub connector_id: Option<ConnectorId>,
     pub params: Map<String, Value>,
-    pub origin: Option<crate::model::CommandOrigin>,
+    pub origin: Option<kernel::model::CommandOrigin>,
 }
 
 /// `wait` of a long-poll that names none (contract: 20 s, within the cap).
@@ -94,7 +94,7 @@ fn advance(
 }
 
 impl Domain {
-    fn command_activity(&self, cmd: &Command, what: &str) -> crate::model::Activity {
+    fn command_activity(&self, cmd: &Command, what: &str) -> kernel::model::Activity {
         let command: &str = cmd.command.into();
         self.activity(
             &format!("command.{what}"),
@@ -239,7 +239,7 @@ impl Domain {
                 .await?;
             return Err(Error::Conflict(format!(
                 "command {id} expired at {}",
-                crate::input::rfc3339(cmd.expires_at)
+                kernel::input::rfc3339(cmd.expires_at)
             )));
         }
         if !device_may_move(cmd.status, to) {

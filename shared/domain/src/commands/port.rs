@@ -2,12 +2,12 @@
 //! idempotency claims and the schedules sent to connectors.
 
 use super::schedule::Schedule;
-use crate::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
-use crate::model::{Activity, Command, CommandStatus};
 use crate::partners::outbox::Delivery;
-use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
+use kernel::model::{Activity, Command, CommandStatus};
+use kernel::storage::{StoreResult, WriteOutcome};
 
 /// What an idempotency key claimed: the command it created and a digest of
 /// the request that created it.

@@ -3,14 +3,14 @@
 
 use super::views::{EnergyPoint, EnergySeries, EnergyTotal};
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{DeviceId, SiteId};
 use crate::telemetry::{EnergyHour, EnergyScope};
 use chrono::{DateTime, Datelike, Duration, DurationRound, TimeZone, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{DeviceId, SiteId};
 use std::collections::BTreeMap;
 
-wire_enum! {
+kernel::wire_enum! {
     /// The width of one point of an energy series.
     #[derive(Default)]
     pub enum Granularity {

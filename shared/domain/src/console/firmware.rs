@@ -6,9 +6,9 @@ use super::views::{
     FirmwareModel, FirmwarePage, FirmwareSummary, ListPage, VersionCount, percentage, version_cmp,
 };
 use crate::Domain;
-use crate::access::Caller;
 use crate::devices::FleetCounts;
-use crate::error::Error;
+use kernel::access::Caller;
+use kernel::error::Error;
 use std::collections::BTreeMap;
 
 impl Domain {
@@ -36,7 +36,7 @@ impl Domain {
                 .unwrap_or_default()
                 .to_owned();
             // The catalogue's release where it knows one, else the newest seen.
-            let latest = match crate::catalogue::spec(model) {
+            let latest = match kernel::catalogue::spec(model) {
                 Some(known) if version_cmp(&known.latest_firmware, &seen_latest).is_ge() => {
                     known.latest_firmware.clone()
                 }

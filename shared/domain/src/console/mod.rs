@@ -12,13 +12,13 @@ pub use energy::{EnergyQuery, EnergyTarget, Granularity};
 pub use paging::Paging;
 
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use crate::model::{ChargingRecord, CommandStatus, Device, HistoryEntry};
 use crate::sites::capacity;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::try_join_all;
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use kernel::model::{ChargingRecord, CommandStatus, Device, HistoryEntry};
 use views::*;
 
 /// `GET /v1/devices` filters, parsed.
@@ -69,7 +69,7 @@ impl Domain {
     /// The devices of a site that belong to its operator.
     pub(crate) async fn site_members(
         &self,
-        site: &crate::model::Site,
+        site: &kernel::model::Site,
     ) -> Result<Vec<Device>, Error> {
         Ok(self
             .store

@@ -4,12 +4,12 @@
 //! catalogue). Counts come from the operators' counters.
 
 use crate::Domain;
-use crate::access::Caller;
-use crate::catalogue::{ModelPage, ModelView, UnknownModels, models, spec};
+use kernel::access::Caller;
+use kernel::catalogue::{ModelPage, ModelView, UnknownModels, models, spec};
 use std::collections::{BTreeMap, BTreeSet};
 
 impl Domain {
-    pub async fn models(&self, caller: &Caller) -> Result<ModelPage, crate::Error> {
+    pub async fn models(&self, caller: &Caller) -> Result<ModelPage, kernel::Error> {
         let mut known: BTreeMap<&str, u32> = BTreeMap::new();
         let mut unknown_names = BTreeSet::new();
         let mut unknown = UnknownModels::default();

@@ -1,7 +1,7 @@
 //! `?page=&size=` of every list, parsed at the edge.
 
-use crate::error::Error;
-use crate::input::Problems;
+use kernel::error::Error;
+use kernel::input::Problems;
 
 /// A valid page request: `page >= 1`, `1 <= size <= 100`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

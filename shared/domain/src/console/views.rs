@@ -2,15 +2,15 @@
 //! derived values (online status, status summaries) computed at read time.
 
 use super::energy::Granularity;
-use crate::ids::{ConnectorId, DeviceId, SiteId};
-use crate::model::{
+use chrono::{DateTime, Duration, Utc};
+use kernel::ids::{ConnectorId, DeviceId, SiteId};
+use kernel::model::{
     CommandView, ConnectorState, Device, FirmwareProgress, FirmwareStatus, HistoryEntry, Site,
 };
-use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-wire_enum! {
+kernel::wire_enum! {
     pub enum DeviceStatus {
         Online,
         Offline,
@@ -86,7 +86,7 @@ pub struct DeviceView {
     pub created_at: DateTime<Utc>,
     pub firmware_update: Option<FirmwareUpdateView>,
     /// The configuration profile version the device last applied.
-    pub configuration: Option<crate::profiles::AppliedConfiguration>,
+    pub configuration: Option<kernel::model::AppliedConfiguration>,
 }
 
 pub fn connectors_of(d: &Device) -> Vec<ConnectorView> {

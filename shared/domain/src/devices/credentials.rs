@@ -8,9 +8,9 @@
 //! stored; rotating a device's secret sets `revoked_before`, which kills
 //! every token issued earlier.
 
-use crate::ids::DeviceId;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hmac::{Hmac, Mac};
+use kernel::ids::DeviceId;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -21,11 +21,11 @@ const TAG_LEN: usize = 10;
 const TOKEN_LEN: usize = 16 + 6 + TAG_LEN;
 
 /// Both token routes speak RFC 6749's client-credentials grant only.
-pub fn client_credentials_grant(grant_type: &str) -> Result<(), crate::Error> {
+pub fn client_credentials_grant(grant_type: &str) -> Result<(), kernel::Error> {
     if grant_type == "client_credentials" {
         Ok(())
     } else {
-        Err(crate::Error::bad_request(
+        Err(kernel::Error::bad_request(
             "grant_type",
             "must be client_credentials",
         ))
@@ -33,10 +33,10 @@ pub fn client_credentials_grant(grant_type: &str) -> Result<(), crate::Error> {
 }
 
 /// A fresh random secret as 64 hex characters.
-pub fn new_secret() -> Result<String, crate::Error> {
+pub fn new_secret() -> Result<String, kernel::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
-        .map_err(|e| crate::Error::internal(format!("no randomness from the OS: {e}")))?;
+        .map_err(|e| kernel::Error::internal(format!("no randomness from the OS: {e}")))?;
     Ok(hex::encode(bytes))
 }
 

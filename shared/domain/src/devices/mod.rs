@@ -8,14 +8,14 @@ pub use port::{Build, DeviceStore, FleetCounts, Listed, Profile};
 pub use recount::Recount;
 
 use crate::Domain;
-use crate::error::Error;
-use crate::ids::{DeviceId, OperatorId};
-use crate::model::Device;
-use crate::secret::Secret;
-use crate::storage::WriteOutcome;
 use crate::throttle::Attempt;
 use chrono::{DateTime, Utc};
 use credentials::{TokenClaims, TokenKey, hash_secret, new_secret, secret_matches};
+use kernel::error::Error;
+use kernel::ids::{DeviceId, OperatorId};
+use kernel::model::Device;
+use kernel::secret::Secret;
+use kernel::storage::WriteOutcome;
 use std::collections::BTreeMap;
 
 /// A charger's registration, parsed: the serial number has its shape and

@@ -2,11 +2,11 @@
 //! listing in the operator's and site's indexes, and the operator's
 //! counters that every write adding, moving or changing a device keeps.
 
-use crate::ids::{DeviceId, OperatorId, SiteId};
-use crate::model::Activity;
-use crate::model::Device;
-use crate::storage::{Page, StoreResult, WriteOutcome};
 use async_trait::async_trait;
+use kernel::ids::{DeviceId, OperatorId, SiteId};
+use kernel::model::Activity;
+use kernel::model::Device;
+use kernel::storage::{Page, StoreResult, WriteOutcome};
 use std::collections::BTreeMap;
 
 /// A device's model, manufacturer and firmware version: what the counters

@@ -6,10 +6,10 @@
 
 use super::FleetCounts;
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::OperatorId;
-use crate::model::Role;
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::OperatorId;
+use kernel::model::Role;
 
 /// What a recount found for one operator.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,10 +2,10 @@
 //! transaction as the change it describes, kept for a while.
 
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use crate::model::{Activity, Role};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use kernel::model::{Activity, Role};
 
 /// Most lines one read of the feed returns.
 pub const FEED_LIMIT: u32 = 200;

@@ -1,11 +1,11 @@
 //! Storage of the activity feed and the shared request log, both kept for
 //! a while (the adapter sets their expiry from
-//! [`crate::storage::Retention`]).
+//! [`kernel::storage::Retention`]).
 
-use crate::model::{Activity, RequestLogEntry};
-use crate::storage::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::model::{Activity, RequestLogEntry};
+use kernel::storage::StoreResult;
 
 #[async_trait]
 pub trait FeedStore: Send + Sync {

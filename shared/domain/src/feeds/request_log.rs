@@ -2,10 +2,10 @@
 //! in the table for a while because each Lambda container only sees its own.
 
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::model::{RequestLogEntry, Role};
-use crate::settings::RequestLogMode;
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::model::{RequestLogEntry, Role};
+use kernel::settings::RequestLogMode;
 
 /// Lines one read of the request log returns (contract: the last 200).
 const LOG_LIMIT: u32 = 200;
@@ -23,7 +23,7 @@ impl Domain {
     /// Appends a line; a failure is logged, never the caller's problem.
     pub async fn log_request(&self, entry: RequestLogEntry) {
         if let Err(e) = self.store.log_request(&entry).await {
-            let chain = crate::error::chain(&e);
+            let chain = kernel::error::chain(&e);
             tracing::warn!(error = %chain, "request log write failed");
         }
     }

@@ -9,11 +9,11 @@ use super::anomalies::{
 };
 use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, answer};
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{DeviceId, OperatorId};
-use crate::model::{Command, Role};
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{DeviceId, OperatorId};
+use kernel::model::{Command, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -111,7 +111,7 @@ impl std::fmt::Display for AgentId {
     }
 }
 
-impl crate::ids::Identifier for AgentId {
+impl kernel::ids::Identifier for AgentId {
     const KIND: &'static str = "agent";
 
     fn parse_id(raw: &str) -> Option<Self> {
@@ -169,7 +169,7 @@ impl AgentId {
     }
 }
 
-wire_enum! {
+kernel::wire_enum! {
     pub enum RunStatus {
         Ok,
         Failed,
@@ -331,7 +331,7 @@ impl Domain {
                     }
                     Err(e) => {
                         done.failed += 1;
-                        tracing::error!(operator = %op, agent = id.as_str(), error = %crate::error::chain(&e), "agent run failed");
+                        tracing::error!(operator = %op, agent = id.as_str(), error = %kernel::error::chain(&e), "agent run failed");
                     }
                 }
             }
@@ -355,7 +355,7 @@ impl Domain {
         let (status, findings) = match outcome {
             Ok(n) => (RunStatus::Ok, n),
             Err(e) => {
-                tracing::error!(operator = %operator, agent = id.as_str(), error = %crate::error::chain(&e), "agent run failed");
+                tracing::error!(operator = %operator, agent = id.as_str(), error = %kernel::error::chain(&e), "agent run failed");
                 (RunStatus::Failed, 0)
             }
         };

@@ -6,18 +6,18 @@
 
 use super::{Subject, Window, round2};
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
-use crate::model::{Command, CommandStatus, Connector, ConnectorState, Device, Sample};
 use crate::telemetry::EnergyHour;
 use chrono::{DateTime, Duration, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
+use kernel::model::{Command, CommandStatus, Connector, ConnectorState, Device, Sample};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-wire_enum! {
+kernel::wire_enum! {
     /// What kind of finding.
     pub enum AnomalyKind {
         PowerOverRating,
@@ -30,7 +30,7 @@ wire_enum! {
 }
 }
 
-wire_enum! {
+kernel::wire_enum! {
     /// How urgent a finding is, least first.
     #[derive(PartialOrd, Ord)]
     pub enum Severity {
@@ -166,7 +166,7 @@ pub fn power_over_rating(
     hour_peak: f64,
     now: DateTime<Utc>,
 ) -> Option<Anomaly> {
-    let rated = crate::catalogue::spec(&device.model)?.max_power_kw;
+    let rated = kernel::catalogue::spec(&device.model)?.max_power_kw;
     let limit = rated * POWER_TOLERANCE;
     if sample.power.abs() <= limit || hour_peak > limit {
         return None;
@@ -446,7 +446,7 @@ pub fn robust_z(x: f64, history: &[f64]) -> f64 {
 /// same hour of the previous 7–28 days. `hours` are the site's hours of
 /// the last 29 days; hours without a bucket had no energy.
 pub fn consumption_outlier(
-    site: &crate::model::Site,
+    site: &kernel::model::Site,
     hours: &[EnergyHour],
     now: DateTime<Utc>,
 ) -> Option<Anomaly> {
@@ -522,7 +522,7 @@ impl Domain {
     pub(crate) async fn keep_finding(&self, anomaly: Option<Anomaly>) {
         let Some(anomaly) = anomaly else { return };
         if let Err(e) = self.store.put_anomaly(&anomaly).await {
-            tracing::warn!(error = %crate::error::chain(&e), kind = anomaly.kind.as_str(), "finding not kept");
+            tracing::warn!(error = %kernel::error::chain(&e), kind = anomaly.kind.as_str(), "finding not kept");
         }
     }
 

@@ -9,14 +9,14 @@ use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, ans
 use super::health::DEFAULT_WINDOW_HOURS;
 use super::{Window, round2};
 use crate::Domain;
-use crate::access::Caller;
 use crate::console::views::{DeviceStatus, device_status, version_cmp};
 use crate::console::{EnergyQuery, EnergyTarget, Granularity};
-use crate::error::Error;
-use crate::input::rfc3339;
-use crate::model::{Device, Site};
 use crate::telemetry::EnergyScope;
 use chrono::{DateTime, Datelike, Duration, DurationRound, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::input::rfc3339;
+use kernel::model::{Device, Site};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 
 pub const MAX_QUESTION: usize = 500;
 
-wire_enum! {
+kernel::wire_enum! {
     /// What a question asks for.
     pub enum Intent {
         Energy,

@@ -12,11 +12,11 @@
 
 use super::Window;
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{DeviceId, SiteId};
 use crate::telemetry::energy::hour_of;
 use chrono::{DateTime, Duration, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{DeviceId, SiteId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -261,7 +261,7 @@ pub struct TrainedOn {
     pub points: usize,
 }
 
-wire_enum! {
+kernel::wire_enum! {
     pub enum ForecastStatus {
         Ok,
         InsufficientData,
@@ -435,14 +435,14 @@ impl Domain {
     /// per hour, from its charging records.
     pub(crate) async fn utilization_history(
         &self,
-        site: &crate::model::Site,
+        site: &kernel::model::Site,
         days: u32,
     ) -> Result<History, Error> {
         let (from, to) = self.history_range(days);
         let devices = self.site_members(site).await?;
         let connectors: u32 = devices
             .iter()
-            .map(|d| match crate::catalogue::spec(&d.model) {
+            .map(|d| match kernel::catalogue::spec(&d.model) {
                 Some(spec) => spec.connectors,
                 None => (d.connectors.len() as u32).max(1),
             })

@@ -7,12 +7,12 @@ use super::agents::AgentId;
 use super::anomalies::{outcome, unsuccessful};
 use super::{FaultMark, Subject, Window, round2};
 use crate::Domain;
-use crate::access::Caller;
 use crate::console::views::version_cmp;
-use crate::error::Error;
-use crate::ids::{DeviceId, SiteId};
-use crate::model::{Command, CommandStatus, Device};
 use chrono::{DateTime, Duration, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{DeviceId, SiteId};
+use kernel::model::{Command, CommandStatus, Device};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -203,7 +203,7 @@ pub fn latest_firmware(devices: &[Device]) -> HashMap<String, String> {
         }
     }
     for (model, version) in latest.iter_mut() {
-        if let Some(spec) = crate::catalogue::spec(model)
+        if let Some(spec) = kernel::catalogue::spec(model)
             && version_cmp(&spec.latest_firmware, version).is_ge()
         {
             *version = spec.latest_firmware.clone();

@@ -16,14 +16,10 @@ mod subject;
 pub use port::IntelligenceStore;
 pub use subject::{Scope, Subject};
 
-use crate::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use chrono::{DateTime, Utc};
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// How long outages, fault marks, anomalies and health scores are kept:
-/// the widest health-score window.
-pub const KEPT_DAYS: i64 = 90;
 
 /// A span of time, `from` before `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]

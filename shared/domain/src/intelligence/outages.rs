@@ -5,10 +5,10 @@
 
 use super::{Outage, Window};
 use crate::Domain;
-use crate::error::Error;
-use crate::ids::{DeviceId, OperatorId};
-use crate::model::Device;
 use chrono::{DateTime, Duration, Utc};
+use kernel::error::Error;
+use kernel::ids::{DeviceId, OperatorId};
+use kernel::model::Device;
 use std::collections::HashMap;
 
 /// Silence longer than this is an outage (three missed 30 s heartbeats).

@@ -5,10 +5,10 @@ use super::agents::AgentRun;
 use super::anomalies::Anomaly;
 use super::health::HealthScore;
 use super::{FaultMark, Outage};
-use crate::ids::OperatorId;
-use crate::storage::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::ids::OperatorId;
+use kernel::storage::StoreResult;
 
 #[async_trait]
 pub trait IntelligenceStore: Send + Sync {

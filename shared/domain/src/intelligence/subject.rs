@@ -1,10 +1,10 @@
 //! Whose fleet an intelligence request is about, decided once per request.
 
 use crate::Domain;
-use crate::access::{Caller, not_found};
-use crate::error::Error;
-use crate::ids::{DeviceId, OperatorId, SiteId};
-use crate::model::{Device, Site};
+use kernel::access::{Caller, not_found};
+use kernel::error::Error;
+use kernel::ids::{DeviceId, OperatorId, SiteId};
+use kernel::model::{Device, Site};
 
 /// The operator a request reads, and the site or device it narrows to,
 /// each visible to the caller.

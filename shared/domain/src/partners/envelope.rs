@@ -7,11 +7,11 @@ use super::Partner;
 use super::wire::{Refusal, Ret, WireAnswer, WireKeys, WireRequest};
 use crate::Domain;
 use crate::devices::credentials::{hash_secret, new_secret, secret_matches};
-use crate::error::Error;
-use crate::secret::Secret;
-use crate::storage::WriteOutcome;
 use crate::throttle::Attempt;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use kernel::error::Error;
+use kernel::secret::Secret;
+use kernel::storage::WriteOutcome;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -6,10 +6,10 @@
 use super::outbox::{Delivery, route};
 use super::stations::wire_status;
 use crate::Domain;
-use crate::error::Error;
-use crate::ids::{ConnectorId, OperatorId, PartnerId};
-use crate::model::{ConnectorState, Device};
 use chrono::{DateTime, Duration, Utc};
+use kernel::error::Error;
+use kernel::ids::{ConnectorId, OperatorId, PartnerId};
+use kernel::model::{ConnectorState, Device};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Mutex;

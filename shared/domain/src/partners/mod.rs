@@ -22,13 +22,13 @@ pub use stations::{StationQuery, StationStatusQuery};
 pub use steering::{START_CHARGE_SEQ_LEN, SteerKind, SteerRequest};
 
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{OperatorId, PartnerId};
-use crate::model::Role;
-use crate::secret::Secret;
-use crate::storage::WriteOutcome;
 use chrono::{DateTime, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{OperatorId, PartnerId};
+use kernel::model::Role;
+use kernel::secret::Secret;
+use kernel::storage::WriteOutcome;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wire::WireKeys;
@@ -200,7 +200,7 @@ impl Domain {
     ) -> Result<CreatedPartner, Error> {
         caller.require(Role::Admin)?;
         if let Some(raw) = &new.notify_url {
-            let url = crate::input::web_url(raw).ok_or_else(|| {
+            let url = kernel::input::web_url(raw).ok_or_else(|| {
                 Error::invalid("notify_url", "must be an absolute https URL with a host")
             })?;
             notify::check_notify_url(&url, self.settings.allow_local_notify_urls)

@@ -11,12 +11,12 @@ use super::Partner;
 use super::notify::check_notify_url;
 use super::wire::{Refusal, WireAnswer, WireRequest};
 use crate::Domain;
-use crate::access::Caller;
-use crate::error::Error;
-use crate::ids::{ConnectorId, DeliveryId, DeviceId, PartnerId};
-use crate::model::{ChargingRecord, Command, CommandKind, CommandStatus, Role};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{ConnectorId, DeliveryId, DeviceId, PartnerId};
+use kernel::model::{ChargingRecord, Command, CommandKind, CommandStatus, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
@@ -144,7 +144,7 @@ pub fn start_charge_result(cmd: &Command, now: DateTime<Utc>) -> Option<Delivery
         "StartChargeSeq": origin.start_charge_seq,
         "StartChargeSeqStat": stat,
         "ConnectorID": origin.connector,
-        "StartTime": crate::input::rfc3339(now),
+        "StartTime": kernel::input::rfc3339(now),
         "IdentCode": "",
         "SuccStat": fail,
         "FailReason": fail,
@@ -177,8 +177,8 @@ pub fn charge_order_info(
     let payload = json!({
         "StartChargeSeq": mark.start_charge_seq,
         "ConnectorID": mark.connector,
-        "StartTime": crate::input::rfc3339(record.start_time),
-        "EndTime": crate::input::rfc3339(record.end_time),
+        "StartTime": kernel::input::rfc3339(record.start_time),
+        "EndTime": kernel::input::rfc3339(record.end_time),
         "TotalPower": record.energy,
         "TotalMoney": record.cost.unwrap_or(0.0),
         "StopReason": stop_reason(record.stop_reason.as_deref()),
@@ -290,7 +290,7 @@ impl Domain {
         d: &Delivery,
     ) -> Result<(), String> {
         let base = partner.notify_url.as_deref().unwrap_or_default();
-        let url = crate::input::web_url(&format!("{base}/{}", d.route))
+        let url = kernel::input::web_url(&format!("{base}/{}", d.route))
             .ok_or_else(|| "refused: not an absolute URL".to_owned())?;
         // Checked again at every push: the rule may be newer than the
         // partner, and a setting may have changed.

@@ -3,10 +3,10 @@
 
 use super::outbox::{Delivery, SessionMark};
 use super::{Partner, PartnerConnector, PartnerSession, PartnerToken};
-use crate::ids::{ConnectorId, DeviceId, PartnerId};
-use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::ids::{ConnectorId, DeviceId, PartnerId};
+use kernel::storage::{StoreResult, WriteOutcome};
 
 #[async_trait]
 pub trait PartnerStore: Send + Sync {

@@ -5,11 +5,11 @@ use super::Partner;
 use super::envelope::system;
 use super::wire::Refusal;
 use crate::Domain;
-use crate::catalogue::{CurrentType, rating, spec};
 use crate::console::views::{DeviceStatus, device_status};
-use crate::ids::{ConnectorId, SiteId};
-use crate::model::{ConnectorState, Device, Site};
 use chrono::{Duration, NaiveDateTime};
+use kernel::catalogue::{CurrentType, rating, spec};
+use kernel::ids::{ConnectorId, SiteId};
+use kernel::model::{ConnectorState, Device, Site};
 use serde::Serialize;
 
 /// `query_station_info`'s Data, checked.

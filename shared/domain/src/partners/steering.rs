@@ -8,12 +8,12 @@ use super::envelope::system;
 use super::outbox::SessionMark;
 use super::wire::{Refusal, Ret};
 use crate::Domain;
-use crate::access::Caller;
 use crate::commands::dispatch::ConnectorCommand;
 use crate::console::views::{DeviceStatus, device_status};
-use crate::error::Error;
-use crate::ids::{ConnectorId, DeviceId};
-use crate::model::{CommandOrigin, ConnectorState, Role};
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{ConnectorId, DeviceId};
+use kernel::model::{CommandOrigin, ConnectorState, Role};
 use serde::Serialize;
 
 /// Length of a `StartChargeSeq`: the partner's 9-character id and 18 more.

@@ -5,10 +5,10 @@
 //! with a wrong key.
 
 use super::wire::WireKeys;
-use crate::error::Error;
-use crate::secret::Secret;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+use kernel::error::Error;
+use kernel::secret::Secret;
 
 const NONCE_LEN: usize = 12;
 

@@ -2,13 +2,13 @@
 //! AES-128-CBC with PKCS#7 padding, `Sig` is upper-case hex HMAC-MD5 over
 //! the concatenated fields. Nothing here touches the store.
 
-use crate::secret::Secret;
 use aes::Aes128;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use hmac::{Hmac, Mac};
+use kernel::secret::Secret;
 use md5::Md5;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -8,14 +8,16 @@ mod port;
 pub use port::ProfileStore;
 
 use crate::Domain;
-use crate::access::{Caller, not_found};
-use crate::catalogue::{rating, spec};
 use crate::commands::NewCommand;
-use crate::error::Error;
-use crate::ids::{CommandId, DeviceId, OperatorId, ProfileId, SiteId};
-use crate::input::Problems;
-use crate::model::{Command, CommandKind, CommandStatus, Device, Role};
 use chrono::{DateTime, Utc};
+use kernel::access::{Caller, not_found};
+use kernel::catalogue::{rating, spec};
+use kernel::error::Error;
+use kernel::ids::{CommandId, DeviceId, OperatorId, ProfileId, SiteId};
+use kernel::input::Problems;
+use kernel::model::{
+    AppliedConfiguration, Command, CommandKind, CommandStatus, Device, PendingConfiguration, Role,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -67,23 +69,6 @@ pub struct ProfileDraft {
 pub enum ApplyTarget {
     Devices(Vec<DeviceId>),
     Site(SiteId),
-}
-
-/// What a device applied, as `GET /v1/devices/{id}` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AppliedConfiguration {
-    pub profile_id: ProfileId,
-    pub version: u32,
-    pub applied_at: DateTime<Utc>,
-}
-
-/// A profile version queued for a device and not yet answered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PendingConfiguration {
-    pub profile_id: ProfileId,
-    pub version: u32,
-    pub command_id: CommandId,
-    pub queued_at: DateTime<Utc>,
 }
 
 /// How the operator's devices stand against a profile.
@@ -172,7 +157,7 @@ fn check_draft(draft: &ProfileDraft) -> Result<(), Error> {
                 rating(model).max_current_a
             }
         },
-        None => crate::catalogue::UNKNOWN_MODEL.max_current_a,
+        None => kernel::catalogue::UNKNOWN_MODEL.max_current_a,
     };
     p.range(
         draft.settings.max_current_a,
@@ -323,8 +308,8 @@ impl Domain {
             .update_profile(&next, current.version, &activity)
             .await?
         {
-            crate::storage::WriteOutcome::Written => {}
-            crate::storage::WriteOutcome::Conflict => {
+            kernel::storage::WriteOutcome::Written => {}
+            kernel::storage::WriteOutcome::Conflict => {
                 return Err(Error::Conflict(format!(
                     "configuration profile {id} changed concurrently; read it and retry"
                 )));

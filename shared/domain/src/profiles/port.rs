@@ -1,10 +1,11 @@
 //! Storage of configuration profiles and of what devices applied.
 
-use super::{AppliedConfiguration, PendingConfiguration, Profile};
-use crate::ids::{CommandId, DeviceId, OperatorId, ProfileId};
-use crate::model::Activity;
-use crate::storage::{StoreResult, WriteOutcome};
+use super::Profile;
 use async_trait::async_trait;
+use kernel::ids::{CommandId, DeviceId, OperatorId, ProfileId};
+use kernel::model::Activity;
+use kernel::model::{AppliedConfiguration, PendingConfiguration};
+use kernel::storage::{StoreResult, WriteOutcome};
 
 #[async_trait]
 pub trait ProfileStore: Send + Sync {

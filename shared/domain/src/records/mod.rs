@@ -5,13 +5,13 @@ mod port;
 pub use port::{RecordOutcome, RecordStore};
 
 use crate::Domain;
-use crate::clock::not_ahead;
 use crate::devices::credentials::TokenClaims;
-use crate::error::Error;
-use crate::ids::{ConnectorId, RecordId};
-use crate::model::ChargingRecord;
 use crate::partners::outbox::{charge_order_info, record_matches};
 use chrono::{DateTime, Utc};
+use kernel::clock::not_ahead;
+use kernel::error::Error;
+use kernel::ids::{ConnectorId, RecordId};
+use kernel::model::ChargingRecord;
 
 /// A CDR as the charger sent it, parsed; `end_time >= start_time` holds.
 #[derive(Debug, Clone)]

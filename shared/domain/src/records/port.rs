@@ -1,11 +1,11 @@
 //! Storage of charge detail records.
 
-use crate::ids::{OperatorId, RecordId};
-use crate::model::{Activity, ChargingRecord};
 use crate::partners::outbox::Delivery;
-use crate::storage::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::ids::{OperatorId, RecordId};
+use kernel::model::{Activity, ChargingRecord};
+use kernel::storage::StoreResult;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordOutcome {

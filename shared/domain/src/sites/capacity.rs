@@ -3,10 +3,10 @@
 
 use crate::Domain;
 use crate::console::views::{DeviceStatus, device_status};
-use crate::error::Error;
-use crate::ids::{ConnectorId, DeviceId};
-use crate::model::{Connector, ConnectorState, Device, Site};
 use chrono::{DateTime, Duration, Utc};
+use kernel::error::Error;
+use kernel::ids::{ConnectorId, DeviceId};
+use kernel::model::{Connector, ConnectorState, Device, Site};
 
 /// Smallest power worth starting a session with.
 const MIN_START_KW: f64 = 1.0;

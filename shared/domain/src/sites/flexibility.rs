@@ -3,13 +3,13 @@
 
 use super::capacity::{live_connectors, signed_power};
 use crate::Domain;
-use crate::access::Caller;
-use crate::catalogue::rating;
 use crate::commands::NewCommand;
-use crate::error::Error;
-use crate::ids::{CommandId, ConnectorId, DeviceId, SiteId};
-use crate::model::{CommandKind, ConnectorState, Device, Role};
 use chrono::{DateTime, Duration, Utc};
+use kernel::access::Caller;
+use kernel::catalogue::rating;
+use kernel::error::Error;
+use kernel::ids::{CommandId, ConnectorId, DeviceId, SiteId};
+use kernel::model::{CommandKind, ConnectorState, Device, Role};
 use serde::Serialize;
 use serde_json::{Map, json};
 use std::collections::BTreeMap;
@@ -74,7 +74,7 @@ impl Domain {
         caller.require(Role::Operator)?;
         let now = self.clock.now();
         let devices = self.store.site_devices(site.site_id).await?;
-        let live: Vec<(&Device, ConnectorId, &crate::model::Connector)> =
+        let live: Vec<(&Device, ConnectorId, &kernel::model::Connector)> =
             live_connectors(&site, &devices, now, self.settings.offline_after()).collect();
 
         // Discharging connectors feed the site, so they widen the budget.

@@ -7,12 +7,12 @@ mod port;
 pub use port::{SiteMember, SiteStore};
 
 use crate::Domain;
-use crate::access::Caller;
 use crate::devices::credentials::TokenClaims;
-use crate::error::Error;
-use crate::ids::{DeviceId, OperatorId, SiteId};
-use crate::model::{Role, Site};
-use crate::storage::WriteOutcome;
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::{DeviceId, OperatorId, SiteId};
+use kernel::model::{Role, Site};
+use kernel::storage::WriteOutcome;
 
 /// Most devices one site registration may carry. Beyond one transaction
 /// the store moves them in several and undoes them all if one fails.

@@ -1,10 +1,10 @@
 //! Storage of sites and of which devices are in them.
 
-use crate::ids::{DeviceId, OperatorId, SiteId};
-use crate::model::{Activity, Device, Site};
-use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::ids::{DeviceId, OperatorId, SiteId};
+use kernel::model::{Activity, Device, Site};
+use kernel::storage::{StoreResult, WriteOutcome};
 
 /// A device joining a site, with what was read so the write can check it
 /// (and count it out of its old operator when it changes operator).

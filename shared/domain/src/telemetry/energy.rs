@@ -9,9 +9,9 @@
 //! hours at read time, which keeps every sample to one bucket write.
 
 use super::port::EnergyAdd;
-use crate::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
-use crate::model::{ConnectorState, Peaks};
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
+use kernel::model::{ConnectorState, Peaks};
 
 /// Energy (kWh) between the previous counter value and the new one.
 pub fn counter_delta(previous: Option<f64>, current: f64) -> f64 {

@@ -11,26 +11,26 @@ pub use port::{
 };
 
 use crate::Domain;
-use crate::clock::not_ahead;
 use crate::devices::credentials::TokenClaims;
 use crate::devices::revoked;
-use crate::error::Error;
-use crate::ids::ConnectorId;
 use crate::intelligence::FaultMark;
 use crate::intelligence::anomalies::{
     counter_reset, fault_burst, power_over_rating, recent_faults,
 };
-use crate::model::{
-    CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
-};
-use crate::storage::{Retention, WriteOutcome};
 use chrono::{DateTime, Utc};
 use energy::{Attribution, Before, counter_delta, plan};
+use kernel::clock::not_ahead;
+use kernel::error::Error;
+use kernel::ids::ConnectorId;
+use kernel::model::{
+    CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
+};
+use kernel::storage::{Retention, WriteOutcome};
 
 /// Optimistic writes to one connector are retried this often on a race.
 const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
 
-wire_enum! {
+kernel::wire_enum! {
     /// What a charger says of itself in a heartbeat.
     pub enum HeartbeatStatus {
         Online,
@@ -58,7 +58,7 @@ pub struct StatusSample {
     pub soc: Option<f64>,
 }
 
-wire_enum! {
+kernel::wire_enum! {
     /// A charger's lifecycle event (`event_type` on the wire).
     pub enum EventType {
         PlugIn,
@@ -111,7 +111,7 @@ pub struct FirmwareReport {
 
 /// A connector the device's model has, where the catalogue knows the model.
 pub(crate) fn known_connector(device: &Device, connector: ConnectorId) -> Result<(), Error> {
-    match crate::catalogue::spec(&device.model) {
+    match kernel::catalogue::spec(&device.model) {
         Some(m) if connector.get() > m.connectors => Err(Error::invalid(
             "connector_id",
             format!("must be 1..{} for a {}", m.connectors, m.model),

@@ -1,14 +1,14 @@
 //! Storage of what chargers report: the device's live state, samples and
 //! the hourly energy roll-ups.
 
-use crate::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use crate::intelligence::FaultMark;
-use crate::model::Activity;
-use crate::model::{Connector, Device, FirmwareProgress, Sample};
 use crate::partners::outbox::Delivery;
-use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
+use kernel::model::Activity;
+use kernel::model::{Connector, Device, FirmwareProgress, Sample};
+use kernel::storage::{StoreResult, WriteOutcome};
 
 /// Whose energy roll-up: a device's or a site's.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -9,16 +9,16 @@ mod port;
 pub use port::TenantStore;
 
 use crate::Domain;
-use crate::access::Caller;
 use crate::devices::AccessToken;
 use crate::devices::credentials::{hash_secret, new_secret, secret_matches};
-use crate::error::Error;
-use crate::ids::OperatorId;
-use crate::input::{Problems, text_ok};
-use crate::model::{Client, Operator, Role, Session};
-use crate::secret::Secret;
-use crate::storage::WriteOutcome;
 use crate::throttle::Attempt;
+use kernel::access::Caller;
+use kernel::error::Error;
+use kernel::ids::OperatorId;
+use kernel::input::{Problems, text_ok};
+use kernel::model::{Client, Operator, Role, Session};
+use kernel::secret::Secret;
+use kernel::storage::WriteOutcome;
 
 /// A console or partner client asking for a token (`client_credentials`).
 #[derive(Debug, Clone)]

@@ -1,9 +1,9 @@
 //! Storage of operators, their API clients and operator sessions.
 
-use crate::ids::OperatorId;
-use crate::model::{Client, Operator, Session};
-use crate::storage::{StoreResult, WriteOutcome};
 use async_trait::async_trait;
+use kernel::ids::OperatorId;
+use kernel::model::{Client, Operator, Session};
+use kernel::storage::{StoreResult, WriteOutcome};
 
 #[async_trait]
 pub trait TenantStore: Send + Sync {

@@ -9,8 +9,9 @@ mod port;
 pub use port::ThrottleStore;
 
 use crate::Domain;
-use crate::error::Error;
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use kernel::error::Error;
+use kernel::settings::Limit;
 
 /// What is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,14 +35,6 @@ impl Attempt {
             Self::Registration => "register",
         }
     }
-}
-
-/// How many attempts a source may make in a window.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limit {
-    /// 0 turns the limit off.
-    pub attempts: u32,
-    pub window: Duration,
 }
 
 /// Longest part of a source address kept in a key.

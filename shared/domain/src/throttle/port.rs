@@ -1,8 +1,8 @@
 //! Storage of attempt counters, one per source, scope and window.
 
-use crate::storage::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use kernel::storage::StoreResult;
 
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {

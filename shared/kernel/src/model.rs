@@ -1,7 +1,9 @@
 //! The entities the service keeps, in the domain's own types. How they are
 //! stored (keys, expiry, attribute shapes) is the storage adapter's business.
 
-use crate::ids::{CommandId, ConnectorId, DeviceId, OperatorId, RecordId, SiteId};
+use crate::ids::{
+    CampaignId, CommandId, ConnectorId, DeviceId, OperatorId, ProfileId, RecordId, SiteId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -130,18 +132,43 @@ pub struct Device {
     pub firmware_update: Option<FirmwareProgress>,
     /// The configuration profile the device last reported applied.
     #[serde(default)]
-    pub configuration: Option<crate::profiles::AppliedConfiguration>,
+    pub configuration: Option<AppliedConfiguration>,
     /// The profile version last queued for it, until it answers.
     #[serde(default)]
-    pub configuration_pending: Option<crate::profiles::PendingConfiguration>,
+    pub configuration_pending: Option<PendingConfiguration>,
     /// The firmware campaign that sent it its last update, so that its
     /// firmware reports need no lookup to find their campaign.
     #[serde(default)]
-    pub campaign: Option<crate::campaigns::CampaignLink>,
+    pub campaign: Option<CampaignLink>,
     /// Fault event times of the last hour: a burst is found from the
     /// message in hand and this, with no extra read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent_faults: Vec<DateTime<Utc>>,
+}
+
+/// What a device applied, as `GET /v1/devices/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AppliedConfiguration {
+    pub profile_id: ProfileId,
+    pub version: u32,
+    pub applied_at: DateTime<Utc>,
+}
+
+/// A profile version queued for a device and not yet answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingConfiguration {
+    pub profile_id: ProfileId,
+    pub version: u32,
+    pub command_id: CommandId,
+    pub queued_at: DateTime<Utc>,
+}
+
+/// Kept on the device while a campaign updates it, so that its firmware
+/// reports find their campaign without a lookup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignLink {
+    pub campaign_id: CampaignId,
+    pub target_version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,6 @@
 use crate::ids::OperatorId;
 use crate::secret::Secret;
 use crate::storage::Retention;
-use crate::throttle::Limit;
 
 /// Which requests go to the shared request log (`GET /v1/debug/requests`).
 /// Each logged request costs one more write.
@@ -36,6 +35,14 @@ fn malformed(name: &'static str, expected: &'static str, value: &str) -> Setting
         expected,
         value: value.to_owned(),
     }
+}
+
+/// How many attempts a source may make in a window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    /// 0 turns the limit off.
+    pub attempts: u32,
+    pub window: Duration,
 }
 
 #[derive(Debug, Clone)]
