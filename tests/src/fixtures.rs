@@ -251,7 +251,7 @@ async fn placeholders(
             .expect("site id");
         let draft = CampaignDraft {
             model: "TP-AC7".into(),
-            target_version: "9.9.9".into(),
+            target_version: kernel::version::FirmwareVersion::parse("9.9.9").expect("a version"),
             firmware_url: "https://firmware.example.com/tp-ac7-9.9.9.bin".into(),
             site_id: Some(site_id),
             waves: vec![50, 100],

@@ -22,7 +22,7 @@ async fn register(env: &TestEnv, sn: &str, model: &str, firmware: &str) -> Strin
         sn: sn.into(),
         model: model.into(),
         manufacturer: "Tellus Power".into(),
-        firmware_version: firmware.into(),
+        firmware_version: kernel::version::FirmwareVersion::parse(firmware).unwrap(),
     };
     env.domain
         .register(reg, Possession::default(), "test")

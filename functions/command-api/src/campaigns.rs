@@ -48,7 +48,7 @@ impl TryFrom<CampaignRequest> for CampaignDraft {
             .unwrap_or(i64::from(DEFAULT_FAILURE_THRESHOLD_PCT));
         let (model, target_version, _, site_id, waves, _, operator_id) = (
             text(r.model, 64, "model"),
-            text(r.target_version, 64, "target_version"),
+            kernel::input::firmware_version(r.target_version, "target_version"),
             check(
                 url_ok,
                 "firmware_url",

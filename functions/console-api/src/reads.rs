@@ -5,15 +5,15 @@ use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, PageQuery, QueryParam
 use axum::extract::State;
 use domain::Domain;
 use domain::console::views::{
-    CommandDetail, ConnectorView, DeviceStatus, DeviceView, EnergySeries, FirmwarePage, ListPage,
-    SiteDetail, SiteView,
+    CommandDetail, ConnectorView, DeviceView, EnergySeries, FirmwarePage, ListPage, SiteDetail,
+    SiteView,
 };
 use domain::console::{DeviceFilter, EnergyQuery, EnergyTarget, Granularity, Paging, RecordFilter};
 use kernel::Error;
 use kernel::catalogue::ModelPage;
 use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use kernel::input::{AllFields, id, one_of, optional, time};
-use kernel::model::{ChargingRecord, Operator};
+use kernel::model::{ChargingRecord, DeviceStatus, Operator};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

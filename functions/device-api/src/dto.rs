@@ -52,7 +52,7 @@ impl TryFrom<RegisterRequest> for Registration {
             sn,
             text(r.model, 64, "model"),
             text(r.manufacturer, 128, "manufacturer"),
-            text(r.firmware_version, 64, "firmware_version"),
+            kernel::input::firmware_version(r.firmware_version, "firmware_version"),
         )
             .all()?;
         Ok(Self {
@@ -461,7 +461,7 @@ impl TryFrom<FirmwareRequest> for FirmwareReport {
             check(m.len() <= 512, "message", "must be at most 512 characters")
         });
         let (firmware_version, status, progress, _) = (
-            text(r.firmware_version, 64, "firmware_version"),
+            kernel::input::firmware_version(r.firmware_version, "firmware_version"),
             one_of::<FirmwareStatus>(&r.status, "status"),
             optional(r.progress, |p| {
                 u8::try_from(p)

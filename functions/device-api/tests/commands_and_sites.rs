@@ -501,7 +501,7 @@ async fn a_site_of_500_chargers_registers_moves_whole_and_a_foreign_member_moves
             sn: format!("BIG-{i:03}"),
             model: "TP-AC22".into(),
             manufacturer: "Tellus Power".into(),
-            firmware_version: "1.5.0".into(),
+            firmware_version: kernel::version::FirmwareVersion::parse("1.5.0").unwrap(),
         };
         let creds = env
             .domain

@@ -333,7 +333,7 @@ async fn firmware_progress_is_recorded_and_installed_changes_the_version() {
         200
     );
     let d = device(&env, &c).await;
-    assert_eq!(d.firmware_version, "1.5.0");
+    assert_eq!(d.firmware_version.as_str(), "1.5.0");
     assert_eq!(d.firmware_update.unwrap().progress, Some(45));
     let done = json!({"firmware_version": "2.2.0", "status": "installed"});
     assert_eq!(
@@ -342,7 +342,7 @@ async fn firmware_progress_is_recorded_and_installed_changes_the_version() {
             .status,
         200
     );
-    assert_eq!(device(&env, &c).await.firmware_version, "2.2.0");
+    assert_eq!(device(&env, &c).await.firmware_version.as_str(), "2.2.0");
     for bad in [
         json!({"firmware_version": "2.2.0", "status": "downloading", "progress": 101}),
         json!({"firmware_version": "2.2.0", "status": "exploding"}),

@@ -2,6 +2,7 @@
 //! command checks use, and the newest firmware release per model. Models
 //! seen only at registration get sane absolute limits and no V2G.
 
+use crate::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -20,7 +21,8 @@ pub struct ModelSpec {
     pub max_current_a: f64,
     pub connectors: u32,
     pub v2g: bool,
-    pub latest_firmware: String,
+    #[schema(value_type = String)]
+    pub latest_firmware: FirmwareVersion,
 }
 
 /// What a command may ask of a charger.

@@ -5,6 +5,8 @@
 
 use crate::error::FieldError;
 use crate::ids::{ConnectorId, Identifier};
+pub use crate::text::{is_format, text_ok};
+use crate::version::FirmwareVersion;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::str::FromStr;
 use strum::IntoEnumIterator;
@@ -178,6 +180,15 @@ pub fn text(value: String, max: usize, field: &str) -> Parsed<String> {
     printable(value, field)
 }
 
+/// A firmware version as reported (see [`FirmwareVersion`]).
+pub fn firmware_version(raw: String, field: &str) -> Parsed<FirmwareVersion> {
+    let text = text(raw, crate::version::VERSION_MAX, field)?;
+    FirmwareVersion::parse(&text).map_or_else(
+        || problem(field, "must not contain control or format characters"),
+        Ok,
+    )
+}
+
 /// Optional text (may be empty), at most `max` characters and printable.
 pub fn short_text(value: String, max: usize, field: &str) -> Parsed<String> {
     if value.chars().count() > max {
@@ -193,15 +204,6 @@ pub fn printable(value: String, field: &str) -> Parsed<String> {
         return problem(field, "must not contain control or format characters");
     }
     Ok(value)
-}
-
-/// Unicode's format characters (general category Cf).
-fn is_format(c: char) -> bool {
-    matches!(c as u32,
-        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
-        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
-        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
-        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
 /// An optional field: absent stays absent, present must parse.
@@ -268,12 +270,6 @@ pub fn serial_ok(sn: &str) -> bool {
 /// ISO 4217 shape: three upper-case letters.
 pub fn currency_ok(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
-}
-
-/// Free text fields: present, trimmed non-empty and at most `max`
-/// characters (not bytes: an accented name is as long as it looks).
-pub fn text_ok(value: &str, max: usize) -> bool {
-    !value.trim().is_empty() && value.chars().count() <= max
 }
 
 /// Physical bounds of what a charger or a partner may report.

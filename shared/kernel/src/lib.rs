@@ -49,6 +49,8 @@ pub mod model;
 pub mod secret;
 pub mod settings;
 pub mod storage;
+pub mod text;
+pub mod version;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, FieldError};

@@ -4,6 +4,7 @@
 use crate::ids::{
     CampaignId, CommandId, ConnectorId, DeviceId, OperatorId, ProfileId, RecordId, SiteId,
 };
+use crate::version::FirmwareVersion;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -101,7 +102,7 @@ impl FirmwareStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirmwareProgress {
-    pub firmware_version: String,
+    pub firmware_version: FirmwareVersion,
     pub status: FirmwareStatus,
     pub progress: Option<u8>,
     pub message: Option<String>,
@@ -114,7 +115,7 @@ pub struct Device {
     pub sn: String,
     pub model: String,
     pub manufacturer: String,
-    pub firmware_version: String,
+    pub firmware_version: FirmwareVersion,
     /// SHA-256 of the device secret; never leaves the domain.
     pub secret_hash: String,
     /// Tokens issued before this instant (ms since epoch) are dead.
@@ -168,7 +169,43 @@ pub struct PendingConfiguration {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignLink {
     pub campaign_id: CampaignId,
-    pub target_version: String,
+    pub target_version: FirmwareVersion,
+}
+
+wire_enum! {
+    /// What a device is now, derived from when it was last heard and its
+    /// connectors: nothing has to run for a device to become offline.
+    pub enum DeviceStatus {
+        Online,
+        Offline,
+        Fault,
+}
+}
+
+impl Device {
+    /// Offline after `offline_after` without a message (three missed
+    /// heartbeats); fault when a connector is.
+    pub fn status(&self, now: DateTime<Utc>, offline_after: chrono::Duration) -> DeviceStatus {
+        match self.last_seen {
+            Some(seen) if now - seen <= offline_after => {
+                if self
+                    .connectors
+                    .values()
+                    .any(|c| c.state == ConnectorState::Fault)
+                {
+                    DeviceStatus::Fault
+                } else {
+                    DeviceStatus::Online
+                }
+            }
+            _ => DeviceStatus::Offline,
+        }
+    }
+
+    /// Whether the device is heard from (online or with a faulted connector).
+    pub fn is_online(&self, now: DateTime<Utc>, offline_after: chrono::Duration) -> bool {
+        self.status(now, offline_after) != DeviceStatus::Offline
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -428,5 +465,48 @@ mod tests {
             serde_name(CommandStatus::Delivered),
             CommandStatus::Delivered.as_str()
         );
+    }
+
+    fn connector(state: ConnectorState, ts: DateTime<Utc>) -> Connector {
+        Connector {
+            state,
+            ts,
+            voltage: 0.0,
+            current: 0.0,
+            power: 0.0,
+            energy_delivered: 0.0,
+            soc: None,
+            peaks: Peaks::default(),
+            sample_ts: None,
+            version: 0,
+            since: None,
+            since_energy: None,
+            bucket_mark: None,
+        }
+    }
+
+    #[test]
+    fn a_device_is_offline_after_three_missed_heartbeats_and_faulted_by_a_connector() {
+        let now: DateTime<Utc> = "2026-05-10T14:00:00Z".parse().unwrap();
+        let limit = chrono::Duration::seconds(90);
+        let mut d: Device = serde_json::from_value(serde_json::json!({
+            "device_id": DeviceId::random(), "sn": "S", "model": "M", "manufacturer": "T",
+            "firmware_version": "1", "secret_hash": "h", "revoked_before": 0,
+            "operator_id": "acme", "site_id": null, "created_at": now, "last_seen": null,
+            "reported_status": null, "connectors": {}, "firmware_update": null
+        }))
+        .unwrap();
+        assert_eq!(d.status(now, limit), DeviceStatus::Offline, "never seen");
+        d.last_seen = Some(now - chrono::Duration::seconds(90));
+        assert_eq!(d.status(now, limit), DeviceStatus::Online);
+        assert!(d.is_online(now, limit));
+        d.last_seen = Some(now - chrono::Duration::seconds(91));
+        assert_eq!(d.status(now, limit), DeviceStatus::Offline);
+        d.last_seen = Some(now);
+        let one = ConnectorId::new(1).unwrap();
+        d.connectors
+            .insert(one, connector(ConnectorState::Fault, now));
+        assert_eq!(d.status(now, limit), DeviceStatus::Fault);
+        assert!(d.is_online(now, limit), "a faulted device is still heard");
     }
 }

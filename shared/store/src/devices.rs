@@ -245,7 +245,7 @@ impl DeviceStore for DynamoStore {
                 .expression_attribute_values(":op", s(before.operator_id.as_str()))
                 .expression_attribute_values(":om", s(&before.model))
                 .expression_attribute_values(":omf", s(&before.manufacturer))
-                .expression_attribute_values(":ofw", s(&before.firmware_version));
+                .expression_attribute_values(":ofw", s(before.firmware_version.as_str()));
             device_moves(
                 &mut deltas,
                 Some((&before.operator_id, build_of(before))),
@@ -278,5 +278,5 @@ impl DeviceStore for DynamoStore {
 
 /// What the counters count a device by.
 pub(crate) fn build_of(d: &Device) -> (&str, &str, &str) {
-    (&d.model, &d.manufacturer, &d.firmware_version)
+    (&d.model, &d.manufacturer, d.firmware_version.as_str())
 }

@@ -81,7 +81,7 @@ impl DynamoStore {
             update = update
                 .expression_attribute_values(":m", s(&m.model))
                 .expression_attribute_values(":mf", s(&m.manufacturer))
-                .expression_attribute_values(":fw", s(&m.firmware_version));
+                .expression_attribute_values(":fw", s(m.firmware_version.as_str()));
             let build = (
                 m.model.as_str(),
                 m.manufacturer.as_str(),
@@ -169,7 +169,7 @@ impl DynamoStore {
             update = update
                 .expression_attribute_values(":m", s(&m.model))
                 .expression_attribute_values(":mf", s(&m.manufacturer))
-                .expression_attribute_values(":fw", s(&m.firmware_version));
+                .expression_attribute_values(":fw", s(m.firmware_version.as_str()));
         }
         let listing = Update::builder()
             .table_name(&self.table)
@@ -388,7 +388,7 @@ mod tests {
             previous_operator: OperatorId::parse(op).unwrap(),
             model: "M".into(),
             manufacturer: "F".into(),
-            firmware_version: "1".into(),
+            firmware_version: kernel::version::FirmwareVersion::parse("1").unwrap(),
         }
     }
 

@@ -295,7 +295,7 @@ impl TelemetryStore for DynamoStore {
                     .ok_or_else(missing)?;
                 expr.push_str(", firmware_version = :v");
                 update = update.expression_attribute_values(":v", s(version));
-                if before.firmware_version != version {
+                if before.firmware_version != *version {
                     condition.push_str(
                         " AND operator_id = :op AND model = :m AND manufacturer = :mf \
                          AND firmware_version = :old",
@@ -304,7 +304,7 @@ impl TelemetryStore for DynamoStore {
                         .expression_attribute_values(":op", s(before.operator_id.as_str()))
                         .expression_attribute_values(":m", s(&before.model))
                         .expression_attribute_values(":mf", s(&before.manufacturer))
-                        .expression_attribute_values(":old", s(&before.firmware_version));
+                        .expression_attribute_values(":old", s(before.firmware_version.as_str()));
                     device_moves(
                         &mut deltas,
                         Some((&before.operator_id, build_of(&before))),

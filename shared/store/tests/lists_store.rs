@@ -98,7 +98,7 @@ async fn counters_follow_registration_reregistration_moves_and_installs() {
     );
     // An install moves it; reporting the version it runs again does not.
     let progress = FirmwareProgress {
-        firmware_version: "1.7.0".into(),
+        firmware_version: kernel::version::FirmwareVersion::parse("1.7.0").unwrap(),
         status: FirmwareStatus::Installed,
         progress: None,
         message: None,

@@ -604,7 +604,7 @@ async fn writes_to_a_missing_device_create_nothing() {
     let env = TestEnv::new().await;
     let ghost = DeviceId::random();
     let progress = FirmwareProgress {
-        firmware_version: "2.0".into(),
+        firmware_version: kernel::version::FirmwareVersion::parse("2.0").unwrap(),
         status: FirmwareStatus::Installed,
         progress: None,
         message: None,
@@ -1092,7 +1092,7 @@ fn campaign(now: DateTime<Utc>, status: CampaignStatus, eligible: u32) -> Campai
         campaign_id: CampaignId::time_ordered(),
         operator_id: op("acme-charging-uk"),
         model: "TP-AC22".into(),
-        target_version: "2.0.0".into(),
+        target_version: kernel::version::FirmwareVersion::parse("2.0.0").unwrap(),
         firmware_url: "https://fw.example.com/2.0.0.bin".into(),
         site_id: None,
         waves: vec![50, 100],
@@ -1147,7 +1147,7 @@ async fn a_campaign_member_moves_once_and_the_counters_move_with_it() {
     );
     let link = CampaignLink {
         campaign_id: c.campaign_id,
-        target_version: "2.0.0".into(),
+        target_version: kernel::version::FirmwareVersion::parse("2.0.0").unwrap(),
     };
     let sent = CampaignMember {
         state: MemberState::Updating,

@@ -37,7 +37,7 @@ pub fn unseen_device(sn: &str, operator: &str, now: chrono::DateTime<Utc>) -> De
         sn: sn.into(),
         model: "TP-AC22".into(),
         manufacturer: "Tellus Power".into(),
-        firmware_version: "1.5.0".into(),
+        firmware_version: kernel::version::FirmwareVersion::parse("1.5.0").expect("a version"),
     }
     .device(
         "hash".into(),

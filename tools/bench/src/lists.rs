@@ -38,7 +38,8 @@ async fn register_fleet(env: &TestEnv, devices: usize) -> Result<Vec<DeviceId>, 
                     sn: format!("LIST-{i:06}"),
                     model: model.into(),
                     manufacturer: "Tellus Power".into(),
-                    firmware_version: firmware.into(),
+                    firmware_version: kernel::version::FirmwareVersion::parse(firmware)
+                        .expect("a version"),
                 };
                 let creds = domain
                     .register(reg, Possession::default(), "bench")

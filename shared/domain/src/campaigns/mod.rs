@@ -16,6 +16,7 @@ use kernel::error::Error;
 use kernel::ids::{CampaignId, DeviceId, OperatorId, SiteId};
 use kernel::model::Role;
 use kernel::storage::WriteOutcome;
+use kernel::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -64,7 +65,7 @@ pub struct Campaign {
     pub campaign_id: CampaignId,
     pub operator_id: OperatorId,
     pub model: String,
-    pub target_version: String,
+    pub target_version: FirmwareVersion,
     pub firmware_url: String,
     pub site_id: Option<SiteId>,
     /// Cumulative percentages of the eligible devices.
@@ -120,7 +121,7 @@ pub struct CampaignMember {
 #[derive(Debug, Clone)]
 pub struct CampaignDraft {
     pub model: String,
-    pub target_version: String,
+    pub target_version: FirmwareVersion,
     pub firmware_url: String,
     pub site_id: Option<SiteId>,
     pub waves: Vec<u8>,
@@ -161,7 +162,7 @@ impl From<Campaign> for CampaignView {
             campaign_id: c.campaign_id,
             operator_id: c.operator_id.to_string(),
             model: c.model,
-            target_version: c.target_version,
+            target_version: c.target_version.to_string(),
             firmware_url: c.firmware_url,
             site_id: c.site_id,
             waves: c.waves,

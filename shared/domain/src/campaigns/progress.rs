@@ -12,6 +12,7 @@ use kernel::ids::DeviceId;
 use kernel::model::CampaignLink;
 use kernel::model::{CommandKind, Device, FirmwareStatus};
 use kernel::storage::WriteOutcome;
+use kernel::version::FirmwareVersion;
 use serde_json::{Map, json};
 
 /// A device sent an update that has not reported an outcome after this
@@ -37,10 +38,10 @@ impl Domain {
         device: &Device,
         link: &CampaignLink,
         status: FirmwareStatus,
-        version: &str,
+        version: &FirmwareVersion,
     ) -> Result<(), Error> {
         let to = match status {
-            FirmwareStatus::Installed if version == link.target_version => MemberState::Installed,
+            FirmwareStatus::Installed if *version == link.target_version => MemberState::Installed,
             FirmwareStatus::Installed => return Ok(()),
             s if s.is_outcome() => MemberState::Failed,
             _ => return Ok(()),

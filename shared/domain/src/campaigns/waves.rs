@@ -118,7 +118,7 @@ mod tests {
             campaign_id: kernel::ids::CampaignId::random(),
             operator_id: kernel::ids::OperatorId::parse("acme").unwrap(),
             model: "TP-AC22".into(),
-            target_version: "2.0.0".into(),
+            target_version: kernel::version::FirmwareVersion::parse("2.0.0").unwrap(),
             firmware_url: "https://fw.example.com/2.0.0.bin".into(),
             site_id: None,
             waves: vec![20, 100],

@@ -5,7 +5,6 @@
 use super::schedule::Schedule;
 use super::{IdempotencyClaim, NewCommand, Queued};
 use crate::Domain;
-use crate::console::views::{DeviceStatus, device_status};
 use crate::devices::credentials::hash_secret;
 use kernel::access::{Caller, not_found};
 use kernel::catalogue::{Rating, rating};
@@ -117,7 +116,7 @@ impl Domain {
         }
         caller.require(Role::Operator)?;
         let now = self.clock.now();
-        if device_status(&device, now, self.settings.offline_after()) == DeviceStatus::Offline {
+        if !device.is_online(now, self.settings.offline_after()) {
             return Err(Error::Conflict(format!(
                 "device {device_id} is offline (last seen {}); commands need an online device",
                 device

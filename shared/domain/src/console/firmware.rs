@@ -3,12 +3,13 @@
 
 use super::paging::Paging;
 use super::views::{
-    FirmwareModel, FirmwarePage, FirmwareSummary, ListPage, VersionCount, percentage, version_cmp,
+    FirmwareModel, FirmwarePage, FirmwareSummary, ListPage, VersionCount, percentage,
 };
 use crate::Domain;
 use crate::devices::FleetCounts;
 use kernel::access::Caller;
 use kernel::error::Error;
+use kernel::version::FirmwareVersion;
 use std::collections::BTreeMap;
 
 impl Domain {
@@ -29,32 +30,34 @@ impl Domain {
         let mut items = Vec::new();
         for ((model, manufacturer), counts) in by_model {
             let total: u32 = counts.values().sum();
-            let seen_latest = counts
-                .keys()
-                .copied()
-                .max_by(|a, b| version_cmp(a, b))
-                .unwrap_or_default()
-                .to_owned();
+            // Counted versions were checked when reported.
+            let mut seen: Vec<(FirmwareVersion, u32)> = counts
+                .iter()
+                .filter_map(|(v, n)| Some((FirmwareVersion::parse(v)?, *n)))
+                .collect();
+            seen.sort_by(|a, b| b.0.cmp(&a.0));
+            let Some((seen_latest, _)) = seen.first() else {
+                continue;
+            };
             // The catalogue's release where it knows one, else the newest seen.
             let latest = match kernel::catalogue::spec(model) {
-                Some(known) if version_cmp(&known.latest_firmware, &seen_latest).is_ge() => {
+                Some(known) if known.latest_firmware >= *seen_latest => {
                     known.latest_firmware.clone()
                 }
-                _ => seen_latest,
+                _ => seen_latest.clone(),
             };
             let on_latest = counts.get(latest.as_str()).copied().unwrap_or(0);
-            let mut versions: Vec<VersionCount> = counts
+            let versions: Vec<VersionCount> = seen
                 .into_iter()
                 .map(|(v, count)| VersionCount {
-                    version: v.to_owned(),
+                    version: v.to_string(),
                     count,
                 })
                 .collect();
-            versions.sort_by(|a, b| version_cmp(&b.version, &a.version));
             items.push(FirmwareModel {
                 model: model.to_owned(),
                 manufacturer: manufacturer.to_owned(),
-                latest_version: latest,
+                latest_version: latest.to_string(),
                 total_devices: total,
                 on_latest,
                 adoption_percentage: percentage(on_latest, total),

@@ -18,7 +18,7 @@ use futures_util::future::try_join_all;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
-use kernel::model::{ChargingRecord, CommandStatus, Device, HistoryEntry};
+use kernel::model::{ChargingRecord, CommandStatus, Device, DeviceStatus, HistoryEntry};
 use views::*;
 
 /// `GET /v1/devices` filters, parsed.
@@ -151,7 +151,7 @@ impl Domain {
             filter.model.as_ref().is_none_or(|m| &d.model == m)
                 && filter
                     .status
-                    .is_none_or(|s| device_status(d, now, self.offline_after()) == s)
+                    .is_none_or(|s| d.status(now, self.offline_after()) == s)
         };
         let (start, end) = window(paging);
         let (devices, total) = match (filter.site_id, &filter.model, filter.status) {

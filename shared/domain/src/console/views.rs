@@ -5,35 +5,11 @@ use super::energy::Granularity;
 use chrono::{DateTime, Duration, Utc};
 use kernel::ids::{ConnectorId, DeviceId, SiteId};
 use kernel::model::{
-    CommandView, ConnectorState, Device, FirmwareProgress, FirmwareStatus, HistoryEntry, Site,
+    CommandView, ConnectorState, Device, DeviceStatus, FirmwareProgress, FirmwareStatus,
+    HistoryEntry, Site,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
-
-kernel::wire_enum! {
-    pub enum DeviceStatus {
-        Online,
-        Offline,
-        Fault,
-}
-}
-
-/// Offline after three missed heartbeats; fault when a connector is.
-pub fn device_status(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> DeviceStatus {
-    match d.last_seen {
-        Some(seen) if now - seen <= offline_after => {
-            if d.connectors
-                .values()
-                .any(|c| c.state == ConnectorState::Fault)
-            {
-                DeviceStatus::Fault
-            } else {
-                DeviceStatus::Online
-            }
-        }
-        _ => DeviceStatus::Offline,
-    }
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConnectorView {
@@ -62,7 +38,7 @@ pub struct FirmwareUpdateView {
 impl From<&FirmwareProgress> for FirmwareUpdateView {
     fn from(f: &FirmwareProgress) -> Self {
         Self {
-            firmware_version: f.firmware_version.clone(),
+            firmware_version: f.firmware_version.to_string(),
             status: f.status,
             progress: f.progress,
             message: f.message.clone(),
@@ -112,8 +88,8 @@ pub fn device_view(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> D
         sn: d.sn.clone(),
         model: d.model.clone(),
         manufacturer: d.manufacturer.clone(),
-        firmware_version: d.firmware_version.clone(),
-        status: device_status(d, now, offline_after),
+        firmware_version: d.firmware_version.to_string(),
+        status: d.status(now, offline_after),
         last_seen: d.last_seen,
         connectors: connectors_of(d),
         site_id: d.site_id,
@@ -144,7 +120,7 @@ impl StatusSummary {
     ) -> Self {
         let mut s = Self::default();
         for d in devices {
-            let offline = device_status(d, now, offline_after) == DeviceStatus::Offline;
+            let offline = d.status(now, offline_after) == DeviceStatus::Offline;
             for c in d.connectors.values() {
                 let slot = match c.state {
                     _ if offline => &mut s.offline,
@@ -306,29 +282,6 @@ pub struct FirmwarePage {
     pub summary: FirmwareSummary,
 }
 
-/// Compares versions as dotted numbers (`1.5.0 < 1.10.0`); parts that are
-/// not numbers compare as text.
-pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let mut left = a.split(['.', '-', '_']);
-    let mut right = b.split(['.', '-', '_']);
-    loop {
-        match (left.next(), right.next()) {
-            (None, None) => return std::cmp::Ordering::Equal,
-            (None, Some(_)) => return std::cmp::Ordering::Less,
-            (Some(_), None) => return std::cmp::Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let order = match (x.parse::<u64>(), y.parse::<u64>()) {
-                    (Ok(x), Ok(y)) => x.cmp(&y),
-                    _ => x.cmp(y),
-                };
-                if order.is_ne() {
-                    return order;
-                }
-            }
-        }
-    }
-}
-
 /// Rounds a percentage to one decimal.
 pub fn percentage(part: u32, whole: u32) -> f64 {
     if whole == 0 {
@@ -340,16 +293,6 @@ pub fn percentage(part: u32, whole: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cmp::Ordering::*;
-
-    #[test]
-    fn versions_compare_as_dotted_numbers() {
-        assert_eq!(version_cmp("1.5.0", "1.10.0"), Less);
-        assert_eq!(version_cmp("250101.0900", "260122.1606"), Less);
-        assert_eq!(version_cmp("2.0", "2.0.1"), Less);
-        assert_eq!(version_cmp("2.0.0", "2.0.0"), Equal);
-        assert_eq!(version_cmp("1.10.0", "1.9.9"), Greater);
-    }
 
     #[test]
     fn a_page_is_a_slice_with_the_total() {

@@ -16,6 +16,7 @@ use kernel::ids::{DeviceId, OperatorId};
 use kernel::model::Device;
 use kernel::secret::Secret;
 use kernel::storage::WriteOutcome;
+use kernel::version::FirmwareVersion;
 use std::collections::BTreeMap;
 
 /// A charger's registration, parsed: the serial number has its shape and
@@ -25,7 +26,7 @@ pub struct Registration {
     pub sn: String,
     pub model: String,
     pub manufacturer: String,
-    pub firmware_version: String,
+    pub firmware_version: FirmwareVersion,
 }
 
 impl Registration {
@@ -178,7 +179,7 @@ impl Domain {
                 Profile {
                     model: &reg.model,
                     manufacturer: &reg.manufacturer,
-                    firmware_version: &reg.firmware_version,
+                    firmware_version: reg.firmware_version.as_str(),
                 },
             )
             .await?;

@@ -30,7 +30,7 @@ impl Domain {
         for op in self.scope(&platform).await? {
             let mut counts = FleetCounts::default();
             for d in self.operator_devices(&op).await? {
-                counts.add_device((&d.model, &d.manufacturer, &d.firmware_version), 1);
+                counts.add_device((&d.model, &d.manufacturer, d.firmware_version.as_str()), 1);
             }
             let sites = self.store.operator_sites(&op).await?;
             for site in &sites {

@@ -9,13 +9,13 @@ use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, ans
 use super::health::DEFAULT_WINDOW_HOURS;
 use super::{Window, round2};
 use crate::Domain;
-use crate::console::views::{DeviceStatus, device_status, version_cmp};
 use crate::console::{EnergyQuery, EnergyTarget, Granularity};
 use crate::telemetry::EnergyScope;
 use chrono::{DateTime, Datelike, Duration, DurationRound, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::input::rfc3339;
+use kernel::model::DeviceStatus;
 use kernel::model::{Device, Site};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -493,7 +493,7 @@ impl Domain {
                 let mut listed = Vec::new();
                 let wanted = ["offline", "fault", "online"].into_iter().find(|s| text.contains(s));
                 for d in &devices {
-                    let status = device_status(d, now, self.settings.offline_after());
+                    let status = d.status(now, self.settings.offline_after());
                     let name = match status {
                         DeviceStatus::Online => "online",
                         DeviceStatus::Offline => "offline",
@@ -620,7 +620,7 @@ impl Domain {
                 for d in &devices {
                     let e = models.entry(d.model.as_str()).or_default();
                     e.0 += 1;
-                    if latest.get(&d.model).is_some_and(|l| version_cmp(&d.firmware_version, l).is_ge()) {
+                    if latest.get(&d.model).is_some_and(|l| d.firmware_version >= *l) {
                         e.1 += 1;
                     }
                 }

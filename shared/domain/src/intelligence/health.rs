@@ -7,12 +7,12 @@ use super::agents::AgentId;
 use super::anomalies::{outcome, unsuccessful};
 use super::{FaultMark, Subject, Window, round2};
 use crate::Domain;
-use crate::console::views::version_cmp;
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{DeviceId, SiteId};
 use kernel::model::{Command, CommandStatus, Device};
+use kernel::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -104,7 +104,7 @@ pub struct Evidence<'a> {
     pub faults: usize,
     pub commands: &'a [&'a Command],
     /// The newest firmware for the device's model, where known.
-    pub latest_firmware: Option<&'a str>,
+    pub latest_firmware: Option<&'a FirmwareVersion>,
     pub now: DateTime<Utc>,
 }
 
@@ -168,7 +168,7 @@ pub fn score(e: &Evidence<'_>) -> (Components, Vec<String>) {
     }
     let current = e
         .latest_firmware
-        .map(|latest| version_cmp(&e.device.firmware_version, latest).is_ge());
+        .map(|latest| e.device.firmware_version >= *latest);
     if let (Some(false), Some(latest)) = (current, e.latest_firmware) {
         reasons.push(format!(
             "Firmware {} is behind the model's latest {}.",
@@ -192,19 +192,19 @@ pub fn score(e: &Evidence<'_>) -> (Components, Vec<String>) {
 
 /// The newest firmware of each model: the catalogue's, or the newest any
 /// of the operator's devices runs when it is newer or the model unknown.
-pub fn latest_firmware(devices: &[Device]) -> HashMap<String, String> {
-    let mut latest: HashMap<String, String> = HashMap::new();
+pub fn latest_firmware(devices: &[Device]) -> HashMap<String, FirmwareVersion> {
+    let mut latest: HashMap<String, FirmwareVersion> = HashMap::new();
     for d in devices {
         let entry = latest
             .entry(d.model.clone())
             .or_insert_with(|| d.firmware_version.clone());
-        if version_cmp(&d.firmware_version, entry).is_gt() {
+        if d.firmware_version > *entry {
             *entry = d.firmware_version.clone();
         }
     }
     for (model, version) in latest.iter_mut() {
         if let Some(spec) = kernel::catalogue::spec(model)
-            && version_cmp(&spec.latest_firmware, version).is_ge()
+            && spec.latest_firmware >= *version
         {
             *version = spec.latest_firmware.clone();
         }
@@ -255,7 +255,7 @@ impl Domain {
                     outages: outages.get(&d.device_id).map_or(&[], |v| v.as_slice()),
                     faults: faults.get(&d.device_id).copied().unwrap_or(0),
                     commands: by_device.get(&d.device_id).map_or(&[], |v| v.as_slice()),
-                    latest_firmware: latest.get(&d.model).map(String::as_str),
+                    latest_firmware: latest.get(&d.model),
                     now,
                 };
                 let (components, reasons) = score(&evidence);

@@ -5,7 +5,6 @@ use super::Partner;
 use super::envelope::system;
 use super::wire::Refusal;
 use crate::Domain;
-use crate::console::views::{DeviceStatus, device_status};
 use chrono::{Duration, NaiveDateTime};
 use kernel::catalogue::{CurrentType, rating, spec};
 use kernel::ids::{ConnectorId, SiteId};
@@ -259,8 +258,7 @@ impl Domain {
             let connector_status_infos = devices
                 .iter()
                 .flat_map(|d| {
-                    let online = device_status(d, now, self.settings.offline_after())
-                        != DeviceStatus::Offline;
+                    let online = d.is_online(now, self.settings.offline_after());
                     connectors(d).into_iter().map(move |c| ConnectorStatus {
                         connector_id: wire_connector_id(d, c),
                         status: wire_status(

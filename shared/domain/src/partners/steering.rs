@@ -9,7 +9,6 @@ use super::outbox::SessionMark;
 use super::wire::{Refusal, Ret};
 use crate::Domain;
 use crate::commands::dispatch::ConnectorCommand;
-use crate::console::views::{DeviceStatus, device_status};
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId};
@@ -136,9 +135,7 @@ impl Domain {
             Err(Error::NotFound(_)) => return Ok(answer(fail::NOT_FOUND)),
             Err(e) => return Err(system(e)),
         };
-        if device_status(&device, self.clock.now(), self.settings.offline_after())
-            == DeviceStatus::Offline
-        {
+        if !device.is_online(self.clock.now(), self.settings.offline_after()) {
             return Ok(answer(fail::OFFLINE));
         }
         let state = device.connectors.get(&req.connector_id).map(|c| c.state);

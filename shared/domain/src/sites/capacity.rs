@@ -2,7 +2,6 @@
 //! count, with which sign, and how much a new session may draw.
 
 use crate::Domain;
-use crate::console::views::{DeviceStatus, device_status};
 use chrono::{DateTime, Duration, Utc};
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId};
@@ -31,7 +30,7 @@ pub fn live_connectors<'a>(
     devices
         .iter()
         .filter(move |d| d.operator_id == site.operator_id)
-        .filter(move |d| device_status(d, now, offline_after) != DeviceStatus::Offline)
+        .filter(move |d| d.is_online(now, offline_after))
         .flat_map(|d| d.connectors.iter().map(move |(id, c)| (d, *id, c)))
 }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use kernel::ids::{DeviceId, OperatorId, SiteId};
 use kernel::model::{Activity, Device, Site};
 use kernel::storage::{StoreResult, WriteOutcome};
+use kernel::version::FirmwareVersion;
 
 /// A device joining a site, with what was read so the write can check it
 /// (and count it out of its old operator when it changes operator).
@@ -15,7 +16,7 @@ pub struct SiteMember {
     pub previous_operator: OperatorId,
     pub model: String,
     pub manufacturer: String,
-    pub firmware_version: String,
+    pub firmware_version: FirmwareVersion,
 }
 
 impl From<&Device> for SiteMember {

@@ -26,6 +26,7 @@ use kernel::model::{
     CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
 };
 use kernel::storage::{Retention, WriteOutcome};
+use kernel::version::FirmwareVersion;
 
 /// Optimistic writes to one connector are retried this often on a race.
 const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
@@ -103,7 +104,7 @@ pub enum LifecycleEvent {
 
 #[derive(Debug, Clone)]
 pub struct FirmwareReport {
-    pub firmware_version: String,
+    pub firmware_version: FirmwareVersion,
     pub status: FirmwareStatus,
     pub progress: Option<u8>,
     pub message: Option<String>,
