@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Duration as ChronoDuration;
 use domain::partners::outbox::DeliveryStatus;
-use domain::partners::wire::{WireAnswer, WireKeys, WireRequest};
 use kernel::access::Caller;
 use kernel::model::Role;
 use serde_json::{Value, json};
@@ -17,6 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use system_tests::whole_app;
+use tcec::{WireAnswer, WireKeys, WireRequest};
 use testkit::TestEnv;
 use testkit::partner::TestPartner;
 
@@ -144,7 +144,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
 
     // The pushes wait in the outbox; the partner refuses the first two
     // attempts, and each retry is due a minute later.
-    let push = notifier::HttpPush::new(true).unwrap();
+    let push = notifier::HttpPush::new(&env.domain).unwrap();
     for _ in 0..4 {
         notifier::drain(&env.domain, &push).await.unwrap();
         env.clock.advance(ChronoDuration::seconds(61));

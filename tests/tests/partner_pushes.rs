@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::Domain;
 use domain::partners::outbox::{Delivery, DeliveryStatus};
-use domain::partners::wire::{WireKeys, WireRequest};
+use domain::partners::outbox::{Outgoing, Push};
 use domain::partners::{Partner, PartnerStore};
 use kernel::model::Role;
 use serde_json::{Value, json};
@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use system_tests::whole_app;
+use tcec::WireKeys;
 use testkit::partner::{TestPartner, new_code};
 use testkit::{TestEnv, call_as};
 
@@ -53,6 +54,18 @@ async fn serve(h: Hook) -> String {
         .with_state(h);
     tokio::spawn(async move { axum::serve(listener, app).await });
     base
+}
+
+/// The same table, served as a deployment would: no local pushes.
+fn strict_domain(env: &TestEnv) -> Domain {
+    Domain::new(
+        Arc::new(env.store.clone()),
+        kernel::Settings {
+            allow_local_notify_urls: false,
+            ..(*env.domain.settings).clone()
+        },
+        env.clock.clone(),
+    )
 }
 
 fn local_env_settings(s: &mut kernel::Settings) {
@@ -133,15 +146,8 @@ async fn a_private_address_is_refused_again_at_delivery_and_nothing_is_sent() {
     let acme = env.domain.settings.default_operator.clone();
     let partner = TestPartner::create_with(&env, &app, &acme, Some(format!("{base}/evcs"))).await;
     due_push(&env, &partner).await;
-    let strict = Domain::new(
-        Arc::new(env.store.clone()),
-        kernel::Settings {
-            allow_local_notify_urls: false,
-            ..(*env.domain.settings).clone()
-        },
-        env.clock.clone(),
-    );
-    let push = notifier::HttpPush::new(false).unwrap();
+    let strict = strict_domain(&env);
+    let push = notifier::HttpPush::new(&strict).unwrap();
     assert_eq!(notifier::drain(&strict, &push).await.unwrap(), 0);
     assert_eq!(h.hits.load(Ordering::SeqCst), 0, "nothing reached it");
     let [d] = deliveries(&env, &partner).await.try_into().unwrap();
@@ -151,23 +157,37 @@ async fn a_private_address_is_refused_again_at_delivery_and_nothing_is_sent() {
 
 #[tokio::test]
 async fn names_resolving_to_private_addresses_are_refused_by_the_sender() {
+    let env = TestEnv::with_settings(local_env_settings).await;
+    let app = whole_app(&env.domain);
     let h = Hook::default();
     let base = serve(h.clone()).await;
     let port = base.rsplit(':').next().unwrap();
+    let acme = env.domain.settings.default_operator.clone();
+    let partner = TestPartner::create_with(&env, &app, &acme, Some(format!("{base}/evcs"))).await;
+    let partner = env
+        .store
+        .get_partner(partner.partner_id)
+        .await
+        .unwrap()
+        .unwrap();
     // `localhost` resolves to loopback through the system resolver.
     let url = url::Url::parse(&format!("http://localhost:{port}/evcs/x")).unwrap();
-    let body: WireRequest = serde_json::from_value(
-        json!({"OperatorID": "123456789", "Data": "", "TimeStamp": "20260101000000", "Seq": "0001", "Sig": ""}),
-    )
-    .unwrap();
-    let strict = notifier::HttpPush::new(false).unwrap();
-    let refused = domain::partners::outbox::Push::post(&strict, &url, &body).await;
-    assert_eq!(refused.unwrap_err(), "refused: private address");
+    let message = Outgoing {
+        partner: &partner,
+        url: &url,
+        payload: &json!({}),
+        time_stamp: "20260101000000",
+        seq: "0001",
+    };
+    let strict = notifier::HttpPush::new(&strict_domain(&env)).unwrap();
+    assert_eq!(
+        strict.push(message).await.unwrap_err(),
+        "refused: private address"
+    );
     assert_eq!(h.hits.load(Ordering::SeqCst), 0);
     // The development setting reaches it, and sees only a status class.
-    let local = notifier::HttpPush::new(true).unwrap();
-    let answered = domain::partners::outbox::Push::post(&local, &url, &body).await;
-    assert_eq!(answered.unwrap_err(), "HTTP 4xx");
+    let local = notifier::HttpPush::new(&env.domain).unwrap();
+    assert_eq!(local.push(message).await.unwrap_err(), "HTTP 4xx");
     assert_eq!(h.hits.load(Ordering::SeqCst), 1);
 }
 
@@ -185,7 +205,7 @@ async fn redirects_are_failed_attempts_and_never_followed() {
     let acme = env.domain.settings.default_operator.clone();
     let partner = TestPartner::create_with(&env, &app, &acme, Some(format!("{base}/evcs"))).await;
     due_push(&env, &partner).await;
-    let push = notifier::HttpPush::new(true).unwrap();
+    let push = notifier::HttpPush::new(&env.domain).unwrap();
     assert_eq!(notifier::drain(&env.domain, &push).await.unwrap(), 0);
     assert_eq!(bouncer.hits.load(Ordering::SeqCst), 1);
     assert_eq!(target.hits.load(Ordering::SeqCst), 0, "not followed");
@@ -215,7 +235,7 @@ async fn a_hanging_partner_does_not_hold_up_the_others() {
     due_push(&env, &quick).await;
     let domain = env.domain.clone();
     let pass = tokio::spawn(async move {
-        let push = notifier::HttpPush::new(true).unwrap();
+        let push = notifier::HttpPush::new(&domain).unwrap();
         notifier::drain(&domain, &push).await.unwrap()
     });
     let mut waited = Duration::ZERO;
@@ -277,7 +297,7 @@ async fn a_stored_url_with_credentials_is_never_shown() {
         env.clock.now()
     });
     env.store.save_delivery(&d).await.unwrap();
-    let push = notifier::HttpPush::new(false).unwrap();
+    let push = notifier::HttpPush::new(&env.domain).unwrap();
     assert_eq!(notifier::drain(&env.domain, &push).await.unwrap(), 0);
     let kept = env.store.partner_deliveries(old.partner_id).await.unwrap();
     assert_eq!(

@@ -942,7 +942,7 @@ async fn a_refused_start_is_pushed_as_failed_and_kept_until_the_partner_answers(
     assert_eq!(results[0]["payload"]["StartChargeSeqStat"], 5);
     assert_eq!(results[0]["status"], "pending");
 
-    let push = notifier::HttpPush::new(true).unwrap();
+    let push = notifier::HttpPush::new(&w.env.domain).unwrap();
     assert_eq!(notifier::drain(&w.env.domain, &push).await.unwrap(), 0);
     let after = call_as(&w.app, &w.admin, "GET", &path, None).await;
     for d in after.data().as_array().unwrap() {

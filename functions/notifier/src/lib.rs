@@ -6,13 +6,14 @@
 use async_trait::async_trait;
 use domain::Domain;
 use domain::partners::notify::{REFUSED_PRIVATE, is_public};
-use domain::partners::outbox::{PUSH_TIMEOUT_SECONDS, Push};
-use domain::partners::wire::{WireAnswer, WireRequest};
+use domain::partners::outbox::{Outgoing, PUSH_TIMEOUT_SECONDS, Push};
 use kernel::Error;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tcec::envelope::partner_keys;
+use tcec::{WireAnswer, WireRequest};
 use url::Url;
 
 /// Messages sent per store read.
@@ -44,13 +45,16 @@ impl Resolve for PublicOnly {
     }
 }
 
-/// Pushes over HTTP: a bounded wait per partner, no redirects (a 3xx is a
-/// failed attempt), no proxy, and, unless local addresses are allowed for
+/// Pushes over HTTP in the partners' wire format: sealed with each
+/// partner's secrets (unsealed with this function's key, from the
+/// domain's settings), a bounded wait per partner, no redirects (a 3xx is
+/// a failed attempt), no proxy, and, unless local addresses are allowed for
 /// development, only public addresses.
-pub struct HttpPush(reqwest::Client);
+pub struct HttpPush(reqwest::Client, Domain);
 
 impl HttpPush {
-    pub fn new(allow_local: bool) -> Result<Self, Error> {
+    pub fn new(domain: &Domain) -> Result<Self, Error> {
+        let allow_local = domain.settings.allow_local_notify_urls;
         let mut builder = reqwest::Client::builder()
             .timeout(Duration::from_secs(PUSH_TIMEOUT_SECONDS))
             .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS))
@@ -60,7 +64,8 @@ impl HttpPush {
         if !allow_local {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }
-        builder.build().map(Self).map_err(Error::internal)
+        let client = builder.build().map_err(Error::internal)?;
+        Ok(Self(client, domain.clone()))
     }
 }
 
@@ -81,8 +86,8 @@ fn send_failure(e: &reqwest::Error) -> String {
     }
 }
 
-#[async_trait]
-impl Push for HttpPush {
+impl HttpPush {
+    /// POSTs one sealed envelope and reads `{Ret, Msg, Data, Sig}`.
     async fn post(&self, url: &Url, body: &WireRequest) -> Result<WireAnswer, String> {
         let res = self
             .0
@@ -102,6 +107,31 @@ impl Push for HttpPush {
     }
 }
 
+#[async_trait]
+impl Push for HttpPush {
+    async fn push(&self, m: Outgoing<'_>) -> Result<(), String> {
+        let keys = partner_keys(&self.1, m.partner).map_err(|r| r.message)?;
+        let request = keys
+            .seal_request(
+                &m.partner.partner_operator_id,
+                m.payload.to_string().as_bytes(),
+                m.time_stamp,
+                m.seq,
+            )
+            .map_err(|r| r.message)?;
+        let answer = self.post(m.url, &request).await?;
+        let ret = answer.ret.to_string();
+        if !answer.sig.is_empty() && !keys.verify(&[&ret, &answer.msg, &answer.data], &answer.sig) {
+            return Err("the answer's Sig does not verify".into());
+        }
+        // Only the code: what a partner's server says is not ours to show.
+        match answer.ret {
+            0 => Ok(()),
+            other => Err(format!("Ret {other}")),
+        }
+    }
+}
+
 /// Delivers every message due now; answers how many were delivered.
 pub async fn drain(domain: &Domain, push: &dyn Push) -> Result<usize, Error> {
     let mut total = 0;
@@ -118,7 +148,7 @@ pub async fn drain(domain: &Domain, push: &dyn Push) -> Result<usize, Error> {
 
 /// Drains the outbox every `every`, for ever.
 pub async fn run_forever(domain: Domain, every: Duration) {
-    let push = match HttpPush::new(domain.settings.allow_local_notify_urls) {
+    let push = match HttpPush::new(&domain) {
         Ok(push) => push,
         Err(e) => {
             tracing::error!(error = %e, "the partner notifier cannot start");

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let domain = store::bootstrap::domain_from_env().await?;
-    let push = notifier::HttpPush::new(domain.settings.allow_local_notify_urls)?;
+    let push = notifier::HttpPush::new(&domain)?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<Value>| {
         let (domain, push) = (&domain, &push);
         async move {

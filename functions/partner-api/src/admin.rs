@@ -7,9 +7,10 @@ use axum::extract::State;
 use axum::response::Response;
 use domain::Domain;
 use domain::partners::outbox::Delivery;
-use domain::partners::{CreatedPartner, PartnerConnector, PartnerSession, PartnerView};
+use domain::partners::{PartnerConnector, PartnerSession, PartnerView};
 use kernel::ids::PartnerId;
 use kernel::model::Role;
+use tcec::CreatedPartner;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -38,7 +39,7 @@ async fn create_partner(
     Console(caller): Console,
     JsonBody(body): JsonBody<PartnerRequest>,
 ) -> Result<Response, ApiError> {
-    let created = domain.create_partner(&caller, body.try_into()?).await?;
+    let created = tcec::create_partner(&domain, &caller, body.try_into()?).await?;
     Ok(no_store(Reply::ok(created)))
 }
 

@@ -3,11 +3,9 @@
 //! typed inputs. A bad legacy field is Ret 4004 naming the field.
 
 use chrono::NaiveDateTime;
-use domain::partners::wire::{Refusal, Ret};
 use domain::partners::{
-    ConnectorPush, DEFAULT_UTC_OFFSET_MINUTES, NewPartner, START_CHARGE_SEQ_LEN, STATUSES,
-    SessionPush, StationQuery, StationStatusQuery, SteerKind, SteerRequest, TokenLogin,
-    partner_code_ok, wire_secret_ok, wire_secret_weakness,
+    ConnectorPush, DEFAULT_UTC_OFFSET_MINUTES, START_CHARGE_SEQ_LEN, STATUSES, SessionPush,
+    StationQuery, StationStatusQuery, SteerKind, SteerRequest, TokenLogin, partner_code_ok,
 };
 use kernel::Error;
 use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
@@ -15,6 +13,8 @@ use kernel::input::Problems;
 use kernel::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_VOLTAGE_V};
 use kernel::secret::Secret;
 use serde::Deserialize;
+use tcec::secrets::{wire_secret_ok, wire_secret_weakness};
+use tcec::{PartnerDraft, Refusal, Ret};
 use utoipa::ToSchema;
 
 /// Most items a page or a status query may ask for.
@@ -387,7 +387,7 @@ pub struct PartnerRequest {
     pub utc_offset_minutes: Option<i32>,
 }
 
-impl TryFrom<PartnerRequest> for NewPartner {
+impl TryFrom<PartnerRequest> for PartnerDraft {
     type Error = Error;
 
     fn try_from(r: PartnerRequest) -> Result<Self, Error> {

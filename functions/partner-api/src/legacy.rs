@@ -13,10 +13,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use domain::Domain;
-use domain::partners::wire::{WireAnswer, WireRequest};
 use domain::partners::{
     ConnectorPush, SessionPush, StationQuery, StationStatusQuery, TokenLogin, TokenRule,
 };
+use tcec::{WireAnswer, WireRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -4,14 +4,14 @@
 use crate::{Reply, TestEnv, call};
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
-use domain::partners::wire::{WireAnswer, WireKeys, WireRequest};
-use domain::partners::{DEFAULT_UTC_OFFSET_MINUTES, NewPartner};
+use domain::partners::DEFAULT_UTC_OFFSET_MINUTES;
 use kernel::Clock;
 use kernel::access::Caller;
 use kernel::ids::{OperatorId, PartnerId};
 use kernel::model::Role;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
+use tcec::{PartnerDraft, WireAnswer, WireKeys, WireRequest};
 
 pub struct TestPartner {
     pub partner_id: PartnerId,
@@ -55,7 +55,7 @@ impl TestPartner {
             role: Role::Admin,
             operators: vec![],
         };
-        let new = NewPartner {
+        let new = PartnerDraft {
             partner_operator_id: new_code(),
             name: "Test hub".into(),
             operator_id: operator.clone(),
@@ -66,9 +66,7 @@ impl TestPartner {
             notify_url,
             utc_offset_minutes: DEFAULT_UTC_OFFSET_MINUTES,
         };
-        let created = env
-            .domain
-            .create_partner(&admin, new)
+        let created = tcec::create_partner(&env.domain, &admin, new)
             .await
             .expect("partner is created");
         let mut partner = Self {

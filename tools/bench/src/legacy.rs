@@ -5,13 +5,13 @@
 
 use crate::percentile;
 use crate::service::Service;
-use domain::partners::wire::WireKeys;
-use domain::partners::{DEFAULT_UTC_OFFSET_MINUTES, NewPartner};
+use domain::partners::DEFAULT_UTC_OFFSET_MINUTES;
 use kernel::access::Caller;
 use kernel::model::Role;
 use kernel::secret::Secret;
 use serde_json::{Value, json};
 use std::time::Instant;
+use tcec::{PartnerDraft, WireKeys};
 
 pub async fn run(rounds: usize) -> Result<(), String> {
     let svc = Service::start(None, None, |s| {
@@ -26,24 +26,23 @@ pub async fn run(rounds: usize) -> Result<(), String> {
         operators: vec![],
     };
     let code = "BENCH0001";
-    let created = svc
-        .domain
-        .create_partner(
-            &admin,
-            NewPartner {
-                partner_operator_id: code.into(),
-                name: "bench".into(),
-                operator_id: svc.domain.settings.default_operator.clone(),
-                operator_secret: None,
-                data_secret: None,
-                data_secret_iv: None,
-                sig_secret: None,
-                notify_url: None,
-                utc_offset_minutes: DEFAULT_UTC_OFFSET_MINUTES,
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let created = tcec::create_partner(
+        &svc.domain,
+        &admin,
+        PartnerDraft {
+            partner_operator_id: code.into(),
+            name: "bench".into(),
+            operator_id: svc.domain.settings.default_operator.clone(),
+            operator_secret: None,
+            data_secret: None,
+            data_secret_iv: None,
+            sig_secret: None,
+            notify_url: None,
+            utc_offset_minutes: DEFAULT_UTC_OFFSET_MINUTES,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let keys = WireKeys {
         data_secret: created.data_secret,
         data_secret_iv: created.data_secret_iv,

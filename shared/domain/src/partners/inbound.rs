@@ -2,10 +2,9 @@
 //! tells us about its own connectors and sessions, kept per partner
 //! (the newest push replaces the previous one) for its tenant to read.
 
-use super::envelope::system;
-use super::wire::Refusal;
 use super::{Partner, PartnerConnector, PartnerSession};
 use crate::Domain;
+use kernel::error::Error;
 use serde::Serialize;
 
 /// The connector statuses of the standard.
@@ -59,7 +58,7 @@ impl Domain {
         &self,
         partner: &Partner,
         push: ConnectorPush,
-    ) -> Result<PushAccepted, Refusal> {
+    ) -> Result<PushAccepted, Error> {
         let kept = PartnerConnector {
             partner_id: partner.partner_id,
             connector_id: push.connector_id,
@@ -68,10 +67,7 @@ impl Domain {
             lock_status: push.lock_status,
             received_at: self.clock.now(),
         };
-        self.store
-            .put_partner_connector(&kept)
-            .await
-            .map_err(system)?;
+        self.store.put_partner_connector(&kept).await?;
         Ok(PushAccepted { status: 0 })
     }
 
@@ -80,7 +76,7 @@ impl Domain {
         &self,
         partner: &Partner,
         push: SessionPush,
-    ) -> Result<SessionAccepted, Refusal> {
+    ) -> Result<SessionAccepted, Error> {
         let kept = PartnerSession {
             partner_id: partner.partner_id,
             start_charge_seq: push.start_charge_seq.clone(),
@@ -98,10 +94,7 @@ impl Domain {
             total_money: push.total_money,
             received_at: self.clock.now(),
         };
-        self.store
-            .put_partner_session(&kept)
-            .await
-            .map_err(system)?;
+        self.store.put_partner_session(&kept).await?;
         Ok(SessionAccepted {
             start_charge_seq: push.start_charge_seq,
             succ_stat: 0,

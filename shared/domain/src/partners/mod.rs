@@ -1,8 +1,10 @@
 //! Partner platforms speaking the T/CEC 102 "evcs" style (contract §9):
-//! who they are and the secrets they share with us (`vault`), the wire
-//! format (`wire`), opening a request (`envelope`), and what each legacy
-//! route does (`stations`, `steering`, `inbound`). A partner is bound to
-//! one of our tenants and acts as that tenant's operator.
+//! who they are, admitting a request (`envelope`: token and replay guard),
+//! what each legacy route does (`stations`, `steering`, `inbound`), and
+//! pushes to them (`outbox`, `notify`). A partner is bound to one of our
+//! tenants and acts as that tenant's operator. The wire format and its
+//! cryptography, and the sealing of partners' secrets, are the `tcec`
+//! crate's: the domain keeps the sealed secrets without reading them.
 
 mod envelope;
 pub mod feeds;
@@ -12,10 +14,8 @@ pub mod outbox;
 mod port;
 mod stations;
 mod steering;
-pub mod vault;
-pub mod wire;
 
-pub use envelope::{Opened, TokenAnswer, TokenLogin, TokenRule};
+pub use envelope::{Admission, Refused, TOKEN_SECONDS, TokenAnswer, TokenLogin, TokenRule};
 pub use inbound::{ConnectorPush, STATUSES, SessionPush};
 pub use port::PartnerStore;
 pub use stations::{StationQuery, StationStatusQuery};
@@ -31,12 +31,9 @@ use kernel::secret::Secret;
 use kernel::storage::WriteOutcome;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wire::WireKeys;
 
 /// The standard's home time zone, UTC+8, is the default.
 pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 480;
-/// Length of every shared secret (16 bytes: an AES-128 key or IV).
-pub const SECRET_LEN: usize = 16;
 
 /// A partner as stored: secrets only hashed or sealed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +47,7 @@ pub struct Partner {
     pub notify_url: Option<String>,
     pub utc_offset_minutes: i32,
     pub operator_secret_hash: String,
-    /// The three wire secrets, sealed by [`vault::seal`].
+    /// The three wire secrets, sealed by the protocol layer (`tcec`).
     pub sealed_keys: String,
     pub created_at: DateTime<Utc>,
 }
@@ -83,33 +80,18 @@ impl From<&Partner> for PartnerView {
     }
 }
 
-/// A partner to create, checked at the edge; absent secrets are generated.
+/// A partner to create, checked at the edge. Its wire secrets arrive
+/// sealed (the protocol layer generates and seals them): the domain keeps
+/// them without ever reading them.
 #[derive(Debug, Clone)]
 pub struct NewPartner {
     pub partner_operator_id: String,
     pub name: String,
     pub operator_id: OperatorId,
-    pub operator_secret: Option<Secret<String>>,
-    pub data_secret: Option<Secret<String>>,
-    pub data_secret_iv: Option<Secret<String>>,
-    pub sig_secret: Option<Secret<String>>,
+    pub operator_secret: Secret<String>,
+    pub sealed_keys: String,
     pub notify_url: Option<String>,
     pub utc_offset_minutes: i32,
-}
-
-/// The creation answer: the only time the secrets are shown.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CreatedPartner {
-    #[serde(flatten)]
-    pub partner: PartnerView,
-    #[schema(value_type = String)]
-    pub operator_secret: Secret<String>,
-    #[schema(value_type = String)]
-    pub data_secret: Secret<String>,
-    #[schema(value_type = String)]
-    pub data_secret_iv: Secret<String>,
-    #[schema(value_type = String)]
-    pub sig_secret: Secret<String>,
 }
 
 /// A partner's access token (`query_token`), stored by hash.
@@ -150,54 +132,13 @@ pub struct PartnerSession {
     pub received_at: DateTime<Utc>,
 }
 
-/// 16 characters of `[0-9A-Za-z]`, about 95 bits.
-fn new_wire_secret() -> Result<String, Error> {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(SECRET_LEN);
-    while out.len() < SECRET_LEN {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| Error::internal(format!("no randomness from the OS: {e}")))?;
-        // Rejection keeps every character equally likely (248 = 4 × 62).
-        out.extend(
-            bytes
-                .iter()
-                .filter(|b| **b < 248)
-                .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-                .take(SECRET_LEN - out.len()),
-        );
-    }
-    Ok(out)
-}
-
-fn given_or_new(given: Option<Secret<String>>) -> Result<Secret<String>, Error> {
-    match given {
-        Some(secret) => Ok(secret),
-        None => new_wire_secret().map(Secret::new),
-    }
-}
-
 impl Domain {
-    /// The key that seals partners' secrets; a function without it does
-    /// not speak to partners.
-    fn vault_key(&self) -> Result<&Secret<[u8; 32]>, Error> {
-        self.settings
-            .partner_secrets_key
-            .as_ref()
-            .ok_or_else(|| Error::internal("PARTNER_SECRETS_KEY is not set for this function"))
-    }
-
-    /// A partner's wire secrets, unsealed.
-    pub fn partner_keys(&self, partner: &Partner) -> Result<WireKeys, Error> {
-        vault::open(self.vault_key()?, &partner.sealed_keys)
-    }
-
     /// `POST /admin/partners` (admin).
     pub async fn create_partner(
         &self,
         caller: &Caller,
         new: NewPartner,
-    ) -> Result<CreatedPartner, Error> {
+    ) -> Result<PartnerView, Error> {
         caller.require(Role::Admin)?;
         if let Some(raw) = &new.notify_url {
             let url = kernel::input::web_url(raw).ok_or_else(|| {
@@ -208,12 +149,6 @@ impl Domain {
         }
         self.require_operators(std::slice::from_ref(&new.operator_id))
             .await?;
-        let operator_secret = given_or_new(new.operator_secret)?;
-        let keys = WireKeys {
-            data_secret: given_or_new(new.data_secret)?,
-            data_secret_iv: given_or_new(new.data_secret_iv)?,
-            sig_secret: given_or_new(new.sig_secret)?,
-        };
         let partner = Partner {
             partner_id: PartnerId::time_ordered(),
             partner_operator_id: new.partner_operator_id,
@@ -222,19 +157,13 @@ impl Domain {
             notify_url: new.notify_url,
             utc_offset_minutes: new.utc_offset_minutes,
             operator_secret_hash: crate::devices::credentials::hash_secret(
-                operator_secret.expose(),
+                new.operator_secret.expose(),
             ),
-            sealed_keys: vault::seal(self.vault_key()?, &keys)?,
+            sealed_keys: new.sealed_keys,
             created_at: self.clock.now(),
         };
         match self.store.insert_partner(&partner).await? {
-            WriteOutcome::Written => Ok(CreatedPartner {
-                partner: PartnerView::from(&partner),
-                operator_secret,
-                data_secret: keys.data_secret,
-                data_secret_iv: keys.data_secret_iv,
-                sig_secret: keys.sig_secret,
-            }),
+            WriteOutcome::Written => Ok(PartnerView::from(&partner)),
             WriteOutcome::Conflict => Err(Error::Conflict(format!(
                 "a partner with partner_operator_id {} exists already",
                 partner.partner_operator_id
@@ -291,53 +220,9 @@ pub fn partner_code_ok(code: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
-/// A given secret must be 16 bytes: the cipher uses it as its key or IV.
-pub fn wire_secret_ok(secret: &str) -> bool {
-    secret.len() == SECRET_LEN && secret.chars().all(|c| c.is_ascii_graphic())
-}
-
-/// The standard's published test secret, which every implementer knows.
-const PUBLISHED_SECRET: &str = "1234567890abcdef";
-/// Fewest different characters a given secret may have.
-const MIN_DISTINCT: usize = 8;
-
-/// Why a given secret is too easy to guess, if it is: the published test
-/// secret, or fewer than 8 different characters (`aaaa…`, `abab…`).
-pub fn wire_secret_weakness(secret: &str) -> Option<&'static str> {
-    let distinct: std::collections::HashSet<char> = secret.chars().collect();
-    if secret.eq_ignore_ascii_case(PUBLISHED_SECRET) {
-        Some("is the standard's published example; choose another")
-    } else if distinct.len() < MIN_DISTINCT {
-        Some("must have at least 8 different characters")
-    } else {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn generated_secrets_are_16_alphanumerics_and_differ() {
-        let a = new_wire_secret().unwrap();
-        assert!(wire_secret_ok(&a));
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(a, new_wire_secret().unwrap());
-    }
-
-    #[test]
-    fn weak_secrets_are_named() {
-        assert!(wire_secret_weakness("1234567890abcdef").is_some());
-        assert!(wire_secret_weakness("1234567890ABCDEF").is_some());
-        assert!(wire_secret_weakness("aaaaaaaaaaaaaaaa").is_some());
-        assert!(wire_secret_weakness("abcdabcdabcdabcd").is_some());
-        assert!(wire_secret_weakness("abcdefgabcdefgab").is_some());
-        assert_eq!(wire_secret_weakness("q7Fz2kLp9XwA4mRt"), None);
-        for _ in 0..20 {
-            assert_eq!(wire_secret_weakness(&new_wire_secret().unwrap()), None);
-        }
-    }
 
     #[test]
     fn partner_codes_are_nine_upper_case_letters_or_digits() {

@@ -9,7 +9,6 @@
 
 use super::Partner;
 use super::notify::check_notify_url;
-use super::wire::{Refusal, WireAnswer, WireRequest};
 use crate::Domain;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -110,15 +109,28 @@ pub struct SessionMark {
     pub queued_at: DateTime<Utc>,
 }
 
-/// Sends one envelope; the HTTP client lives outside the domain. Its
-/// error is what the delivery record shows: a status class or a refusal,
-/// never what the target answered.
+/// One message on its way to a partner, as the protocol layer seals it.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub partner: &'a Partner,
+    /// The push route under the partner's `notify_url`, already checked
+    /// against the notify policy.
+    pub url: &'a Url,
+    /// The Data to send, times in the partner's offset.
+    pub payload: &'a Value,
+    /// `TimeStamp` and `Seq` of the envelope.
+    pub time_stamp: &'a str,
+    pub seq: &'a str,
+}
+
+/// Delivers one message: seals it in the partner's wire format, sends it
+/// (checking every address the host resolves to) and reads the answer.
+/// Lives at the edge with the HTTP client and the cryptography. Its error
+/// is what the delivery record shows: a status class, a `Ret` code or a
+/// refusal, never what the target answered.
 #[async_trait]
 pub trait Push: Send + Sync {
-    /// POSTs `body` to `url` (already checked against the notify policy;
-    /// the sender checks the addresses the host resolves to) and returns
-    /// the partner's answer.
-    async fn post(&self, url: &Url, body: &WireRequest) -> Result<WireAnswer, String>;
+    async fn push(&self, message: Outgoing<'_>) -> Result<(), String>;
 }
 
 /// `StartChargeSeqStat`: 2 charging once accepted, 5 unknown when refused.
@@ -296,28 +308,18 @@ impl Domain {
         // partner, and a setting may have changed.
         check_notify_url(&url, self.settings.allow_local_notify_urls)
             .map_err(|refusal| refusal.as_delivery_error().to_owned())?;
-        let keys = self.partner_keys(partner).map_err(|e| e.to_string())?;
         let payload = localize(&d.payload, partner.utc_offset_minutes);
         let now = self.clock.now() + Duration::minutes(i64::from(partner.utc_offset_minutes));
+        let time_stamp = now.format("%Y%m%d%H%M%S").to_string();
         let seq = format!("{:04}", d.attempts % 10_000);
-        let request = keys
-            .seal_request(
-                &partner.partner_operator_id,
-                payload.to_string().as_bytes(),
-                &now.format("%Y%m%d%H%M%S").to_string(),
-                &seq,
-            )
-            .map_err(|e: Refusal| e.message)?;
-        let answer = push.post(&url, &request).await?;
-        let ret = answer.ret.to_string();
-        if !answer.sig.is_empty() && !keys.verify(&[&ret, &answer.msg, &answer.data], &answer.sig) {
-            return Err("the answer's Sig does not verify".into());
-        }
-        // Only the code: what a partner's server says is not ours to show.
-        match answer.ret {
-            0 => Ok(()),
-            other => Err(format!("Ret {other}")),
-        }
+        push.push(Outgoing {
+            partner,
+            url: &url,
+            payload: &payload,
+            time_stamp: &time_stamp,
+            seq: &seq,
+        })
+        .await
     }
 
     /// `GET /admin/partners/:id/deliveries` (admin): newest first.

@@ -2,11 +2,10 @@
 //! connectors in the standard's shape, only of the partner's tenant.
 
 use super::Partner;
-use super::envelope::system;
-use super::wire::Refusal;
 use crate::Domain;
 use chrono::{Duration, NaiveDateTime};
 use kernel::catalogue::{CurrentType, rating, spec};
+use kernel::error::Error;
 use kernel::ids::{ConnectorId, SiteId};
 use kernel::model::{ConnectorState, Device, Site};
 use serde::Serialize;
@@ -200,12 +199,11 @@ impl Domain {
         &self,
         partner: &Partner,
         q: StationQuery,
-    ) -> Result<StationPage, Refusal> {
+    ) -> Result<StationPage, Error> {
         let country = self
             .store
             .get_operator(&partner.operator_id)
-            .await
-            .map_err(system)?
+            .await?
             .map(|o| o.country)
             .unwrap_or_default();
         let since = q
@@ -214,8 +212,7 @@ impl Domain {
         let mut sites: Vec<Site> = self
             .store
             .operator_sites(&partner.operator_id)
-            .await
-            .map_err(system)?
+            .await?
             .into_iter()
             .filter(|s| since.is_none_or(|t| s.updated_at >= t))
             .collect();
@@ -224,11 +221,7 @@ impl Domain {
         let skip = (q.page_no.saturating_sub(1) as usize).saturating_mul(q.page_size as usize);
         let mut station_infos = Vec::new();
         for site in sites.iter().skip(skip).take(q.page_size as usize) {
-            let devices = self
-                .store
-                .site_devices(site.site_id)
-                .await
-                .map_err(system)?;
+            let devices = self.store.site_devices(site.site_id).await?;
             let mut info = station(site, &devices);
             info.country_code.clone_from(&country);
             station_infos.push(info);
@@ -246,15 +239,15 @@ impl Domain {
         &self,
         partner: &Partner,
         q: StationStatusQuery,
-    ) -> Result<StationStatuses, Refusal> {
+    ) -> Result<StationStatuses, Error> {
         let now = self.clock.now();
         let mut infos = Vec::new();
         for id in q.station_ids {
-            let site = self.store.get_site(id).await.map_err(system)?;
+            let site = self.store.get_site(id).await?;
             if site.is_none_or(|s| s.operator_id != partner.operator_id) {
                 continue;
             }
-            let devices = self.store.site_devices(id).await.map_err(system)?;
+            let devices = self.store.site_devices(id).await?;
             let connector_status_infos = devices
                 .iter()
                 .flat_map(|d| {

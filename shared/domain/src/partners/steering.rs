@@ -4,9 +4,7 @@
 //! operator, idempotent on `StartChargeSeq`.
 
 use super::Partner;
-use super::envelope::system;
 use super::outbox::SessionMark;
-use super::wire::{Refusal, Ret};
 use crate::Domain;
 use crate::commands::dispatch::ConnectorCommand;
 use kernel::access::Caller;
@@ -103,14 +101,14 @@ impl Domain {
         &self,
         partner: &Partner,
         req: SteerRequest,
-    ) -> Result<SteerAnswer, Refusal> {
+    ) -> Result<SteerAnswer, Error> {
         if !req
             .start_charge_seq
             .starts_with(&partner.partner_operator_id)
         {
-            return Err(Refusal::new(
-                Ret::Parameter,
-                "StartChargeSeq must start with your OperatorID",
+            return Err(Error::invalid(
+                "StartChargeSeq",
+                "must start with your OperatorID",
             ));
         }
         let stop = req.kind.is_stop();
@@ -133,7 +131,7 @@ impl Domain {
         let device = match self.visible_device(&caller, req.device_id).await {
             Ok(device) => device,
             Err(Error::NotFound(_)) => return Ok(answer(fail::NOT_FOUND)),
-            Err(e) => return Err(system(e)),
+            Err(e) => return Err(e),
         };
         if !device.is_online(self.clock.now(), self.settings.offline_after()) {
             return Ok(answer(fail::OFFLINE));
@@ -154,8 +152,7 @@ impl Domain {
             let mark = self
                 .store
                 .get_session_mark(req.device_id, req.connector_id)
-                .await
-                .map_err(system)?;
+                .await?;
             let since = device
                 .connectors
                 .get(&req.connector_id)
@@ -209,7 +206,7 @@ impl Domain {
                         connector: req.connector_wire_id.clone(),
                         queued_at: self.clock.now(),
                     };
-                    self.store.put_session_mark(&mark).await.map_err(system)?;
+                    self.store.put_session_mark(&mark).await?;
                 }
                 Ok(answer(0))
             }
@@ -217,7 +214,7 @@ impl Domain {
             Err(Error::Invalid(_)) => Ok(answer(fail::REFUSED)),
             // Offline was answered above: a conflict now is the key.
             Err(Error::Conflict(_)) => Ok(answer(fail::SEQ_REUSED)),
-            Err(e) => Err(system(e)),
+            Err(e) => Err(e),
         }
     }
 }
