@@ -1,12 +1,11 @@
 //! The device caller: a valid Bearer token, checked without a store request
 //! (revocation is checked by the request that serves the call).
 
-use api::{ApiError, bearer_token};
+use api::{ApiError, bearer_token, required_bearer};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use domain::Domain;
 use domain::devices::credentials::TokenClaims;
-use kernel::Error;
 use kernel::secret::Secret;
 
 pub struct DeviceCaller(pub TokenClaims);
@@ -18,9 +17,7 @@ impl FromRequestParts<Domain> for DeviceCaller {
         parts: &mut Parts,
         domain: &Domain,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or_else(|| {
-            Error::Unauthorized("an Authorization: Bearer <token> header is required".into())
-        })?;
+        let token = required_bearer(parts)?;
         let claims = domain.verify_token(token)?;
         api::CallerSlot::set(parts, format!("device:{}", claims.device_id));
         Ok(Self(claims))

@@ -1,5 +1,5 @@
-//! The T/CEC 102 routes (contract §9). Each takes POST or PUT and always
-//! answers HTTP 200 with `{Ret, Msg, Data, Sig}`.
+//! The T/CEC 102 routes (contract §9). Each takes POST or PUT and answers
+//! `{Ret, Msg, Data, Sig}`, HTTP 200 (429 for a throttled `query_token`).
 
 use crate::dto::{
     DischargeData, StartChargeData, StartCharging, StartDischarging, StationInfoData,
@@ -13,9 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use domain::Domain;
-use domain::partners::{
-    ConnectorPush, SessionPush, StationQuery, StationStatusQuery, TokenLogin, TokenRule,
-};
+use domain::partners::TokenRule;
 use tcec::{WireAnswer, WireRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -51,159 +49,90 @@ async fn query_token(
         &parts,
         &body,
         TokenRule::Exempt,
-        |d, p, login: TokenLogin| async move { d.partner_token(&p, login, &source).await },
+        |d, p, login| async move { d.partner_token(&p, login, &source).await },
     )
     .await
 }
 
-/// The tenant's stations with their equipment and connectors, paged.
-#[utoipa::path(method(post, put), path = "/customer/query_station_info", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with a page of stations, or a Ret code", body = WireAnswer)))]
-async fn query_station_info(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<StationInfoData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, q: StationQuery| async move { d.partner_stations(&p, q).await },
-    )
-    .await
+/// A route that needs the partner's token: its path, its answer, the
+/// shape of its `Data` and the domain call that answers it. One
+/// definition, so every legacy route opens, parses and seals alike.
+macro_rules! legacy_route {
+    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $answer:literal,
+     $data:ty => |$d:ident, $p:ident, $input:pat_param| $call:expr) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(method(post, put), path = $path, tag = "legacy",
+            request_body = WireRequest,
+            responses((status = 200, description = $answer, body = WireAnswer)))]
+        async fn $name(
+            State(domain): State<Domain>,
+            parts: Parts,
+            RawBody(body): RawBody,
+        ) -> (StatusCode, Json<WireAnswer>) {
+            serve::<$data, _, _, _, _>(
+                &domain,
+                &parts,
+                &body,
+                TokenRule::Required,
+                |$d, $p, $input| async move { $call.await },
+            )
+            .await
+        }
+    };
 }
 
-/// A partner's own connector status, kept per partner.
-#[utoipa::path(method(post, put), path = "/customer/notification_stationStatus", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with {Status}, or a Ret code", body = WireAnswer)))]
-async fn notification_station_status(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<StationStatusPushData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, push: ConnectorPush| async move { d.partner_connector_pushed(&p, push).await },
-    )
-    .await
+legacy_route! {
+    /// The tenant's stations with their equipment and connectors, paged.
+    query_station_info, "/customer/query_station_info",
+    "Ret 0 with a page of stations, or a Ret code",
+    StationInfoData => |d, p, q| d.partner_stations(&p, q)
 }
 
-/// A partner's session progress, kept per partner.
-#[utoipa::path(method(post, put), path = "/customer/notify_work_status", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with {StartChargeSeq, SuccStat}, or a Ret code", body = WireAnswer)))]
-async fn notify_work_status(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<WorkStatusData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, push: SessionPush| async move { d.partner_session_pushed(&p, push).await },
-    )
-    .await
+legacy_route! {
+    /// A partner's own connector status, kept per partner.
+    notification_station_status, "/customer/notification_stationStatus",
+    "Ret 0 with {Status}, or a Ret code",
+    StationStatusPushData => |d, p, push| d.partner_connector_pushed(&p, push)
 }
 
-/// Connector statuses of up to 50 of the tenant's stations.
-#[utoipa::path(method(post, put), path = "/cp/query_station_status", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with the statuses, or a Ret code", body = WireAnswer)))]
-async fn query_station_status(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<StationStatusData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, q: StationStatusQuery| async move { d.partner_station_status(&p, q).await },
-    )
-    .await
+legacy_route! {
+    /// A partner's session progress, kept per partner.
+    notify_work_status, "/customer/notify_work_status",
+    "Ret 0 with {StartChargeSeq, SuccStat}, or a Ret code",
+    WorkStatusData => |d, p, push| d.partner_session_pushed(&p, push)
 }
 
-/// Queues `start_charging`, idempotent on `StartChargeSeq`.
-#[utoipa::path(method(post, put), path = "/cp/start_charging", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with SuccStat and FailReason, or a Ret code", body = WireAnswer)))]
-async fn start_charging(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<StartChargeData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, StartCharging(req)| async move { d.partner_steer(&p, req).await },
-    )
-    .await
+legacy_route! {
+    /// Connector statuses of up to 50 of the tenant's stations.
+    query_station_status, "/cp/query_station_status",
+    "Ret 0 with the statuses, or a Ret code",
+    StationStatusData => |d, p, q| d.partner_station_status(&p, q)
 }
 
-/// Queues `stop_charging` for a session the partner started.
-#[utoipa::path(method(post, put), path = "/cp/stop_charging", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with SuccStat and FailReason, or a Ret code", body = WireAnswer)))]
-async fn stop_charging(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<StopData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, StopCharging(req)| async move { d.partner_steer(&p, req).await },
-    )
-    .await
+legacy_route! {
+    /// Queues `start_charging`, idempotent on `StartChargeSeq`.
+    start_charging, "/cp/start_charging",
+    "Ret 0 with SuccStat and FailReason, or a Ret code",
+    StartChargeData => |d, p, StartCharging(req)| d.partner_steer(&p, req)
 }
 
-/// Queues `start_discharging` (V2G models, within the rating).
-#[utoipa::path(method(post, put), path = "/cp/start_discharging", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with SuccStat and FailReason, or a Ret code", body = WireAnswer)))]
-async fn start_discharging(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<DischargeData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, StartDischarging(req)| async move { d.partner_steer(&p, req).await },
-    )
-    .await
+legacy_route! {
+    /// Queues `stop_charging` for a session the partner started.
+    stop_charging, "/cp/stop_charging",
+    "Ret 0 with SuccStat and FailReason, or a Ret code",
+    StopData => |d, p, StopCharging(req)| d.partner_steer(&p, req)
 }
 
-/// Ends a discharge the partner started.
-#[utoipa::path(method(post, put), path = "/cp/stop_discharging", tag = "legacy",
-    request_body = WireRequest,
-    responses((status = 200, description = "Ret 0 with SuccStat and FailReason, or a Ret code", body = WireAnswer)))]
-async fn stop_discharging(
-    State(domain): State<Domain>,
-    parts: Parts,
-    RawBody(body): RawBody,
-) -> (StatusCode, Json<WireAnswer>) {
-    serve::<StopData, _, _, _, _>(
-        &domain,
-        &parts,
-        &body,
-        TokenRule::Required,
-        |d, p, StopDischarging(req)| async move { d.partner_steer(&p, req).await },
-    )
-    .await
+legacy_route! {
+    /// Queues `start_discharging` (V2G models, within the rating).
+    start_discharging, "/cp/start_discharging",
+    "Ret 0 with SuccStat and FailReason, or a Ret code",
+    DischargeData => |d, p, StartDischarging(req)| d.partner_steer(&p, req)
+}
+
+legacy_route! {
+    /// Ends a discharge the partner started.
+    stop_discharging, "/cp/stop_discharging",
+    "Ret 0 with SuccStat and FailReason, or a Ret code",
+    StopData => |d, p, StopDischarging(req)| d.partner_steer(&p, req)
 }

@@ -3,11 +3,10 @@
 //! request log.
 
 use crate::error::ApiError;
-use crate::extract::bearer_token;
+use crate::extract::required_bearer;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use domain::Domain;
-use kernel::Error;
 use kernel::access::Caller;
 use std::sync::{Arc, Mutex};
 
@@ -39,9 +38,7 @@ impl FromRequestParts<Domain> for Console {
         parts: &mut Parts,
         domain: &Domain,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or_else(|| {
-            Error::Unauthorized("an Authorization: Bearer <token> header is required".into())
-        })?;
+        let token = required_bearer(parts)?;
         let caller = domain.operator_caller(token).await?;
         CallerSlot::set(parts, format!("client:{}", caller.client_id));
         Ok(Self(caller))

@@ -100,6 +100,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 }
 
 /// The Bearer token of a request, if it carries one.
+/// The Bearer token a route requires: 401 with the envelope when absent.
+pub fn required_bearer(parts: &Parts) -> Result<&str, ApiError> {
+    bearer_token(parts).ok_or_else(|| {
+        ApiError(Error::Unauthorized(
+            "an Authorization: Bearer <token> header is required".into(),
+        ))
+    })
+}
+
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

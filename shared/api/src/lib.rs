@@ -18,7 +18,9 @@ mod unmatched;
 pub use auth::{CallerSlot, Console};
 pub use envelope::{Envelope, Null, Reply};
 pub use error::{ApiError, ApiResult, ErrorBody, ErrorEnvelope};
-pub use extract::{BODY_LIMIT, JsonBody, QueryParams, RawBody, bearer_token, parse_json};
+pub use extract::{
+    BODY_LIMIT, JsonBody, QueryParams, RawBody, bearer_token, parse_json, required_bearer,
+};
 pub use fallback::{finish, finish_default_route};
 pub use paging::PageQuery;
 pub use path::{Id, parse_path};
