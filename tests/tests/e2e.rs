@@ -7,41 +7,13 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use system_tests::whole_app;
 use testkit::TestEnv;
+use testkit::console::HttpConsole;
 
-struct Console {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Console {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.expect("console request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, body) = self.call(reqwest::Method::GET, path, None).await;
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body["data"].clone()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> String {
-        let (status, reply) = self.call(reqwest::Method::POST, path, Some(body)).await;
-        assert_eq!(status, 202, "POST {path}: {reply}");
-        reply["data"]["command_id"]
-            .as_str()
-            .expect("command id")
-            .to_owned()
-    }
+fn command_id(queued: &Value) -> String {
+    queued["command_id"]
+        .as_str()
+        .expect("command id")
+        .to_owned()
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -69,11 +41,7 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let token = env.operator_token(Role::Admin, vec![]).await;
-    let console = Console {
-        http: reqwest::Client::new(),
-        base: base.clone(),
-        token,
-    };
+    let console = HttpConsole::new(&base, token);
 
     // Captured output is shown when the test fails: the seed reproduces
     // the run (E2E_SEED=<seed>).
@@ -111,38 +79,43 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
         for i in [0, 1] {
             let body = json!({"device_id": id(i), "command": "update_firmware",
                 "location": "https://firmware.example.com/tp.bin", "version": "260122.1606"});
-            sent.push(console.post("/admin/queue-command", body).await);
+            sent.push(command_id(
+                &console.post("/admin/queue-command", body, 202).await,
+            ));
         }
-        sent.push(
-            console
+        sent.push(command_id(
+            &console
                 .post(
                     &format!("/v1/devices/{}/connectors/1/stop", id(2)),
                     json!({"reason": "user_request"}),
+                    202,
                 )
                 .await,
-        );
-        sent.push(
-            console
+        ));
+        sent.push(command_id(
+            &console
                 .post(
                     &format!("/v1/devices/{}/connectors/1/schedule", id(3)),
                     json!({"purpose": "tx_default",
             "kind": "absolute", "unit": "kW", "periods": [{"start_offset_s": 0, "limit": 7}]}),
+                    202,
                 )
                 .await,
-        );
+        ));
         let v2g = devices
             .iter()
             .find(|d| d["model"] == "TP-DC180")
             .expect("a V2G charger");
         let v2g_id = v2g["device_id"].as_str().unwrap();
-        sent.push(
-            console
+        sent.push(command_id(
+            &console
                 .post(
                     &format!("/v1/devices/{v2g_id}/connectors/1/discharge"),
                     json!({"discharge_power": 30, "duration": 300, "min_soc": 20}),
+                    202,
                 )
                 .await,
-        );
+        ));
         (sent, vec![id(0), id(1)])
     };
     let (summary, (commands, upgraded)) = tokio::join!(fleet, steer);

@@ -8,39 +8,15 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use system_tests::whole_app;
 use testkit::TestEnv;
+use testkit::console::HttpConsole;
 
-struct Console {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+/// What these runs read of the console.
+trait ConsoleExt {
+    async fn devices(&self, prefix: &str, count: usize) -> Vec<Value>;
+    async fn campaign_until(&self, id: &str, status: &str, within: Duration) -> Value;
 }
 
-impl Console {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.expect("console request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (status, body) = self.call(reqwest::Method::GET, path, None).await;
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body["data"].clone()
-    }
-
-    async fn post(&self, path: &str, body: Value, expected: u16) -> Value {
-        let (status, reply) = self.call(reqwest::Method::POST, path, Some(body)).await;
-        assert_eq!(status, expected, "POST {path}: {reply}");
-        reply["data"].clone()
-    }
-
+impl ConsoleExt for HttpConsole {
     /// The fleet's devices whose serial numbers start with `prefix`, once
     /// `count` of them are listed.
     async fn devices(&self, prefix: &str, count: usize) -> Vec<Value> {
@@ -112,11 +88,7 @@ async fn a_fleet_takes_a_profile_and_a_campaign_and_a_failing_fleet_pauses_its_o
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = whole_app(&env.domain);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let console = Console {
-        http: reqwest::Client::new(),
-        base: base.clone(),
-        token: env.operator_token(Role::Admin, vec![]).await,
-    };
+    let console = HttpConsole::new(&base, env.operator_token(Role::Admin, vec![]).await);
     let seed = std::env::var("E2E_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

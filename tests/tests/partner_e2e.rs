@@ -18,6 +18,7 @@ use std::time::Duration;
 use system_tests::whole_app;
 use tcec::{WireAnswer, WireKeys, WireRequest};
 use testkit::TestEnv;
+use testkit::console::HttpConsole;
 use testkit::partner::TestPartner;
 
 /// The partner's push endpoint: refuses the first `failures` requests,
@@ -51,16 +52,6 @@ async fn receive(
     Ok(Json(answer))
 }
 
-async fn console_get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> Value {
-    let res = http
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("console request");
-    res.json::<Value>().await.expect("JSON")["data"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
     let env = TestEnv::live(|s| s.allow_local_notify_urls = true).await;
@@ -85,8 +76,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
     let acme = env.domain.settings.default_operator.clone();
     let partner = TestPartner::create_with(&env, &app, &acme, Some(notify_url)).await;
     *receiver.keys.lock().unwrap() = Some(partner.keys.clone());
-    let admin_token = env.operator_token(Role::Admin, vec![]).await;
-    let http = reqwest::Client::new();
+    let console = HttpConsole::new(&base, env.operator_token(Role::Admin, vec![]).await);
 
     let fleet = twin::run(twin::Config {
         url: base.clone(),
@@ -105,7 +95,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
     });
     let steer = async {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let devices = console_get(&http, &base, &admin_token, "/v1/devices").await;
+        let devices = console.get("/v1/devices").await;
         let device = devices["items"][0]["device_id"]
             .as_str()
             .expect("the twin charger is registered")
@@ -118,7 +108,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
         let mut charging = false;
         for _ in 0..40 {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            let d = console_get(&http, &base, &admin_token, &format!("/v1/devices/{device}")).await;
+            let d = console.get(&format!("/v1/devices/{device}")).await;
             let state = d["connectors"]
                 .as_array()
                 .and_then(|c| c.first())

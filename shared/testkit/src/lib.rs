@@ -23,6 +23,7 @@ use std::sync::Arc;
 use store::{DynamoStore, RequestCounter};
 use tower::ServiceExt;
 
+pub mod console;
 pub mod partner;
 
 /// The signing key tests use; never a deployment's.
