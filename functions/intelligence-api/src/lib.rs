@@ -3,6 +3,7 @@
 //! questions in words. The scheduled runs of the agents live in the
 //! `scheduler` function.
 
+mod answer;
 mod routes;
 
 use domain::Domain;

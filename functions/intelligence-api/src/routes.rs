@@ -1,5 +1,6 @@
 //! Intelligence routes: parse, call the domain, wrap the envelope.
 
+use crate::answer::Answer;
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, QueryParams, Reply};
 use axum::extract::State;
 use chrono::NaiveDate;
@@ -9,7 +10,7 @@ use domain::console::views::ListPage;
 use domain::intelligence::Scope;
 use domain::intelligence::agents::{AgentId, AgentView, RunAnswer};
 use domain::intelligence::anomalies::{Anomaly, AnomalyKind, AnomalyQuery, Severity};
-use domain::intelligence::ask::{Answer, MAX_QUESTION, Question};
+use domain::intelligence::ask::{MAX_QUESTION, Question};
 use domain::intelligence::briefing::{Briefing, BriefingQuery};
 use domain::intelligence::forecast::{
     DEFAULT_HISTORY_DAYS, DEFAULT_HORIZON, Forecast, ForecastQuery, MAX_HISTORY_DAYS, MAX_HORIZON,
@@ -463,5 +464,7 @@ pub async fn ask(
     Console(caller): Console,
     JsonBody(body): JsonBody<AskRequest>,
 ) -> ApiResult<Answer> {
-    Ok(Reply::ok(domain.ask(&caller, body.try_into()?).await?))
+    Ok(Reply::ok(
+        domain.ask(&caller, body.try_into()?).await?.into(),
+    ))
 }
