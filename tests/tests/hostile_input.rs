@@ -307,7 +307,13 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
         (
             json!({"device_id": c.id, "command": "apply_configuration",
             "profile_id": kernel::ids::ProfileId::time_ordered().to_string(),
-            "settings": {"max_current_a": 99999}}),
+            "settings": {"heartbeat_interval_s": 60, "meter_interval_s": 30,
+                "max_current_a": 99999, "offline_charging": true, "free_vend": false}}),
+            "settings.max_current_a",
+        ),
+        (
+            json!({"device_id": c.id, "command": "apply_configuration",
+            "profile_id": kernel::ids::ProfileId::time_ordered().to_string(), "max_current_a": 99999}),
             "params",
         ),
         (
@@ -364,8 +370,16 @@ async fn the_admin_command_route_checks_parameters_like_the_console() {
         "profile_id": profile_id, "version": 2});
     let stale = call_as(&app, &admin, "POST", "/admin/queue-command", Some(stale)).await;
     assert_eq!(status_and_code(&stale), (422, 42200), "{:?}", stale.body);
+    let other = json!({"device_id": c.id, "command": "apply_configuration",
+        "profile_id": profile_id, "settings": {"heartbeat_interval_s": 60, "meter_interval_s": 30,
+            "max_current_a": 10, "offline_charging": true, "free_vend": false}});
+    let other = call_as(&app, &admin, "POST", "/admin/queue-command", Some(other)).await;
+    assert_eq!(status_and_code(&other), (422, 42200), "{:?}", other.body);
+    assert_eq!(other.data()["errors"][0]["field"], "settings");
     let apply = json!({"device_id": c.id, "command": "apply_configuration",
-        "profile_id": profile_id, "version": 1});
+        "profile_id": profile_id, "version": 1, "settings": {"heartbeat_interval_s": 60,
+            "meter_interval_s": 30, "max_current_a": 16, "offline_charging": true,
+            "free_vend": false}});
     let apply = call_as(&app, &admin, "POST", "/admin/queue-command", Some(apply)).await;
     assert_eq!(apply.status, 202, "{:?}", apply.body);
     let polled = c

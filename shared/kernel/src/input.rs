@@ -20,6 +20,15 @@ pub type Parsed<T> = Result<T, FieldError>;
 pub struct Problems(Vec<FieldError>);
 
 impl Problems {
+    /// How many problems are noted so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn add(&mut self, field: &str, problem: impl Into<String>) {
         self.0.push(FieldError::new(field, problem));
     }

@@ -189,8 +189,9 @@ impl Domain {
     }
 
     /// An admin's `apply_configuration`: the console's apply of one
-    /// profile to one device, with every check of that route; the settings
-    /// come from the profile, never from the request.
+    /// profile to one device, with every check of that route. `settings`,
+    /// when given, get the profile route's checks and must be the
+    /// profile's own: what the device is sent always comes from the profile.
     async fn admin_apply(
         &self,
         caller: &Caller,
@@ -210,28 +211,39 @@ impl Domain {
         let unexpected: Vec<&str> = params
             .keys()
             .map(String::as_str)
-            .filter(|k| !matches!(*k, "profile_id" | "version"))
+            .filter(|k| !matches!(*k, "profile_id" | "version" | "settings"))
             .collect();
         if !unexpected.is_empty() {
             p.add(
                 "params",
                 format!(
-                    "apply_configuration takes profile_id and version only (the settings are the profile's), not {}",
+                    "apply_configuration takes profile_id, version and settings only, not {}",
                     unexpected.join(", ")
                 ),
             );
         }
+        let settings = params
+            .get("settings")
+            .map(|raw| crate::profiles::settings_for(raw, &device.model, &mut p));
         p.finish()?;
         let profile_id =
             profile_id.ok_or_else(|| Error::invalid("profile_id", "must be a profile id"))?;
-        if let Some(version) = params.get("version") {
-            let current = self.profile_version(caller, profile_id).await?;
-            if version.as_u64() != Some(u64::from(current)) {
-                return Err(Error::invalid(
-                    "version",
-                    format!("must be the profile's current version, {current}"),
-                ));
-            }
+        let (version, current) = self.profile_settings(caller, profile_id).await?;
+        if let Some(given) = params.get("version")
+            && given.as_u64() != Some(u64::from(version))
+        {
+            return Err(Error::invalid(
+                "version",
+                format!("must be the profile's current version, {version}"),
+            ));
+        }
+        if settings.flatten().is_some_and(|s| s != current) {
+            return Err(Error::invalid(
+                "settings",
+                format!(
+                    "must be the settings of the profile's version {version}; change the profile to change them"
+                ),
+            ));
         }
         let target = crate::profiles::ApplyTarget::Devices(vec![device.device_id]);
         let applied = self.apply_profile(caller, profile_id, target).await?;

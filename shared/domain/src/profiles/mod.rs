@@ -168,6 +168,43 @@ fn check_draft(draft: &ProfileDraft) -> Result<(), Error> {
     p.finish()
 }
 
+/// Settings given as JSON, with the profile route's checks (intervals,
+/// and a current within 1..the model's rating); `None` with the problems
+/// noted when they do not pass.
+pub(crate) fn settings_for(raw: &Value, model: &str, p: &mut Problems) -> Option<ChargerSettings> {
+    let Ok(s) = serde_json::from_value::<ChargerSettings>(raw.clone()) else {
+        p.add(
+            "settings",
+            "must be {heartbeat_interval_s, meter_interval_s, max_current_a, offline_charging, free_vend}",
+        );
+        return None;
+    };
+    let before = p.len();
+    for (value, (lo, hi), field) in [
+        (
+            s.heartbeat_interval_s,
+            HEARTBEAT_INTERVAL_S,
+            "settings.heartbeat_interval_s",
+        ),
+        (
+            s.meter_interval_s,
+            METER_INTERVAL_S,
+            "settings.meter_interval_s",
+        ),
+    ] {
+        if !(lo..=hi).contains(&value) {
+            p.add(field, format!("must be {lo}..{hi} seconds"));
+        }
+    }
+    p.range(
+        s.max_current_a,
+        MIN_CURRENT_A,
+        rating(model).max_current_a,
+        "settings.max_current_a",
+    );
+    (p.len() == before).then_some(s)
+}
+
 /// The command parameters of an apply.
 fn apply_params(p: &Profile) -> Map<String, Value> {
     let mut params = Map::new();
@@ -319,13 +356,14 @@ impl Domain {
         Ok(self.profile_view(next, &devices))
     }
 
-    /// The current version of a profile the caller sees.
-    pub(crate) async fn profile_version(
+    /// The current version and settings of a profile the caller sees.
+    pub(crate) async fn profile_settings(
         &self,
         caller: &Caller,
         id: ProfileId,
-    ) -> Result<u32, Error> {
-        Ok(self.visible_profile(caller, id).await?.version)
+    ) -> Result<(u32, ChargerSettings), Error> {
+        let p = self.visible_profile(caller, id).await?;
+        Ok((p.version, p.settings))
     }
 
     /// Queues the profile's current version for each target device.
