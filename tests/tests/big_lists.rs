@@ -19,7 +19,7 @@ fn env_settings(s: &mut kernel::Settings) {
 
 async fn register(env: &TestEnv, sn: &str, model: &str, firmware: &str) -> String {
     let reg = Registration {
-        sn: sn.into(),
+        sn: kernel::ids::SerialNumber::parse(sn).unwrap(),
         model: model.into(),
         manufacturer: "Tellus Power".into(),
         firmware_version: kernel::version::FirmwareVersion::parse(firmware).unwrap(),

@@ -19,6 +19,7 @@ use kernel::{Error, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use kernel::ids::SerialNumber;
 use kernel::input::bounds::{MAX_COST, MAX_CURRENT_A, MAX_ENERGY_KWH, MAX_POWER_KW, MAX_VOLTAGE_V};
 /// No charging session of this network predates this.
 static EARLIEST_RECORD: std::sync::LazyLock<chrono::DateTime<chrono::Utc>> =
@@ -43,12 +44,9 @@ impl TryFrom<RegisterRequest> for Registration {
     type Error = Error;
 
     fn try_from(r: RegisterRequest) -> Result<Self, Error> {
-        let sn = check(
-            kernel::input::serial_ok(&r.sn),
-            "sn",
-            "must be 1..64 of A-Z a-z 0-9 . _ -",
-        );
-        let (_, model, manufacturer, firmware_version) = (
+        let sn = SerialNumber::parse(&r.sn)
+            .ok_or_else(|| FieldError::new("sn", "must be 1..64 of A-Z a-z 0-9 . _ -"));
+        let (sn, model, manufacturer, firmware_version) = (
             sn,
             text(r.model, 64, "model"),
             text(r.manufacturer, 128, "manufacturer"),
@@ -56,7 +54,7 @@ impl TryFrom<RegisterRequest> for Registration {
         )
             .all()?;
         Ok(Self {
-            sn: r.sn,
+            sn,
             model,
             manufacturer,
             firmware_version,

@@ -498,7 +498,7 @@ async fn a_site_of_500_chargers_registers_moves_whole_and_a_foreign_member_moves
     let mut ids = vec![installer.id.clone()];
     for i in 1..size {
         let reg = domain::devices::Registration {
-            sn: format!("BIG-{i:03}"),
+            sn: kernel::ids::SerialNumber::parse(&format!("BIG-{i:03}")).unwrap(),
             model: "TP-AC22".into(),
             manufacturer: "Tellus Power".into(),
             firmware_version: kernel::version::FirmwareVersion::parse("1.5.0").unwrap(),

@@ -207,3 +207,51 @@ mod tests {
         assert!(first.0.to_string() < second.0.to_string());
     }
 }
+
+/// A charger's serial number: 1..64 of `[A-Za-z0-9._-]`, as its maker
+/// printed it (the case is kept; the first registration of one wins).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SerialNumber(String);
+
+impl SerialNumber {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = (1..=64).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SerialNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<&str> for SerialNumber {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+#[cfg(test)]
+mod serial_tests {
+    use super::*;
+
+    #[test]
+    fn serial_numbers_are_64_of_letters_digits_dot_dash_underscore() {
+        assert_eq!(
+            SerialNumber::parse("ACME-COV-001").unwrap().as_str(),
+            "ACME-COV-001"
+        );
+        for bad in ["", "has space", "é", &"x".repeat(65)] {
+            assert!(SerialNumber::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+}

@@ -2,7 +2,8 @@
 //! stored (keys, expiry, attribute shapes) is the storage adapter's business.
 
 use crate::ids::{
-    CampaignId, CommandId, ConnectorId, DeviceId, OperatorId, ProfileId, RecordId, SiteId,
+    CampaignId, CommandId, ConnectorId, DeviceId, OperatorId, ProfileId, RecordId, SerialNumber,
+    SiteId,
 };
 use crate::version::FirmwareVersion;
 use chrono::{DateTime, Utc};
@@ -112,7 +113,7 @@ pub struct FirmwareProgress {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Device {
     pub device_id: DeviceId,
-    pub sn: String,
+    pub sn: SerialNumber,
     pub model: String,
     pub manufacturer: String,
     pub firmware_version: FirmwareVersion,

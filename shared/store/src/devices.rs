@@ -34,7 +34,7 @@ fn listing_item(device: &Device) -> Item<ListingItem> {
     )
     .gsi1(
         keys::operator_devices(&device.operator_id),
-        device.sn.clone(),
+        device.sn.to_string(),
     );
     if let Some(site) = device.site_id {
         item = item.gsi2(keys::site_devices(site), device.device_id.to_string());
@@ -60,7 +60,7 @@ impl DeviceStore for DynamoStore {
         activity: &Activity,
     ) -> StoreResult<WriteOutcome> {
         let claim = Item::new(
-            keys::serial(&device.sn),
+            keys::serial(device.sn.as_str()),
             SerialClaim {
                 device_id: device.device_id,
             },

@@ -35,7 +35,7 @@ pub const TEST_PARTNER_KEY: [u8; 32] = [7; 32];
 /// tests that write devices directly.
 pub fn unseen_device(sn: &str, operator: &str, now: chrono::DateTime<Utc>) -> Device {
     Registration {
-        sn: sn.into(),
+        sn: kernel::ids::SerialNumber::parse(sn).expect("a serial number"),
         model: "TP-AC22".into(),
         manufacturer: "Tellus Power".into(),
         firmware_version: kernel::version::FirmwareVersion::parse("1.5.0").expect("a version"),

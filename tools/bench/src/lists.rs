@@ -35,7 +35,8 @@ async fn register_fleet(env: &TestEnv, devices: usize) -> Result<Vec<DeviceId>, 
             for i in (worker..devices).step_by(CONCURRENCY) {
                 let (model, firmware) = BUILDS[i % BUILDS.len()];
                 let reg = Registration {
-                    sn: format!("LIST-{i:06}"),
+                    sn: kernel::ids::SerialNumber::parse(&format!("LIST-{i:06}"))
+                        .expect("a serial number"),
                     model: model.into(),
                     manufacturer: "Tellus Power".into(),
                     firmware_version: kernel::version::FirmwareVersion::parse(firmware)

@@ -85,7 +85,7 @@ pub fn connectors_of(d: &Device) -> Vec<ConnectorView> {
 pub fn device_view(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> DeviceView {
     DeviceView {
         device_id: d.device_id,
-        sn: d.sn.clone(),
+        sn: d.sn.to_string(),
         model: d.model.clone(),
         manufacturer: d.manufacturer.clone(),
         firmware_version: d.firmware_version.to_string(),

@@ -12,6 +12,7 @@ use crate::throttle::Attempt;
 use chrono::{DateTime, Utc};
 use credentials::{TokenClaims, TokenKey, hash_secret, new_secret, secret_matches};
 use kernel::error::Error;
+use kernel::ids::SerialNumber;
 use kernel::ids::{DeviceId, OperatorId};
 use kernel::model::Device;
 use kernel::secret::Secret;
@@ -23,7 +24,7 @@ use std::collections::BTreeMap;
 /// the other fields are bounded text.
 #[derive(Debug, Clone)]
 pub struct Registration {
-    pub sn: String,
+    pub sn: SerialNumber,
     pub model: String,
     pub manufacturer: String,
     pub firmware_version: FirmwareVersion,
@@ -151,7 +152,7 @@ impl Domain {
         };
         let id = self
             .store
-            .device_id_by_serial(&reg.sn)
+            .device_id_by_serial(reg.sn.as_str())
             .await?
             .ok_or_else(taken)?;
         let device = self.store.get_device(id).await?.ok_or_else(taken)?;

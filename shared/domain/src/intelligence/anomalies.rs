@@ -143,7 +143,7 @@ impl Finding<'_> {
             kind: self.kind,
             severity: self.severity,
             device_id: Some(self.device.device_id),
-            sn: Some(self.device.sn.clone()),
+            sn: Some(self.device.sn.to_string()),
             connector_id: self.connector,
             site_id: self.device.site_id,
             operator_id: self.device.operator_id.clone(),

@@ -400,7 +400,7 @@ fn resolve(question: &str, sites: &[Site], fleet: &[Device]) -> Place {
     if let Some(d) = fleet.iter().find(|d| {
         tokens
             .iter()
-            .any(|t| t.eq_ignore_ascii_case(&d.sn) || *t == d.device_id.to_string())
+            .any(|t| t.eq_ignore_ascii_case(d.sn.as_str()) || *t == d.device_id.to_string())
     }) {
         return Place::Device(Box::new(d.clone()));
     }
@@ -521,7 +521,7 @@ impl Domain {
             parameters["sn"] = json!(d.sn);
         }
         let what = match (&subject.site, &subject.device) {
-            (_, Some(d)) => d.sn.clone(),
+            (_, Some(d)) => d.sn.to_string(),
             (Some(s), None) => s.name.clone(),
             (None, None) => "Your fleet".into(),
         };

@@ -262,7 +262,7 @@ impl Domain {
                 let total = components.score();
                 HealthScore {
                     device_id: d.device_id,
-                    sn: d.sn.clone(),
+                    sn: d.sn.to_string(),
                     site_id: d.site_id,
                     model: d.model.clone(),
                     score: total,
