@@ -9,7 +9,7 @@ use kernel::Clock;
 use kernel::model::Role;
 use serde_json::{Value, json};
 use system_tests::whole_app;
-use testkit::{Charger, Reply, TestEnv, authenticate, call_as};
+use testkit::{Charger, Reply, TestEnv, call_as};
 
 /// The catalogue's newest TP-AC22 firmware: a charger on it is current.
 const LATEST: &str = "260122.1606";
@@ -81,12 +81,6 @@ impl World {
     }
 
     /// A fresh token: tokens live 24 h and these tests span weeks.
-    async fn renew(&self, c: &mut Charger) {
-        let auth = authenticate(&self.app, &c.id, &c.secret).await;
-        assert_eq!(auth.status, 200, "{:?}", auth.body);
-        c.token = auth.body["access_token"].as_str().unwrap().to_owned();
-    }
-
     async fn heartbeat(&self, c: &Charger) {
         let r = c
             .post(
@@ -342,8 +336,8 @@ async fn an_hour_far_above_its_usual_energy_is_a_site_outlier() {
     w.event(&busy, "start").await;
     w.event(&calm, "start").await;
     for day in 0..=8 {
-        w.renew(&mut busy).await;
-        w.renew(&mut calm).await;
+        busy.renew(&w.app).await;
+        calm.renew(&w.app).await;
         w.advance(Duration::minutes(5));
         let usual = 1.0 + 0.1 * f64::from(day % 3);
         counters[0] += if day == 8 { 12.0 } else { usual };
@@ -461,7 +455,7 @@ async fn a_weekly_pattern_is_forecast_near_its_peaks_and_near_zero_elsewhere() {
     let mut counter = 0.0;
     for hour in 0..(28 * 24) {
         if hour % 24 == 0 {
-            w.renew(&mut c).await;
+            c.renew(&w.app).await;
         }
         let kwh = weekly_kwh(w.now());
         if kwh > 0.0 {
