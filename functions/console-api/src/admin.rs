@@ -47,7 +47,7 @@ pub async fn activity(
     Console(caller): Console,
     QueryParams(q): QueryParams<ActivityQuery>,
 ) -> ApiResult<ActivityFeed> {
-    let (items, cursor) = domain.activity_feed(&caller, since(&q)?).await?;
+    let (items, cursor) = domain.feeds.activity_feed(&caller, since(&q)?).await?;
     Ok(Reply::ok(ActivityFeed { items, cursor }))
 }
 
@@ -68,6 +68,6 @@ pub async fn debug_requests(
     Console(caller): Console,
 ) -> ApiResult<RequestLog> {
     Ok(Reply::ok(RequestLog {
-        items: domain.request_log(&caller).await?,
+        items: domain.feeds.request_log(&caller).await?,
     }))
 }

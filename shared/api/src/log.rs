@@ -40,9 +40,10 @@ pub async fn log_requests(State(state): State<LogState>, mut req: Request, next:
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert("x-request-id", value);
     }
-    if state.domain.logs_request(status) {
+    if state.domain.feeds.logs_request(status) {
         state
             .domain
+            .feeds
             .log_request(RequestLogEntry {
                 at,
                 method: method.to_string(),

@@ -39,6 +39,9 @@ pub struct Domain {
     keys: Option<Arc<devices::credentials::TokenKey>>,
     /// Which operators have partners to notify, cached per container.
     partner_feeds: Arc<partners::feeds::FeedCache>,
+    /// The activity feed and the request log.
+    pub feeds: feeds::Feeds,
+    throttle: throttle::Throttle,
 }
 
 impl Domain {
@@ -47,9 +50,12 @@ impl Domain {
             .token_signing_key
             .as_ref()
             .map(|key| Arc::new(devices::credentials::TokenKey::new(key.expose())));
+        let settings = Arc::new(settings);
         Self {
+            feeds: feeds::Feeds::new(store.clone(), settings.clone(), clock.clone()),
+            throttle: throttle::Throttle::new(store.clone(), settings.clone(), clock.clone()),
             store,
-            settings: Arc::new(settings),
+            settings,
             clock,
             keys,
             partner_feeds: Arc::default(),

@@ -117,7 +117,7 @@ pub fn local_key(variable: &str, kept: Option<&Path>) -> Result<String, String> 
     if let Some(existing) = kept.and_then(|p| std::fs::read_to_string(p).ok()) {
         return Ok(existing.trim().to_owned());
     }
-    let key = domain::devices::credentials::new_secret().map_err(|e| e.to_string())?;
+    let key = kernel::secret::new_secret().map_err(|e| e.to_string())?;
     if let Some(path) = kept {
         private_file(path)
             .and_then(|mut f| std::io::Write::write_all(&mut f, key.as_bytes()))

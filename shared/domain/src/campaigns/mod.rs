@@ -293,6 +293,7 @@ impl Domain {
             })
             .collect();
         let activity = self
+            .feeds
             .activity(
                 "campaign.created",
                 &campaign.operator_id,
@@ -382,6 +383,7 @@ impl Domain {
             next.revision += 1;
             next.updated_at = self.clock.now();
             let activity = self
+                .feeds
                 .activity(
                     &format!("campaign.{}", next.status.as_str()),
                     &next.operator_id,

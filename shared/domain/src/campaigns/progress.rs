@@ -108,14 +108,15 @@ impl Domain {
             next.revision += 1;
             next.updated_at = self.clock.now();
             let activity = (next.status != CampaignStatus::Running).then(|| {
-                self.activity(
-                    &format!("campaign.{}", next.status.as_str()),
-                    &next.operator_id,
-                    next.paused_reason.clone().unwrap_or_else(|| {
-                        format!("firmware campaign {} completed", next.target_version)
-                    }),
-                )
-                .done()
+                self.feeds
+                    .activity(
+                        &format!("campaign.{}", next.status.as_str()),
+                        &next.operator_id,
+                        next.paused_reason.clone().unwrap_or_else(|| {
+                            format!("firmware campaign {} completed", next.target_version)
+                        }),
+                    )
+                    .done()
             });
             // Another writer moved it first: read it again and go on from there.
             c = match self

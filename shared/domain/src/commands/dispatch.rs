@@ -5,13 +5,13 @@
 use super::schedule::Schedule;
 use super::{IdempotencyClaim, NewCommand, Queued};
 use crate::Domain;
-use crate::devices::credentials::hash_secret;
 use kernel::access::{Caller, not_found};
 use kernel::catalogue::{Rating, rating};
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId};
 use kernel::input::Problems;
 use kernel::model::{Command, CommandKind, CommandOrigin, CommandStatus, Role};
+use kernel::secret::hash_secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;

@@ -96,14 +96,15 @@ fn advance(
 impl Domain {
     fn command_activity(&self, cmd: &Command, what: &str) -> kernel::model::Activity {
         let command: &str = cmd.command.into();
-        self.activity(
-            &format!("command.{what}"),
-            &cmd.operator_id,
-            format!("{command} {what}"),
-        )
-        .with_device(cmd.device_id)
-        .with_command(cmd.command_id)
-        .done()
+        self.feeds
+            .activity(
+                &format!("command.{what}"),
+                &cmd.operator_id,
+                format!("{command} {what}"),
+            )
+            .with_device(cmd.device_id)
+            .with_command(cmd.command_id)
+            .done()
     }
 
     /// Queues a command for a device; checks of who may send what are the

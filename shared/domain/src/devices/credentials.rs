@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use kernel::ids::DeviceId;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -30,27 +30,6 @@ pub fn client_credentials_grant(grant_type: &str) -> Result<(), kernel::Error> {
             "must be client_credentials",
         ))
     }
-}
-
-/// A fresh random secret as 64 hex characters.
-pub fn new_secret() -> Result<String, kernel::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| kernel::Error::internal(format!("no randomness from the OS: {e}")))?;
-    Ok(hex::encode(bytes))
-}
-
-/// The stored form of a secret.
-pub fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Compares a presented secret with a stored hash in constant time.
-pub fn secret_matches(presented: &str, stored_hash: &str) -> bool {
-    hash_secret(presented)
-        .as_bytes()
-        .ct_eq(stored_hash.as_bytes())
-        .into()
 }
 
 /// The HMAC keyed once at start; each use clones the keyed state.
@@ -173,15 +152,5 @@ mod tests {
         );
         assert!(TokenKey::new(&[8u8; 32]).verify(&token, now, ttl).is_none());
         assert!(key().verify("not-hex", now, ttl).is_none());
-    }
-
-    #[test]
-    fn secrets_are_stored_as_hashes_that_still_verify() {
-        let secret = new_secret().unwrap();
-        assert_eq!(secret.len(), 64);
-        let stored = hash_secret(&secret);
-        assert_ne!(stored, secret);
-        assert!(secret_matches(&secret, &stored));
-        assert!(!secret_matches(&new_secret().unwrap(), &stored));
     }
 }

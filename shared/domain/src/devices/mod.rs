@@ -10,12 +10,13 @@ pub use recount::Recount;
 use crate::Domain;
 use crate::throttle::Attempt;
 use chrono::{DateTime, Utc};
-use credentials::{TokenClaims, TokenKey, hash_secret, new_secret, secret_matches};
+use credentials::{TokenClaims, TokenKey};
 use kernel::error::Error;
 use kernel::ids::SerialNumber;
 use kernel::ids::{DeviceId, OperatorId};
 use kernel::model::Device;
 use kernel::secret::Secret;
+use kernel::secret::{hash_secret, new_secret, secret_matches};
 use kernel::storage::WriteOutcome;
 use kernel::version::FirmwareVersion;
 use std::collections::BTreeMap;
@@ -115,7 +116,8 @@ impl Domain {
     ) -> Result<Credentials, Error> {
         // Without a provisioning key anyone may register: bound how fast.
         if self.settings.provisioning_key.is_none() {
-            self.count_attempt(Attempt::Registration, None, source)
+            self.throttle
+                .count_attempt(Attempt::Registration, None, source)
                 .await?;
         }
         let now = self.clock.now();
@@ -126,6 +128,7 @@ impl Domain {
             now,
         );
         let activity = self
+            .feeds
             .activity(
                 "device.registered",
                 &device.operator_id,
@@ -213,13 +216,15 @@ impl Domain {
         let keys = self.token_key()?;
         let id = login.device_id;
         let subject = id.to_string();
-        self.refuse_while_throttled(Attempt::DeviceAuth, &subject, source)
+        self.throttle
+            .refuse_while_throttled(Attempt::DeviceAuth, &subject, source)
             .await?;
         let device = self.store.get_device(id).await?;
         let device =
             device.filter(|d| secret_matches(login.device_secret.expose(), &d.secret_hash));
         let Some(device) = device else {
-            self.count_attempt(Attempt::DeviceAuth, Some(&subject), source)
+            self.throttle
+                .count_attempt(Attempt::DeviceAuth, Some(&subject), source)
                 .await?;
             tracing::warn!(device_id = %id, "device authentication failed");
             return Err(Error::BadCredentials);

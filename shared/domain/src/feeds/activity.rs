@@ -1,7 +1,7 @@
 //! The live activity feed: what happened in the fleet, written in the same
 //! transaction as the change it describes, kept for a while.
 
-use crate::Domain;
+use super::Feeds;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
@@ -41,13 +41,8 @@ impl ActivityLine {
     }
 }
 
-impl Domain {
-    pub(crate) fn activity(
-        &self,
-        kind: &str,
-        operator: &OperatorId,
-        summary: String,
-    ) -> ActivityLine {
+impl Feeds {
+    pub fn activity(&self, kind: &str, operator: &OperatorId, summary: String) -> ActivityLine {
         ActivityLine {
             activity: Activity {
                 at: self.clock.now(),

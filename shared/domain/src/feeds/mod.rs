@@ -6,3 +6,24 @@ mod request_log;
 
 pub use activity::{ActivityLine, FEED_LIMIT};
 pub use port::FeedStore;
+
+use kernel::{Clock, Settings};
+use std::sync::Arc;
+
+/// The activity feed and the request log.
+#[derive(Clone)]
+pub struct Feeds {
+    store: Arc<dyn FeedStore>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Feeds {
+    pub fn new(store: Arc<dyn FeedStore>, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The shared request log: the last requests across every function, kept
 //! in the table for a while because each Lambda container only sees its own.
 
-use crate::Domain;
+use super::Feeds;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::model::{RequestLogEntry, Role};
@@ -10,7 +10,7 @@ use kernel::settings::RequestLogMode;
 /// Lines one read of the request log returns (contract: the last 200).
 const LOG_LIMIT: u32 = 200;
 
-impl Domain {
+impl Feeds {
     /// Whether a request with this status goes to the log.
     pub fn logs_request(&self, status: u16) -> bool {
         match self.settings.request_log {

@@ -6,11 +6,11 @@
 
 use super::Partner;
 use crate::Domain;
-use crate::devices::credentials::{hash_secret, new_secret, secret_matches};
 use crate::throttle::Attempt;
 use chrono::{DateTime, Duration, Utc};
 use kernel::error::Error;
 use kernel::secret::Secret;
+use kernel::secret::{hash_secret, new_secret, secret_matches};
 use kernel::storage::WriteOutcome;
 use serde::Serialize;
 
@@ -105,7 +105,8 @@ impl Domain {
         source: &str,
     ) -> Result<TokenAnswer, Error> {
         let code = &partner.partner_operator_id;
-        self.refuse_while_throttled(Attempt::PartnerToken, code, source)
+        self.throttle
+            .refuse_while_throttled(Attempt::PartnerToken, code, source)
             .await?;
         let fail = |reason| TokenAnswer {
             operator_id: login.operator_id.clone(),
@@ -125,7 +126,8 @@ impl Domain {
             0
         };
         if reason != 0 {
-            self.count_attempt(Attempt::PartnerToken, Some(code), source)
+            self.throttle
+                .count_attempt(Attempt::PartnerToken, Some(code), source)
                 .await?;
             return Ok(fail(reason));
         }

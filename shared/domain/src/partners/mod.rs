@@ -156,9 +156,7 @@ impl Domain {
             operator_id: new.operator_id,
             notify_url: new.notify_url,
             utc_offset_minutes: new.utc_offset_minutes,
-            operator_secret_hash: crate::devices::credentials::hash_secret(
-                new.operator_secret.expose(),
-            ),
+            operator_secret_hash: kernel::secret::hash_secret(new.operator_secret.expose()),
             sealed_keys: new.sealed_keys,
             created_at: self.clock.now(),
         };

@@ -292,6 +292,7 @@ impl Domain {
             updated_at: now,
         };
         let activity = self
+            .feeds
             .activity(
                 "profile.created",
                 &profile.operator_id,
@@ -331,6 +332,7 @@ impl Domain {
             ..current.clone()
         };
         let activity = self
+            .feeds
             .activity(
                 "profile.updated",
                 &next.operator_id,

@@ -52,6 +52,7 @@ impl Domain {
             received_at: now,
         };
         let activity = self
+            .feeds
             .activity(
                 "record.uploaded",
                 &record.operator_id,

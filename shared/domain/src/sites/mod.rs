@@ -150,6 +150,7 @@ impl Domain {
         };
         let members: Vec<SiteMember> = devices.iter().map(SiteMember::from).collect();
         let activity = self
+            .feeds
             .activity(
                 "site.saved",
                 &site.operator_id,

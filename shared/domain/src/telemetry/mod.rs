@@ -321,6 +321,7 @@ impl Domain {
                 .status_pushes(&device, connector_id, previous.map(|c| c.state), state)
                 .await?;
             let activity = self
+                .feeds
                 .activity(
                     &format!("connector.{}", event.as_str()),
                     &device.operator_id,
@@ -387,19 +388,20 @@ impl Domain {
             (f.status == FirmwareStatus::Installed).then_some(f.firmware_version.as_str());
         // Only outcomes are news; progress ticks are not.
         let activity = f.status.is_outcome().then(|| {
-            self.activity(
-                &format!("firmware.{}", f.status.as_str()),
-                &device.operator_id,
-                format!(
-                    "{} firmware {}: {}",
-                    device.sn,
-                    f.firmware_version,
-                    f.status.as_str()
-                ),
-            )
-            .with_device(device.device_id)
-            .with_site(device.site_id)
-            .done()
+            self.feeds
+                .activity(
+                    &format!("firmware.{}", f.status.as_str()),
+                    &device.operator_id,
+                    format!(
+                        "{} firmware {}: {}",
+                        device.sn,
+                        f.firmware_version,
+                        f.status.as_str()
+                    ),
+                )
+                .with_device(device.device_id)
+                .with_site(device.site_id)
+                .done()
         });
         self.store
             .set_firmware(FirmwareWrite {

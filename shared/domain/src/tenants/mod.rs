@@ -10,7 +10,6 @@ pub use port::TenantStore;
 
 use crate::Domain;
 use crate::devices::AccessToken;
-use crate::devices::credentials::{hash_secret, new_secret, secret_matches};
 use crate::throttle::Attempt;
 use kernel::access::Caller;
 use kernel::error::Error;
@@ -18,6 +17,7 @@ use kernel::ids::OperatorId;
 use kernel::input::{Problems, text_ok};
 use kernel::model::{Client, Operator, Role, Session};
 use kernel::secret::Secret;
+use kernel::secret::{hash_secret, new_secret, secret_matches};
 use kernel::storage::WriteOutcome;
 
 /// A console or partner client asking for a token (`client_credentials`).
@@ -52,7 +52,8 @@ impl Domain {
         login: ClientLogin,
         source: &str,
     ) -> Result<AccessToken, Error> {
-        self.refuse_while_throttled(Attempt::ClientAuth, &login.client_id, source)
+        self.throttle
+            .refuse_while_throttled(Attempt::ClientAuth, &login.client_id, source)
             .await?;
         let client = self
             .store
@@ -60,7 +61,8 @@ impl Domain {
             .await?
             .filter(|c| secret_matches(login.client_secret.expose(), &c.secret_hash));
         let Some(client) = client else {
-            self.count_attempt(Attempt::ClientAuth, Some(&login.client_id), source)
+            self.throttle
+                .count_attempt(Attempt::ClientAuth, Some(&login.client_id), source)
                 .await?;
             return Err(Error::BadCredentials);
         };

@@ -8,10 +8,11 @@ mod port;
 
 pub use port::ThrottleStore;
 
-use crate::Domain;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use kernel::error::Error;
 use kernel::settings::Limit;
+use kernel::{Clock, Settings};
+use std::sync::Arc;
 
 /// What is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +50,32 @@ fn window_of(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
 fn counter_key(source: &str, subject: Option<&str>) -> String {
     let source: String = source.chars().take(SOURCE_MAX).collect();
     match subject {
-        Some(id) => format!(
-            "{source}#{}",
-            &crate::devices::credentials::hash_secret(id)[..16]
-        ),
+        Some(id) => format!("{source}#{}", &kernel::secret::hash_secret(id)[..16]),
         None => source,
     }
 }
 
-impl Domain {
+/// The throttles: counters per credential and source, or per source.
+#[derive(Clone)]
+pub struct Throttle {
+    store: Arc<dyn ThrottleStore>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Throttle {
+    pub fn new(
+        store: Arc<dyn ThrottleStore>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+        }
+    }
+
     fn limit_of(&self, what: Attempt) -> Limit {
         match what {
             Attempt::DeviceAuth | Attempt::ClientAuth | Attempt::PartnerToken => {
