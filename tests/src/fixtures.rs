@@ -192,6 +192,7 @@ async fn placeholders(
     assert_eq!(seen.status, 200);
     let viewer = env
         .domain
+        .tenants
         .bootstrap_client(None, None, Role::Viewer, vec![acme.clone()], None)
         .await
         .expect("viewer client");

@@ -242,6 +242,7 @@ async fn the_request_log_is_shared_and_holds_no_secret() {
     let console = Console::admin(&env).await;
     let client = env
         .domain
+        .tenants
         .bootstrap_client(None, None, Role::Viewer, vec![], None)
         .await
         .unwrap();
@@ -295,6 +296,7 @@ async fn operator_tokens_come_from_json_form_or_basic_credentials() {
     let op = env.domain.settings.default_operator.clone();
     let c = env
         .domain
+        .tenants
         .bootstrap_client(None, None, Role::Viewer, vec![op], None)
         .await
         .unwrap();
@@ -386,6 +388,7 @@ async fn a_json_token_request_labelled_as_a_form_is_read_as_json() {
     let op = env.domain.settings.default_operator.clone();
     let c = env
         .domain
+        .tenants
         .bootstrap_client(None, None, Role::Viewer, vec![op], None)
         .await
         .unwrap();
@@ -416,6 +419,7 @@ async fn a_guessed_client_secret_gets_429_from_a_throttled_address_even_when_rig
     let op = env.domain.settings.default_operator.clone();
     let c = env
         .domain
+        .tenants
         .bootstrap_client(None, None, Role::Viewer, vec![op], None)
         .await
         .unwrap();

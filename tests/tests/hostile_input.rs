@@ -512,6 +512,7 @@ async fn answers_carrying_secrets_are_not_cached() {
     let secret = reg.data()["device_secret"].as_str().unwrap().to_owned();
     let client = env
         .domain
+        .tenants
         .bootstrap_client(None, None, Role::Viewer, vec![], None)
         .await
         .unwrap();

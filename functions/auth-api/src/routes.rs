@@ -48,6 +48,7 @@ async fn oauth_token(
     body: TokenRequest,
 ) -> Result<Response, ApiError> {
     let token = domain
+        .tenants
         .issue_operator_token(body.try_into()?, &source)
         .await?;
     Ok(token_answer(token.access_token, token.expires_in))
@@ -89,7 +90,9 @@ async fn create_operator(
         country: body.country,
         status: body.status.unwrap_or_else(|| "active".into()),
     };
-    Ok(Reply::ok(domain.create_operator(&caller, op).await?))
+    Ok(Reply::ok(
+        domain.tenants.create_operator(&caller, op).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -121,6 +124,7 @@ async fn create_client(
     JsonBody(body): JsonBody<ClientRequest>,
 ) -> Result<Response, ApiError> {
     let created = domain
+        .tenants
         .create_client(&caller, &body.operator_ids, body.role, body.name)
         .await?;
     Ok(no_store(Reply::ok(ClientCredentials {

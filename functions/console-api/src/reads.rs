@@ -29,7 +29,7 @@ pub async fn list_operators(
     State(domain): State<Domain>,
     Console(caller): Console,
 ) -> ApiResult<Vec<Operator>> {
-    Ok(Reply::ok(domain.visible_operators(&caller).await?))
+    Ok(Reply::ok(domain.tenants.visible_operators(&caller).await?))
 }
 
 /// One operator.
@@ -44,7 +44,7 @@ pub async fn get_operator(
     Console(caller): Console,
     Id(id): Id<OperatorId>,
 ) -> ApiResult<Operator> {
-    Ok(Reply::ok(domain.operator(&caller, &id).await?))
+    Ok(Reply::ok(domain.tenants.operator(&caller, &id).await?))
 }
 
 /// Sites with live status.

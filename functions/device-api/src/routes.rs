@@ -255,7 +255,7 @@ async fn site(
         None => SiteAuthority::Anonymous,
         Some(token) => match domain.verify_token(token) {
             Ok(claims) => SiteAuthority::Device(claims),
-            Err(_) => SiteAuthority::Console(domain.operator_caller(token).await?),
+            Err(_) => SiteAuthority::Console(domain.tenants.operator_caller(token).await?),
         },
     };
     let site_id = domain.register_site(&authority, body.try_into()?).await?;

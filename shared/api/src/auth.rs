@@ -39,7 +39,7 @@ impl FromRequestParts<Domain> for Console {
         domain: &Domain,
     ) -> Result<Self, Self::Rejection> {
         let token = required_bearer(parts)?;
-        let caller = domain.operator_caller(token).await?;
+        let caller = domain.tenants.operator_caller(token).await?;
         CallerSlot::set(parts, format!("client:{}", caller.client_id));
         Ok(Self(caller))
     }

@@ -41,6 +41,8 @@ pub struct Domain {
     partner_feeds: Arc<partners::feeds::FeedCache>,
     /// The activity feed and the request log.
     pub feeds: feeds::Feeds,
+    /// Operators, API clients and their sessions.
+    pub tenants: tenants::Tenants,
     throttle: throttle::Throttle,
 }
 
@@ -51,9 +53,16 @@ impl Domain {
             .as_ref()
             .map(|key| Arc::new(devices::credentials::TokenKey::new(key.expose())));
         let settings = Arc::new(settings);
+        let throttle = throttle::Throttle::new(store.clone(), settings.clone(), clock.clone());
         Self {
             feeds: feeds::Feeds::new(store.clone(), settings.clone(), clock.clone()),
-            throttle: throttle::Throttle::new(store.clone(), settings.clone(), clock.clone()),
+            tenants: tenants::Tenants::new(
+                store.clone(),
+                settings.clone(),
+                clock.clone(),
+                throttle.clone(),
+            ),
+            throttle,
             store,
             settings,
             clock,

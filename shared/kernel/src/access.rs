@@ -6,6 +6,14 @@ use crate::error::Error;
 use crate::ids::OperatorId;
 use crate::model::Role;
 
+/// A Bearer token as issued: shown once, then kept only as a hash (operator
+/// tokens) or not at all (self-verifying device tokens).
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub access_token: crate::secret::Secret<String>,
+    pub expires_in: i64,
+}
+
 /// An authenticated console or partner caller.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {

@@ -156,6 +156,7 @@ impl TestEnv {
     pub async fn operator_token(&self, role: Role, operators: Vec<OperatorId>) -> String {
         let client = self
             .domain
+            .tenants
             .bootstrap_client(None, None, role, operators, None)
             .await
             .expect("client is created");
@@ -165,6 +166,7 @@ impl TestEnv {
         };
         let token = self
             .domain
+            .tenants
             .issue_operator_token(login, "testkit")
             .await
             .expect("token is issued");

@@ -99,6 +99,7 @@ async fn run(args: Args) -> Result<(), String> {
                 return Err("a viewer or operator client needs --operator".into());
             }
             let created = domain
+                .tenants
                 .bootstrap_client(None, None, role, ids, name)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -119,6 +120,7 @@ async fn run(args: Args) -> Result<(), String> {
                 status: "active".into(),
             };
             let created = domain
+                .tenants
                 .create_operator(&platform, op)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -117,6 +117,7 @@ impl Service {
         let op = self.domain.settings.default_operator.clone();
         let c = self
             .domain
+            .tenants
             .bootstrap_client(None, None, Role::Operator, vec![op], None)
             .await
             .map_err(|e| e.to_string())?;

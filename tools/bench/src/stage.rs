@@ -145,6 +145,7 @@ async fn overhead(bin_dir: &Path, requests: usize) -> Result<(), String> {
     let local = Service::start(None, None, |s| s.request_log = RequestLogMode::Errors).await?;
     local
         .domain
+        .tenants
         .bootstrap_client(
             Some(ADMIN_ID.into()),
             Some(ADMIN_SECRET.into()),

@@ -157,12 +157,14 @@ pub async fn seed(domain: &Domain, admin: Option<(String, String)>) -> Result<()
         status: "active".into(),
     };
     domain
+        .tenants
         .seed_operator(&operator)
         .await
         .map_err(|e| format!("cannot seed the default operator: {e}"))?;
     let fixed = admin.is_some();
     let (id, secret) = admin.unzip();
     match domain
+        .tenants
         .bootstrap_client(id, secret, Role::Admin, vec![], Some("local admin".into()))
         .await
     {

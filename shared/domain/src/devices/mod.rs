@@ -11,6 +11,7 @@ use crate::Domain;
 use crate::throttle::Attempt;
 use chrono::{DateTime, Utc};
 use credentials::{TokenClaims, TokenKey};
+use kernel::access::AccessToken;
 use kernel::error::Error;
 use kernel::ids::SerialNumber;
 use kernel::ids::{DeviceId, OperatorId};
@@ -83,12 +84,6 @@ pub struct Credentials {
     pub device_id: DeviceId,
     pub device_secret: Secret<String>,
     /// Lifetime in seconds of the tokens this device gets.
-    pub expires_in: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct AccessToken {
-    pub access_token: Secret<String>,
     pub expires_in: i64,
 }
 

@@ -147,7 +147,8 @@ impl Domain {
             notify::check_notify_url(&url, self.settings.allow_local_notify_urls)
                 .map_err(|refusal| Error::invalid("notify_url", refusal.to_string()))?;
         }
-        self.require_operators(std::slice::from_ref(&new.operator_id))
+        self.tenants
+            .require_operators(std::slice::from_ref(&new.operator_id))
             .await?;
         let partner = Partner {
             partner_id: PartnerId::time_ordered(),

@@ -8,9 +8,8 @@ mod port;
 
 pub use port::TenantStore;
 
-use crate::Domain;
-use crate::devices::AccessToken;
-use crate::throttle::Attempt;
+use crate::throttle::{Attempt, Throttle};
+use kernel::access::AccessToken;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::OperatorId;
@@ -19,6 +18,8 @@ use kernel::model::{Client, Operator, Role, Session};
 use kernel::secret::Secret;
 use kernel::secret::{hash_secret, new_secret, secret_matches};
 use kernel::storage::WriteOutcome;
+use kernel::{Clock, Settings};
+use std::sync::Arc;
 
 /// A console or partner client asking for a token (`client_credentials`).
 #[derive(Debug, Clone)]
@@ -43,7 +44,30 @@ pub struct NewClient {
 
 const STATUSES: &[&str] = &["active", "suspended"];
 
-impl Domain {
+/// Operators, their API clients and the clients' sessions.
+#[derive(Clone)]
+pub struct Tenants {
+    store: Arc<dyn TenantStore>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    throttle: Throttle,
+}
+
+impl Tenants {
+    pub fn new(
+        store: Arc<dyn TenantStore>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        throttle: Throttle,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+            throttle,
+        }
+    }
+
     /// `client_credentials` grant for console and partner clients.
     /// Failures are counted per client and caller's address: the client is
     /// never locked out from elsewhere.
