@@ -85,6 +85,23 @@ impl Throttle {
         }
     }
 
+    /// The counter an attempt goes to; `None` when its limit is off.
+    fn counter(&self, what: Attempt, subject: Option<&str>, source: &str) -> Option<Counter> {
+        let limit = self.limit_of(what);
+        if limit.attempts == 0 {
+            return None;
+        }
+        let now = self.clock.now();
+        let start = window_of(now, limit.window);
+        Some(Counter {
+            key: counter_key(source, subject),
+            start,
+            end: start + limit.window,
+            now,
+            attempts: limit.attempts,
+        })
+    }
+
     /// Refuses every attempt on a credential (`subject`) from `source`
     /// while its failures there are over the limit: one read, before the
     /// credential is checked.
@@ -94,18 +111,12 @@ impl Throttle {
         subject: &str,
         source: &str,
     ) -> Result<(), Error> {
-        let limit = self.limit_of(what);
-        if limit.attempts == 0 {
+        let Some(c) = self.counter(what, Some(subject), source) else {
             return Ok(());
-        }
-        let now = self.clock.now();
-        let start = window_of(now, limit.window);
-        let key = counter_key(source, Some(subject));
-        let seen = self.store.attempts(what.scope(), &key, start).await?;
-        if seen >= limit.attempts {
-            return Err(Error::RateLimited {
-                retry_after_s: (start + limit.window - now).num_seconds().max(1),
-            });
+        };
+        let seen = self.store.attempts(what.scope(), &c.key, c.start).await?;
+        if seen >= c.attempts {
+            return Err(c.rate_limited());
         }
         Ok(())
     }
@@ -119,25 +130,36 @@ impl Throttle {
         subject: Option<&str>,
         source: &str,
     ) -> Result<(), Error> {
-        let limit = self.limit_of(what);
-        if limit.attempts == 0 {
+        let Some(c) = self.counter(what, subject, source) else {
             return Ok(());
-        }
-        let now = self.clock.now();
-        let start = window_of(now, limit.window);
-        let end = start + limit.window;
-        let key = counter_key(source, subject);
+        };
         let seen = self
             .store
-            .count_attempt(what.scope(), &key, start, end)
+            .count_attempt(what.scope(), &c.key, c.start, c.end)
             .await?;
-        if seen > limit.attempts {
-            tracing::warn!(scope = what.scope(), source = %key, seen, "source throttled");
-            return Err(Error::RateLimited {
-                retry_after_s: (end - now).num_seconds().max(1),
-            });
+        if seen > c.attempts {
+            tracing::warn!(scope = what.scope(), source = %c.key, seen, "source throttled");
+            return Err(c.rate_limited());
         }
         Ok(())
+    }
+}
+
+/// One counter: its key, the window it counts in, and the limit.
+struct Counter {
+    key: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+    attempts: u32,
+}
+
+impl Counter {
+    /// 429 until the window ends.
+    fn rate_limited(&self) -> Error {
+        Error::RateLimited {
+            retry_after_s: (self.end - self.now).num_seconds().max(1),
+        }
     }
 }
 
