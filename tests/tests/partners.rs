@@ -87,6 +87,33 @@ impl World {
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
 
+    /// The charger takes its pending start command and answers `status`.
+    async fn answer_start(&self, c: &Charger, status: &str) {
+        let now = kernel::input::rfc3339(self.env.clock.now());
+        let hb = c
+            .post(
+                &self.app,
+                "/v1/device/heartbeat",
+                json!({"timestamp": now, "status": "online"}),
+            )
+            .await;
+        let start = hb.data()["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|cmd| cmd["command"] == "start_charging" || cmd["command"] == "start_discharging")
+            .cloned()
+            .expect("a start command");
+        let r = c
+            .post(
+                &self.app,
+                "/v1/device/command-status",
+                json!({"command_id": start["command_id"], "status": status, "timestamp": now}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+
     async fn legacy(&self, route: &str, payload: Value) -> testkit::partner::Opened {
         self.partner
             .call(&self.env, &self.app, route, &payload)
@@ -604,6 +631,7 @@ async fn stop_charging_needs_a_charging_connector() {
     );
     let start = w.legacy("/cp/start_charging", body.clone()).await;
     assert_eq!(start.data["SuccStat"], 0, "{:?}", start.data);
+    w.answer_start(&c, "accepted").await;
     w.state(&c, "charging").await;
     let stop = w.legacy("/cp/stop_charging", body.clone()).await;
     assert_eq!(
@@ -611,8 +639,8 @@ async fn stop_charging_needs_a_charging_connector() {
         json!({"StartChargeSeq": seq, "StartChargeSeqStat": 3, "SuccStat": 0, "FailReason": 0})
     );
     assert_eq!(w.legacy("/cp/stop_charging", body).await.data, stop.data);
-    // The start and one stop.
-    assert_eq!(w.open_commands(&c).await, 2);
+    // One stop, however often it is asked (the start is answered).
+    assert_eq!(w.open_commands(&c).await, 1);
 }
 
 #[tokio::test]
@@ -658,6 +686,7 @@ async fn a_partner_stops_only_the_session_it_started() {
         )
         .await;
     assert_eq!(started.data["SuccStat"], 0, "{:?}", started.data);
+    w.answer_start(&d, "accepted").await;
     w.state(&d, "charging").await;
     let mine = w.partner.start_charge_seq();
     let stop = json!({"StartChargeSeq": mine, "ConnectorID": connector});
@@ -665,11 +694,7 @@ async fn a_partner_stops_only_the_session_it_started() {
         w.legacy("/cp/stop_charging", stop).await.data,
         refused(&mine)
     );
-    assert_eq!(
-        w.open_commands(&d).await,
-        1,
-        "only the other partner's start"
-    );
+    assert_eq!(w.open_commands(&d).await, 0, "nothing sent to the charger");
 
     // Its own session, named by another of its seqs: refused too.
     let (e, _) = w.charger("PT-OWN-3", "TP-AC22").await;
@@ -680,6 +705,7 @@ async fn a_partner_stops_only_the_session_it_started() {
         w.legacy("/cp/start_charging", start).await.data["SuccStat"],
         0
     );
+    w.answer_start(&e, "accepted").await;
     w.state(&e, "charging").await;
     let other = w.partner.start_charge_seq();
     let wrong = json!({"StartChargeSeq": other, "ConnectorID": connector});
@@ -692,7 +718,31 @@ async fn a_partner_stops_only_the_session_it_started() {
         w.legacy("/cp/stop_charging", right).await.data["SuccStat"],
         0
     );
-    assert_eq!(w.open_commands(&e).await, 2, "its start and its stop");
+    assert_eq!(
+        w.open_commands(&e).await,
+        1,
+        "its stop (the start is answered)"
+    );
+
+    // A start the charger refused leaves its mark behind, but a session
+    // begun later by someone else is still not the partner's to stop.
+    let (f, _) = w.charger("PT-OWN-4", "TP-AC22").await;
+    let connector = format!("{}-1", f.id);
+    let refused_start = w.partner.start_charge_seq();
+    let start = json!({"StartChargeSeq": refused_start, "ConnectorID": connector});
+    assert_eq!(
+        w.legacy("/cp/start_charging", start).await.data["SuccStat"],
+        0
+    );
+    w.answer_start(&f, "rejected").await;
+    w.env.clock.advance(Duration::minutes(2));
+    w.state(&f, "charging").await;
+    let stale = json!({"StartChargeSeq": refused_start, "ConnectorID": connector});
+    assert_eq!(
+        w.legacy("/cp/stop_charging", stale).await.data,
+        refused(&refused_start)
+    );
+    assert_eq!(w.open_commands(&f).await, 0, "nothing sent to the charger");
 }
 
 #[tokio::test]
@@ -726,10 +776,11 @@ async fn discharging_uses_the_console_checks() {
     let stop = json!({"StartChargeSeq": seq, "ConnectorID": format!("{}-1", v2g.id)});
     let not_yet = w.legacy("/cp/stop_discharging", stop.clone()).await;
     assert_eq!(not_yet.data["FailReason"], 3);
+    w.answer_start(&v2g, "accepted").await;
     w.state(&v2g, "discharging").await;
     let stopped = w.legacy("/cp/stop_discharging", stop).await;
     assert_eq!(stopped.data["SuccStat"], 0);
-    assert_eq!(w.open_commands(&v2g).await, 2);
+    assert_eq!(w.open_commands(&v2g).await, 1, "the stop");
     let missing = w
         .legacy(
             "/cp/start_discharging",

@@ -319,7 +319,11 @@ impl TryFrom<CommandStatusRequest> for CommandReport {
 
     fn try_from(r: CommandStatusRequest) -> Result<Self, Error> {
         let message = optional(r.message.as_deref(), |m| {
-            check(m.len() <= 512, "message", "must be at most 512 characters")
+            check(
+                m.chars().count() <= 512,
+                "message",
+                "must be at most 512 characters",
+            )
         });
         let (status, timestamp, _, command_id) = (
             one_of::<Report>(&r.status, "status"),
@@ -456,7 +460,11 @@ impl TryFrom<FirmwareRequest> for FirmwareReport {
 
     fn try_from(r: FirmwareRequest) -> Result<Self, Error> {
         let message = optional(r.message.as_deref(), |m| {
-            check(m.len() <= 512, "message", "must be at most 512 characters")
+            check(
+                m.chars().count() <= 512,
+                "message",
+                "must be at most 512 characters",
+            )
         });
         let (firmware_version, status, progress, _) = (
             kernel::input::firmware_version(r.firmware_version, "firmware_version"),

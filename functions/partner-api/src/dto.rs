@@ -307,11 +307,14 @@ fn reading(value: Option<f64>, lo: f64, hi: f64, field: &str) -> Result<Option<f
     }
 }
 
-/// An optional `yyyy-MM-dd HH:mm:ss` time, kept as the partner wrote it.
-fn wire_time(value: Option<String>, field: &str) -> Result<Option<String>, Refusal> {
+/// An optional `yyyy-MM-dd HH:mm:ss` time: as the partner wrote it, and read.
+fn wire_time(
+    value: Option<String>,
+    field: &str,
+) -> Result<Option<(String, NaiveDateTime)>, Refusal> {
     match value.filter(|t| !t.is_empty()) {
         Some(t) => NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S")
-            .map(|_| Some(t))
+            .map(|at| Some((t, at)))
             .map_err(|_| bad(field, "must be yyyy-MM-dd HH:mm:ss")),
         None => Ok(None),
     }
@@ -333,8 +336,7 @@ impl TryFrom<WorkStatusData> for SessionPush {
         }
         let start_time = wire_time(d.start_time, "StartTime")?;
         let end_time = wire_time(d.end_time, "EndTime")?;
-        // Both in the same format, so text order is time order.
-        if let (Some(start), Some(end)) = (&start_time, &end_time)
+        if let (Some((_, start)), Some((_, end))) = (&start_time, &end_time)
             && end < start
         {
             return Err(bad("EndTime", "must not be before StartTime"));
@@ -347,8 +349,8 @@ impl TryFrom<WorkStatusData> for SessionPush {
             current_a: reading(d.current_a, 0.0, MAX_CURRENT_A, "CurrentA")?,
             voltage_a: reading(d.voltage_a, 0.0, MAX_VOLTAGE_V, "VoltageA")?,
             soc: reading(d.soc, 0.0, 100.0, "Soc")?,
-            start_time,
-            end_time,
+            start_time: start_time.map(|(text, _)| text),
+            end_time: end_time.map(|(text, _)| text),
             total_power: reading(d.total_power, 0.0, MAX_ENERGY_KWH, "TotalPower")?,
             elec_money: reading(d.elec_money, 0.0, MAX_COST, "ElecMoney")?,
             service_money: reading(
@@ -430,7 +432,7 @@ impl TryFrom<PartnerRequest> for PartnerDraft {
             p.check(
                 kernel::input::web_url(url).is_some(),
                 "notify_url",
-                "must be an absolute https URL with a host, at most 512 characters",
+                "must be an absolute http(s) URL with a host, at most 512 characters (https unless local pushes are allowed)",
             );
         }
         let offset = r.utc_offset_minutes.unwrap_or(DEFAULT_UTC_OFFSET_MINUTES);

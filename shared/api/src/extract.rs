@@ -99,7 +99,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     }
 }
 
-/// The Bearer token of a request, if it carries one.
 /// The Bearer token a route requires: 401 with the envelope when absent.
 pub fn required_bearer(parts: &Parts) -> Result<&str, ApiError> {
     bearer_token(parts).ok_or_else(|| {
@@ -109,6 +108,7 @@ pub fn required_bearer(parts: &Parts) -> Result<&str, ApiError> {
     })
 }
 
+/// The Bearer token of a request, if it carries one.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

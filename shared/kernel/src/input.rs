@@ -191,11 +191,7 @@ pub fn text(value: String, max: usize, field: &str) -> Parsed<String> {
 
 /// A firmware version as reported (see [`FirmwareVersion`]).
 pub fn firmware_version(raw: String, field: &str) -> Parsed<FirmwareVersion> {
-    let text = text(raw, crate::version::VERSION_MAX, field)?;
-    FirmwareVersion::parse(&text).map_or_else(
-        || problem(field, "must not contain control or format characters"),
-        Ok,
-    )
+    text(raw, crate::version::VERSION_MAX, field).map(FirmwareVersion::checked)
 }
 
 /// Optional text (may be empty), at most `max` characters and printable.
@@ -291,7 +287,7 @@ pub const URL_MAX: usize = 512;
 /// angle brackets, backslashes or control characters, which parsers would
 /// otherwise quietly encode or drop.
 pub fn web_url(raw: &str) -> Option<url::Url> {
-    let clean = raw.len() <= URL_MAX
+    let clean = raw.chars().count() <= URL_MAX
         && !raw.chars().any(|c| {
             c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`')
         });

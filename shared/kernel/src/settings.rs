@@ -70,7 +70,7 @@ pub struct Settings {
     pub command_expiry: Duration,
     pub command_redelivery: Duration,
     pub heartbeat_interval: Duration,
-    /// Failed credential attempts per source address and window.
+    /// Failed credential attempts per credential, source address and window.
     pub auth_failure_limit: Limit,
     /// Registrations per source address and window while no provisioning
     /// key is required.

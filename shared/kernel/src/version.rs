@@ -29,6 +29,11 @@ impl FirmwareVersion {
         ok.then(|| Self(raw.to_owned()))
     }
 
+    /// Text that `input::text` has already checked with this type's bounds.
+    pub(crate) fn checked(text: String) -> Self {
+        Self(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -208,6 +208,7 @@ async fn a_session_mark_is_kept_until_deleted() {
         start_charge_seq: "MA1234567000000000000000001".into(),
         connector: format!("{device}-1"),
         queued_at: env.clock.now(),
+        command_id: Some(kernel::ids::CommandId::time_ordered()),
     };
     env.store.put_session_mark(&mark).await.unwrap();
     assert_eq!(

@@ -69,15 +69,7 @@ fn time_stamp(raw: &str, offset_minutes: i32) -> Option<DateTime<Utc>> {
 
 /// A partner's wire secrets, unsealed with this function's key.
 pub fn partner_keys(domain: &Domain, partner: &Partner) -> Result<WireKeys, Refusal> {
-    let key = domain
-        .settings
-        .partner_secrets_key
-        .as_ref()
-        .ok_or_else(|| {
-            system(kernel::Error::internal(
-                "PARTNER_SECRETS_KEY is not set for this function",
-            ))
-        })?;
+    let key = vault::key(domain).map_err(system)?;
     vault::open(key, &partner.sealed_keys).map_err(system)
 }
 

@@ -13,5 +13,5 @@ pub mod wire;
 
 pub use envelope::{Opened, open};
 pub use refusal::refusal;
-pub use secrets::{CreatedPartner, PartnerDraft, SECRET_LEN, create_partner};
+pub use secrets::{CreatedPartner, PartnerDraft, create_partner};
 pub use wire::{Refusal, Ret, WireAnswer, WireKeys, WireRequest};

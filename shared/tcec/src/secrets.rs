@@ -103,11 +103,7 @@ pub async fn create_partner(
     caller: &Caller,
     draft: PartnerDraft,
 ) -> Result<CreatedPartner, Error> {
-    let vault_key = domain
-        .settings
-        .partner_secrets_key
-        .as_ref()
-        .ok_or_else(|| Error::internal("PARTNER_SECRETS_KEY is not set for this function"))?;
+    let vault_key = vault::key(domain)?;
     let operator_secret = given_or_new(draft.operator_secret)?;
     let keys = WireKeys {
         data_secret: given_or_new(draft.data_secret)?,

@@ -12,6 +12,16 @@ use kernel::secret::Secret;
 
 const NONCE_LEN: usize = 12;
 
+/// The key that seals partners' secrets; a function without it does not
+/// speak to partners.
+pub fn key(domain: &domain::Domain) -> Result<&Secret<[u8; 32]>, Error> {
+    domain
+        .settings
+        .partner_secrets_key
+        .as_ref()
+        .ok_or_else(|| Error::internal("PARTNER_SECRETS_KEY is not set for this function"))
+}
+
 /// Hex of a fresh nonce followed by the cipher text of the keys' JSON.
 pub fn seal(key: &Secret<[u8; 32]>, keys: &WireKeys) -> Result<String, Error> {
     let mut nonce = [0u8; NONCE_LEN];

@@ -494,7 +494,9 @@ impl Domain {
             Some(site) => Place::Site(site.clone()),
             None => resolve(&q.text, &sites, &fleet),
         };
-        let intent = intent_of(&without_place(&text, &place));
+        // The place named, the rest of the question says what is asked.
+        let text = without_place(&text, &place);
+        let intent = intent_of(&text);
         if let Place::Unknown(name) = &place
             && intent != Intent::Unknown
         {
@@ -598,7 +600,11 @@ impl Domain {
             DeviceStatus::Online,
         ]
         .into_iter()
-        .find(|s| a.text.contains(s.as_str()));
+        .find(|s| {
+            a.text
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == s.as_str())
+        });
         let mut listed = Vec::new();
         for d in &devices {
             let status = d.status(a.now, self.settings.offline_after());
@@ -663,9 +669,10 @@ impl Domain {
     }
 
     async fn anomalies_answer(&self, mut a: Asked<'_>) -> Result<Answer, Error> {
-        let named_period = ["today", "yesterday", "last", "this"]
-            .iter()
-            .any(|w| a.text.contains(w));
+        let named_period = a
+            .text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| matches!(w, "today" | "yesterday" | "last" | "this" | "past"));
         let window = if named_period {
             Window {
                 from: a.period.from,

@@ -15,7 +15,7 @@ mod port;
 mod stations;
 mod steering;
 
-pub use envelope::{Admission, Refused, TOKEN_SECONDS, TokenAnswer, TokenLogin, TokenRule};
+pub use envelope::{Admission, Refused, TokenAnswer, TokenLogin, TokenRule};
 pub use inbound::{ConnectorPush, STATUSES, SessionPush};
 pub use port::PartnerStore;
 pub use stations::{StationQuery, StationStatusQuery};

@@ -94,8 +94,9 @@ fn public_v4(ip: Ipv4Addr) -> bool {
         // Shared address space (RFC 6598) and IETF protocol assignments.
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && ip.octets()[2] == 0)
-        // Benchmarking (RFC 2544).
-        || (a == 198 && (18..20).contains(&b)))
+        // Benchmarking (RFC 2544) and the old 6to4 relay anycast.
+        || (a == 198 && (18..20).contains(&b))
+        || (a == 192 && b == 88 && ip.octets()[2] == 99))
 }
 
 fn public_v6(ip: Ipv6Addr) -> bool {
@@ -103,7 +104,11 @@ fn public_v6(ip: Ipv6Addr) -> bool {
         return public_v4(v4);
     }
     let seg = ip.segments();
-    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
+    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address;
+    // local-use NAT64 (64:ff9b:1::/48) is never public.
+    if seg[..3] == [0x64, 0xff9b, 1] {
+        return false;
+    }
     if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         let o = ip.octets();
         return public_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
@@ -115,9 +120,11 @@ fn public_v6(ip: Ipv6Addr) -> bool {
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
-        // Unique local (fc00::/7) and link-local (fe80::/10).
+        // Unique local (fc00::/7), link-local (fe80::/10) and the old
+        // site-local (fec0::/10).
         || (seg[0] & 0xfe00) == 0xfc00
         || (seg[0] & 0xffc0) == 0xfe80
+        || (seg[0] & 0xffc0) == 0xfec0
         // IPv4-compatible (::/96) and documentation (2001:db8::/32).
         || seg[..6] == [0, 0, 0, 0, 0, 0]
         || (seg[0] == 0x2001 && seg[1] == 0x0db8))
@@ -188,6 +195,9 @@ mod tests {
             "https://[fe80::1]/",
             "https://[64:ff9b::a00:1]/",
             "https://[2002:c0a8:101::]/",
+            "https://[fec0::1]/",
+            "https://[64:ff9b:1::a00:1]/",
+            "https://192.88.99.1/",
             "https://localhost/",
             "https://api.localhost/",
             "https://metadata.google.internal/",

@@ -107,6 +107,9 @@ pub struct SessionMark {
     pub start_charge_seq: String,
     pub connector: String,
     pub queued_at: DateTime<Utc>,
+    /// The start command, whose outcome tells whether the session began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<kernel::ids::CommandId>,
 }
 
 /// One message on its way to a partner, as the protocol layer seals it.
@@ -201,10 +204,13 @@ pub fn charge_order_info(
 /// Whether a record belongs to the session a mark names: it started after
 /// the partner's command was queued, before that command could expire.
 pub fn record_matches(mark: &SessionMark, record: &ChargingRecord, expiry: Duration) -> bool {
-    let slack = Duration::minutes(1);
-    record.start_time >= mark.queued_at - slack
-        && record.start_time <= mark.queued_at + expiry + slack
+    record.start_time >= mark.queued_at - SESSION_SLACK
+        && record.start_time <= mark.queued_at + expiry + SESSION_SLACK
 }
+
+/// Slack for a charger's clock when a session's start is compared with
+/// the time the partner's start was queued.
+pub const SESSION_SLACK: Duration = Duration::minutes(1);
 
 /// Times in a payload, stored in UTC, in the partner's offset as the
 /// standard writes them (`yyyy-MM-dd HH:mm:ss`).

@@ -4,13 +4,13 @@
 //! operator, idempotent on `StartChargeSeq`.
 
 use super::Partner;
-use super::outbox::SessionMark;
+use super::outbox::{SESSION_SLACK, SessionMark};
 use crate::Domain;
 use crate::commands::dispatch::ConnectorCommand;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId};
-use kernel::model::{CommandOrigin, ConnectorState, Role};
+use kernel::model::{CommandOrigin, CommandStatus, ConnectorState, Role};
 use serde::Serialize;
 
 /// Length of a `StartChargeSeq`: the partner's 9-character id and 18 more.
@@ -72,26 +72,24 @@ mod fail {
     pub const SEQ_REUSED: u32 = 4;
 }
 
-/// Slack for a charger's clock when its session start is compared with the
-/// time the partner's start was queued.
-const CLOCK_SLACK_MINUTES: i64 = 2;
-
 /// Whether the session running on a connector is the one this partner
-/// started with this `StartChargeSeq`: its mark (kept from the start until
-/// the session's record arrives) names both, and the connector entered its
-/// state after the start was queued. A partner stops only its own session,
-/// never another partner's or the console's.
+/// started with this `StartChargeSeq`: its mark names both, the charger
+/// accepted that start (`started`), and the connector entered its state
+/// after the start was queued. A partner stops only its own session,
+/// never another partner's or the console's; a start that was refused or
+/// expired authorises nothing.
 fn started_here(
     mark: Option<&SessionMark>,
     partner: &Partner,
     start_charge_seq: &str,
+    started: bool,
     since: Option<chrono::DateTime<chrono::Utc>>,
 ) -> bool {
     mark.is_some_and(|m| {
         m.partner_id == partner.partner_id
             && m.start_charge_seq == start_charge_seq
-            && since
-                .is_some_and(|t| t >= m.queued_at - chrono::Duration::minutes(CLOCK_SLACK_MINUTES))
+            && started
+            && since.is_some_and(|t| t >= m.queued_at - SESSION_SLACK)
     })
 }
 
@@ -157,7 +155,20 @@ impl Domain {
                 .connectors
                 .get(&req.connector_id)
                 .and_then(|c| c.since);
-            if !started_here(mark.as_ref(), partner, &req.start_charge_seq, since) {
+            let start = match mark.as_ref().and_then(|m| m.command_id) {
+                Some(id) => self.store.get_command(id).await?,
+                None => None,
+            };
+            let started = start.is_some_and(|c| {
+                matches!(c.status, CommandStatus::Accepted | CommandStatus::Completed)
+            });
+            if !started_here(
+                mark.as_ref(),
+                partner,
+                &req.start_charge_seq,
+                started,
+                since,
+            ) {
                 return Ok(answer(fail::NOT_CHARGING));
             }
         }
@@ -196,7 +207,7 @@ impl Domain {
             .queue_connector_command_from(&caller, target, command, Some(&key), Some(origin))
             .await
         {
-            Ok(_) => {
+            Ok(queued) => {
                 if !stop {
                     let mark = SessionMark {
                         device_id: req.device_id,
@@ -205,6 +216,7 @@ impl Domain {
                         start_charge_seq: req.start_charge_seq.clone(),
                         connector: req.connector_wire_id.clone(),
                         queued_at: self.clock.now(),
+                        command_id: Some(queued.command_id),
                     };
                     self.store.put_session_mark(&mark).await?;
                 }

@@ -48,7 +48,14 @@ fn window_of(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
 /// The counter's key: the source, and for credentials a digest of the
 /// credential's id (bounded, and no id is kept in a key).
 fn counter_key(source: &str, subject: Option<&str>) -> String {
-    let source: String = source.chars().take(SOURCE_MAX).collect();
+    let source: String = match source.parse::<std::net::Ipv6Addr>() {
+        // One host holds a whole /64: count it as one source.
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => source.chars().take(SOURCE_MAX).collect(),
+    };
     match subject {
         Some(id) => format!("{source}#{}", &kernel::secret::hash_secret(id)[..16]),
         None => source,
@@ -175,6 +182,15 @@ mod tests {
         assert!(!a.contains("client-a"));
         assert_eq!(counter_key("192.0.2.1", None), "192.0.2.1");
         assert!(counter_key(&"9".repeat(500), Some("x")).len() <= SOURCE_MAX + 17);
+        // Addresses of one IPv6 /64 count together.
+        assert_eq!(
+            counter_key("2001:db8:1:2::10", None),
+            counter_key("2001:db8:1:2:ffff::1", None)
+        );
+        assert_ne!(
+            counter_key("2001:db8:1:2::10", None),
+            counter_key("2001:db8:1:3::10", None)
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Storage of attempt counters, one per source, scope and window.
+//! Storage of attempt counters, one per scope, key (a source, or a
+//! credential and a source) and window.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
