@@ -77,6 +77,28 @@ pub struct Connector {
     pub bucket_mark: Option<DateTime<Utc>>,
 }
 
+impl Connector {
+    /// A connector first heard of at `ts`, in `state`: no readings yet, its
+    /// session counter at 0.
+    pub fn first_seen(state: ConnectorState, ts: DateTime<Utc>) -> Self {
+        Self {
+            state,
+            ts,
+            voltage: 0.0,
+            current: 0.0,
+            power: 0.0,
+            energy_delivered: 0.0,
+            soc: None,
+            peaks: Peaks::default(),
+            sample_ts: None,
+            version: 0,
+            since: Some(ts),
+            since_energy: Some(0.0),
+            bucket_mark: None,
+        }
+    }
+}
+
 wire_enum! {
     /// A charger's firmware report (`status` of `POST /v1/device/firmware/status`).
     pub enum FirmwareStatus {
@@ -468,24 +490,6 @@ mod tests {
         );
     }
 
-    fn connector(state: ConnectorState, ts: DateTime<Utc>) -> Connector {
-        Connector {
-            state,
-            ts,
-            voltage: 0.0,
-            current: 0.0,
-            power: 0.0,
-            energy_delivered: 0.0,
-            soc: None,
-            peaks: Peaks::default(),
-            sample_ts: None,
-            version: 0,
-            since: None,
-            since_energy: None,
-            bucket_mark: None,
-        }
-    }
-
     #[test]
     fn a_device_is_offline_after_three_missed_heartbeats_and_faulted_by_a_connector() {
         let now: DateTime<Utc> = "2026-05-10T14:00:00Z".parse().unwrap();
@@ -506,7 +510,7 @@ mod tests {
         d.last_seen = Some(now);
         let one = ConnectorId::new(1).unwrap();
         d.connectors
-            .insert(one, connector(ConnectorState::Fault, now));
+            .insert(one, Connector::first_seen(ConnectorState::Fault, now));
         assert_eq!(d.status(now, limit), DeviceStatus::Fault);
         assert!(d.is_online(now, limit), "a faulted device is still heard");
     }

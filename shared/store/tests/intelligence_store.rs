@@ -14,7 +14,7 @@ use domain::telemetry::{ConnectorWrite, FaultWrite, TelemetryStore};
 use kernel::Clock;
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
 use kernel::model::{
-    Activity, Command, CommandKind, CommandStatus, Connector, ConnectorState, Device, Peaks,
+    Activity, Command, CommandKind, CommandStatus, Connector, ConnectorState, Device,
 };
 use kernel::storage::WriteOutcome;
 use testkit::TestEnv;
@@ -109,19 +109,8 @@ async fn fault_marks_are_read_by_time_range() {
             operator_id: acme.clone(),
             site_id: None,
             connector: Connector {
-                state: ConnectorState::Fault,
-                ts: at,
-                voltage: 0.0,
-                current: 0.0,
-                power: 0.0,
-                energy_delivered: 0.0,
-                soc: None,
-                peaks: Peaks::default(),
-                sample_ts: None,
                 version: version as u64,
-                since: Some(at),
-                since_energy: Some(0.0),
-                bucket_mark: None,
+                ..Connector::first_seen(ConnectorState::Fault, at)
             },
             last_seen: at,
             sample: None,

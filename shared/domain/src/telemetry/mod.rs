@@ -23,7 +23,7 @@ use kernel::clock::not_ahead;
 use kernel::error::Error;
 use kernel::ids::ConnectorId;
 use kernel::model::{
-    CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Peaks, Sample,
+    CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Sample,
 };
 use kernel::storage::{Retention, WriteOutcome};
 use kernel::version::FirmwareVersion;
@@ -424,21 +424,9 @@ impl Domain {
 
 /// A connector after an event: the new state, readings kept.
 fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>) -> Connector {
-    let mut next = previous.cloned().unwrap_or(Connector {
-        state,
-        ts,
-        voltage: 0.0,
-        current: 0.0,
-        power: 0.0,
-        energy_delivered: 0.0,
-        soc: None,
-        peaks: Peaks::default(),
-        sample_ts: None,
-        version: 0,
-        since: Some(ts),
-        since_energy: Some(0.0),
-        bucket_mark: None,
-    });
+    let mut next = previous
+        .cloned()
+        .unwrap_or_else(|| Connector::first_seen(state, ts));
     let was = previous.map(|c| c.state);
     next.state = state;
     next.ts = ts;
