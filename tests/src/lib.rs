@@ -15,6 +15,7 @@ pub fn function_routes() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
         ("IntelligenceApiFunction", intelligence_api::openapi()),
         ("AuthApiFunction", auth_api::openapi()),
         ("PartnerApiFunction", partner_api::openapi()),
+        ("OcppApiFunction", ocpp_gateway::openapi()),
     ]
 }
 
@@ -49,12 +50,16 @@ pub fn function_apps(domain: &Domain) -> Vec<(&'static str, axum::Router)> {
             "PartnerApiFunction",
             api::finish(partner_api::router(domain.clone()), domain, "partner-api"),
         ),
+        (
+            "OcppApiFunction",
+            api::finish(ocpp_gateway::router(domain.clone()), domain, "ocpp-api"),
+        ),
     ]
 }
 
 /// Every function's routes in one router, as the local server serves them.
 pub fn whole_app(domain: &Domain) -> axum::Router {
-    local_server::app(domain, "local-server")
+    local_server::app(domain, Default::default(), "local-server")
 }
 
 /// The document served at `/v1/openapi.json`.

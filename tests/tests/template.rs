@@ -297,7 +297,7 @@ fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
 fn every_function_has_its_concurrency_parameter_and_its_own_log_group() {
     let doc = template();
     let functions = resources_of_type(&doc, "AWS::Serverless::Function");
-    assert_eq!(functions.len(), 8);
+    assert_eq!(functions.len(), 9);
     let mut concurrency_params = BTreeSet::new();
     let mut function_groups = BTreeSet::new();
     for (name, function) in &functions {

@@ -20,6 +20,9 @@ struct Tenant {
     profile_id: String,
     campaign_id: String,
     partner_id: String,
+    charge_point_id: String,
+    /// The charge point's own device.
+    charge_point_device: String,
 }
 
 async fn get(app: &axum::Router, token: &str, path: &str) -> Reply {
@@ -111,7 +114,23 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
     .await;
     assert_eq!(campaign.status, 202, "{:?}", campaign.body);
     let partner = testkit::partner::TestPartner::create(env, app, &operator).await;
+    let charge_point = post(
+        app,
+        Some(&token),
+        "/v1/ocpp/charge-points",
+        json!({"charge_point_id": format!("{slug}:cp"), "site_id": site_id}),
+    )
+    .await;
+    assert_eq!(charge_point.status, 201, "{:?}", charge_point.body);
     Tenant {
+        charge_point_device: charge_point.data()["device_id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        charge_point_id: charge_point.data()["charge_point_id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
         profile_id: profile.data()["profile_id"].as_str().unwrap().to_owned(),
         campaign_id: campaign.data()["campaign_id"].as_str().unwrap().to_owned(),
         partner_id: partner.partner_id.to_string(),
@@ -148,11 +167,15 @@ async fn no_console_route_shows_one_tenant_anything_of_another() {
             let sites = get(&app, token, "/v1/sites").await;
             assert_eq!(ids(&sites, "site_id"), vec![me.site_id.clone()]);
             let devices = get(&app, token, "/v1/devices").await;
-            assert_eq!(ids(&devices, "device_id"), vec![me.device_id.clone()]);
+            let mut listed = ids(&devices, "device_id");
+            listed.sort();
+            let mut mine = vec![me.device_id.clone(), me.charge_point_device.clone()];
+            mine.sort();
+            assert_eq!(listed, mine);
             let records = get(&app, token, "/v1/charging-records").await;
             assert_eq!(ids(&records, "record_id"), vec![me.record_id.clone()]);
             let firmware = get(&app, token, "/v1/firmware/versions").await;
-            assert_eq!(firmware.data()["summary"]["total_devices"], 1);
+            assert_eq!(firmware.data()["summary"]["total_devices"], 2);
 
             for read in console_reads() {
                 let (path, query) = read.concrete(me);
@@ -256,6 +279,8 @@ impl Read {
             &t.profile_id
         } else if self.path.starts_with("/v1/firmware/campaigns/") {
             &t.campaign_id
+        } else if self.path.starts_with("/v1/ocpp/charge-points/") {
+            &t.charge_point_id
         } else if self.path.starts_with("/v1/partners/")
             || self.path.starts_with("/admin/partners/")
         {
@@ -268,7 +293,11 @@ impl Read {
             );
             ""
         };
-        let path = self.path.replace("{id}", id).replace("{partner_id}", id);
+        let path = self
+            .path
+            .replace("{id}", id)
+            .replace("{partner_id}", id)
+            .replace("{charge_point_id}", id);
         let query = match self.query.first().map(String::as_str) {
             Some("site_id") => format!("?site_id={}", t.site_id),
             Some("device_id") => format!("?device_id={}", t.device_id),
@@ -279,8 +308,10 @@ impl Read {
 }
 
 impl Tenant {
-    fn ids(&self) -> [&String; 8] {
+    fn ids(&self) -> [&String; 10] {
         [
+            &self.charge_point_id,
+            &self.charge_point_device,
             &self.partner_id,
             &self.site_id,
             &self.device_id,

@@ -38,6 +38,13 @@ impl<T> Reply<T> {
         }
     }
 
+    pub fn created(data: T) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            body: Envelope::success(data),
+        }
+    }
+
     pub fn accepted(data: T) -> Self {
         Self {
             status: StatusCode::ACCEPTED,

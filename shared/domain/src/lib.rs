@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod campaigns;
+pub mod chargepoints;
 pub mod commands;
 pub mod console;
 pub mod devices;
@@ -44,6 +45,9 @@ pub struct Domain {
     /// Operators, API clients and their sessions.
     pub tenants: tenants::Tenants,
     throttle: throttle::Throttle,
+    /// How commands reach OCPP chargers' connections, where this process
+    /// can reach them.
+    charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
 }
 
 impl Domain {
@@ -68,6 +72,7 @@ impl Domain {
             clock,
             keys,
             partner_feeds: Arc::default(),
+            charger_link: None,
         }
     }
 

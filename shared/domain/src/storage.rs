@@ -4,6 +4,7 @@
 //! adapter in the `store` crate is their only implementation.
 
 use crate::campaigns::CampaignStore;
+use crate::chargepoints::ChargePointStore;
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
@@ -33,6 +34,7 @@ pub trait Store:
     + CampaignStore
     + PartnerStore
     + IntelligenceStore
+    + ChargePointStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -42,6 +44,7 @@ pub trait Store:
 pub mod ports {
     pub use super::Store;
     pub use crate::campaigns::CampaignStore;
+    pub use crate::chargepoints::ChargePointStore;
     pub use crate::commands::CommandStore;
     pub use crate::devices::DeviceStore;
     pub use crate::feeds::FeedStore;

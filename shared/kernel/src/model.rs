@@ -168,6 +168,24 @@ pub struct Device {
     /// message in hand and this, with no extra read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent_faults: Vec<DateTime<Utc>>,
+    /// The OCPP charge point id, for a device that speaks OCPP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_point_id: Option<String>,
+    /// Its open WebSocket connection, while it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<LiveConnection>,
+}
+
+/// An OCPP charge point's open connection: while it lasts the device is
+/// online, whatever its heartbeat interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveConnection {
+    /// The negotiated subprotocol (`ocpp1.6`, `ocpp2.0.1`).
+    pub protocol: String,
+    /// The transport's id for it (API Gateway's `connectionId`, or the
+    /// local server's own).
+    pub connection_id: String,
+    pub since: DateTime<Utc>,
 }
 
 /// What a device applied, as `GET /v1/devices/{id}` shows it.
@@ -209,7 +227,11 @@ impl Device {
     /// Offline after `offline_after` without a message (three missed
     /// heartbeats); fault when a connector is.
     pub fn status(&self, now: DateTime<Utc>, offline_after: chrono::Duration) -> DeviceStatus {
-        match self.last_seen {
+        let seen = match self.connection {
+            Some(_) => Some(now),
+            None => self.last_seen,
+        };
+        match seen {
             Some(seen) if now - seen <= offline_after => {
                 if self
                     .connectors

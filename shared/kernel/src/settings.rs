@@ -64,6 +64,10 @@ pub struct Settings {
     pub allow_local_notify_urls: bool,
     /// When set, `register` and `site` require it in `X-Provisioning-Key`.
     pub provisioning_key: Option<Secret<String>>,
+    /// The WebSocket URL OCPP chargers are configured with (`OCPP_URL`,
+    /// e.g. `wss://ocpp.example.com/ocpp`); unset, it is derived from the
+    /// request that provisions them.
+    pub ocpp_url: Option<String>,
     pub default_operator: OperatorId,
     /// Upper bound for `GET /v1/device/commands?wait=`.
     pub long_poll_max: Duration,
@@ -96,6 +100,7 @@ impl Settings {
             allow_reregister: false,
             allow_local_notify_urls: false,
             provisioning_key: None,
+            ocpp_url: None,
             default_operator: OperatorId::parse("acme-charging-uk").expect("valid slug"),
             long_poll_max: Duration::seconds(20),
             command_expiry: Duration::minutes(5),
@@ -141,6 +146,9 @@ impl Settings {
         if let Some(v) = var("PARTNER_NOTIFY_ALLOW_LOCAL") {
             s.allow_local_notify_urls = parse_bool("PARTNER_NOTIFY_ALLOW_LOCAL", &v)?;
         }
+        s.ocpp_url = var("OCPP_URL")
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty());
         s.provisioning_key = var("PROVISIONING_KEY")
             .filter(|k| !k.is_empty())
             .map(Secret::new);

@@ -43,22 +43,13 @@ fn listing_item(device: &Device) -> Item<ListingItem> {
 }
 
 impl DynamoStore {
-    /// Devices of listing items, in the listing's order.
-    async fn listed_devices(&self, listing: Vec<ListingItem>) -> StoreResult<Vec<Device>> {
-        let ids: Vec<DeviceId> = listing.iter().map(|m| m.device_id).collect();
-        let mut found = self.get_devices(&ids).await?;
-        found.sort_by_key(|d| ids.iter().position(|id| *id == d.device_id));
-        Ok(found)
-    }
-}
-
-#[async_trait]
-impl DeviceStore for DynamoStore {
-    async fn insert_device(
+    /// The writes that create a device: its serial claim, the device, its
+    /// listing item, the activity line and the operator's counters.
+    pub(crate) fn device_insert(
         &self,
         device: &Device,
         activity: &Activity,
-    ) -> StoreResult<WriteOutcome> {
+    ) -> StoreResult<Vec<TransactWriteItem>> {
         let claim = Item::new(
             keys::serial(device.sn.as_str()),
             SerialClaim {
@@ -78,6 +69,26 @@ impl DeviceStore for DynamoStore {
             self.activity_put(activity)?,
         ];
         items.extend(self.counter_updates(&deltas)?);
+        Ok(items)
+    }
+
+    /// Devices of listing items, in the listing's order.
+    async fn listed_devices(&self, listing: Vec<ListingItem>) -> StoreResult<Vec<Device>> {
+        let ids: Vec<DeviceId> = listing.iter().map(|m| m.device_id).collect();
+        let mut found = self.get_devices(&ids).await?;
+        found.sort_by_key(|d| ids.iter().position(|id| *id == d.device_id));
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl DeviceStore for DynamoStore {
+    async fn insert_device(
+        &self,
+        device: &Device,
+        activity: &Activity,
+    ) -> StoreResult<WriteOutcome> {
+        let items = self.device_insert(device, activity)?;
         self.transact_contended(items).await
     }
 

@@ -303,6 +303,18 @@ pub fn parse_hour(key: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+pub fn charge_point(id: &str) -> (String, String) {
+    (format!("CP#{id}"), "CP".into())
+}
+
+pub fn operator_charge_points(op: &OperatorId) -> String {
+    format!("OP#{op}#CP")
+}
+
+pub fn transaction(device: DeviceId, id: &str) -> (String, String) {
+    (format!("CPTX#{device}"), format!("TX#{id}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

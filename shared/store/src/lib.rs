@@ -5,6 +5,7 @@
 
 pub mod bootstrap;
 mod campaigns;
+mod chargepoints;
 mod client;
 mod commands;
 mod core;

@@ -52,7 +52,7 @@ pub async fn run(devices: usize, forecasts: usize) -> Result<(), String> {
             + Duration::hours(1)
             - start,
     );
-    let app = local_server::app(&env.domain, "bench");
+    let app = local_server::app(&env.domain, Default::default(), "bench");
     let acme = env.domain.settings.default_operator.clone();
     let operator = env.operator_token(Role::Operator, vec![acme.clone()]).await;
 

@@ -109,7 +109,7 @@ pub async fn run(devices: usize, rounds: usize) -> Result<(), String> {
         s.registration_limit.attempts = 0;
     })
     .await;
-    let app = local_server::app(&env.domain, "bench");
+    let app = local_server::app(&env.domain, Default::default(), "bench");
     let acme = env.domain.settings.default_operator.clone();
 
     let started = Instant::now();

@@ -46,7 +46,7 @@ impl Service {
         tweak(&mut settings);
         let store = DynamoStore::new(client, &table).with_retention(settings.retention);
         let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
-        let app = local_server::app(&domain, "bench");
+        let app = local_server::app(&domain, Default::default(), "bench");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| e.to_string())?;

@@ -6,7 +6,6 @@
 use axum::extract::ConnectInfo;
 use domain::Domain;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use kernel::model::{Operator, Role};
 use std::future::Future;
@@ -22,9 +21,19 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open requests may finish after a shutdown is asked for.
 const DRAIN: Duration = Duration::from_secs(10);
 
-pub fn app(domain: &Domain, function: &'static str) -> axum::Router {
+pub mod ocpp;
+
+/// Every function's routes, and the OCPP chargers' sockets on `sockets`
+/// (the link `domain` sends their commands through).
+pub fn app(
+    domain: &Domain,
+    sockets: std::sync::Arc<ocpp::Sockets>,
+    function: &'static str,
+) -> axum::Router {
     api::finish(
         device_api::router(domain.clone())
+            .merge(ocpp::router(domain.clone(), sockets))
+            .merge(ocpp_gateway::router(domain.clone()))
             .merge(console_api::router(domain.clone()))
             .merge(command_api::router(domain.clone()))
             .merge(intelligence_api::router(domain.clone()))
@@ -45,12 +54,15 @@ pub async fn serve(
     header_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
-    let graceful = GracefulShutdown::new();
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     tokio::pin!(shutdown);
     loop {
+        // Finished connections are reaped as new ones come.
+        while connections.try_join_next().is_some() {}
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -67,19 +79,31 @@ pub async fn serve(
                 req
             },
         );
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
+        // Upgrades: OCPP chargers' WebSockets.
+        let connection = http
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .with_upgrades();
+        let mut stopping = stopping.clone();
+        connections.spawn(async move {
+            tokio::pin!(connection);
+            let stop_asked = async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            };
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                () = stop_asked => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, %peer, "connection ended");
             }
         });
     }
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = stop.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(DRAIN, drained).await.is_err() {
         tracing::warn!("open connections did not finish in time");
     }
 }

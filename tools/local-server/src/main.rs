@@ -79,7 +79,10 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot create the table: {e}"))?;
     let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
-    let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
+    let sockets = Arc::new(local_server::ocpp::Sockets::default());
+    let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock))
+        .with_charger_link(sockets.clone());
+    sockets.serve(domain.clone());
     local_server::seed(&domain, local_server::admin_from_env()).await?;
     // Partner pushes leave from the outbox, never from a request.
     tokio::spawn(notifier::run_forever(
@@ -95,7 +98,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     // The scheduled function's work, on the same schedule as in the cloud.
     let sweeps = tokio::spawn(scheduler::run_every(domain.clone(), scheduler::SWEEP_EVERY));
-    let app = local_server::app(&domain, "local-server");
+    let app = local_server::app(&domain, sockets, "local-server");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;

@@ -125,6 +125,8 @@ impl Domain {
             )));
         }
         let checked = check_command(&command, &rating)?;
+        self.charger_can_take(&device, checked.kind, Some(connector_id))
+            .await?;
         // The request as asked, before the site's capacity lowers it: what
         // an idempotency key is bound to.
         let claim = idempotency_key.map(|key| IdempotencyClaim {
@@ -265,6 +267,8 @@ impl Domain {
     ) -> Result<QueuedCommand, Error> {
         caller.require(Role::Admin)?;
         let device = self.visible_device(caller, command.device_id).await?;
+        self.charger_can_take(&device, command.kind, command.connector_id)
+            .await?;
         let mut p = Problems::default();
         let rating = rating(&device.model);
         if let Some(c) = command.connector_id {

@@ -142,6 +142,8 @@ impl Domain {
             .await?;
         if queued == Queued::Created {
             tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
+            // An OCPP charger on its connection gets it now.
+            self.push_to_charger(device).await?;
         }
         Ok((cmd, queued))
     }
@@ -212,6 +214,33 @@ impl Domain {
             tokio::time::sleep(pause.min(deadline - now)).await;
             pause = (pause * 2).min(POLL_BACKOFF_MAX);
         }
+    }
+
+    /// The platform fails an open command of `device` (its charger answered
+    /// a CALLERROR, or nothing in time); a command already settled stays.
+    pub(crate) async fn fail_command(
+        &self,
+        device: DeviceId,
+        id: CommandId,
+        why: String,
+    ) -> Result<(), Error> {
+        let Some(cmd) = self.store.get_command(id).await?.filter(|c| {
+            c.device_id == device
+                && matches!(
+                    c.status,
+                    CommandStatus::Queued | CommandStatus::Delivered | CommandStatus::Accepted
+                )
+        }) else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let failed = advance(&cmd, CommandStatus::Failed, now, Some(why));
+        let activity = self.command_activity(&failed, "failed");
+        let push = start_charge_result(&failed, now);
+        self.store
+            .update_command(&failed, cmd.status, &activity, push.as_ref())
+            .await?;
+        Ok(())
     }
 
     /// A device's report on one of its commands.

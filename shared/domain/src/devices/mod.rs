@@ -61,6 +61,8 @@ impl Registration {
             configuration_pending: None,
             campaign: None,
             recent_faults: Vec::new(),
+            charge_point_id: None,
+            connection: None,
         }
     }
 }

@@ -15,7 +15,12 @@ use std::collections::HashMap;
 pub const SILENCE: Duration = Duration::seconds(90);
 
 /// The outage a message at `now` ends, from the device as it was before.
+/// A device on an open connection (OCPP) is present however long it says
+/// nothing: its heartbeats may be minutes apart.
 pub fn ended_by(before: &Device, now: DateTime<Utc>) -> Option<Outage> {
+    if before.connection.is_some() {
+        return None;
+    }
     let last = before.last_seen?;
     (now - last > SILENCE).then(|| Outage {
         device_id: before.device_id,

@@ -308,6 +308,23 @@ impl Domain {
                 state,
             } => (timestamp, event, connector_id, state),
         };
+        self.change_connector(claims, connector_id, state, ts, event.as_str())
+            .await
+    }
+
+    /// Moves a connector to `state` as of `ts` (a lifecycle event, or an
+    /// OCPP status): the activity line says `what`, a fault is kept for
+    /// health and bursts. An older move than the connector's last is
+    /// passed over.
+    pub(crate) async fn change_connector(
+        &self,
+        claims: TokenClaims,
+        connector_id: ConnectorId,
+        state: ConnectorState,
+        ts: DateTime<Utc>,
+        what: &str,
+    ) -> Result<(), Error> {
+        let now = self.clock.now();
         self.telemetry_time(ts, now)?;
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
             let device = self.device_for(claims).await?;
@@ -320,19 +337,20 @@ impl Domain {
             let pushes = self
                 .status_pushes(&device, connector_id, previous.map(|c| c.state), state)
                 .await?;
+            let kind = what.split(' ').next().unwrap_or(what);
             let activity = self
                 .feeds
                 .activity(
-                    &format!("connector.{}", event.as_str()),
+                    &format!("connector.{kind}"),
                     &device.operator_id,
-                    format!("{} connector {connector_id}: {}", device.sn, event.as_str()),
+                    format!("{} connector {connector_id}: {what}", device.sn),
                 )
                 .with_device(device.device_id)
                 .with_site(device.site_id)
                 .done();
             // A fault is kept for health and briefings, and the last hour's
             // fault times ride on the device for the burst rule.
-            let fault = (event == EventType::Fault).then(|| FaultWrite {
+            let fault = (state == ConnectorState::Fault).then(|| FaultWrite {
                 mark: FaultMark {
                     device_id: device.device_id,
                     operator_id: device.operator_id.clone(),

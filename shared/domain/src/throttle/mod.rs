@@ -25,6 +25,8 @@ pub enum Attempt {
     PartnerToken,
     /// A registration while no provisioning key is required.
     Registration,
+    /// A wrong OCPP charge point id or password at the WebSocket upgrade.
+    ChargePointAuth,
 }
 
 impl Attempt {
@@ -34,6 +36,7 @@ impl Attempt {
             Self::ClientAuth => "client-auth",
             Self::PartnerToken => "partner-token",
             Self::Registration => "register",
+            Self::ChargePointAuth => "ocpp-auth",
         }
     }
 }
@@ -85,9 +88,10 @@ impl Throttle {
 
     fn limit_of(&self, what: Attempt) -> Limit {
         match what {
-            Attempt::DeviceAuth | Attempt::ClientAuth | Attempt::PartnerToken => {
-                self.settings.auth_failure_limit
-            }
+            Attempt::DeviceAuth
+            | Attempt::ClientAuth
+            | Attempt::PartnerToken
+            | Attempt::ChargePointAuth => self.settings.auth_failure_limit,
             Attempt::Registration => self.settings.registration_limit,
         }
     }

@@ -1,0 +1,306 @@
+//! The platform's orders as OCPP calls of each version, and what the
+//! charger's answers to them mean for the command.
+
+use domain::chargepoints::{Answer, ChargerOrder, Order};
+use domain::commands::schedule::{Kind, Purpose, Recurrency, Schedule, Unit};
+use domain::profiles::ChargerSettings;
+use kernel::ids::CommandId;
+use ocpp::v16::Profile;
+use ocpp::{Version, v16, v201};
+use serde_json::{Map, Value};
+
+/// One call on its way to a charger, and what its answer settles.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub message_id: String,
+    pub action: &'static str,
+    pub payload: Value,
+    pub command_id: CommandId,
+    /// The calls its command was split into (1.6 sets one key per call).
+    pub parts: usize,
+}
+
+/// A 1.6 charging profile id, or a 2.0.1 schedule id, from a command:
+/// positive, and the same for the same command.
+fn profile_id(command: CommandId) -> i64 {
+    let bytes = command.0.as_bytes();
+    i64::from(u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) >> 4).max(1)
+}
+
+fn profile_of(schedule: &Schedule, id: i64) -> Profile {
+    let (unit, scale) = match schedule.unit {
+        Unit::KW => ("W", 1000.0),
+        Unit::A => ("A", 1.0),
+    };
+    Profile {
+        id,
+        purpose: match schedule.purpose {
+            Purpose::TxProfile => "TxProfile",
+            Purpose::TxDefault => "TxDefaultProfile",
+            Purpose::MaxProfile => "ChargePointMaxProfile",
+        },
+        kind: match schedule.kind {
+            Kind::Absolute => "Absolute",
+            Kind::Recurring => "Recurring",
+            Kind::Relative => "Relative",
+        },
+        recurrency: schedule.recurrency.map(|r| match r {
+            Recurrency::Daily => "Daily",
+            Recurrency::Weekly => "Weekly",
+        }),
+        valid_from: schedule.valid_from,
+        valid_to: schedule.valid_to,
+        start: match schedule.kind {
+            Kind::Relative => None,
+            _ => schedule.valid_from.or_else(|| Some(chrono::Utc::now())),
+        },
+        duration_s: None,
+        unit,
+        periods: schedule
+            .periods
+            .iter()
+            .map(|p| (p.start_offset_s, p.limit * scale))
+            .collect(),
+    }
+}
+
+fn power_limit(id: i64, limit_kw: f64, duration_s: Option<i64>) -> Profile {
+    Profile {
+        id,
+        purpose: "TxDefaultProfile",
+        kind: "Relative",
+        recurrency: None,
+        valid_from: None,
+        valid_to: None,
+        start: None,
+        duration_s,
+        unit: "W",
+        periods: vec![(0, limit_kw * 1000.0)],
+    }
+}
+
+/// 1.6 configuration keys, and 2.0.1 (component, variable) pairs, for a
+/// profile's settings. `free_vend` is the platform's own (it answers
+/// Authorize); no standard key carries a current limit, which a charging
+/// profile sets instead.
+fn v16_keys(s: &ChargerSettings) -> Vec<(&'static str, String)> {
+    vec![
+        ("HeartbeatInterval", s.heartbeat_interval_s.to_string()),
+        ("MeterValueSampleInterval", s.meter_interval_s.to_string()),
+        ("AllowOfflineTxForUnknownId", s.offline_charging.to_string()),
+    ]
+}
+
+fn v201_variables(s: &ChargerSettings) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        (
+            "OCPPCommCtrlr",
+            "HeartbeatInterval",
+            s.heartbeat_interval_s.to_string(),
+        ),
+        (
+            "SampledDataCtrlr",
+            "TxUpdatedInterval",
+            s.meter_interval_s.to_string(),
+        ),
+        (
+            "AuthCtrlr",
+            "OfflineTxForUnknownIdEnabled",
+            s.offline_charging.to_string(),
+        ),
+    ]
+}
+
+/// The calls that carry `order` to a charger of `version`.
+pub fn calls_for(version: Version, order: &Order) -> Result<Vec<Call>, String> {
+    let connector = order.connector_id.map_or(0, |c| c.get());
+    let id = profile_id(order.command_id);
+    let now = chrono::Utc::now();
+    let one = |action: &'static str, payload: Value| {
+        Ok(vec![Call {
+            message_id: order.command_id.to_string(),
+            action,
+            payload,
+            command_id: order.command_id,
+            parts: 1,
+        }])
+    };
+    match (version, &order.order) {
+        (
+            Version::V16,
+            ChargerOrder::Start {
+                id_tag, limit_kw, ..
+            },
+        ) => one(
+            "RemoteStartTransaction",
+            v16::remote_start(connector, id_tag, limit_kw.map(|kw| (id, kw * 1000.0))),
+        ),
+        (
+            Version::V201,
+            ChargerOrder::Start {
+                id_tag,
+                remote_start_id,
+                limit_kw,
+            },
+        ) => {
+            let limit = limit_kw.map(|kw| Profile {
+                purpose: "TxProfile",
+                ..power_limit(id, kw, None)
+            });
+            one(
+                "RequestStartTransaction",
+                v201::request_start(connector, *remote_start_id, id_tag, limit.as_ref()),
+            )
+        }
+        (Version::V16, ChargerOrder::Stop { transaction_id }) => {
+            let tx = transaction_id
+                .parse()
+                .map_err(|_| format!("transaction {transaction_id} is not an OCPP 1.6 id"))?;
+            one("RemoteStopTransaction", v16::remote_stop(tx))
+        }
+        (Version::V201, ChargerOrder::Stop { transaction_id }) => {
+            one("RequestStopTransaction", v201::request_stop(transaction_id))
+        }
+        (_, ChargerOrder::Schedule(schedule)) => {
+            let profile = profile_of(schedule, id);
+            // A station-wide limit goes to connector (EVSE) 0.
+            let target = if schedule.purpose == Purpose::MaxProfile {
+                0
+            } else {
+                connector
+            };
+            match version {
+                Version::V16 => one(
+                    "SetChargingProfile",
+                    v16::set_charging_profile(target, &profile),
+                ),
+                Version::V201 => one(
+                    "SetChargingProfile",
+                    v201::set_charging_profile(target, &profile),
+                ),
+            }
+        }
+        (
+            _,
+            ChargerOrder::PowerLimit {
+                limit_kw,
+                duration_s,
+            },
+        ) => {
+            let profile = power_limit(id, *limit_kw, *duration_s);
+            match version {
+                Version::V16 => one(
+                    "SetChargingProfile",
+                    v16::set_charging_profile(connector, &profile),
+                ),
+                Version::V201 => one(
+                    "SetChargingProfile",
+                    v201::set_charging_profile(connector, &profile),
+                ),
+            }
+        }
+        (Version::V16, ChargerOrder::Configure(settings)) => {
+            let keys = v16_keys(settings);
+            let parts = keys.len();
+            let simple = order.command_id.0.simple().to_string();
+            Ok(keys
+                .into_iter()
+                .enumerate()
+                .map(|(i, (key, value))| Call {
+                    message_id: format!("{simple}.{i}"),
+                    action: "ChangeConfiguration",
+                    payload: v16::change_configuration(key, &value),
+                    command_id: order.command_id,
+                    parts,
+                })
+                .collect())
+        }
+        (Version::V201, ChargerOrder::Configure(settings)) => one(
+            "SetVariables",
+            v201::set_variables(&v201_variables(settings)),
+        ),
+        (Version::V16, ChargerOrder::UpdateFirmware { location, .. }) => {
+            one("UpdateFirmware", v16::update_firmware(location, now))
+        }
+        (
+            Version::V201,
+            ChargerOrder::UpdateFirmware {
+                location,
+                request_id,
+            },
+        ) => one(
+            "UpdateFirmware",
+            v201::update_firmware(*request_id, location, now),
+        ),
+        (Version::V16, ChargerOrder::Reset) => one("Reset", v16::reset_soft()),
+        (Version::V201, ChargerOrder::Reset) => one("Reset", v201::reset_on_idle()),
+    }
+}
+
+fn status(payload: &Map<String, Value>) -> &str {
+    payload.get("status").and_then(Value::as_str).unwrap_or("")
+}
+
+/// What a charger's CALLRESULT to `action` says of its command (for a
+/// call of several parts, of that part).
+pub fn answer_of(action: &str, payload: &Map<String, Value>) -> Answer {
+    let refused = |what: &str| Answer::Rejected(format!("{action}: {what}"));
+    match action {
+        "RemoteStartTransaction"
+        | "RequestStartTransaction"
+        | "RemoteStopTransaction"
+        | "RequestStopTransaction" => match status(payload) {
+            "Accepted" => Answer::Accepted,
+            other => refused(other),
+        },
+        "SetChargingProfile" => match status(payload) {
+            "Accepted" => Answer::Done,
+            other => refused(other),
+        },
+        "ChangeConfiguration" => match status(payload) {
+            "Accepted" | "RebootRequired" => Answer::Done,
+            other => Answer::Failed(format!("{action}: {other}")),
+        },
+        "SetVariables" => {
+            let refused: Vec<String> = payload
+                .get("setVariableResult")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|r| {
+                    !matches!(
+                        r.get("attributeStatus").and_then(Value::as_str),
+                        Some("Accepted" | "RebootRequired")
+                    )
+                })
+                .map(|r| {
+                    format!(
+                        "{}: {}",
+                        r.pointer("/variable/name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?"),
+                        r.get("attributeStatus")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                    )
+                })
+                .collect();
+            if refused.is_empty() {
+                Answer::Done
+            } else {
+                Answer::Failed(format!("SetVariables: {}", refused.join(", ")))
+            }
+        }
+        // 1.6 answers UpdateFirmware with nothing; the outcome comes as
+        // FirmwareStatusNotification.
+        "UpdateFirmware" => match payload.get("status").and_then(Value::as_str) {
+            None | Some("Accepted" | "AcceptedCanceled") => Answer::Accepted,
+            Some(other) => refused(other),
+        },
+        "Reset" => match status(payload) {
+            "Accepted" | "Scheduled" => Answer::Done,
+            other => refused(other),
+        },
+        _ => Answer::Failed(format!("an answer to {action} was not expected")),
+    }
+}

@@ -1,0 +1,33 @@
+//! `ocpp`: OCPP charge points. The provisioning routes
+//! (`/v1/ocpp/charge-points`), and the gateway that answers a charger's
+//! OCPP-J frames and carries the platform's commands to it, for whichever
+//! transport holds the WebSocket.
+
+pub mod calls;
+pub mod gateway;
+mod inbound;
+mod provisioning;
+
+use domain::Domain;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use gateway::{ANSWER_TIMEOUT, Connection, Reply};
+
+pub fn routes() -> OpenApiRouter<Domain> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            provisioning::create_charge_point,
+            provisioning::list_charge_points
+        ))
+        .routes(routes!(provisioning::get_charge_point))
+        .routes(routes!(provisioning::rotate_password))
+}
+
+pub fn router(domain: Domain) -> axum::Router {
+    routes().split_for_parts().0.with_state(domain)
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}

@@ -1,0 +1,11 @@
+//! Lambda entry point of `ocpp-api`: the provisioning routes.
+
+use lambda_http::{Error, run};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let domain = store::bootstrap::domain_from_env().await?;
+    let app = ocpp_gateway::router(domain.clone());
+    run(api::finish(app, &domain, "ocpp-api")).await
+}

@@ -1,0 +1,522 @@
+//! The gateway on the store (dynoxide, or the endpoint of
+//! `TEST_DYNAMODB_ENDPOINT`): OCPP frames from a charger land in the same
+//! fleet as `/v1/device/*`, and commands reach a connected charger at once
+//! and are settled by its answers.
+
+use async_trait::async_trait;
+use domain::Domain;
+use domain::chargepoints::{Charger, ChargerAddress, ChargerLink, NewChargePoint, Order};
+use domain::commands::dispatch::{AdminCommand, ConnectorCommand};
+use domain::console::Paging;
+use domain::storage::ports::*;
+use kernel::Clock;
+use kernel::access::Caller;
+use kernel::ids::{ConnectorId, DeviceId, OperatorId};
+use kernel::model::{CommandStatus, ConnectorState, Role};
+use ocpp::Version;
+use ocpp_gateway::{Connection, Reply};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use testkit::TestEnv;
+
+fn admin() -> Caller {
+    Caller {
+        client_id: "test-admin".into(),
+        role: Role::Admin,
+        operators: vec![],
+    }
+}
+
+fn operator(op: &OperatorId, role: Role) -> Caller {
+    Caller {
+        client_id: format!("{op}-client"),
+        role,
+        operators: vec![op.clone()],
+    }
+}
+
+/// A link that holds one connection and keeps the frames it sent.
+#[derive(Default)]
+struct Wire {
+    connection: Mutex<Option<Arc<Connection>>>,
+    domain: Mutex<Option<Domain>>,
+    sent: Mutex<Vec<Value>>,
+}
+
+#[async_trait]
+impl ChargerLink for Wire {
+    async fn send(&self, to: &ChargerAddress, orders: Vec<Order>) -> bool {
+        let connection = self.connection.lock().unwrap().clone();
+        let domain = self.domain.lock().unwrap().clone();
+        let (Some(connection), Some(domain)) = (connection, domain) else {
+            return false;
+        };
+        if connection.connection_id != to.connection.connection_id {
+            return false;
+        }
+        for (_, frame) in connection.send_orders(&domain, orders).await {
+            self.sent
+                .lock()
+                .unwrap()
+                .push(serde_json::from_str(&frame).unwrap());
+        }
+        true
+    }
+
+    async fn close(&self, _: &ChargerAddress) {}
+}
+
+struct Station {
+    domain: Domain,
+    wire: Arc<Wire>,
+    connection: Arc<Connection>,
+    device_id: DeviceId,
+    id: String,
+    password: String,
+}
+
+impl Station {
+    /// A provisioned charge point, logged in and connected over `version`.
+    async fn connect(env: &TestEnv, version: Version) -> Self {
+        let wire = Arc::new(Wire::default());
+        let domain = env.domain.clone().with_charger_link(wire.clone());
+        *wire.domain.lock().unwrap() = Some(domain.clone());
+        let id = format!("CP-{}", &uuid_like());
+        let provisioned = domain
+            .provision_charge_point(
+                &admin(),
+                NewChargePoint {
+                    charge_point_id: id.clone(),
+                    operator_id: None,
+                    site_id: None,
+                    model: None,
+                    manufacturer: None,
+                },
+                "ws://test/ocpp".into(),
+            )
+            .await
+            .unwrap();
+        let password = provisioned.password.expose().clone();
+        let charger = domain
+            .charge_point_login(&id, Some(&password), "192.0.2.7")
+            .await
+            .unwrap();
+        let connection = Arc::new(Connection::new(charger.clone(), version, "conn-1".into()));
+        *wire.connection.lock().unwrap() = Some(connection.clone());
+        domain
+            .charger_connected(&charger, version.subprotocol(), "conn-1")
+            .await
+            .unwrap();
+        Self {
+            domain,
+            wire,
+            connection,
+            device_id: provisioned.device_id,
+            id,
+            password,
+        }
+    }
+
+    fn charger(&self) -> &Charger {
+        &self.connection.charger
+    }
+
+    /// Sends a CALL and returns the answer frame.
+    async fn call(&self, action: &str, payload: Value) -> Value {
+        let frame = json!([2, "m", action, payload]).to_string();
+        match self.connection.on_text(&self.domain, &frame).await {
+            Reply::Send(text) => serde_json::from_str(&text).unwrap(),
+            other => panic!("{action} was answered with {other:?}"),
+        }
+    }
+
+    /// Answers the platform's call `id` with `payload`.
+    async fn answer(&self, id: &str, payload: Value) {
+        let frame = json!([3, id, payload]).to_string();
+        assert_eq!(
+            self.connection.on_text(&self.domain, &frame).await,
+            Reply::Nothing
+        );
+    }
+
+    fn sent(&self) -> Vec<Value> {
+        self.wire.sent.lock().unwrap().clone()
+    }
+}
+
+fn uuid_like() -> String {
+    kernel::secret::new_secret().unwrap()[..12].to_owned()
+}
+
+fn now(env: &TestEnv) -> String {
+    env.now()
+}
+
+fn one() -> ConnectorId {
+    ConnectorId::new(1).unwrap()
+}
+
+async fn status(env: &TestEnv, command: &str) -> CommandStatus {
+    let id = kernel::ids::CommandId::parse(command).unwrap();
+    env.store.get_command(id).await.unwrap().unwrap().status
+}
+
+#[tokio::test]
+async fn a_16_session_lands_in_the_fleet_and_a_repeated_stop_makes_one_record() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let boot = s
+        .call("BootNotification", json!({"chargePointVendor": "Acme", "chargePointModel": "AC22", "firmwareVersion": "2.0.1"}))
+        .await;
+    assert_eq!(boot[2]["status"], "Accepted");
+    assert_eq!(boot[2]["interval"], 300);
+    let device = env.store.get_device(s.device_id).await.unwrap().unwrap();
+    assert_eq!(
+        (device.model.as_str(), device.manufacturer.as_str()),
+        ("AC22", "Acme")
+    );
+    assert_eq!(device.firmware_version.as_str(), "2.0.1");
+
+    // A heartbeat is one write, like an HTTP charger's.
+    env.counter.reset();
+    let beat = s.call("Heartbeat", json!({})).await;
+    assert!(beat[2]["currentTime"].is_string());
+    assert_eq!(env.counter.total(), 1, "{:?}", env.counter.snapshot());
+
+    let start = s
+        .call("StartTransaction", json!({"connectorId": 1, "idTag": "LOCAL1", "meterStart": 1000, "timestamp": now(&env)}))
+        .await;
+    assert_eq!(start[2]["idTagInfo"]["status"], "Invalid", "an unknown tag");
+    let tx = start[2]["transactionId"].as_i64().unwrap();
+    assert!(tx > 0);
+    s.call("MeterValues", json!({"connectorId": 1, "transactionId": tx, "meterValue": [{"timestamp": now(&env), "sampledValue": [
+        {"value": "11", "measurand": "Power.Active.Import", "unit": "kW"},
+        {"value": "4000", "measurand": "Energy.Active.Import.Register"}]}]}))
+        .await;
+    let device = env.store.get_device(s.device_id).await.unwrap().unwrap();
+    let c = &device.connectors[&one()];
+    assert_eq!(c.state, ConnectorState::Charging);
+    assert_eq!((c.power, c.energy_delivered), (11.0, 3.0));
+
+    env.clock.advance(chrono::Duration::seconds(5));
+    for _ in 0..2 {
+        let stop = s
+            .call("StopTransaction", json!({"meterStop": 9000, "timestamp": now(&env), "transactionId": tx, "reason": "EVDisconnected"}))
+            .await;
+        assert_eq!(stop[0], 3);
+    }
+    let records = env
+        .domain
+        .list_records(
+            &admin(),
+            Default::default(),
+            Paging::parse(None, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mine: Vec<_> = records
+        .items
+        .iter()
+        .filter(|r| r.device_id == s.device_id)
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].energy, 8.0);
+    assert_eq!(mine[0].max_power, Some(11.0));
+    assert_eq!(mine[0].stop_reason.as_deref(), Some("ev_disconnected"));
+}
+
+#[tokio::test]
+async fn a_remote_start_is_sent_at_once_and_settled_by_the_answer_and_the_transaction() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V201).await;
+    let queued = s
+        .domain
+        .queue_connector_command(
+            &admin(),
+            s.device_id,
+            one(),
+            ConnectorCommand::Start {
+                charge_power: None,
+                target_soc: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let sent = s.sent();
+    assert_eq!(sent.len(), 1);
+    let call = &sent[0];
+    assert_eq!(
+        (call[0].as_i64(), call[2].as_str()),
+        (Some(2), Some("RequestStartTransaction"))
+    );
+    assert_eq!(call[1], queued.command_id.to_string());
+    assert_eq!(call[3]["evseId"], 1);
+    let command = queued.command_id.to_string();
+    assert_eq!(status(&env, &command).await, CommandStatus::Delivered);
+
+    // The transaction may start before the answer arrives.
+    let token = call[3]["idToken"]["idToken"].as_str().unwrap().to_owned();
+    let started = s
+        .call("TransactionEvent", json!({
+            "eventType": "Started", "timestamp": now(&env), "triggerReason": "RemoteStart", "seqNo": 0,
+            "transactionInfo": {"transactionId": "T-9", "remoteStartId": call[3]["remoteStartId"], "chargingState": "Charging"},
+            "evse": {"id": 1, "connectorId": 1},
+            "idToken": {"idToken": token.to_lowercase(), "type": "Central"}}))
+        .await;
+    assert_eq!(started[2]["idTokenInfo"]["status"], "Accepted");
+    assert_eq!(status(&env, &command).await, CommandStatus::Completed);
+    s.answer(&command, json!({"status": "Accepted"})).await;
+    let history: Vec<CommandStatus> = env
+        .store
+        .get_command(queued.command_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .history
+        .iter()
+        .map(|h| h.status)
+        .collect();
+    assert_eq!(
+        history,
+        [
+            CommandStatus::Queued,
+            CommandStatus::Delivered,
+            CommandStatus::Accepted,
+            CommandStatus::Completed
+        ]
+    );
+
+    // A stop names the connector's transaction; a CALLERROR fails it.
+    let stop = s
+        .domain
+        .queue_connector_command(
+            &admin(),
+            s.device_id,
+            one(),
+            ConnectorCommand::Stop { reason: None },
+            None,
+        )
+        .await
+        .unwrap();
+    let call = s.sent().last().cloned().unwrap();
+    assert_eq!(call[2], "RequestStopTransaction");
+    assert_eq!(call[3]["transactionId"], "T-9");
+    let frame = json!([4, stop.command_id.to_string(), "InternalError", "busy", {}]).to_string();
+    assert_eq!(
+        s.connection.on_text(&s.domain, &frame).await,
+        Reply::Nothing
+    );
+    let failed = env
+        .store
+        .get_command(stop.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.status, CommandStatus::Failed);
+    assert!(
+        failed
+            .history
+            .last()
+            .unwrap()
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("InternalError")
+    );
+}
+
+#[tokio::test]
+async fn an_answer_nobody_waits_for_changes_nothing_and_overdue_calls_fail() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    s.answer("no-such-call", json!({"status": "Accepted"}))
+        .await;
+    let reboot = s
+        .domain
+        .queue_admin_command(
+            &admin(),
+            AdminCommand {
+                device_id: s.device_id,
+                kind: kernel::model::CommandKind::Reboot,
+                connector_id: None,
+                params: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let call = s.sent().last().cloned().unwrap();
+    assert_eq!(
+        (call[2].as_str(), call[3]["type"].as_str()),
+        (Some("Reset"), Some("Soft"))
+    );
+    s.connection
+        .answer_overdue(&s.domain, &reboot.command_id.to_string())
+        .await;
+    let failed = env
+        .store
+        .get_command(reboot.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.status, CommandStatus::Failed);
+    // A late answer after that changes nothing.
+    s.answer(
+        &reboot.command_id.to_string(),
+        json!({"status": "Accepted"}),
+    )
+    .await;
+    assert_eq!(
+        status(&env, &reboot.command_id.to_string()).await,
+        CommandStatus::Failed
+    );
+}
+
+#[tokio::test]
+async fn commands_a_charge_point_cannot_take_are_refused_before_queueing() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let discharge = ConnectorCommand::Discharge {
+        discharge_power: 5.0,
+        duration: 60,
+        min_soc: 20.0,
+    };
+    let refused = s
+        .domain
+        .queue_connector_command(&admin(), s.device_id, one(), discharge, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, kernel::Error::Invalid(_)), "{refused:?}");
+    let refused = s
+        .domain
+        .queue_connector_command(
+            &admin(),
+            s.device_id,
+            one(),
+            ConnectorCommand::Stop { reason: None },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, kernel::Error::Conflict(_)),
+        "no transaction: {refused:?}"
+    );
+
+    s.domain
+        .charger_disconnected(s.charger(), "conn-1")
+        .await
+        .unwrap();
+    let start = ConnectorCommand::Start {
+        charge_power: None,
+        target_soc: None,
+    };
+    let refused = s
+        .domain
+        .queue_connector_command(&admin(), s.device_id, one(), start, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, kernel::Error::Conflict(_)),
+        "not connected: {refused:?}"
+    );
+    assert!(s.sent().is_empty());
+    // Still online for 90 s after the connection ended, then offline.
+    let device = env.store.get_device(s.device_id).await.unwrap().unwrap();
+    let after = s.domain.settings.offline_after();
+    assert!(device.is_online(env.clock.now(), after));
+    assert!(!device.is_online(env.clock.now() + chrono::Duration::seconds(91), after));
+}
+
+#[tokio::test]
+async fn a_connection_is_online_however_long_it_is_silent_and_a_newer_one_replaces_it() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V201).await;
+    let later = env.clock.now() + chrono::Duration::minutes(10);
+    let device = env.store.get_device(s.device_id).await.unwrap().unwrap();
+    assert!(device.is_online(later, s.domain.settings.offline_after()));
+
+    s.domain
+        .charger_connected(s.charger(), "ocpp2.0.1", "conn-2")
+        .await
+        .unwrap();
+    // The older connection's end does not end the newer one.
+    s.domain
+        .charger_disconnected(s.charger(), "conn-1")
+        .await
+        .unwrap();
+    let device = env.store.get_device(s.device_id).await.unwrap().unwrap();
+    assert_eq!(device.connection.unwrap().connection_id, "conn-2");
+}
+
+#[tokio::test]
+async fn a_rotated_password_ends_the_old_credentials() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    env.clock.advance(chrono::Duration::milliseconds(5));
+    let rotated = s
+        .domain
+        .rotate_charge_point_password(&admin(), &s.id, "ws://test/ocpp".into())
+        .await
+        .unwrap();
+    assert_ne!(rotated.password.expose(), &s.password);
+    let old = s
+        .domain
+        .charge_point_login(&s.id, Some(&s.password), "192.0.2.7")
+        .await;
+    assert!(matches!(old, Err(kernel::Error::Unauthorized(_))));
+    let frame = json!([2, "h", "Heartbeat", {}]).to_string();
+    assert!(matches!(
+        s.connection.on_text(&s.domain, &frame).await,
+        Reply::Close(_)
+    ));
+    s.domain
+        .charge_point_login(&s.id, Some(rotated.password.expose()), "192.0.2.7")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn another_tenant_sees_no_charge_point_and_viewers_cannot_provision() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let other = env.operator("other-net").await;
+    let seen = s
+        .domain
+        .charge_point(&operator(&other, Role::Operator), &s.id)
+        .await;
+    assert!(matches!(seen, Err(kernel::Error::NotFound(_))), "{seen:?}");
+    let listed = s
+        .domain
+        .charge_points(
+            &operator(&other, Role::Operator),
+            Default::default(),
+            Paging::parse(None, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 0);
+    let new = NewChargePoint {
+        charge_point_id: "VIEWER-1".into(),
+        operator_id: None,
+        site_id: None,
+        model: None,
+        manufacturer: None,
+    };
+    let refused = s
+        .domain
+        .provision_charge_point(
+            &operator(&other, Role::Viewer),
+            new,
+            "ws://test/ocpp".into(),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(kernel::Error::Forbidden(_))),
+        "{refused:?}"
+    );
+    // The owner's view carries the connection.
+    let mine = s.domain.charge_point(&admin(), &s.id).await.unwrap();
+    assert!(mine.connected);
+    assert_eq!(mine.protocol.as_deref(), Some("ocpp1.6"));
+}

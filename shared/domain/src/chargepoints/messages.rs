@@ -1,0 +1,592 @@
+//! What a charge point's messages do to the fleet: they land in the same
+//! capabilities as `/v1/device/*` (connector states, hour buckets,
+//! charging records, firmware progress, the command lifecycle).
+
+use super::{ChargePoint, Charger, Transaction};
+use crate::Domain;
+use crate::commands::{CommandReport, Report};
+use crate::devices::revoked;
+use crate::records::RecordUpload;
+use crate::telemetry::{FirmwareReport, StatusSample};
+use chrono::{DateTime, Utc};
+use kernel::error::Error;
+use kernel::ids::{CommandId, ConnectorId, RecordId};
+use kernel::model::{ConnectorState, Device, FirmwareStatus};
+use kernel::version::FirmwareVersion;
+
+/// The heartbeat interval a charger is told at boot, unless a profile
+/// applied to it says otherwise.
+pub const DEFAULT_HEARTBEAT_S: u32 = 300;
+
+/// What a BootNotification says of the charger.
+#[derive(Debug, Clone)]
+pub struct BootInfo {
+    pub vendor: String,
+    pub model: String,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+}
+
+/// An id tag's standing, as OCPP's Authorize answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Accepted,
+    Blocked,
+    Expired,
+    Invalid,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "Accepted",
+            Self::Blocked => "Blocked",
+            Self::Expired => "Expired",
+            Self::Invalid => "Invalid",
+        }
+    }
+}
+
+/// A transaction's start, either version.
+#[derive(Debug, Clone)]
+pub struct TxStart {
+    /// The charger's id (2.0.1); `None` has the platform hand one out (1.6).
+    pub transaction_id: Option<String>,
+    pub connector_id: ConnectorId,
+    pub meter_start_wh: Option<f64>,
+    pub at: DateTime<Utc>,
+    pub id_tag: Option<String>,
+    pub remote_start_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartOutcome {
+    pub transaction_id: String,
+    pub status: TokenStatus,
+}
+
+/// A meter value of one connector.
+#[derive(Debug, Clone, Default)]
+pub struct MeterReading {
+    pub at: DateTime<Utc>,
+    pub power_kw: Option<f64>,
+    /// Power fed back to the grid (V2G).
+    pub export_kw: Option<f64>,
+    pub register_wh: Option<f64>,
+    pub current_a: Option<f64>,
+    pub voltage_v: Option<f64>,
+    pub soc: Option<f64>,
+}
+
+/// A transaction's end.
+#[derive(Debug, Clone)]
+pub struct TxEnd {
+    pub transaction_id: String,
+    pub meter_stop_wh: Option<f64>,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// A charger's answer to one of the platform's calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Taken on; the command completes when what it asked happens.
+    Accepted,
+    /// Taken on and done.
+    Done,
+    Rejected(String),
+    Failed(String),
+}
+
+/// The record of a transaction: the same for every repeat of its end.
+fn record_id(charger: &Charger, transaction_id: &str) -> RecordId {
+    let digest = kernel::secret::hash_secret(&format!("{}#{transaction_id}", charger.device_id));
+    let mut bytes = [0u8; 16];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&digest[2 * i..2 * i + 2], 16).unwrap_or_default();
+    }
+    RecordId(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+}
+
+fn firmware_status(status: FirmwareStatus) -> Option<Report> {
+    match status {
+        FirmwareStatus::Installed => Some(Report::Completed),
+        FirmwareStatus::Failed
+        | FirmwareStatus::DownloadFailed
+        | FirmwareStatus::InstallationFailed => Some(Report::Failed),
+        _ => None,
+    }
+}
+
+impl Domain {
+    /// The charger's device, seen now; its claims must still stand.
+    async fn charger_seen(&self, charger: &Charger) -> Result<Device, Error> {
+        let now = self.clock.now();
+        let before = self
+            .store
+            .touch_device(
+                charger.device_id,
+                charger.claims.issued_ms,
+                now,
+                Some("online"),
+            )
+            .await?
+            .ok_or_else(revoked)?;
+        self.note_outage(&before, now).await?;
+        Ok(before)
+    }
+
+    async fn charger_point(&self, charger: &Charger) -> Result<ChargePoint, Error> {
+        self.store
+            .get_charge_point(&charger.charge_point_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("charge point {}", charger.charge_point_id)))
+    }
+
+    /// BootNotification: the charger's build and serial are kept; the
+    /// answer is its heartbeat interval.
+    pub async fn charger_boot(&self, charger: &Charger, boot: BootInfo) -> Result<u32, Error> {
+        let device = self.charger_seen(charger).await?;
+        let firmware = boot
+            .firmware_version
+            .as_deref()
+            .and_then(FirmwareVersion::parse)
+            .unwrap_or_else(|| device.firmware_version.clone());
+        let changed = device.model != boot.model
+            || device.manufacturer != boot.vendor
+            || device.firmware_version != firmware;
+        if changed {
+            self.store
+                .rotate_secret(
+                    &device,
+                    &device.secret_hash,
+                    device.revoked_before,
+                    crate::devices::Profile {
+                        model: &boot.model,
+                        manufacturer: &boot.vendor,
+                        firmware_version: firmware.as_str(),
+                    },
+                )
+                .await?;
+        }
+        let now = self.clock.now();
+        let kept = super::Boot {
+            vendor: boot.vendor,
+            model: boot.model,
+            serial_number: boot.serial_number,
+            firmware_version: boot.firmware_version,
+            at: now,
+        };
+        self.update_charge_point(&charger.charge_point_id, |cp| {
+            cp.boot = Some(kept.clone());
+            Ok(())
+        })
+        .await?;
+        let interval = match &device.configuration {
+            Some(applied) => self
+                .store
+                .get_profile(applied.profile_id)
+                .await?
+                .map_or(DEFAULT_HEARTBEAT_S, |p| p.settings.heartbeat_interval_s),
+            None => DEFAULT_HEARTBEAT_S,
+        };
+        Ok(interval)
+    }
+
+    /// Heartbeat, and any message that otherwise writes nothing: the
+    /// device is seen (one write).
+    pub async fn charger_heartbeat(&self, charger: &Charger) -> Result<(), Error> {
+        self.charger_seen(charger).await.map(|_| ())
+    }
+
+    /// StatusNotification: the connector's state. `None` is 2.0.1's
+    /// `Occupied`: charging inside a transaction, else preparing.
+    pub async fn charger_status(
+        &self,
+        charger: &Charger,
+        connector: ConnectorId,
+        state: Option<ConnectorState>,
+        error_code: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let state = match state {
+            Some(state) => state,
+            None if self
+                .charger_point(charger)
+                .await?
+                .sessions
+                .contains_key(&connector) =>
+            {
+                ConnectorState::Charging
+            }
+            None => ConnectorState::Preparing,
+        };
+        let label = match (state, error_code) {
+            (ConnectorState::Fault, Some(code)) => format!("fault ({code})"),
+            _ => state.as_str().to_owned(),
+        };
+        self.change_connector(charger.claims, connector, state, at, &label)
+            .await
+    }
+
+    /// Authorize: the id tag of a remote start the platform sent is
+    /// accepted, as is any tag where the device's profile is free vend.
+    pub async fn charger_authorize(
+        &self,
+        charger: &Charger,
+        id_tag: &str,
+    ) -> Result<TokenStatus, Error> {
+        let cp = self.charger_point(charger).await?;
+        if cp
+            .remote_starts
+            .values()
+            .any(|r| r.id_tag.eq_ignore_ascii_case(id_tag))
+        {
+            return Ok(TokenStatus::Accepted);
+        }
+        let device = self.charger_seen(charger).await?;
+        if let Some(applied) = &device.configuration
+            && self
+                .store
+                .get_profile(applied.profile_id)
+                .await?
+                .is_some_and(|p| p.settings.free_vend)
+        {
+            return Ok(TokenStatus::Accepted);
+        }
+        Ok(TokenStatus::Invalid)
+    }
+
+    /// A transaction started: a session on the connector, the remote start
+    /// it fulfils completed. A repeated start (same id) changes nothing.
+    pub async fn transaction_started(
+        &self,
+        charger: &Charger,
+        start: TxStart,
+    ) -> Result<StartOutcome, Error> {
+        if let Some(id) = &start.transaction_id
+            && let Some(tx) = self.store.get_transaction(charger.device_id, id).await?
+        {
+            let status = self
+                .token_status(charger, tx.id_tag.as_deref(), tx.command_id.is_some())
+                .await?;
+            return Ok(StartOutcome {
+                transaction_id: tx.transaction_id,
+                status,
+            });
+        }
+        let mut fulfils = None;
+        let mut allocated = String::new();
+        self.update_charge_point(&charger.charge_point_id, |cp| {
+            let id = match &start.transaction_id {
+                Some(id) => id.clone(),
+                None => {
+                    cp.last_transaction += 1;
+                    cp.last_transaction.to_string()
+                }
+            };
+            // The remote start on this connector, by its id or its tag.
+            let remote = cp.remote_starts.get(&start.connector_id).filter(|r| {
+                start.remote_start_id == Some(r.remote_start_id)
+                    || start
+                        .id_tag
+                        .as_deref()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&r.id_tag))
+            });
+            fulfils = remote.map(|r| r.command_id);
+            if fulfils.is_some() {
+                cp.remote_starts.remove(&start.connector_id);
+            }
+            cp.sessions.insert(start.connector_id, id.clone());
+            allocated = id;
+            Ok(())
+        })
+        .await?;
+        let tx = Transaction {
+            device_id: charger.device_id,
+            transaction_id: allocated.clone(),
+            connector_id: start.connector_id,
+            meter_start_wh: start.meter_start_wh,
+            started_at: start.at,
+            id_tag: start.id_tag.clone(),
+            command_id: fulfils,
+            max_power_kw: None,
+            last_register_wh: start.meter_start_wh,
+            ended_at: None,
+        };
+        self.store.put_transaction(&tx).await?;
+        self.change_connector(
+            charger.claims,
+            start.connector_id,
+            ConnectorState::Charging,
+            start.at,
+            "session started",
+        )
+        .await?;
+        if let Some(command) = fulfils {
+            self.drive_command(
+                charger,
+                command,
+                &[Report::Accepted, Report::Completed],
+                None,
+            )
+            .await;
+        }
+        let status = self
+            .token_status(charger, start.id_tag.as_deref(), fulfils.is_some())
+            .await?;
+        Ok(StartOutcome {
+            transaction_id: allocated,
+            status,
+        })
+    }
+
+    async fn token_status(
+        &self,
+        charger: &Charger,
+        id_tag: Option<&str>,
+        remote: bool,
+    ) -> Result<TokenStatus, Error> {
+        match id_tag {
+            _ if remote => Ok(TokenStatus::Accepted),
+            Some(tag) => self.charger_authorize(charger, tag).await,
+            None => Ok(TokenStatus::Accepted),
+        }
+    }
+
+    /// A meter value: a status sample of the connector, its energy the
+    /// session's so far (register − start), each reading counted once.
+    pub async fn charger_meter(
+        &self,
+        charger: &Charger,
+        connector: ConnectorId,
+        transaction_id: Option<&str>,
+        reading: MeterReading,
+    ) -> Result<(), Error> {
+        let device = self.device_for(charger.claims).await?;
+        let transaction_id = match transaction_id {
+            Some(id) => Some(id.to_owned()),
+            None => self
+                .charger_point(charger)
+                .await?
+                .sessions
+                .get(&connector)
+                .cloned(),
+        };
+        let mut tx = match &transaction_id {
+            Some(id) => self.store.get_transaction(charger.device_id, id).await?,
+            None => None,
+        };
+        let live = device.connectors.get(&connector);
+        let mut energy_kwh = live.map_or(0.0, |c| c.energy_delivered);
+        if let Some(tx) = tx.as_mut().filter(|t| t.ended_at.is_none()) {
+            if let Some(register) = reading.register_wh {
+                let start = *tx.meter_start_wh.get_or_insert(register);
+                energy_kwh = ((register - start) / 1000.0).max(0.0);
+                tx.last_register_wh = Some(register);
+            }
+            if let Some(kw) = reading.power_kw {
+                tx.max_power_kw = Some(tx.max_power_kw.map_or(kw, |m| m.max(kw)));
+            }
+        }
+        let exporting = reading.export_kw.is_some_and(|kw| kw > 0.0);
+        let state = match live.map(|c| c.state) {
+            _ if exporting => ConnectorState::Discharging,
+            Some(state) => state,
+            None if tx.is_some() => ConnectorState::Charging,
+            None => ConnectorState::Idle,
+        };
+        let power = if exporting {
+            reading.export_kw.unwrap_or_default()
+        } else {
+            reading
+                .power_kw
+                .unwrap_or_else(|| live.map_or(0.0, |c| c.power))
+        };
+        let sample = StatusSample {
+            timestamp: reading.at,
+            connector_id: connector,
+            state,
+            voltage: reading
+                .voltage_v
+                .unwrap_or_else(|| live.map_or(0.0, |c| c.voltage)),
+            current: reading
+                .current_a
+                .unwrap_or_else(|| live.map_or(0.0, |c| c.current)),
+            power,
+            energy_delivered: energy_kwh,
+            soc: reading.soc.or_else(|| live.and_then(|c| c.soc)),
+        };
+        self.record_status(charger.claims, sample).await?;
+        if let Some(tx) = tx {
+            self.store.put_transaction(&tx).await?;
+        }
+        Ok(())
+    }
+
+    /// A transaction ended: its charging record (one, whatever the
+    /// repeats), the connector's session closed, a remote stop completed.
+    pub async fn transaction_ended(&self, charger: &Charger, end: TxEnd) -> Result<(), Error> {
+        let Some(mut tx) = self
+            .store
+            .get_transaction(charger.device_id, &end.transaction_id)
+            .await?
+        else {
+            tracing::info!(charge_point_id = %charger.charge_point_id, transaction_id = %end.transaction_id, "end of an unknown transaction");
+            return self.charger_heartbeat(charger).await;
+        };
+        let stop = end.meter_stop_wh.or(tx.last_register_wh);
+        let energy = match (tx.meter_start_wh, stop) {
+            (Some(start), Some(stop)) => ((stop - start) / 1000.0).max(0.0),
+            _ => 0.0,
+        };
+        let upload = RecordUpload {
+            record_id: record_id(charger, &tx.transaction_id),
+            connector_id: tx.connector_id,
+            start_time: tx.started_at,
+            end_time: end.at.max(tx.started_at),
+            energy: (energy * 1000.0).round() / 1000.0,
+            max_power: tx.max_power_kw,
+            cost: None,
+            currency: None,
+            stop_reason: end.reason.clone(),
+        };
+        if let Err(e) = self.upload_record(charger.claims, upload).await {
+            // A repeat with other figures keeps the first record.
+            if !matches!(e, Error::Conflict(_)) {
+                return Err(e);
+            }
+        }
+        let mut stopped_by = None;
+        if tx.ended_at.is_none() {
+            tx.ended_at = Some(end.at);
+            tx.last_register_wh = stop;
+            self.store.put_transaction(&tx).await?;
+            let (connector, id) = (tx.connector_id, tx.transaction_id.clone());
+            self.update_charge_point(&charger.charge_point_id, |cp| {
+                if cp.sessions.get(&connector) == Some(&id) {
+                    cp.sessions.remove(&connector);
+                }
+                stopped_by = cp.stops.remove(&id);
+                Ok(())
+            })
+            .await?;
+        }
+        if let Some(command) = stopped_by {
+            self.drive_command(
+                charger,
+                command,
+                &[Report::Accepted, Report::Completed],
+                None,
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// FirmwareStatusNotification: progress as `/v1/device/firmware/status`;
+    /// an outcome settles the update command that asked for it.
+    pub async fn charger_firmware(
+        &self,
+        charger: &Charger,
+        status: Option<FirmwareStatus>,
+    ) -> Result<(), Error> {
+        let Some(status) = status else {
+            return self.charger_heartbeat(charger).await;
+        };
+        let cp = self.charger_point(charger).await?;
+        let device = self.device_for(charger.claims).await?;
+        let version = cp
+            .firmware
+            .as_ref()
+            .map(|f| f.version.clone())
+            .or_else(|| device.campaign.as_ref().map(|c| c.target_version.clone()))
+            .unwrap_or_else(|| device.firmware_version.clone());
+        self.record_firmware(
+            charger.claims,
+            FirmwareReport {
+                firmware_version: version,
+                status,
+                progress: None,
+                message: None,
+            },
+        )
+        .await?;
+        match (&cp.firmware, firmware_status(status)) {
+            (Some(order), Some(Report::Completed)) => {
+                self.drive_command(
+                    charger,
+                    order.command_id,
+                    &[Report::Accepted, Report::Completed],
+                    None,
+                )
+                .await;
+            }
+            (Some(order), Some(_)) => {
+                self.charger_answered(
+                    charger,
+                    order.command_id,
+                    Answer::Failed(format!("firmware {}", status.as_str())),
+                )
+                .await;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The charger's answer to a call the platform sent for a command.
+    pub async fn charger_answered(&self, charger: &Charger, command: CommandId, answer: Answer) {
+        let (steps, message): (&[Report], _) = match answer {
+            Answer::Accepted => (&[Report::Accepted], None),
+            Answer::Done => (&[Report::Accepted, Report::Completed], None),
+            Answer::Rejected(why) => (&[Report::Rejected], Some(why)),
+            Answer::Failed(why) => {
+                if let Err(e) = self.fail_command(charger.device_id, command, why).await {
+                    tracing::debug!(command_id = %command, error = %e, "failure passed over");
+                }
+                return;
+            }
+        };
+        self.drive_command(charger, command, steps, message).await;
+    }
+
+    /// Moves a command through `steps`; a step it has taken already, or
+    /// one it can no longer take (answers and transactions may come in
+    /// either order), is passed over.
+    async fn drive_command(
+        &self,
+        charger: &Charger,
+        command: CommandId,
+        steps: &[Report],
+        message: Option<String>,
+    ) {
+        for (i, step) in steps.iter().enumerate() {
+            let report = CommandReport {
+                command_id: command,
+                status: *step,
+                timestamp: self.clock.now(),
+                message: (i + 1 == steps.len()).then(|| message.clone()).flatten(),
+            };
+            if let Err(e) = self.report_command(charger.claims, report).await {
+                tracing::debug!(command_id = %command, step = step.as_str(), error = %e, "command step passed over");
+            }
+        }
+    }
+}
+
+impl Domain {
+    /// The connector a transaction runs on, for messages that name only
+    /// the transaction.
+    pub async fn transaction_connector(
+        &self,
+        charger: &Charger,
+        transaction_id: &str,
+    ) -> Result<Option<ConnectorId>, Error> {
+        Ok(self
+            .store
+            .get_transaction(charger.device_id, transaction_id)
+            .await?
+            .map(|t| t.connector_id))
+    }
+}

@@ -1,0 +1,261 @@
+//! `/ocpp/<charge_point_id>`: OCPP chargers' WebSockets, served by the
+//! local server itself over the gateway the Lambda function runs. The
+//! sockets also carry commands to chargers the moment they are queued.
+
+use async_trait::async_trait;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::Domain;
+use domain::chargepoints::{ChargerAddress, ChargerLink, Order};
+use futures_util::{SinkExt, StreamExt};
+use ocpp::{MAX_FRAME_BYTES, Version};
+use ocpp_gateway::{ANSWER_TIMEOUT, Connection, Reply};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::mpsc;
+
+/// A frame this much over the OCPP limit is still read, so that it can be
+/// answered with close code 1009 rather than a broken connection.
+const READ_LIMIT: usize = 4 * MAX_FRAME_BYTES;
+
+struct Live {
+    connection: Arc<Connection>,
+    outbox: mpsc::UnboundedSender<Message>,
+}
+
+/// The open connections, by charge point id (one each: a newer one
+/// replaces an older one).
+#[derive(Default)]
+pub struct Sockets {
+    live: Mutex<HashMap<String, Live>>,
+    domain: OnceLock<Domain>,
+}
+
+impl Sockets {
+    /// The domain this link serves; the link is built before it.
+    pub fn serve(&self, domain: Domain) {
+        let _ = self.domain.set(domain);
+    }
+
+    fn find(
+        &self,
+        to: &ChargerAddress,
+    ) -> Option<(Arc<Connection>, mpsc::UnboundedSender<Message>)> {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.get(&to.charge_point_id)
+            .filter(|l| l.connection.connection_id == to.connection.connection_id)
+            .map(|l| (l.connection.clone(), l.outbox.clone()))
+    }
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+#[async_trait]
+impl ChargerLink for Sockets {
+    async fn send(&self, to: &ChargerAddress, orders: Vec<Order>) -> bool {
+        let (Some((connection, outbox)), Some(domain)) = (self.find(to), self.domain.get()) else {
+            return false;
+        };
+        for (message_id, frame) in connection.send_orders(domain, orders).await {
+            if outbox.send(Message::Text(frame.into())).is_err() {
+                return false;
+            }
+            let (connection, domain) = (connection.clone(), domain.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(ANSWER_TIMEOUT).await;
+                connection.answer_overdue(&domain, &message_id).await;
+            });
+        }
+        true
+    }
+
+    async fn close(&self, to: &ChargerAddress) {
+        if let Some((_, outbox)) = self.find(to) {
+            let _ = outbox.send(close(close_code::POLICY, "credentials changed"));
+        }
+    }
+}
+
+pub fn router(domain: Domain, sockets: Arc<Sockets>) -> axum::Router {
+    axum::Router::new()
+        .route("/ocpp/{charge_point_id}", axum::routing::get(upgrade))
+        .with_state((domain, sockets))
+}
+
+/// The password of HTTP Basic `Authorization` for user `id`. Charge point
+/// ids may hold `:`, so the user is matched whole rather than split at the
+/// first colon.
+fn basic_password(headers: &HeaderMap, id: &str) -> Option<String> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let credentials = String::from_utf8(decoded).ok()?;
+    credentials
+        .strip_prefix(id)?
+        .strip_prefix(':')
+        .map(str::to_owned)
+}
+
+async fn upgrade(
+    State((domain, sockets)): State<(Domain, Arc<Sockets>)>,
+    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let offers = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let Some(version) = Version::negotiate(offers) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "offer ocpp2.0.1 or ocpp1.6 in Sec-WebSocket-Protocol",
+        )
+            .into_response();
+    };
+    let password = basic_password(&headers, &id);
+    let charger = match domain
+        .charge_point_login(&id, password.as_deref(), &peer.ip().to_string())
+        .await
+    {
+        Ok(charger) => charger,
+        Err(kernel::Error::RateLimited { retry_after_s }) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry_after_s.to_string())],
+            )
+                .into_response();
+        }
+        Err(kernel::Error::Unauthorized(_)) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"ocpp\"")],
+            )
+                .into_response();
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "OCPP login failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    ws.protocols([version.subprotocol()])
+        .max_message_size(READ_LIMIT)
+        .max_frame_size(READ_LIMIT)
+        .on_upgrade(move |socket| async move {
+            let connection = Arc::new(Connection::new(
+                charger,
+                version,
+                uuid::Uuid::new_v4().to_string(),
+            ));
+            run(domain, sockets, connection, socket).await;
+        })
+}
+
+async fn run(
+    domain: Domain,
+    sockets: Arc<Sockets>,
+    connection: Arc<Connection>,
+    socket: WebSocket,
+) {
+    let id = connection.charger.charge_point_id.clone();
+    let (mut sink, mut stream) = socket.split();
+    let (outbox, mut queued) = mpsc::unbounded_channel::<Message>();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = queued.recv().await {
+            let closing = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || closing {
+                break;
+            }
+        }
+    });
+    let replaced = sockets
+        .live
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(
+            id.clone(),
+            Live {
+                connection: connection.clone(),
+                outbox: outbox.clone(),
+            },
+        );
+    if let Some(old) = replaced {
+        let _ = old
+            .outbox
+            .send(close(close_code::NORMAL, "replaced by a newer connection"));
+    }
+    let protocol = connection.version.subprotocol();
+    if let Err(e) = domain
+        .charger_connected(&connection.charger, protocol, &connection.connection_id)
+        .await
+    {
+        tracing::warn!(charge_point_id = %id, error = %e, "connection not recorded");
+    }
+    tracing::info!(charge_point_id = %id, protocol, "charge point connected");
+    while let Some(Ok(message)) = stream.next().await {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Close(_) => break,
+            Message::Binary(_) => {
+                let _ = outbox.send(close(close_code::UNSUPPORTED, "OCPP-J frames are text"));
+                break;
+            }
+            _ => continue,
+        };
+        if text.len() > MAX_FRAME_BYTES {
+            let _ = outbox.send(close(close_code::SIZE, "frame over 64 KiB"));
+            break;
+        }
+        match connection.on_text(&domain, &text).await {
+            Reply::Send(frame) => {
+                if outbox.send(Message::Text(frame.into())).is_err() {
+                    break;
+                }
+            }
+            Reply::Nothing => {}
+            Reply::Close(why) => {
+                let _ = outbox.send(close(close_code::POLICY, &why));
+                break;
+            }
+        }
+    }
+    {
+        let mut live = sockets.live.lock().unwrap_or_else(|p| p.into_inner());
+        if live
+            .get(&id)
+            .is_some_and(|l| l.connection.connection_id == connection.connection_id)
+        {
+            live.remove(&id);
+        }
+    }
+    // With every sender gone the writer sends what is queued and ends.
+    drop(outbox);
+    if tokio::time::timeout(std::time::Duration::from_secs(5), writer)
+        .await
+        .is_err()
+    {
+        tracing::debug!(charge_point_id = %id, "writer did not finish");
+    }
+    if let Err(e) = domain
+        .charger_disconnected(&connection.charger, &connection.connection_id)
+        .await
+    {
+        tracing::warn!(charge_point_id = %id, error = %e, "disconnection not recorded");
+    }
+    tracing::info!(charge_point_id = %id, "charge point disconnected");
+}
