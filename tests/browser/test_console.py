@@ -267,6 +267,24 @@ def test_a_refused_command_shows_the_apis_message(page, token):
     expect(dialog).to_be_hidden()
 
 
+def test_an_ocpp_device_shows_its_charge_point_and_rotates_its_password(page, token):
+    cpid = f"BROWSER-{int(time.time() * 1000)}"
+    created = _call("/v1/ocpp/charge-points", token, {"charge_point_id": cpid})["data"]
+    sign_in(page, f"#/devices/{created['device_id']}")
+    panel = page.get_by_role("region", name="OCPP charge point")
+    expect(panel).to_contain_text("disconnected")
+    expect(panel).to_contain_text(f"{created['url']}/{cpid}")
+    shot(page, "07-ocpp-charge-point")
+    panel.get_by_role("button", name="Rotate password…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Rotate password").click()
+    expect(dialog).to_be_hidden()
+    toast = page.locator("#status")
+    expect(toast).to_contain_text(f"New password for {cpid}")
+    shown = re.search(r"[0-9a-f]{40}", toast.text_content()).group(0)
+    assert shown != created["password"]
+
+
 def test_records_page_and_export_a_csv(page, token):
     total = wait_for("at least 6 charging records",
                      lambda: (lambda t: t if t >= 6 else None)(api(token, "/v1/charging-records", size=1)["total"]),

@@ -302,3 +302,65 @@ def test_wrong_passwords_and_other_tenants_are_refused(token):
     assert status == 409
     status, _ = request("POST", "/v1/ocpp/charge-points", token, {"charge_point_id": "bad id!"})
     assert status == 422
+
+
+def test_driver_tokens_answer_both_versions_and_ride_on_records(token):
+    prefix = secrets.token_hex(3).upper()
+    tags = {"ok": f"{prefix}-OK", "blocked": f"{prefix}-BLK", "expired": f"{prefix}-OLD"}
+    for name, body in [
+        ("ok", {"id_tag": tags["ok"], "label": "driver 1"}),
+        ("blocked", {"id_tag": tags["blocked"], "status": "blocked"}),
+        ("expired", {"id_tag": tags["expired"], "expires_at": "2020-01-01T00:00:00Z"}),
+    ]:
+        status, answer = request("POST", "/v1/id-tags", token, body)
+        assert status == 201, answer
+        assert answer["data"]["id_tag"] == tags[name]
+    status, again = request("POST", "/v1/id-tags", token, {"id_tag": tags["ok"].lower()})
+    assert status == 409, again
+    status, bad = request("POST", "/v1/id-tags", token, {"id_tag": "X" * 21})
+    assert status == 422, bad
+    listed = request("GET", "/v1/id-tags?status=blocked&size=100", token)[1]["data"]
+    assert tags["blocked"] in [t["id_tag"] for t in listed["items"]]
+    assert all(t["status"] == "blocked" for t in listed["items"])
+    cp16, cp201 = provision(token), provision(token)
+
+    async def run():
+        async with connect(cp16, ["ocpp1.6"]) as ws:
+            charger = Charger16(cp16["charge_point_id"], ws)
+            task = asyncio.create_task(charger.start())
+
+            async def authorize(tag):
+                return (await charger.call(call16.Authorize(id_tag=tag))).id_tag_info["status"]
+
+            assert await authorize(tags["ok"].lower()) == "Accepted"
+            assert await authorize(tags["blocked"]) == "Blocked"
+            assert await authorize(tags["expired"]) == "Expired"
+            assert await authorize(f"{prefix}-NONE") == "Invalid"
+            status, _ = request("PATCH", f"/v1/id-tags/{tags['ok']}", token, {"status": "blocked"})
+            assert status == 200
+            assert await authorize(tags["ok"]) == "Blocked"
+            status, _ = request("PATCH", f"/v1/id-tags/{tags['ok'].lower()}", token, {"status": "accepted"})
+            assert status == 200
+            start = await charger.call(call16.StartTransaction(
+                connector_id=1, id_tag=tags["ok"], meter_start=0, timestamp=now()))
+            assert start.id_tag_info["status"] == "Accepted"
+            await charger.call(call16.StopTransaction(
+                meter_stop=4200, timestamp=now(), transaction_id=start.transaction_id, id_tag=tags["ok"]))
+            task.cancel()
+        async with connect(cp201, ["ocpp2.0.1"]) as ws:
+            charger = Charger201(cp201["charge_point_id"], ws)
+            task = asyncio.create_task(charger.start())
+            for tag, expected in [(tags["ok"], "Accepted"), (tags["blocked"], "Blocked"),
+                                  (tags["expired"], "Expired"), (f"{prefix}-NONE", "Invalid")]:
+                answer = await charger.call(call201.Authorize(id_token={"id_token": tag, "type": "ISO14443"}))
+                assert answer.id_token_info["status"] == expected, tag
+            task.cancel()
+
+    asyncio.run(run())
+    records = request("GET", f"/v1/charging-records?id_tag={tags['ok'].lower()}", token)[1]["data"]
+    assert [r["device_id"] for r in records["items"]] == [cp16["device_id"]]
+    assert records["items"][0]["id_tag"] == tags["ok"] and records["items"][0]["energy"] == 4.2
+    status, _ = request("DELETE", f"/v1/id-tags/{tags['expired']}", token)
+    assert status == 200
+    status, _ = request("GET", f"/v1/id-tags/{tags['expired']}", token)
+    assert status == 404

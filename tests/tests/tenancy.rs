@@ -23,6 +23,7 @@ struct Tenant {
     charge_point_id: String,
     /// The charge point's own device.
     charge_point_device: String,
+    id_tag: String,
 }
 
 async fn get(app: &axum::Router, token: &str, path: &str) -> Reply {
@@ -122,7 +123,16 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
     )
     .await;
     assert_eq!(charge_point.status, 201, "{:?}", charge_point.body);
+    let id_tag = post(
+        app,
+        Some(&token),
+        "/v1/id-tags",
+        json!({"id_tag": format!("{}-CARD", &slug[..4]), "label": "fleet card"}),
+    )
+    .await;
+    assert_eq!(id_tag.status, 201, "{:?}", id_tag.body);
     Tenant {
+        id_tag: id_tag.data()["id_tag"].as_str().unwrap().to_owned(),
         charge_point_device: charge_point.data()["device_id"]
             .as_str()
             .unwrap()
@@ -279,6 +289,8 @@ impl Read {
             &t.profile_id
         } else if self.path.starts_with("/v1/firmware/campaigns/") {
             &t.campaign_id
+        } else if self.path.starts_with("/v1/id-tags/") {
+            &t.id_tag
         } else if self.path.starts_with("/v1/ocpp/charge-points/") {
             &t.charge_point_id
         } else if self.path.starts_with("/v1/partners/")
@@ -297,7 +309,8 @@ impl Read {
             .path
             .replace("{id}", id)
             .replace("{partner_id}", id)
-            .replace("{charge_point_id}", id);
+            .replace("{charge_point_id}", id)
+            .replace("{id_tag}", id);
         let query = match self.query.first().map(String::as_str) {
             Some("site_id") => format!("?site_id={}", t.site_id),
             Some("device_id") => format!("?device_id={}", t.device_id),
@@ -308,8 +321,9 @@ impl Read {
 }
 
 impl Tenant {
-    fn ids(&self) -> [&String; 10] {
+    fn ids(&self) -> [&String; 11] {
         [
+            &self.id_tag,
             &self.charge_point_id,
             &self.charge_point_device,
             &self.partner_id,

@@ -166,6 +166,9 @@ pub struct RecordQuery {
     pub site_id: Option<String>,
     #[param(format = Uuid)]
     pub device_id: Option<String>,
+    /// Sessions started with this driver token (case-insensitive).
+    #[param(max_length = 20)]
+    pub id_tag: Option<String>,
     /// Sessions starting at or after this time.
     #[param(format = DateTime)]
     pub from: Option<String>,
@@ -195,11 +198,18 @@ impl TryFrom<RecordQuery> for (RecordFilter, Paging) {
             return Err(Error::invalid("to", "must not be before from"));
         }
         let paging = Paging::parse(q.page, q.size)?;
+        let id_tag = match q.id_tag {
+            Some(tag) if !domain::idtags::valid_id_tag(&tag) => {
+                return Err(Error::invalid("id_tag", domain::idtags::ID_TAG_RULE));
+            }
+            tag => tag,
+        };
         let filter = RecordFilter {
             site_id,
             device_id,
             from,
             to,
+            id_tag,
         };
         Ok((filter, paging))
     }

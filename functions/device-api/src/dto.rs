@@ -298,6 +298,7 @@ impl TryFrom<RecordRequest> for RecordUpload {
             cost,
             currency: r.currency,
             stop_reason,
+            id_tag: None,
         })
     }
 }

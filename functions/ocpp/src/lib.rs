@@ -1,10 +1,11 @@
 //! `ocpp`: OCPP charge points. The provisioning routes
-//! (`/v1/ocpp/charge-points`), and the gateway that answers a charger's
+//! (`/v1/ocpp/charge-points`), the drivers' tokens they check (`/v1/id-tags`), and the gateway that answers a charger's
 //! OCPP-J frames and carries the platform's commands to it, for whichever
 //! transport holds the WebSocket.
 
 pub mod calls;
 pub mod gateway;
+mod id_tags;
 mod inbound;
 mod provisioning;
 
@@ -22,6 +23,12 @@ pub fn routes() -> OpenApiRouter<Domain> {
         ))
         .routes(routes!(provisioning::get_charge_point))
         .routes(routes!(provisioning::rotate_password))
+        .routes(routes!(id_tags::create_id_tag, id_tags::list_id_tags))
+        .routes(routes!(
+            id_tags::get_id_tag,
+            id_tags::patch_id_tag,
+            id_tags::delete_id_tag
+        ))
 }
 
 pub fn router(domain: Domain) -> axum::Router {

@@ -158,11 +158,13 @@ pub async fn create_charge_point(
 pub async fn list_charge_points(
     State(domain): State<Domain>,
     Console(caller): Console,
+    headers: HeaderMap,
     QueryParams(q): QueryParams<ChargePointQuery>,
 ) -> ApiResult<ListPage<ChargePointView>> {
     let (filter, paging) = q.try_into()?;
+    let url = ocpp_url(&domain, &headers);
     Ok(Reply::ok(
-        domain.charge_points(&caller, filter, paging).await?,
+        domain.charge_points(&caller, filter, paging, &url).await?,
     ))
 }
 
@@ -176,10 +178,14 @@ pub async fn list_charge_points(
 pub async fn get_charge_point(
     State(domain): State<Domain>,
     Console(caller): Console,
+    headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> ApiResult<ChargePointView> {
+    let url = ocpp_url(&domain, &headers);
     Ok(Reply::ok(
-        domain.charge_point(&caller, charge_point_id(&raw)?).await?,
+        domain
+            .charge_point(&caller, charge_point_id(&raw)?, &url)
+            .await?,
     ))
 }
 

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use domain::Domain;
 use domain::chargepoints::{Charger, ChargerAddress, ChargerLink, NewChargePoint, Order};
 use domain::commands::dispatch::{AdminCommand, ConnectorCommand};
-use domain::console::Paging;
+use domain::console::{Paging, RecordFilter};
+use domain::idtags::{IdTagChange, IdTagStatus, NewIdTag};
 use domain::storage::ports::*;
 use kernel::Clock;
 use kernel::access::Caller;
@@ -483,7 +484,7 @@ async fn another_tenant_sees_no_charge_point_and_viewers_cannot_provision() {
     let other = env.operator("other-net").await;
     let seen = s
         .domain
-        .charge_point(&operator(&other, Role::Operator), &s.id)
+        .charge_point(&operator(&other, Role::Operator), &s.id, "ws://test/ocpp")
         .await;
     assert!(matches!(seen, Err(kernel::Error::NotFound(_))), "{seen:?}");
     let listed = s
@@ -492,6 +493,7 @@ async fn another_tenant_sees_no_charge_point_and_viewers_cannot_provision() {
             &operator(&other, Role::Operator),
             Default::default(),
             Paging::parse(None, None).unwrap(),
+            "ws://test/ocpp",
         )
         .await
         .unwrap();
@@ -516,7 +518,182 @@ async fn another_tenant_sees_no_charge_point_and_viewers_cannot_provision() {
         "{refused:?}"
     );
     // The owner's view carries the connection.
-    let mine = s.domain.charge_point(&admin(), &s.id).await.unwrap();
+    let mine = s
+        .domain
+        .charge_point(&admin(), &s.id, "ws://test/ocpp")
+        .await
+        .unwrap();
     assert!(mine.connected);
     assert_eq!(mine.protocol.as_deref(), Some("ocpp1.6"));
+}
+
+fn new_tag(
+    tag: &str,
+    status: IdTagStatus,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> NewIdTag {
+    NewIdTag {
+        id_tag: tag.into(),
+        label: Some("fleet card".into()),
+        status,
+        expires_at,
+        operator_id: None,
+    }
+}
+
+#[tokio::test]
+async fn driver_tokens_answer_authorize_by_status_case_expiry_and_tenant() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let now = env.clock.now();
+    for (tag, status, expiry) in [
+        ("04AABB01", IdTagStatus::Accepted, None),
+        ("04AABB02", IdTagStatus::Blocked, None),
+        (
+            "04AABB03",
+            IdTagStatus::Accepted,
+            Some(now - chrono::Duration::seconds(1)),
+        ),
+        (
+            "04AABB04",
+            IdTagStatus::Accepted,
+            Some(now + chrono::Duration::days(30)),
+        ),
+    ] {
+        s.domain
+            .create_id_tag(&admin(), new_tag(tag, status, expiry))
+            .await
+            .unwrap();
+    }
+    // Another tenant's card is unknown here.
+    let other = env.operator("other-cards").await;
+    s.domain
+        .create_id_tag(
+            &operator(&other, Role::Operator),
+            new_tag("04CCDD01", IdTagStatus::Accepted, None),
+        )
+        .await
+        .unwrap();
+    let authorize = |tag: &'static str| {
+        let s = &s;
+        async move { s.call("Authorize", json!({"idTag": tag})).await[2]["idTagInfo"]["status"].clone() }
+    };
+    assert_eq!(
+        authorize("04aabb01").await,
+        "Accepted",
+        "case does not matter"
+    );
+    assert_eq!(authorize("04AABB02").await, "Blocked");
+    assert_eq!(authorize("04AABB03").await, "Expired");
+    assert_eq!(authorize("04AABB04").await, "Accepted");
+    assert_eq!(authorize("04CCDD01").await, "Invalid");
+    assert_eq!(authorize("NOSUCHCARD").await, "Invalid");
+
+    // An Authorize of a known card is one read.
+    env.counter.reset();
+    authorize("04AABB01").await;
+    assert_eq!(env.counter.total(), 1, "{:?}", env.counter.snapshot());
+
+    // A block holds from the very next Authorize.
+    let block = IdTagChange {
+        status: Some(IdTagStatus::Blocked),
+        ..IdTagChange::default()
+    };
+    s.domain
+        .change_id_tag(&admin(), "04AaBb01", block)
+        .await
+        .unwrap();
+    assert_eq!(authorize("04AABB01").await, "Blocked");
+    // A viewer reads but cannot change; the other tenant does not see it.
+    let op = s.domain.settings.default_operator.clone();
+    let viewer = operator(&op, Role::Viewer);
+    assert!(s.domain.id_tag(&viewer, "04aabb01").await.is_ok());
+    let refused = s
+        .domain
+        .change_id_tag(&viewer, "04AABB01", IdTagChange::default())
+        .await;
+    assert!(
+        matches!(refused, Err(kernel::Error::Forbidden(_))),
+        "{refused:?}"
+    );
+    let hidden = s
+        .domain
+        .id_tag(&operator(&other, Role::Operator), "04AABB01")
+        .await;
+    assert!(
+        matches!(hidden, Err(kernel::Error::NotFound(_))),
+        "{hidden:?}"
+    );
+    let twice = s
+        .domain
+        .create_id_tag(&admin(), new_tag("04aabb04", IdTagStatus::Accepted, None))
+        .await;
+    assert!(
+        matches!(twice, Err(kernel::Error::Conflict(_))),
+        "{twice:?}"
+    );
+    s.domain.delete_id_tag(&admin(), "04AABB04").await.unwrap();
+    assert_eq!(authorize("04AABB04").await, "Invalid");
+}
+
+#[tokio::test]
+async fn a_session_started_with_a_card_records_it_and_a_remote_start_does_not() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V201).await;
+    s.domain
+        .create_id_tag(&admin(), new_tag("CARD-7", IdTagStatus::Accepted, None))
+        .await
+        .unwrap();
+    let event = |kind: &str, seq: u32, extra: Value| {
+        let mut e = json!({"eventType": kind, "timestamp": env.now(), "triggerReason": "Authorized", "seqNo": seq,
+            "transactionInfo": {"transactionId": "card-tx"}, "evse": {"id": 1, "connectorId": 1}});
+        for (k, v) in extra.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        e
+    };
+    let started = s
+        .call(
+            "TransactionEvent",
+            event(
+                "Started",
+                0,
+                json!({"idToken": {"idToken": "card-7", "type": "ISO14443"},
+            "meterValue": [{"timestamp": env.now(), "sampledValue": [{"value": 100.0}]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(started[2]["idTokenInfo"]["status"], "Accepted");
+    env.clock.advance(chrono::Duration::minutes(30));
+    s.call(
+        "TransactionEvent",
+        event(
+            "Ended",
+            1,
+            json!({"meterValue": [{"timestamp": env.now(), "sampledValue": [{"value": 7100.0}]}]}),
+        ),
+    )
+    .await;
+    let filter = RecordFilter {
+        id_tag: Some("CARD-7".into()),
+        ..RecordFilter::default()
+    };
+    let records = s
+        .domain
+        .list_records(&admin(), filter, Paging::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(records.total, 1);
+    assert_eq!(records.items[0].id_tag.as_deref(), Some("card-7"));
+    assert_eq!(records.items[0].energy, 7.0);
+    let none = RecordFilter {
+        id_tag: Some("CARD-8".into()),
+        ..RecordFilter::default()
+    };
+    let records = s
+        .domain
+        .list_records(&admin(), none, Paging::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(records.total, 0);
 }

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod console;
 pub mod devices;
 pub mod feeds;
+pub mod idtags;
 pub mod intelligence;
 pub mod partners;
 pub mod profiles;

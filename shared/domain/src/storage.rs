@@ -8,6 +8,7 @@ use crate::chargepoints::ChargePointStore;
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
+use crate::idtags::IdTagStore;
 use crate::intelligence::IntelligenceStore;
 use crate::partners::PartnerStore;
 use crate::profiles::ProfileStore;
@@ -35,6 +36,7 @@ pub trait Store:
     + PartnerStore
     + IntelligenceStore
     + ChargePointStore
+    + IdTagStore
 {
     /// A cheap request that proves the table is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -48,6 +50,7 @@ pub mod ports {
     pub use crate::commands::CommandStore;
     pub use crate::devices::DeviceStore;
     pub use crate::feeds::FeedStore;
+    pub use crate::idtags::IdTagStore;
     pub use crate::intelligence::IntelligenceStore;
     pub use crate::partners::PartnerStore;
     pub use crate::profiles::ProfileStore;

@@ -288,6 +288,10 @@ pub struct ChargingRecord {
     pub currency: Option<String>,
     pub stop_reason: Option<String>,
     pub received_at: DateTime<Utc>,
+    /// The driver's card or app token the session started with (OCPP);
+    /// null for sessions started otherwise.
+    #[serde(default)]
+    pub id_tag: Option<String>,
 }
 
 impl ChargingRecord {

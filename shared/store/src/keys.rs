@@ -315,6 +315,14 @@ pub fn transaction(device: DeviceId, id: &str) -> (String, String) {
     (format!("CPTX#{device}"), format!("TX#{id}"))
 }
 
+pub fn id_tag(op: &OperatorId, key: &str) -> (String, String) {
+    (format!("IDTAG#{op}#{key}"), "IDTAG".into())
+}
+
+pub fn operator_id_tags(op: &OperatorId) -> String {
+    format!("OP#{op}#IDTAG")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

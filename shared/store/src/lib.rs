@@ -13,6 +13,7 @@ mod counters;
 mod devices;
 mod errors;
 mod feeds;
+mod idtags;
 mod intelligence;
 mod items;
 pub mod keys;

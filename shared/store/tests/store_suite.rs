@@ -515,6 +515,7 @@ async fn a_charge_record_is_stored_once() {
         currency: Some("GBP".into()),
         stop_reason: None,
         received_at: now,
+        id_tag: None,
     };
     assert_eq!(
         env.store.put_record(&record, &act(), None).await.unwrap(),
@@ -885,6 +886,7 @@ async fn operator_records_come_newest_first_within_the_range() {
             currency: None,
             stop_reason: None,
             received_at: now,
+            id_tag: None,
         };
         env.store.put_record(&record, &act(), None).await.unwrap();
     }

@@ -229,13 +229,18 @@ impl Domain {
             .await
     }
 
-    /// Authorize: the id tag of a remote start the platform sent is
-    /// accepted, as is any tag where the device's profile is free vend.
+    /// Authorize: the charger's operator's driver token answers (one
+    /// read); a tag the operator does not have is accepted when it is that
+    /// of a remote start the platform sent, or where the device's profile
+    /// is free vend, and is otherwise `Invalid`.
     pub async fn charger_authorize(
         &self,
         charger: &Charger,
         id_tag: &str,
     ) -> Result<TokenStatus, Error> {
+        if let Some(standing) = self.token_standing(&charger.operator_id, id_tag).await? {
+            return Ok(standing);
+        }
         let cp = self.charger_point(charger).await?;
         if cp
             .remote_starts
@@ -450,6 +455,8 @@ impl Domain {
             cost: None,
             currency: None,
             stop_reason: end.reason.clone(),
+            // A driver's token; a remote start's tag is the platform's own.
+            id_tag: tx.id_tag.clone().filter(|_| tx.command_id.is_none()),
         };
         if let Err(e) = self.upload_record(charger.claims, upload).await {
             // A repeat with other figures keeps the first record.

@@ -140,6 +140,8 @@ pub struct ChargePointView {
     pub last_message_at: Option<DateTime<Utc>>,
     pub boot: Option<Boot>,
     pub created_at: DateTime<Utc>,
+    /// What the charger is configured with; it appends `/<charge_point_id>`.
+    pub url: String,
 }
 
 /// A new or rotated password, shown once.
@@ -169,7 +171,7 @@ pub struct Charger {
     pub claims: TokenClaims,
 }
 
-fn view(cp: &ChargePoint, device: Option<&Device>) -> ChargePointView {
+fn view(cp: &ChargePoint, device: Option<&Device>, url: &str) -> ChargePointView {
     let connection = device.and_then(|d| d.connection.as_ref());
     ChargePointView {
         charge_point_id: cp.charge_point_id.clone(),
@@ -182,6 +184,7 @@ fn view(cp: &ChargePoint, device: Option<&Device>) -> ChargePointView {
         last_message_at: device.and_then(|d| d.last_seen),
         boot: cp.boot.clone(),
         created_at: cp.created_at,
+        url: url.to_owned(),
     }
 }
 
@@ -283,10 +286,15 @@ impl Domain {
         caller.visible(found, |cp| &cp.operator_id, &format!("charge point {id}"))
     }
 
-    pub async fn charge_point(&self, caller: &Caller, id: &str) -> Result<ChargePointView, Error> {
+    pub async fn charge_point(
+        &self,
+        caller: &Caller,
+        id: &str,
+        url: &str,
+    ) -> Result<ChargePointView, Error> {
         let cp = self.visible_charge_point(caller, id).await?;
         let device = self.store.get_device(cp.device_id).await?;
-        Ok(view(&cp, device.as_ref()))
+        Ok(view(&cp, device.as_ref(), url))
     }
 
     pub async fn charge_points(
@@ -294,6 +302,7 @@ impl Domain {
         caller: &Caller,
         filter: ChargePointFilter,
         paging: Paging,
+        url: &str,
     ) -> Result<ListPage<ChargePointView>, Error> {
         let mut all = Vec::new();
         for op in self.scope(caller).await? {
@@ -309,7 +318,7 @@ impl Domain {
             .collect();
         let mut views: Vec<ChargePointView> = all
             .iter()
-            .map(|cp| view(cp, devices.get(&cp.device_id)))
+            .map(|cp| view(cp, devices.get(&cp.device_id), url))
             .filter(|v| filter.site_id.is_none_or(|s| v.site_id == Some(s)))
             .filter(|v| filter.connected.is_none_or(|c| v.connected == c))
             .collect();

@@ -36,6 +36,8 @@ pub struct RecordFilter {
     pub device_id: Option<DeviceId>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Sessions started with this driver token (case-insensitive).
+    pub id_tag: Option<String>,
 }
 
 /// The positions `start..end` a page covers in its list.
@@ -299,7 +301,14 @@ impl Domain {
                     .await?
                     .into_iter()
                     .filter(|r| filter.site_id.is_none_or(|s| r.site_id == Some(s)))
-                    .filter(|r| filter.device_id.is_none_or(|d| r.device_id == d)),
+                    .filter(|r| filter.device_id.is_none_or(|d| r.device_id == d))
+                    .filter(|r| {
+                        filter.id_tag.as_deref().is_none_or(|t| {
+                            r.id_tag
+                                .as_deref()
+                                .is_some_and(|r| r.eq_ignore_ascii_case(t))
+                        })
+                    }),
             );
         }
         records.sort_by(|a, b| {

@@ -63,6 +63,10 @@ pub struct DeviceView {
     pub firmware_update: Option<FirmwareUpdateView>,
     /// The configuration profile version the device last applied.
     pub configuration: Option<kernel::model::AppliedConfiguration>,
+    /// Its OCPP charge point id, for a charger that speaks OCPP
+    /// (`GET /v1/ocpp/charge-points/{charge_point_id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_point_id: Option<String>,
 }
 
 pub fn connectors_of(d: &Device) -> Vec<ConnectorView> {
@@ -97,6 +101,7 @@ pub fn device_view(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> D
         created_at: d.created_at,
         firmware_update: d.firmware_update.as_ref().map(Into::into),
         configuration: d.configuration.clone(),
+        charge_point_id: d.charge_point_id.clone(),
     }
 }
 

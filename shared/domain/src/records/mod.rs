@@ -25,6 +25,8 @@ pub struct RecordUpload {
     pub cost: Option<f64>,
     pub currency: Option<String>,
     pub stop_reason: Option<String>,
+    /// The driver token the session started with.
+    pub id_tag: Option<String>,
 }
 
 impl Domain {
@@ -50,6 +52,7 @@ impl Domain {
             currency: u.currency,
             stop_reason: u.stop_reason,
             received_at: now,
+            id_tag: u.id_tag,
         };
         let activity = self
             .feeds

@@ -20,7 +20,10 @@ export function render(main, deviceId) {
   const stats = h('div', { class: 'stats' }, loading());
   const connectorsBox = h('div', {}, loading());
   const commandsBox = h('div', { id: 'commands' }, loading());
-  main.append(header, stats,
+  const ocppBox = h('div', { id: 'ocpp' });
+  const ocppPanel = section('OCPP charge point', ocppBox);
+  ocppPanel.hidden = true;
+  main.append(header, stats, ocppPanel,
     section('Connectors', connectorsBox, h('p', { class: 'muted small', text: 'Live values, refreshed every 3 seconds.' })),
     section('Recent commands', commandsBox));
 
@@ -66,6 +69,44 @@ export function render(main, deviceId) {
       h('div', { class: 'stat' }, h('div', { class: 'stat-label', text: 'Site' }),
         h('div', { class: 'stat-value' }, device.site_id ? link(`#/sites/${device.site_id}`, siteName || 'Site') : '—')));
     drawConnectors();
+    if (device.charge_point_id) await drawChargePoint();
+  }
+
+  // An OCPP charger: its connection, what it said at boot, and what to
+  // configure it with; operators may rotate its password (shown once).
+  async function drawChargePoint() {
+    const cpid = device.charge_point_id;
+    const cp = await api(`/v1/ocpp/charge-points/${encodeURIComponent(cpid)}`);
+    const boot = cp.boot;
+    ocppPanel.hidden = false;
+    replace(ocppBox,
+      h('div', { class: 'stats' },
+        h('div', { class: 'stat' }, h('div', { class: 'stat-label', text: 'Connection' }),
+          h('div', { class: 'stat-value' }, badge(cp.connected ? 'connected' : 'disconnected')),
+          cp.connected_since && h('div', { class: 'stat-hint muted', text: `since ${fmtTime(cp.connected_since)}` })),
+        stat('Protocol', cp.protocol || '—', cp.protocol ? null : 'not connected yet'),
+        stat('Last message', fmtAgo(cp.last_message_at), fmtTime(cp.last_message_at)),
+        stat('Boot', boot ? `${boot.vendor} ${boot.model}` : '—',
+          boot ? [boot.serial_number && `serial ${boot.serial_number}`, boot.firmware_version && `firmware ${boot.firmware_version}`, `at ${fmtTime(boot.at)}`].filter(Boolean).join(' · ') : 'no BootNotification yet')),
+      h('dl', { class: 'facts' },
+        h('dt', { text: 'Charge point id' }), h('dd', {}, h('code', { text: cpid })),
+        h('dt', { text: 'Central system URL' }), h('dd', {}, h('code', { text: cp.url })),
+        h('dt', { text: 'The charger connects to' }), h('dd', {}, h('code', { text: `${cp.url}/${cpid}` }))),
+      h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'rotate-password', text: 'Rotate password…', onclick: openRotate }));
+  }
+
+  function openRotate() {
+    dialogForm({
+      title: `Rotate the password of ${device.charge_point_id}?`,
+      intro: 'The current password stops working at once and an open connection that used it is closed. The new password is shown once.',
+      confirmLabel: 'Rotate password',
+      danger: true,
+      submit: async () => {
+        const res = await api(`/v1/ocpp/charge-points/${encodeURIComponent(device.charge_point_id)}/password`, { method: 'POST' });
+        announce(`New password for ${res.charge_point_id}: ${res.password} (shown once; configure the charger with it now).`);
+        return res;
+      },
+    });
   }
 
   function connectorRows() {
@@ -116,7 +157,8 @@ export function render(main, deviceId) {
     });
     const ids = tabStore.get(storeKey, []).filter((id) => id !== res.command_id);
     tabStore.set(storeKey, [res.command_id, ...ids].slice(0, MAX_COMMANDS));
-    announce(`${res.note ? `${res.note} ` : ''}Command queued for connector ${cid}; it goes out with the charger's next heartbeat.`);
+    const when = device && device.charge_point_id ? 'it was sent to the charger over its connection' : "it goes out with the charger's next heartbeat";
+    announce(`${res.note ? `${res.note} ` : ''}Command queued for connector ${cid}; ${when}.`);
     if (commandsPoll) commandsPoll.now();
     return res;
   }
