@@ -285,6 +285,29 @@ def test_an_ocpp_device_shows_its_charge_point_and_rotates_its_password(page, to
     assert shown != created["password"]
 
 
+def test_driver_tokens_are_added_blocked_and_unblocked(page, token):
+    tag = f"CARD{int(time.time() * 1000) % 10**9}"
+    sign_in(page, "#/tokens")
+    expect(page.get_by_role("heading", name="Driver tokens")).to_be_visible()
+    page.get_by_role("button", name="Add token…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Token").fill(tag.lower())
+    dialog.get_by_label("Label").fill("Night shift van")
+    dialog.get_by_role("button", name="Add token").click()
+    expect(dialog).to_be_hidden()
+    row = page.locator(f'[data-token="{tag.lower()}"]')
+    expect(row).to_be_visible()
+    row.get_by_role("button", name=f"Block {tag.lower()}").click()
+    expect(row.get_by_role("button", name=f"Unblock {tag.lower()}")).to_be_visible()
+    assert _call(f"/v1/id-tags/{tag}", token)["data"]["status"] == "blocked"
+    shot(page, "08-driver-tokens")
+    row.get_by_role("button", name=f"Unblock {tag.lower()}").click()
+    expect(row.get_by_role("button", name=f"Block {tag.lower()}")).to_be_visible()
+    assert _call(f"/v1/id-tags/{tag}", token)["data"]["status"] == "accepted"
+    row.get_by_role("button", name=f"Sessions of {tag.lower()}").click()
+    expect(page.locator("#token-sessions")).to_contain_text(f"No sessions with {tag.lower()} yet.")
+
+
 def test_records_page_and_export_a_csv(page, token):
     total = wait_for("at least 6 charging records",
                      lambda: (lambda t: t if t >= 6 else None)(api(token, "/v1/charging-records", size=1)["total"]),

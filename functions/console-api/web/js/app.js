@@ -13,6 +13,7 @@ import * as device from './pages/device.js';
 import * as records from './pages/records.js';
 import * as firmware from './pages/firmware.js';
 import * as profiles from './pages/profiles.js';
+import * as tokens from './pages/tokens.js';
 import * as intelligence from './pages/intelligence.js';
 
 const routes = [
@@ -24,6 +25,7 @@ const routes = [
   { nav: 'records', pattern: /^\/records$/, page: records },
   { nav: 'firmware', pattern: /^\/firmware$/, page: firmware },
   { nav: 'profiles', pattern: /^\/profiles$/, page: profiles },
+  { nav: 'tokens', pattern: /^\/tokens$/, page: tokens },
   { nav: 'intelligence', pattern: /^\/intelligence$/, page: intelligence },
 ];
 

@@ -116,7 +116,8 @@ export function render(main, deviceId) {
   }
 
   function drawConnectors() {
-    const canDischarge = !model || model.v2g;
+    // Neither OCPP version carries V2G discharge.
+    const canDischarge = !device.charge_point_id && (!model || model.v2g);
     const v = (c, f) => (c.status ? f(c) : '—');
     refresh(connectorsBox, table('Connectors', [
       { label: 'Connector', value: (c) => `#${c.connector_id}` },
