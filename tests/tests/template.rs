@@ -266,9 +266,11 @@ fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
     // A route setting for a route the API does not have fails the deploy.
     let mut routes = BTreeSet::new();
     for (_, function) in resources_of_type(&doc, "AWS::Serverless::Function") {
-        for event in function["Properties"]["Events"]
-            .as_mapping()
-            .expect("events")
+        // The OCPP gateway has no events: the WebSocket API invokes it.
+        let Some(events) = function["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for event in events
             .values()
             .filter(|e| e["Type"].as_str() == Some("HttpApi"))
         {
@@ -297,7 +299,7 @@ fn the_stage_has_access_logs_and_throttles_from_the_parameters() {
 fn every_function_has_its_concurrency_parameter_and_its_own_log_group() {
     let doc = template();
     let functions = resources_of_type(&doc, "AWS::Serverless::Function");
-    assert_eq!(functions.len(), 9);
+    assert_eq!(functions.len(), 10);
     let mut concurrency_params = BTreeSet::new();
     let mut function_groups = BTreeSet::new();
     for (name, function) in &functions {
@@ -333,8 +335,8 @@ fn every_function_has_its_concurrency_parameter_and_its_own_log_group() {
     let groups = resources_of_type(&doc, "AWS::Logs::LogGroup");
     assert_eq!(
         groups.len(),
-        functions.len() + 1,
-        "a group per function and the access log"
+        functions.len() + 2,
+        "a group per function and the two APIs' access logs"
     );
     for (name, group) in groups {
         assert_eq!(
@@ -628,14 +630,41 @@ fn every_scanner_skip_has_a_reason_and_is_in_the_readme() {
         }
     }
     let section = production_settings();
+    // Each line names its checks in backticks before the arrow.
     let listed: BTreeSet<String> = section
         .lines()
-        .filter_map(|l| l.strip_prefix("- `CKV_"))
-        .filter_map(|l| l.split('`').next())
-        .map(|id| format!("CKV_{id}"))
+        .filter(|l| l.starts_with("- `CKV"))
+        .filter_map(|l| l.split('→').next())
+        .flat_map(|l| l.split('`').skip(1).step_by(2).map(str::to_owned))
+        .filter(|id| id.starts_with("CKV"))
         .collect();
     assert_eq!(
         listed, skipped,
         "checks skipped in template.yaml and listed in the README"
+    );
+}
+
+#[test]
+fn the_cloudfront_function_deployed_is_the_one_node_tests() {
+    let doc = template();
+    let function = &doc["Resources"]["OcppPathFunction"]["Properties"];
+    assert_eq!(
+        function["FunctionConfig"]["Runtime"].as_str(),
+        Some("cloudfront-js-2.0")
+    );
+    let inline = function["FunctionCode"].as_str().expect("inline code");
+    let file = std::fs::read_to_string(workspace_file("functions/ocpp/cloudfront/ocpp-path.js"))
+        .expect("the function's file");
+    assert_eq!(inline, file, "template.yaml's copy of ocpp-path.js differs");
+    let distribution = &doc["Resources"]["OcppDistribution"]["Properties"]["DistributionConfig"];
+    let behaviour = &distribution["DefaultCacheBehavior"];
+    assert_eq!(
+        behaviour["FunctionAssociations"][0]["EventType"].as_str(),
+        Some("viewer-request")
+    );
+    assert_eq!(
+        doc["Resources"]["OcppStage"]["Properties"]["StageName"].as_str(),
+        Some("ocpp"),
+        "the function rewrites the path to the stage /ocpp"
     );
 }

@@ -17,7 +17,7 @@ pub struct Call {
     pub payload: Value,
     pub command_id: CommandId,
     /// The calls its command was split into (1.6 sets one key per call).
-    pub parts: usize,
+    pub parts: u32,
 }
 
 /// A 1.6 charging profile id, or a 2.0.1 schedule id, from a command:
@@ -201,7 +201,7 @@ pub fn calls_for(version: Version, order: &Order) -> Result<Vec<Call>, String> {
         }
         (Version::V16, ChargerOrder::Configure(settings)) => {
             let keys = v16_keys(settings);
-            let parts = keys.len();
+            let parts = u32::try_from(keys.len()).unwrap_or(u32::MAX);
             let simple = order.command_id.0.simple().to_string();
             Ok(keys
                 .into_iter()

@@ -4,15 +4,12 @@
 //! commands. The transport (the local server's sockets, or API Gateway's
 //! WebSocket API) only moves text.
 
-use crate::calls::{Call, answer_of, calls_for};
+use crate::calls::{answer_of, calls_for};
 use crate::inbound;
 use domain::Domain;
-use domain::chargepoints::{Answer, Charger, Order};
+use domain::chargepoints::{Answer, Charger, Order, PendingCall};
 use kernel::error::Error;
-use kernel::ids::CommandId;
 use ocpp::{Direction, ErrorCode, Frame, Version, call, call_error, call_result, validate};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// How long the platform waits for the answer to one of its calls.
 pub const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -30,10 +27,6 @@ pub struct Connection {
     pub charger: Charger,
     pub version: Version,
     pub connection_id: String,
-    /// Calls sent and not yet answered, by message id.
-    pending: Mutex<HashMap<String, Call>>,
-    /// Parts of split commands answered well so far.
-    done_parts: Mutex<HashMap<CommandId, usize>>,
 }
 
 impl Connection {
@@ -42,25 +35,32 @@ impl Connection {
             charger,
             version,
             connection_id,
-            pending: Mutex::default(),
-            done_parts: Mutex::default(),
         }
     }
 
-    /// The frames that carry `orders`, noted as waiting for answers.
-    /// An order this version cannot carry fails its command.
+    /// The frames that carry `orders` (message id, text), noted in the
+    /// store as waiting for their answers. An order this version cannot
+    /// carry fails its command.
     pub async fn send_orders(&self, domain: &Domain, orders: Vec<Order>) -> Vec<(String, String)> {
         let mut frames = Vec::new();
+        let mut pending = Vec::new();
+        let now = domain.clock.now();
         for order in orders {
             match calls_for(self.version, &order) {
                 Ok(calls) => {
-                    let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
                     for c in calls {
                         frames.push((
                             c.message_id.clone(),
                             call(&c.message_id, c.action, &c.payload),
                         ));
-                        pending.insert(c.message_id.clone(), c);
+                        pending.push(PendingCall {
+                            device_id: self.charger.device_id,
+                            message_id: c.message_id,
+                            action: c.action.to_owned(),
+                            command_id: c.command_id,
+                            parts: c.parts,
+                            sent_at: now,
+                        });
                     }
                 }
                 Err(why) => {
@@ -70,13 +70,27 @@ impl Connection {
                 }
             }
         }
+        if let Err(e) = domain.calls_sent(&pending).await {
+            // Unnoted, their answers settle nothing: fail them now rather
+            // than leave them delivered until they expire.
+            tracing::warn!(charge_point_id = %self.charger.charge_point_id, error = %e, "calls not noted");
+            for p in pending {
+                domain
+                    .charger_answered(
+                        &self.charger,
+                        p.command_id,
+                        Answer::Failed("the call could not be noted".into()),
+                    )
+                    .await;
+            }
+            return Vec::new();
+        }
         frames
     }
 
     /// No answer came in time: the command fails.
     pub async fn answer_overdue(&self, domain: &Domain, message_id: &str) {
-        let call = self.take_pending(message_id);
-        if let Some(call) = call {
+        if let Ok(Some(call)) = domain.call_answered(&self.charger, message_id).await {
             let why = format!(
                 "{}: no answer within {} s",
                 call.action,
@@ -88,11 +102,14 @@ impl Connection {
         }
     }
 
-    fn take_pending(&self, message_id: &str) -> Option<Call> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(message_id)
+    async fn answered(&self, domain: &Domain, message_id: &str) -> Option<PendingCall> {
+        match domain.call_answered(&self.charger, message_id).await {
+            Ok(call) => call,
+            Err(e) => {
+                tracing::warn!(charge_point_id = %self.charger.charge_point_id, error = %e, "answer not matched");
+                None
+            }
+        }
     }
 
     /// Handles one text frame from the charger.
@@ -108,10 +125,10 @@ impl Connection {
                 payload,
             } => self.on_call(domain, &id, &action, payload).await,
             Frame::Result { id, payload } => {
-                if let Some(c) = self.take_pending(&id) {
+                if let Some(c) = self.answered(domain, &id).await {
                     let answer =
-                        match validate(self.version, c.action, Direction::Response, &payload) {
-                            Ok(()) => answer_of(c.action, &payload),
+                        match validate(self.version, &c.action, Direction::Response, &payload) {
+                            Ok(()) => answer_of(&c.action, &payload),
                             Err(v) => Answer::Failed(format!(
                                 "{}: invalid answer ({})",
                                 c.action, v.description
@@ -122,7 +139,7 @@ impl Connection {
                 Reply::Nothing
             }
             Frame::Error { id, error } => {
-                if let Some(c) = self.take_pending(&id) {
+                if let Some(c) = self.answered(domain, &id).await {
                     let why = format!(
                         "{}: CALLERROR {} {}",
                         c.action, error.code, error.description
@@ -137,15 +154,16 @@ impl Connection {
 
     /// A split command is done when every part was; any part failing
     /// fails it at once.
-    async fn settle(&self, domain: &Domain, call: &Call, answer: Answer) {
+    async fn settle(&self, domain: &Domain, call: &PendingCall, answer: Answer) {
         if call.parts > 1 && answer == Answer::Done {
-            let mut done = self.done_parts.lock().unwrap_or_else(|p| p.into_inner());
-            let count = done.entry(call.command_id).or_default();
-            *count += 1;
-            if *count < call.parts {
-                return;
+            match domain.last_part_answered(call).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    tracing::warn!(command_id = %call.command_id, error = %e, "part not counted");
+                    return;
+                }
             }
-            done.remove(&call.command_id);
         }
         domain
             .charger_answered(&self.charger, call.command_id, answer)

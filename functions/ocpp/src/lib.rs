@@ -4,10 +4,12 @@
 //! transport holds the WebSocket.
 
 pub mod calls;
+pub mod connections;
 pub mod gateway;
 mod id_tags;
 mod inbound;
 mod provisioning;
+pub mod websocket;
 
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;

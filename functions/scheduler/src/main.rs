@@ -5,7 +5,10 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let domain = store::bootstrap::domain_from_env().await?;
+    // Commands for OCPP chargers go out at once through `@connections`.
+    let domain =
+        ocpp_gateway::connections::Connections::attach(store::bootstrap::domain_from_env().await?)
+            .await;
     run(service_fn(|_: LambdaEvent<serde_json::Value>| {
         let domain = domain.clone();
         async move {

@@ -4,15 +4,20 @@
 //! sees it with no extra request.
 
 use crate::core::{DynamoStore, invalid_request, s, unless_condition_failed};
-use crate::items::{Item, key_attrs, to_attrs, to_value};
+use crate::errors::map_sdk;
+use crate::items::{Item, from_attrs, key_attrs, to_attrs, to_value};
 use crate::keys;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
-use domain::chargepoints::{ChargePoint, ChargePointStore, Transaction};
+use domain::chargepoints::{ChargePoint, ChargePointStore, PendingCall, Socket, Transaction};
 use kernel::ids::{DeviceId, OperatorId};
 use kernel::model::{Activity, Device, LiveConnection};
 use kernel::storage::{StoreResult, WriteOutcome};
+
+/// A call nobody answered is dropped after a day (its command expired
+/// long before).
+const PENDING_KEPT: chrono::Duration = chrono::Duration::days(1);
 
 /// A transaction's item outlives any session by far; its record stays.
 const TRANSACTION_KEPT: chrono::Duration = chrono::Duration::days(60);
@@ -75,6 +80,83 @@ impl ChargePointStore for DynamoStore {
         let ttl = crate::core::expiry(tx.started_at, TRANSACTION_KEPT);
         self.put(&Item::new(keys::transaction(tx.device_id, &tx.transaction_id), tx).expires(ttl))
             .await
+    }
+
+    async fn put_pending_calls(&self, calls: &[PendingCall]) -> StoreResult<()> {
+        let items: Vec<Item<&PendingCall>> = calls
+            .iter()
+            .map(|c| {
+                Item::new(keys::pending_call(c.device_id, &c.message_id), c)
+                    .expires(crate::core::expiry(c.sent_at, PENDING_KEPT))
+            })
+            .collect();
+        self.put_all(&items).await
+    }
+
+    async fn take_pending_call(
+        &self,
+        device: DeviceId,
+        message_id: &str,
+    ) -> StoreResult<Option<PendingCall>> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::pending_call(device, message_id))))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        out.attributes.map(from_attrs).transpose()
+    }
+
+    async fn count_answered_part(&self, call: &PendingCall) -> StoreResult<u32> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::answered_parts(call.command_id))))
+            .update_expression("ADD answered :one SET #ttl = :ttl")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", crate::core::n(1))
+            .expression_attribute_values(
+                ":ttl",
+                crate::core::n(crate::core::expiry(call.sent_at, PENDING_KEPT)),
+            )
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(out
+            .attributes
+            .and_then(|a| {
+                a.get("answered")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+            })
+            .unwrap_or(0))
+    }
+
+    async fn put_socket(&self, socket: &Socket) -> StoreResult<()> {
+        // API Gateway ends a connection after 2 hours at most.
+        let ttl = crate::core::expiry(socket.since, chrono::Duration::hours(3));
+        self.put(&Item::new(keys::socket(&socket.connection_id), socket).expires(ttl))
+            .await
+    }
+
+    async fn get_socket(&self, connection_id: &str) -> StoreResult<Option<Socket>> {
+        self.get(keys::socket(connection_id)).await
+    }
+
+    async fn delete_socket(&self, connection_id: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::socket(connection_id))))
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(())
     }
 
     async fn set_connection(

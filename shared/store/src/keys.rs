@@ -323,6 +323,18 @@ pub fn operator_id_tags(op: &OperatorId) -> String {
     format!("OP#{op}#IDTAG")
 }
 
+pub fn pending_call(device: DeviceId, message_id: &str) -> (String, String) {
+    (format!("CPCALL#{device}"), format!("CALL#{message_id}"))
+}
+
+pub fn answered_parts(command: CommandId) -> (String, String) {
+    (format!("CPPARTS#{command}"), "PARTS".into())
+}
+
+pub fn socket(connection_id: &str) -> (String, String) {
+    (format!("WSCONN#{connection_id}"), "WSCONN".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

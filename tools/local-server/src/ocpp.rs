@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use domain::Domain;
 use domain::chargepoints::{ChargerAddress, ChargerLink, Order};
 use futures_util::{SinkExt, StreamExt};
-use ocpp::{MAX_FRAME_BYTES, Version};
+use ocpp::MAX_FRAME_BYTES;
 use ocpp_gateway::{ANSWER_TIMEOUT, Connection, Reply};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -90,26 +90,6 @@ pub fn router(domain: Domain, sockets: Arc<Sockets>) -> axum::Router {
         .with_state((domain, sockets))
 }
 
-/// The password of HTTP Basic `Authorization` for user `id`. Charge point
-/// ids may hold `:`, so the user is matched whole rather than split at the
-/// first colon.
-fn basic_password(headers: &HeaderMap, id: &str) -> Option<String> {
-    use base64::Engine;
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let credentials = String::from_utf8(decoded).ok()?;
-    credentials
-        .strip_prefix(id)?
-        .strip_prefix(':')
-        .map(str::to_owned)
-}
-
 async fn upgrade(
     State((domain, sockets)): State<(Domain, Arc<Sockets>)>,
     Path(id): Path<String>,
@@ -117,18 +97,14 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let offers = headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let Some(version) = Version::negotiate(offers) else {
+    let Some(version) = ocpp_gateway::websocket::offered_version(&headers) else {
         return (
             StatusCode::BAD_REQUEST,
             "offer ocpp2.0.1 or ocpp1.6 in Sec-WebSocket-Protocol",
         )
             .into_response();
     };
-    let password = basic_password(&headers, &id);
+    let password = ocpp_gateway::websocket::basic_password(&headers, &id);
     let charger = match domain
         .charge_point_login(&id, password.as_deref(), &peer.ip().to_string())
         .await
@@ -200,10 +176,13 @@ async fn run(
             .send(close(close_code::NORMAL, "replaced by a newer connection"));
     }
     let protocol = connection.version.subprotocol();
-    if let Err(e) = domain
-        .charger_connected(&connection.charger, protocol, &connection.connection_id)
-        .await
-    {
+    let ready = async {
+        domain
+            .charger_connected(&connection.charger, protocol, &connection.connection_id)
+            .await?;
+        domain.charger_ready(&connection.charger).await
+    };
+    if let Err(e) = ready.await {
         tracing::warn!(charge_point_id = %id, error = %e, "connection not recorded");
     }
     tracing::info!(charge_point_id = %id, protocol, "charge point connected");

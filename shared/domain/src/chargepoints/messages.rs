@@ -196,7 +196,13 @@ impl Domain {
     /// Heartbeat, and any message that otherwise writes nothing: the
     /// device is seen (one write).
     pub async fn charger_heartbeat(&self, charger: &Charger) -> Result<(), Error> {
-        self.charger_seen(charger).await.map(|_| ())
+        let device = self.charger_seen(charger).await?;
+        // Commands queued while it could not be reached go now; the
+        // device as it was read says whether there are any.
+        if device.open_commands > 0 {
+            self.push_to_charger(&device).await?;
+        }
+        Ok(())
     }
 
     /// StatusNotification: the connector's state. `None` is 2.0.1's
@@ -595,5 +601,30 @@ impl Domain {
             .get_transaction(charger.device_id, transaction_id)
             .await?
             .map(|t| t.connector_id))
+    }
+}
+
+impl Domain {
+    /// Notes calls just sent to the charger.
+    pub async fn calls_sent(&self, calls: &[super::PendingCall]) -> Result<(), Error> {
+        Ok(self.store.put_pending_calls(calls).await?)
+    }
+
+    /// The call an answer is for, no longer pending; `None` when nobody
+    /// waits for it (answered already, or never sent).
+    pub async fn call_answered(
+        &self,
+        charger: &Charger,
+        message_id: &str,
+    ) -> Result<Option<super::PendingCall>, Error> {
+        Ok(self
+            .store
+            .take_pending_call(charger.device_id, message_id)
+            .await?)
+    }
+
+    /// Whether every part of a split command has now been answered well.
+    pub async fn last_part_answered(&self, call: &super::PendingCall) -> Result<bool, Error> {
+        Ok(self.store.count_answered_part(call).await? >= call.parts)
     }
 }

@@ -108,6 +108,48 @@ pub struct Transaction {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+/// A call sent to a charger and not yet answered: what its answer
+/// settles. Kept in the store, so that whichever process (or Lambda
+/// invocation) gets the answer can settle it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingCall {
+    pub device_id: DeviceId,
+    pub message_id: String,
+    pub action: String,
+    pub command_id: CommandId,
+    /// The calls its command was split into (1.6 sets one key per call).
+    pub parts: u32,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A connection as a stateless transport (API Gateway) keeps it between
+/// messages: who is on it, with which version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Socket {
+    pub connection_id: String,
+    pub charge_point_id: String,
+    pub device_id: DeviceId,
+    pub operator_id: OperatorId,
+    pub protocol: String,
+    /// When the password was checked: the charger's claims date from then.
+    pub issued_ms: i64,
+    pub since: DateTime<Utc>,
+}
+
+impl Socket {
+    pub fn charger(&self) -> Charger {
+        Charger {
+            charge_point_id: self.charge_point_id.clone(),
+            device_id: self.device_id,
+            operator_id: self.operator_id.clone(),
+            claims: TokenClaims {
+                device_id: self.device_id,
+                issued_ms: self.issued_ms,
+            },
+        }
+    }
+}
+
 /// `POST /v1/ocpp/charge-points`, parsed.
 #[derive(Debug, Clone)]
 pub struct NewChargePoint {
@@ -461,11 +503,52 @@ impl Domain {
             Ok(())
         })
         .await?;
-        // Commands queued while it was away (a campaign's, say) go now.
+        Ok(())
+    }
+
+    /// The connection can carry calls now: commands queued while the
+    /// charger was away (a campaign's, say) go. API Gateway takes calls
+    /// only once `$connect` has answered, so there the next heartbeat or
+    /// boot sends them instead.
+    pub async fn charger_ready(&self, charger: &Charger) -> Result<(), Error> {
         if let Some(device) = self.store.get_device(charger.device_id).await? {
             self.push_to_charger(&device).await?;
         }
         Ok(())
+    }
+
+    /// A stateless transport's connection opened: kept with its charger,
+    /// and the device connected.
+    pub async fn socket_opened(
+        &self,
+        charger: &Charger,
+        protocol: &str,
+        connection_id: &str,
+    ) -> Result<(), Error> {
+        let socket = Socket {
+            connection_id: connection_id.to_owned(),
+            charge_point_id: charger.charge_point_id.clone(),
+            device_id: charger.device_id,
+            operator_id: charger.operator_id.clone(),
+            protocol: protocol.to_owned(),
+            issued_ms: charger.claims.issued_ms,
+            since: self.clock.now(),
+        };
+        self.store.put_socket(&socket).await?;
+        self.charger_connected(charger, protocol, connection_id)
+            .await
+    }
+
+    /// The charger on a stateless transport's connection.
+    pub async fn socket(&self, connection_id: &str) -> Result<Option<Socket>, Error> {
+        Ok(self.store.get_socket(connection_id).await?)
+    }
+
+    /// A stateless transport's connection closed.
+    pub async fn socket_closed(&self, socket: &Socket) -> Result<(), Error> {
+        self.charger_disconnected(&socket.charger(), &socket.connection_id)
+            .await?;
+        Ok(self.store.delete_socket(&socket.connection_id).await?)
     }
 
     /// The connection ended; the device goes offline 90 s later unless the

@@ -1,4 +1,4 @@
-use super::{ChargePoint, Transaction};
+use super::{ChargePoint, PendingCall, Socket, Transaction};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::ids::{DeviceId, OperatorId};
@@ -28,6 +28,22 @@ pub trait ChargePointStore: Send + Sync {
     /// Opens the device's connection, or ends it if it is still `ending`
     /// (a newer one may have replaced it); either way the device is seen
     /// `now`. `Conflict` when the connection to end is no longer the one.
+    /// Notes calls sent to a charger, until their answers (kept a day).
+    async fn put_pending_calls(&self, calls: &[PendingCall]) -> StoreResult<()>;
+    /// The call `message_id` of the device, removed: its answer came (or
+    /// it is overdue). `None` when nobody waits for it any more.
+    async fn take_pending_call(
+        &self,
+        device: DeviceId,
+        message_id: &str,
+    ) -> StoreResult<Option<PendingCall>>;
+    /// Counts one more part of a split command answered well; the count.
+    async fn count_answered_part(&self, call: &PendingCall) -> StoreResult<u32>;
+    /// A transport's connection and the charger on it (API Gateway hands
+    /// each message over with only the connection's id).
+    async fn put_socket(&self, socket: &Socket) -> StoreResult<()>;
+    async fn get_socket(&self, connection_id: &str) -> StoreResult<Option<Socket>>;
+    async fn delete_socket(&self, connection_id: &str) -> StoreResult<()>;
     async fn set_connection(
         &self,
         device: DeviceId,
