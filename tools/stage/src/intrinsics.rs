@@ -53,6 +53,9 @@ impl<'a> Resolver<'a> {
             .flatten()
             .map(|(name, value)| {
                 let name = name.as_str().unwrap_or_default();
+                if let Some(local) = self.locals.endpoints.get(name) {
+                    return Ok((name.to_owned(), local.clone()));
+                }
                 Ok((name.to_owned(), self.value(name, value)?))
             })
             .collect()

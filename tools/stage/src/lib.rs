@@ -16,6 +16,7 @@ mod schedule;
 mod supervise;
 mod table;
 pub mod template;
+mod websocket;
 
 use gateway::{Gateway, Target};
 use kernel::Settings;
@@ -34,6 +35,8 @@ use tokio::task::JoinHandle;
 
 /// The region the functions and the table client agree on.
 pub const REGION: &str = "us-east-1";
+/// The WebSocket API's stage, whose `@connections` the stage serves.
+const OCPP_STAGE: &str = "ocpp";
 /// What `!Ref` to the table gives: the local server's table name.
 pub const TABLE_NAME: &str = "chargenet";
 
@@ -99,10 +102,30 @@ impl Stage {
                 local_server::local_key(variable, kept.as_deref()).map_err(StageError::Setup)?;
             secrets.insert(variable.to_owned(), key);
         }
+        // Bound first: the stage's own address stands in for the
+        // WebSocket API and its distribution in the functions' settings.
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|source| StageError::Listen {
+                port: config.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StageError::Listen {
+            port: config.port,
+            source,
+        })?;
+        let endpoints = BTreeMap::from([
+            (
+                "OCPP_CONNECTIONS_URL".to_owned(),
+                format!("http://{addr}/{OCPP_STAGE}"),
+            ),
+            ("OCPP_URL".to_owned(), format!("ws://{addr}/ocpp")),
+        ]);
         let locals = Locals {
             parameters: config.parameters.clone(),
             table_name: TABLE_NAME.to_owned(),
             secrets,
+            endpoints,
         };
         let stack = Stack::load(&config.template, &locals)?;
         let settings = Settings::from_lookup(|name| stack.shared_environment.get(name).cloned())
@@ -164,20 +187,28 @@ impl Stage {
             }
         }
 
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
-            .await
-            .map_err(|source| StageError::Listen {
-                port: config.port,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StageError::Listen {
-            port: config.port,
-            source,
-        })?;
-        let app = gateway::router(Arc::new(Gateway {
+        let mut app = gateway::router(Arc::new(Gateway {
             routes,
             port: addr.port(),
         }));
+        if let Some(api) = &stack.websocket {
+            let pool = pools
+                .get(&api.function)
+                .ok_or_else(|| StageError::Setup(format!("{}: no such function", api.function)))?;
+            if api.stage != OCPP_STAGE {
+                return Err(StageError::Setup(format!(
+                    "the WebSocket API's stage is {}; the stage serves /{OCPP_STAGE}",
+                    api.stage
+                )));
+            }
+            let sockets = websocket::WebSockets::new(
+                pool.clone(),
+                api.stage.clone(),
+                api.viewer_request.clone(),
+                addr.port(),
+            );
+            app = websocket::router(Arc::new(sockets)).merge(app);
+        }
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serve = axum::serve(

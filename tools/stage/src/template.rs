@@ -54,12 +54,25 @@ pub struct Schedule {
     pub expression: String,
 }
 
+/// A WebSocket API (API Gateway v2) and the CloudFront distribution in
+/// front of it.
+#[derive(Debug, Clone)]
+pub struct WebSocketApi {
+    /// The function its integration invokes.
+    pub function: String,
+    pub stage: String,
+    /// The viewer-request CloudFront Function's code, if the distribution
+    /// in front of the API has one.
+    pub viewer_request: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct Stack {
     pub functions: Vec<Function>,
     pub routes: Vec<Route>,
     /// Enabled `Schedule` and `ScheduleV2` events.
     pub schedules: Vec<Schedule>,
+    pub websocket: Option<WebSocketApi>,
     /// The environment of `Globals`, resolved: the settings all share.
     pub shared_environment: BTreeMap<String, String>,
 }
@@ -74,6 +87,10 @@ pub struct Locals {
     /// Values of variables the template takes from a parameter without a
     /// default or a `{{resolve:...}}` reference, by variable name.
     pub secrets: BTreeMap<String, String>,
+    /// Values of variables whose deployed value is the address of a
+    /// resource the stage stands in for (the WebSocket API, its
+    /// distribution): the stage's own, by variable name.
+    pub endpoints: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -132,9 +149,83 @@ impl Stack {
             functions,
             routes,
             schedules,
+            websocket: websocket(&doc),
             shared_environment,
         })
     }
+}
+
+/// The name a `!Ref`, `!GetAtt` or `${...}` of `value` points at.
+fn referenced(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(t) => referenced(&t.value),
+        Value::String(s) => Some(s.split('.').next().unwrap_or(s).to_owned()),
+        Value::Sequence(parts) => parts.first().and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The names `${...}` in a `!Sub` text points at.
+fn substituted(value: &Value) -> Vec<String> {
+    let text = match value {
+        Value::Tagged(t) => t.value.as_str().unwrap_or_default(),
+        other => other.as_str().unwrap_or_default(),
+    };
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split('}').next())
+        .map(|name| name.split('.').next().unwrap_or(name).to_owned())
+        .collect()
+}
+
+fn of_type<'a>(doc: &'a Value, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> {
+    mapping(&doc["Resources"])
+        .filter(move |(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap_or_default(), r))
+}
+
+/// The template's WebSocket API, its function, stage and CloudFront
+/// Function; `None` without one.
+fn websocket(doc: &Value) -> Option<WebSocketApi> {
+    let (api, _) = of_type(doc, "AWS::ApiGatewayV2::Api")
+        .find(|(_, r)| r["Properties"]["ProtocolType"].as_str() == Some("WEBSOCKET"))?;
+    let on_api = |r: &Value| referenced(&r["Properties"]["ApiId"]).as_deref() == Some(api);
+    let function = of_type(doc, "AWS::ApiGatewayV2::Integration")
+        .filter(|(_, r)| on_api(r))
+        .flat_map(|(_, r)| substituted(&r["Properties"]["IntegrationUri"]))
+        .find(|name| {
+            doc["Resources"][name.as_str()]["Type"].as_str() == Some("AWS::Serverless::Function")
+        })?;
+    let stage = of_type(doc, "AWS::ApiGatewayV2::Stage")
+        .find(|(_, r)| on_api(r))
+        .and_then(|(_, r)| r["Properties"]["StageName"].as_str())?
+        .to_owned();
+    let viewer_request = of_type(doc, "AWS::CloudFront::Distribution")
+        .filter(|(_, r)| {
+            r["Properties"]["DistributionConfig"]["Origins"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .any(|o| substituted(&o["DomainName"]).iter().any(|n| n == api))
+        })
+        .flat_map(|(_, r)| {
+            r["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]["FunctionAssociations"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|a| a["EventType"].as_str() == Some("viewer-request"))
+        .and_then(|a| referenced(&a["FunctionARN"]))
+        .and_then(|f| {
+            doc["Resources"][f.as_str()]["Properties"]["FunctionCode"]
+                .as_str()
+                .map(str::to_owned)
+        });
+    Some(WebSocketApi {
+        function,
+        stage,
+        viewer_request,
+    })
 }
 
 /// The function binaries the template names, for building them.
@@ -256,6 +347,7 @@ Resources:
                 ("PASSWORD".to_owned(), "local-password".to_owned()),
                 ("TOKEN".to_owned(), "kept-token".to_owned()),
             ]),
+            endpoints: BTreeMap::new(),
         }
     }
 
