@@ -64,6 +64,8 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
         firmware_failure_rate: 0.0,
         anomalies: false,
         progress: false,
+        protocol: twin::Protocol::Http,
+        client: None,
     });
     let steer = async {
         tokio::time::sleep(Duration::from_secs(seconds / 3)).await;

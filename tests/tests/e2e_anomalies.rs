@@ -36,6 +36,8 @@ async fn a_misbehaving_fleet_shows_up_in_the_anomalies() {
         firmware_failure_rate: 0.0,
         anomalies: true,
         progress: false,
+        protocol: twin::Protocol::Http,
+        client: None,
     })
     .await
     .expect("the fleet runs");

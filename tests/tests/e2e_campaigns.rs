@@ -73,6 +73,8 @@ fn fleet(
         firmware_failure_rate: failure_rate,
         anomalies: false,
         progress: false,
+        protocol: twin::Protocol::Http,
+        client: None,
     }
 }
 

@@ -92,6 +92,8 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
         firmware_failure_rate: 0.0,
         anomalies: false,
         progress: false,
+        protocol: twin::Protocol::Http,
+        client: None,
     });
     let steer = async {
         tokio::time::sleep(Duration::from_secs(2)).await;

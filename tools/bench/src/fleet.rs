@@ -161,6 +161,8 @@ pub async fn run(options: Options) -> Result<(), String> {
         firmware_failure_rate: 0.0,
         anomalies: false,
         progress: false,
+        protocol: twin::Protocol::Http,
+        client: None,
     })
     .await?;
     let cpu = server.cpu_seconds()? - cpu_before;

@@ -42,6 +42,9 @@ fn save(path: &std::path::Path, saved: &Saved) -> Result<(), String> {
 }
 
 pub async fn run(config: Config) -> Result<Summary, String> {
+    if let crate::Protocol::Ocpp(version) = config.protocol {
+        return run_ocpp(config, version).await;
+    }
     let stats = Arc::new(Stats::default());
     let api = Api::new(&config.url, stats.clone(), config.provisioning_key.clone());
     let mut saved = load(config.state.as_deref());
@@ -166,4 +169,152 @@ pub async fn run(config: Config) -> Result<Summary, String> {
     }
     progress.abort();
     Ok(stats.summary(devices, site_ids, started.elapsed().as_secs_f64()))
+}
+
+/// The fleet's cards: a few per charger, registered with the operator.
+fn cards(config: &Config) -> Vec<String> {
+    (0..(config.chargers / 2).max(3))
+        .map(|n| format!("TW{}C{n:04}", config.seed % 100_000))
+        .collect()
+}
+
+/// An operator token for the client the configuration names.
+async fn operator_token(api: &Api, config: &Config) -> Result<String, String> {
+    let (id, secret) = config.client.clone().ok_or(
+        "OCPP chargers are provisioned by an API client: give --client-id and --client-secret",
+    )?;
+    let body =
+        json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret});
+    let r = api.post("/v1/oauth/token", None, &body).await;
+    r.body["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("operator token: {} {}", r.status, r.body))
+}
+
+/// A charge point provisioned (or, seen before, given a new password).
+async fn provision(api: &Api, token: &str, id: &str) -> Result<crate::ocpp::Enrolled, String> {
+    let created = api
+        .post(
+            "/v1/ocpp/charge-points",
+            Some(token),
+            &json!({"charge_point_id": id}),
+        )
+        .await;
+    let answer = match created.status {
+        201 => created,
+        409 => {
+            let path = format!("/v1/ocpp/charge-points/{id}/password");
+            api.post(&path, Some(token), &json!({})).await
+        }
+        _ => {
+            return Err(format!(
+                "provisioning {id}: {} {}",
+                created.status, created.body
+            ));
+        }
+    };
+    let data = answer.data();
+    match (data["device_id"].as_str(), data["password"].as_str()) {
+        (Some(device_id), Some(password)) => Ok(crate::ocpp::Enrolled {
+            id: id.to_owned(),
+            device_id: device_id.to_owned(),
+            password: password.to_owned(),
+        }),
+        _ => Err(format!(
+            "provisioning {id}: {} {}",
+            answer.status, answer.body
+        )),
+    }
+}
+
+/// The fleet as OCPP chargers on WebSockets: provisioned through the API,
+/// each with the fleet's cards.
+async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summary, String> {
+    let stats = Arc::new(Stats::default());
+    let api = Api::new(&config.url, stats.clone(), config.provisioning_key.clone());
+    let started = Instant::now();
+    let token = operator_token(&api, &config).await?;
+    let cards = cards(&config);
+    for card in &cards {
+        let r = api
+            .post(
+                "/v1/id-tags",
+                Some(&token),
+                &json!({"id_tag": card, "label": "Twin driver"}),
+            )
+            .await;
+        if r.status != 201 && r.status != 409 {
+            return Err(format!("card {card}: {} {}", r.status, r.body));
+        }
+    }
+    let ws_url = format!(
+        "{}/ocpp",
+        config.url.trim_end_matches('/').replacen("http", "ws", 1)
+    );
+    let mut chargers = Vec::new();
+    for i in 0..config.chargers {
+        let id = format!(
+            "TWIN-{}-{}-{i:04}",
+            config.seed,
+            version.subprotocol().replace('.', "")
+        );
+        let who = provision(&api, &token, &id).await?;
+        let seed = config.seed.wrapping_mul(1000).wrapping_add(i as u64);
+        let c = crate::ocpp::OcppCharger::connect(
+            &ws_url,
+            who,
+            version,
+            seed,
+            cards.clone(),
+            config.firmware_failure_rate,
+            stats.clone(),
+        )
+        .await?;
+        chargers.push(c);
+    }
+    let deadline = Instant::now() + config.duration;
+    let wall_step = Duration::from_secs_f64(STEP_S / config.speed.max(0.01));
+    let mut tasks = Vec::new();
+    for (i, mut c) in chargers.into_iter().enumerate() {
+        let config = config.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(wall_step.mul_f64(i as f64 / config.chargers.max(1) as f64)).await;
+            c.boot(0.0).await;
+            let mut t = 0.0;
+            let mut next = Instant::now();
+            while Instant::now() < deadline {
+                c.tick(t, STEP_S, config.session_rate, config.fault_rate)
+                    .await;
+                t += STEP_S;
+                next += wall_step;
+                c.serve_until(next.into(), t).await;
+            }
+            c.wind_down().await;
+            c
+        }));
+    }
+    let mut devices = Vec::new();
+    for task in tasks {
+        let c = task.await.map_err(|e| e.to_string())?;
+        devices.push(DeviceReport {
+            device_id: c.device_id.clone(),
+            sn: c.id.clone(),
+            model: "Twin AC7".into(),
+            firmware_version: c.firmware.clone(),
+            site_id: None,
+            energy_charged_kwh: c.charged_kwh,
+            energy_discharged_kwh: 0.0,
+            firmware_installs: c.firmware_installs,
+            firmware_failures: c.firmware_failures,
+            configuration: crate::charger::Configuration {
+                profile_id: None,
+                version: None,
+                heartbeat_interval_s: c.heartbeat_s,
+                meter_interval_s: Some(60.0),
+                max_current_a: None,
+            },
+        });
+    }
+    Ok(stats.summary(devices, Vec::new(), started.elapsed().as_secs_f64()))
 }

@@ -6,6 +6,7 @@ mod api;
 mod charger;
 mod fleet;
 mod misbehaviour;
+pub mod ocpp;
 mod stats;
 
 use std::path::PathBuf;
@@ -34,4 +35,29 @@ pub struct Config {
     pub anomalies: bool,
     /// Print a progress line every few seconds.
     pub progress: bool,
+    /// How the chargers speak to the platform.
+    pub protocol: Protocol,
+    /// An operator's (or admin's) API client: OCPP chargers are provisioned
+    /// through the console routes, and the fleet's cards registered.
+    pub client: Option<(String, String)>,
+}
+
+/// The chargers' protocol: the platform's own HTTP one, or OCPP-J.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Ocpp(ocpp::Version),
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "http" => Ok(Self::Http),
+            "ocpp1.6" => Ok(Self::Ocpp(ocpp::Version::V16)),
+            "ocpp2.0.1" => Ok(Self::Ocpp(ocpp::Version::V201)),
+            other => Err(format!("{other}: expected http, ocpp1.6 or ocpp2.0.1")),
+        }
+    }
 }

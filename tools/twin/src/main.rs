@@ -44,6 +44,15 @@ struct Args {
     /// counter resets, fault bursts, stuck sessions, 12 silent minutes an hour.
     #[arg(long)]
     anomalies: bool,
+    /// How the chargers speak: the platform's HTTP protocol, or OCPP-J over
+    /// WebSocket (`ocpp1.6`, `ocpp2.0.1`; provisioned through the API).
+    #[arg(long, default_value = "http")]
+    protocol: twin::Protocol,
+    /// An API client that may provision charge points (OCPP only).
+    #[arg(long, env = "ADMIN_CLIENT_ID")]
+    client_id: Option<String>,
+    #[arg(long, env = "ADMIN_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -66,6 +75,8 @@ async fn main() {
         firmware_failure_rate: args.firmware_failure_rate,
         anomalies: args.anomalies,
         progress: !args.json,
+        protocol: args.protocol,
+        client: args.client_id.zip(args.client_secret),
     };
     match twin::run(config).await {
         Ok(summary) => {

@@ -57,6 +57,8 @@ async fn fleet(url: String) -> twin::Heartbeats {
         firmware_failure_rate: 0.0,
         anomalies: false,
         progress: false,
+        protocol: twin::Protocol::Http,
+        client: None,
     })
     .await
     .unwrap();
