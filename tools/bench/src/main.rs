@@ -9,6 +9,7 @@ mod intelligence;
 mod latency;
 mod legacy;
 mod lists;
+mod ocpp;
 mod service;
 mod size;
 mod stage;
@@ -79,6 +80,15 @@ enum Bench {
         #[arg(long, default_value_t = 300)]
         requests: usize,
     },
+    /// OCPP chargers: console start to the charger holding the remote
+    /// start, DynamoDB cost per message and a charger-month's bill, and a
+    /// fleet of open connections (memory, heartbeat answer time).
+    Ocpp {
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+        #[arg(long, default_value_t = 2000)]
+        connections: usize,
+    },
     /// Intelligence: requests per message with and without findings, the
     /// agents' run time and requests for one operator's fleet after a day,
     /// and forecast latency.
@@ -141,6 +151,10 @@ async fn main() {
         Bench::Size { bin_dir } => size::run(&bin_dir),
         Bench::Intelligence { devices, forecasts } => intelligence::run(devices, forecasts).await,
         Bench::Lists { devices, rounds } => lists::run(devices, rounds).await,
+        Bench::Ocpp {
+            rounds,
+            connections,
+        } => ocpp::run(rounds, connections).await,
     };
     if let Err(e) = result {
         eprintln!("bench: {e}");

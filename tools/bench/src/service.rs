@@ -45,8 +45,13 @@ impl Service {
         let mut settings = Settings::new(&table, Some(vec![7; 32]));
         tweak(&mut settings);
         let store = DynamoStore::new(client, &table).with_retention(settings.retention);
-        let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock));
-        let app = local_server::app(&domain, Default::default(), "bench");
+        // As the local server: OCPP chargers' sockets, and commands sent
+        // through them.
+        let sockets = Arc::new(local_server::ocpp::Sockets::default());
+        let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock))
+            .with_charger_link(sockets.clone());
+        sockets.serve(domain.clone());
+        let app = local_server::app(&domain, sockets, "bench");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| e.to_string())?;
@@ -54,7 +59,13 @@ impl Service {
             "http://{}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         Ok(Self {
             base,
             domain,

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 pub use charger::Configuration;
 pub use fleet::run;
-pub use stats::{DeviceReport, Heartbeats, Summary};
+pub use stats::{DeviceReport, Heartbeats, Stats, Summary};
 
 #[derive(Debug, Clone)]
 pub struct Config {

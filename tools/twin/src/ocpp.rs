@@ -656,6 +656,11 @@ impl OcppCharger {
 }
 
 impl OcppCharger {
+    /// One message of the charger's version, and its answer (benchmarks).
+    pub async fn send(&mut self, action: &str, payload: Value) -> Option<Value> {
+        self.link.call(action, payload).await
+    }
+
     /// Waits for the platform's next call, obeys it, and says which action
     /// it was and when it arrived (for benchmarks).
     pub async fn obey_next(&mut self, t: f64, wait: Duration) -> Option<(String, Instant)> {

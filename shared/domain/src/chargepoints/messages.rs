@@ -390,14 +390,25 @@ impl Domain {
         };
         let live = device.connectors.get(&connector);
         let mut energy_kwh = live.map_or(0.0, |c| c.energy_delivered);
+        // The transaction is written again only when what it alone keeps
+        // changes (its start register, its peak); the latest register is
+        // the connector's energy, kept by the sample itself.
+        let mut changed = false;
         if let Some(tx) = tx.as_mut().filter(|t| t.ended_at.is_none()) {
             if let Some(register) = reading.register_wh {
-                let start = *tx.meter_start_wh.get_or_insert(register);
+                if tx.meter_start_wh.is_none() {
+                    tx.meter_start_wh = Some(register);
+                    changed = true;
+                }
+                let start = tx.meter_start_wh.unwrap_or(register);
                 energy_kwh = ((register - start) / 1000.0).max(0.0);
                 tx.last_register_wh = Some(register);
             }
-            if let Some(kw) = reading.power_kw {
-                tx.max_power_kw = Some(tx.max_power_kw.map_or(kw, |m| m.max(kw)));
+            if let Some(kw) = reading.power_kw
+                && tx.max_power_kw.is_none_or(|m| kw > m)
+            {
+                tx.max_power_kw = Some(kw);
+                changed = true;
             }
         }
         let exporting = reading.export_kw.is_some_and(|kw| kw > 0.0);
@@ -429,7 +440,7 @@ impl Domain {
             soc: reading.soc.or_else(|| live.and_then(|c| c.soc)),
         };
         self.record_status(charger.claims, sample).await?;
-        if let Some(tx) = tx {
+        if let Some(tx) = tx.filter(|_| changed) {
             self.store.put_transaction(&tx).await?;
         }
         Ok(())
@@ -446,7 +457,18 @@ impl Domain {
             tracing::info!(charge_point_id = %charger.charge_point_id, transaction_id = %end.transaction_id, "end of an unknown transaction");
             return self.charger_heartbeat(charger).await;
         };
-        let stop = end.meter_stop_wh.or(tx.last_register_wh);
+        // Without a stop register (a 2.0.1 end with no meter value), the
+        // session's energy as the connector last counted it.
+        let stop = match (end.meter_stop_wh, tx.meter_start_wh) {
+            (Some(stop), _) => Some(stop),
+            (None, Some(start)) => self
+                .device_for(charger.claims)
+                .await?
+                .connectors
+                .get(&tx.connector_id)
+                .map(|c| start + c.energy_delivered * 1000.0),
+            (None, None) => None,
+        };
         let energy = match (tx.meter_start_wh, stop) {
             (Some(start), Some(stop)) => ((stop - start) / 1000.0).max(0.0),
             _ => 0.0,
