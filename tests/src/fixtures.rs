@@ -21,13 +21,14 @@ use testkit::TestEnv;
 use testkit::partner::TestPartner;
 
 /// Each folder under `events/` with the template function it belongs to.
-pub const FUNCTION_DIRS: [(&str, &str); 6] = [
+pub const FUNCTION_DIRS: [(&str, &str); 7] = [
     ("device-api", "DeviceApiFunction"),
     ("console-api", "ConsoleApiFunction"),
     ("command-api", "CommandApiFunction"),
     ("intelligence-api", "IntelligenceApiFunction"),
     ("auth-api", "AuthApiFunction"),
     ("partner-api", "PartnerApiFunction"),
+    ("ocpp-api", "OcppApiFunction"),
 ];
 
 /// One recorded event.
@@ -190,6 +191,40 @@ async fn placeholders(
     .await;
     let seen = v2g.post(&app, "/v1/device/heartbeat", heartbeat).await;
     assert_eq!(seen.status, 200);
+    // An OCPP charge point and two driver tokens of the default operator.
+    let charge_point = format!("EVT-CP-{}", &uuid_like()[..8]);
+    env.domain
+        .provision_charge_point(
+            &operator_caller(&acme),
+            domain::chargepoints::NewChargePoint {
+                charge_point_id: charge_point.clone(),
+                operator_id: None,
+                site_id: None,
+                model: None,
+                manufacturer: None,
+            },
+            "ws://events/ocpp".into(),
+        )
+        .await
+        .expect("charge point");
+    let mut id_tags = Vec::new();
+    for n in 0..2 {
+        let tag = format!("EVTTAG{n}{}", &uuid_like()[..8]);
+        env.domain
+            .create_id_tag(
+                &operator_caller(&acme),
+                domain::idtags::NewIdTag {
+                    id_tag: tag.clone(),
+                    label: None,
+                    status: domain::idtags::IdTagStatus::Accepted,
+                    expires_at: None,
+                    operator_id: None,
+                },
+            )
+            .await
+            .expect("id tag");
+        id_tags.push(tag);
+    }
     let viewer = env
         .domain
         .tenants
@@ -286,6 +321,9 @@ async fn placeholders(
             site.data()["site_id"].as_str().expect("site id").to_owned(),
         ),
         ("COMMAND_ID", command.command_id.to_string()),
+        ("CHARGE_POINT_ID", charge_point),
+        ("ID_TAG", id_tags[0].clone()),
+        ("DELETABLE_ID_TAG", id_tags[1].clone()),
         ("ADMIN_TOKEN", env.operator_token(Role::Admin, vec![]).await),
         (
             "OPERATOR_TOKEN",
@@ -318,4 +356,12 @@ async fn placeholders(
 
 fn uuid_like() -> String {
     kernel::ids::CommandId::random().0.simple().to_string()
+}
+
+fn operator_caller(op: &kernel::ids::OperatorId) -> Caller {
+    Caller {
+        client_id: "events".into(),
+        role: Role::Operator,
+        operators: vec![op.clone()],
+    }
 }
