@@ -697,3 +697,38 @@ async fn a_session_started_with_a_card_records_it_and_a_remote_start_does_not() 
         .unwrap();
     assert_eq!(records.total, 0);
 }
+
+#[tokio::test]
+async fn wrong_passwords_are_throttled_and_the_right_one_always_passes() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let limit = s.domain.settings.auth_failure_limit.attempts;
+    let mut refusals = Vec::new();
+    for _ in 0..=limit {
+        let wrong = s
+            .domain
+            .charge_point_login(&s.id, Some("0000"), "203.0.113.9")
+            .await;
+        refusals.push(match wrong {
+            Err(kernel::Error::Unauthorized(_)) => 401,
+            Err(kernel::Error::RateLimited { .. }) => 429,
+            other => panic!("{other:?}"),
+        });
+    }
+    assert_eq!(refusals.first(), Some(&401));
+    assert_eq!(refusals.last(), Some(&429), "{refusals:?}");
+    // The charger behind the same address still connects.
+    s.domain
+        .charge_point_login(&s.id, Some(&s.password), "203.0.113.9")
+        .await
+        .unwrap();
+    // Another address is not throttled.
+    let elsewhere = s
+        .domain
+        .charge_point_login(&s.id, Some("0000"), "198.51.100.4")
+        .await;
+    assert!(
+        matches!(elsewhere, Err(kernel::Error::Unauthorized(_))),
+        "{elsewhere:?}"
+    );
+}
