@@ -304,3 +304,165 @@ pub fn answer_of(action: &str, payload: &Map<String, Value>) -> Answer {
         _ => Answer::Failed(format!("an answer to {action} was not expected")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::commands::schedule::Period;
+    use kernel::ids::ConnectorId;
+    use ocpp::{Direction, validate};
+    use serde_json::json;
+
+    fn orders() -> Vec<ChargerOrder> {
+        let schedule = |purpose, kind, unit| {
+            ChargerOrder::Schedule(Schedule {
+                purpose,
+                kind,
+                recurrency: (kind == Kind::Recurring).then_some(Recurrency::Daily),
+                valid_from: Some(chrono::Utc::now()),
+                valid_to: Some(chrono::Utc::now() + chrono::Duration::hours(2)),
+                unit,
+                periods: vec![
+                    Period {
+                        start_offset_s: 0,
+                        limit: 7.4,
+                        discharge_limit: None,
+                        setpoint: None,
+                    },
+                    // 3.2, not 3.3: the schema's `multipleOf 0.1` is checked
+                    // in binary floating point here (3.3 / 0.1 is not whole),
+                    // in decimal by the reference implementation.
+                    Period {
+                        start_offset_s: 3600,
+                        limit: 3.24,
+                        discharge_limit: None,
+                        setpoint: None,
+                    },
+                ],
+            })
+        };
+        vec![
+            ChargerOrder::Start {
+                id_tag: "ABCDEF0123456789ABCD".into(),
+                remote_start_id: 77,
+                limit_kw: None,
+            },
+            ChargerOrder::Start {
+                id_tag: "ABCDEF0123456789ABCD".into(),
+                remote_start_id: 77,
+                limit_kw: Some(11.0),
+            },
+            ChargerOrder::Stop {
+                transaction_id: "42".into(),
+            },
+            schedule(Purpose::TxDefault, Kind::Absolute, Unit::KW),
+            schedule(Purpose::TxProfile, Kind::Relative, Unit::A),
+            schedule(Purpose::MaxProfile, Kind::Recurring, Unit::KW),
+            ChargerOrder::PowerLimit {
+                limit_kw: 7.4,
+                duration_s: Some(900),
+            },
+            ChargerOrder::Configure(ChargerSettings {
+                heartbeat_interval_s: 120,
+                meter_interval_s: 60,
+                max_current_a: 16.0,
+                offline_charging: true,
+                free_vend: false,
+            }),
+            ChargerOrder::UpdateFirmware {
+                location: "https://fw.example.com/2.0.0.bin".into(),
+                request_id: 9,
+            },
+            ChargerOrder::Reset,
+        ]
+    }
+
+    #[test]
+    fn every_call_of_either_version_is_valid_against_its_schema() {
+        for version in [Version::V16, Version::V201] {
+            for order in orders() {
+                let order = Order {
+                    command_id: CommandId::time_ordered(),
+                    connector_id: ConnectorId::new(1),
+                    order,
+                };
+                for call in calls_for(version, &order).unwrap() {
+                    let Value::Object(payload) = &call.payload else {
+                        panic!("{call:?}")
+                    };
+                    validate(version, call.action, Direction::Request, payload).unwrap_or_else(
+                        |v| panic!("{version:?} {}: {v:?}\n{}", call.action, call.payload),
+                    );
+                    assert!(call.message_id.len() <= 36, "{}", call.message_id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_1_6_configuration_is_one_call_per_key_with_ids_of_its_own() {
+        let order = Order {
+            command_id: CommandId::time_ordered(),
+            connector_id: None,
+            order: orders().remove(7),
+        };
+        let calls = calls_for(Version::V16, &order).unwrap();
+        assert_eq!(calls.len(), 3);
+        assert!(
+            calls
+                .iter()
+                .all(|c| c.parts == 3 && c.action == "ChangeConfiguration")
+        );
+        let ids: std::collections::BTreeSet<_> = calls.iter().map(|c| &c.message_id).collect();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(
+            calls[0].payload,
+            json!({"key": "HeartbeatInterval", "value": "120"})
+        );
+    }
+
+    #[test]
+    fn answers_settle_commands_as_the_contract_says() {
+        let answer = |action: &str, payload: Value| {
+            let Value::Object(map) = payload else {
+                unreachable!()
+            };
+            answer_of(action, &map)
+        };
+        assert_eq!(
+            answer("RemoteStartTransaction", json!({"status": "Accepted"})),
+            Answer::Accepted
+        );
+        assert!(matches!(
+            answer("RequestStartTransaction", json!({"status": "Rejected"})),
+            Answer::Rejected(_)
+        ));
+        assert_eq!(
+            answer("SetChargingProfile", json!({"status": "Accepted"})),
+            Answer::Done
+        );
+        assert_eq!(
+            answer("ChangeConfiguration", json!({"status": "RebootRequired"})),
+            Answer::Done
+        );
+        assert!(matches!(
+            answer("ChangeConfiguration", json!({"status": "NotSupported"})),
+            Answer::Failed(_)
+        ));
+        let mixed = json!({"setVariableResult": [
+            {"attributeStatus": "Accepted", "component": {"name": "A"}, "variable": {"name": "x"}},
+            {"attributeStatus": "Rejected", "component": {"name": "B"}, "variable": {"name": "y"}}]});
+        assert!(
+            matches!(answer("SetVariables", mixed), Answer::Failed(why) if why.contains("y: Rejected"))
+        );
+        assert_eq!(answer("UpdateFirmware", json!({})), Answer::Accepted);
+        assert_eq!(
+            answer("Reset", json!({"status": "Scheduled"})),
+            Answer::Done
+        );
+        assert!(matches!(
+            answer("Reset", json!({"status": "Rejected"})),
+            Answer::Rejected(_)
+        ));
+    }
+}
