@@ -59,6 +59,10 @@ impl Service {
             "http://{}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
+        // As the local server: every frame and answer sent at once.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tokio::spawn(async move {
             axum::serve(
                 listener,

@@ -73,6 +73,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Answers and chargers' frames are small: send each at once rather
+        // than wait for the peer's delayed acknowledgement.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, %peer, "TCP_NODELAY not set");
+        }
         let service = app.clone().map_request(
             move |mut req: axum::extract::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));

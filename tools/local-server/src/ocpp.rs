@@ -20,6 +20,8 @@ use tokio::sync::mpsc;
 /// A frame this much over the OCPP limit is still read, so that it can be
 /// answered with close code 1009 rather than a broken connection.
 const READ_LIMIT: usize = 4 * MAX_FRAME_BYTES;
+/// Bytes read from a charger's socket at a time.
+const SOCKET_BUFFER: usize = 4 * 1024;
 
 struct Live {
     connection: Arc<Connection>,
@@ -129,7 +131,12 @@ async fn upgrade(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
+    // OCPP frames are small and a fleet holds thousands of connections:
+    // small buffers (the defaults reserve 128 KiB a connection), and each
+    // frame written at once (a charger waits for its answer).
     ws.protocols([version.subprotocol()])
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(READ_LIMIT)
         .max_frame_size(READ_LIMIT)
         .on_upgrade(move |socket| async move {

@@ -255,6 +255,8 @@ async fn upgrade(
         None => upgrade,
     };
     upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_message_size(MESSAGE_LIMIT)
         .on_upgrade(move |socket| relay(ws, socket, (connection, connected_at), peer))
 }

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 /// Simulated seconds between two steps of a charger.
 const STEP_S: f64 = 10.0;
 
+/// Simulated seconds over which an OCPP fleet's chargers boot: one
+/// heartbeat interval.
+const OCPP_BOOT_SPREAD_S: f64 = 300.0;
+
 /// The most the service accepts as a site's capacity (kW).
 const SITE_CAPACITY_MAX_KW: f64 = 100_000.0;
 
@@ -275,11 +279,15 @@ async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summa
     }
     let deadline = Instant::now() + config.duration;
     let wall_step = Duration::from_secs_f64(STEP_S / config.speed.max(0.01));
+    let boot_spread = Duration::from_secs_f64(OCPP_BOOT_SPREAD_S / config.speed.max(0.01))
+        .min(config.duration / 2);
     let mut tasks = Vec::new();
     for (i, mut c) in chargers.into_iter().enumerate() {
         let config = config.clone();
         tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(wall_step.mul_f64(i as f64 / config.chargers.max(1) as f64)).await;
+            // Chargers come online over a heartbeat interval, as a fleet
+            // does, rather than all in the same second.
+            tokio::time::sleep(boot_spread.mul_f64(i as f64 / config.chargers.max(1) as f64)).await;
             c.boot(0.0).await;
             let mut t = 0.0;
             let mut next = Instant::now();
@@ -290,7 +298,9 @@ async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summa
                 next += wall_step;
                 c.serve_until(next.into(), t).await;
             }
-            c.wind_down().await;
+            // Sessions still running end with the run, unrecorded, as when
+            // a charger loses its connection: a fleet-wide stop in the same
+            // second is nothing a real fleet does.
             c
         }));
     }

@@ -84,7 +84,9 @@ impl Link {
             basic(id, password).parse().map_err(|_| "authorization")?,
         );
         let started = Instant::now();
-        let (socket, response) = tokio_tungstenite::connect_async(request)
+        // Each frame goes out at once (no Nagle delay): a charger's messages
+        // are small and each waits for its answer.
+        let (socket, response) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .map_err(|e| format!("{id}: connect: {e}"))?;
         stats.request(
@@ -647,11 +649,6 @@ impl OcppCharger {
             }
         }
         self.link.stats.command_acknowledged();
-    }
-
-    /// Ends a session still running when the run ends.
-    pub async fn wind_down(&mut self) {
-        self.stop("Local").await;
     }
 }
 
