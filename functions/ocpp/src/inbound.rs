@@ -332,7 +332,16 @@ async fn transaction_event(
                 .charger_meter(charger, c, Some(&tx), meter(r))
                 .await?;
         }
-        if let Some(state) = info.charging_state.as_deref().and_then(charging_state) {
+        // Many stations repeat `chargingState` in every event; it moves the
+        // connector when it changed (or the transaction starts), which
+        // spares a write per meter value.
+        let moved = e.event_type == "Started" || e.trigger_reason == "ChargingStateChanged";
+        if let Some(state) = info
+            .charging_state
+            .as_deref()
+            .and_then(charging_state)
+            .filter(|_| moved)
+        {
             domain
                 .charger_status(charger, c, Some(state), None, e.timestamp)
                 .await?;

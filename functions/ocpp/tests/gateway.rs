@@ -732,3 +732,51 @@ async fn wrong_passwords_are_throttled_and_the_right_one_always_passes() {
         "{elsewhere:?}"
     );
 }
+
+#[tokio::test]
+async fn a_2_0_1_charging_state_moves_the_connector_when_it_changed() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V201).await;
+    let event = |kind: &str, seq: u32, trigger: &str, state: &str| {
+        json!({"eventType": kind, "timestamp": env.now(), "triggerReason": trigger, "seqNo": seq,
+            "transactionInfo": {"transactionId": "st-1", "chargingState": state},
+            "evse": {"id": 1, "connectorId": 1}})
+    };
+    s.call(
+        "TransactionEvent",
+        event("Started", 0, "CablePluggedIn", "EVConnected"),
+    )
+    .await;
+    let state = || async {
+        env.store
+            .get_device(s.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .connectors[&one()]
+            .state
+    };
+    assert_eq!(state().await, ConnectorState::Preparing);
+    env.clock.advance(chrono::Duration::seconds(1));
+    s.call(
+        "TransactionEvent",
+        event("Updated", 1, "ChargingStateChanged", "Charging"),
+    )
+    .await;
+    assert_eq!(state().await, ConnectorState::Charging);
+    env.clock.advance(chrono::Duration::seconds(1));
+    s.call(
+        "TransactionEvent",
+        event("Updated", 2, "ChargingStateChanged", "SuspendedEV"),
+    )
+    .await;
+    assert_eq!(state().await, ConnectorState::Suspended);
+    // A periodic event repeating a state is no change of state.
+    env.clock.advance(chrono::Duration::seconds(1));
+    s.call(
+        "TransactionEvent",
+        event("Updated", 3, "MeterValuePeriodic", "Charging"),
+    )
+    .await;
+    assert_eq!(state().await, ConnectorState::Suspended);
+}

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// How long a charger waits for the platform's answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
@@ -84,11 +85,16 @@ impl Link {
             basic(id, password).parse().map_err(|_| "authorization")?,
         );
         let started = Instant::now();
-        // Each frame goes out at once (no Nagle delay): a charger's messages
-        // are small and each waits for its answer.
-        let (socket, response) = tokio_tungstenite::connect_async_with_config(request, None, true)
-            .await
-            .map_err(|e| format!("{id}: connect: {e}"))?;
+        // Each frame goes out at once (no Nagle delay, no write buffer): a
+        // charger's messages are small and each waits for its answer; a
+        // small read buffer lets one process hold thousands of chargers.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4 * 1024)
+            .write_buffer_size(0);
+        let (socket, response) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+                .await
+                .map_err(|e| format!("{id}: connect: {e}"))?;
         stats.request(
             "OCPP connect",
             response.status().as_u16(),
