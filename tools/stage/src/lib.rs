@@ -210,6 +210,10 @@ impl Stage {
             app = websocket::router(Arc::new(sockets)).merge(app);
         }
         let (shutdown, stopped) = oneshot::channel::<()>();
+        // As API Gateway: answers and chargers' frames go out at once.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = tokio::spawn(async move {
             let serve = axum::serve(
                 listener,
