@@ -44,7 +44,9 @@ fn fleet(
         sites: 1,
         chargers: 3,
         duration: Duration::from_secs(seconds),
-        speed: 600.0,
+        // 8 s of wall time are 160 simulated minutes: sessions (30 to 120
+        // minutes) end within the run.
+        speed: 1200.0,
         seed: fastrand::u64(1..1_000_000),
         state: None,
         provisioning_key: None,

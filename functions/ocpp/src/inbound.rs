@@ -2,7 +2,7 @@
 //! Payloads arrive checked against their schemas.
 
 use domain::Domain;
-use domain::chargepoints::{BootInfo, Charger, MeterReading, TxEnd, TxStart};
+use domain::chargepoints::{BootInfo, Charger, MeterReading, StatusReport, TxEnd, TxStart};
 use kernel::error::Error;
 use kernel::ids::ConnectorId;
 use kernel::model::{ConnectorState, FirmwareStatus};
@@ -139,14 +139,13 @@ pub async fn handle(
             let error = (s.error_code != "NoError").then_some(s.error_code.as_str());
             match connector(s.connector_id) {
                 Some(c) => {
+                    let report = StatusReport {
+                        state: v16_state(&s.status),
+                        error_code: error,
+                        only_if_changed: false,
+                    };
                     domain
-                        .charger_status(
-                            charger,
-                            c,
-                            v16_state(&s.status),
-                            error,
-                            s.timestamp.unwrap_or(now),
-                        )
+                        .charger_status(charger, c, report, s.timestamp.unwrap_or(now))
                         .await?
                 }
                 None => domain.charger_heartbeat(charger).await?,
@@ -163,8 +162,12 @@ pub async fn handle(
             };
             match connector(s.evse_id) {
                 Some(c) => {
+                    let report = StatusReport {
+                        state,
+                        ..StatusReport::default()
+                    };
                     domain
-                        .charger_status(charger, c, state, None, s.timestamp)
+                        .charger_status(charger, c, report, s.timestamp)
                         .await?
                 }
                 None => domain.charger_heartbeat(charger).await?,
@@ -246,7 +249,7 @@ pub async fn handle(
                 .transaction_ended(
                     charger,
                     TxEnd {
-                        transaction_id: tx,
+                        transaction_id: tx.clone(),
                         meter_stop_wh: Some(s.meter_stop as f64),
                         at: s.timestamp,
                         reason: Some(snake(s.reason.as_deref().unwrap_or("Local"))),
@@ -254,7 +257,7 @@ pub async fn handle(
                 )
                 .await?;
             let status = match &s.id_tag {
-                Some(tag) => Some(domain.charger_authorize(charger, tag).await?),
+                Some(tag) => Some(domain.transaction_tag(charger, &tx, tag).await?),
                 None => None,
             };
             Ok(v16::stop_transaction(status.map(|s| s.as_str())))
@@ -332,18 +335,16 @@ async fn transaction_event(
                 .charger_meter(charger, c, Some(&tx), meter(r))
                 .await?;
         }
-        // Many stations repeat `chargingState` in every event; it moves the
-        // connector when it changed (or the transaction starts), which
-        // spares a write per meter value.
-        let moved = e.event_type == "Started" || e.trigger_reason == "ChargingStateChanged";
-        if let Some(state) = info
-            .charging_state
-            .as_deref()
-            .and_then(charging_state)
-            .filter(|_| moved)
-        {
+        // Many stations repeat `chargingState` in every event: it moves the
+        // connector when it differs from its state (no write otherwise).
+        if let Some(state) = info.charging_state.as_deref().and_then(charging_state) {
+            let report = StatusReport {
+                state: Some(state),
+                error_code: None,
+                only_if_changed: true,
+            };
             domain
-                .charger_status(charger, c, Some(state), None, e.timestamp)
+                .charger_status(charger, c, report, e.timestamp)
                 .await?;
         }
     }
@@ -365,7 +366,11 @@ async fn transaction_event(
     if status.is_none()
         && let Some(tag) = &id_tag
     {
-        status = Some(domain.charger_authorize(charger, tag).await?);
+        status = Some(
+            domain
+                .transaction_tag(charger, &info.transaction_id, tag)
+                .await?,
+        );
     }
     Ok(v201::transaction_event(status.map(|s| s.as_str())))
 }

@@ -436,6 +436,10 @@ async fn a_connection_is_online_however_long_it_is_silent_and_a_newer_one_replac
     let later = env.clock.now() + chrono::Duration::minutes(10);
     let device = env.store.get_device(s.device_id).await.unwrap().unwrap();
     assert!(device.is_online(later, s.domain.settings.offline_after()));
+    // A connection whose end was never recorded (a crashed server) stops
+    // counting once the charger has been silent for two hours.
+    let stale = env.clock.now() + kernel::model::CONNECTION_SILENCE + chrono::Duration::minutes(1);
+    assert!(!device.is_online(stale, s.domain.settings.offline_after()));
 
     s.domain
         .charger_connected(s.charger(), "ocpp2.0.1", "conn-2")
@@ -771,12 +775,128 @@ async fn a_2_0_1_charging_state_moves_the_connector_when_it_changed() {
     )
     .await;
     assert_eq!(state().await, ConnectorState::Suspended);
-    // A periodic event repeating a state is no change of state.
+    // A periodic event repeating the state writes nothing; one naming
+    // another state moves the connector, whatever its trigger.
+    let version = || async {
+        env.store
+            .get_device(s.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .connectors[&one()]
+            .version
+    };
+    let before = version().await;
     env.clock.advance(chrono::Duration::seconds(1));
     s.call(
         "TransactionEvent",
-        event("Updated", 3, "MeterValuePeriodic", "Charging"),
+        event("Updated", 3, "MeterValuePeriodic", "SuspendedEV"),
     )
     .await;
-    assert_eq!(state().await, ConnectorState::Suspended);
+    assert_eq!(version().await, before);
+    s.call(
+        "TransactionEvent",
+        event("Updated", 4, "RemoteStop", "EVConnected"),
+    )
+    .await;
+    assert_eq!(state().await, ConnectorState::Preparing);
+}
+
+#[tokio::test]
+async fn a_fault_or_pause_inside_a_transaction_counts_no_energy_twice() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let start = s
+        .call(
+            "StartTransaction",
+            json!({"connectorId": 1, "idTag": "LOCAL2", "meterStart": 0, "timestamp": env.now()}),
+        )
+        .await;
+    let tx = start[2]["transactionId"].as_i64().unwrap();
+    let meter = |wh: u32| {
+        json!({"connectorId": 1, "transactionId": tx, "meterValue": [{"timestamp": env.now(), "sampledValue": [
+            {"value": wh.to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]})
+    };
+    env.clock.advance(chrono::Duration::seconds(60));
+    s.call("MeterValues", meter(10_000)).await;
+    for status in ["Faulted", "Charging", "SuspendedEV", "Charging"] {
+        env.clock.advance(chrono::Duration::seconds(5));
+        s.call("StatusNotification", json!({"connectorId": 1, "errorCode": "NoError", "status": status, "timestamp": env.now()}))
+            .await;
+    }
+    env.clock.advance(chrono::Duration::seconds(60));
+    s.call("MeterValues", meter(10_500)).await;
+    let op = s.domain.settings.default_operator.clone();
+    let now = env.clock.now();
+    let hours = env
+        .store
+        .energy_hours(
+            &op,
+            domain::telemetry::EnergyScope::Device(s.device_id),
+            domain::telemetry::energy::hour_of(now - chrono::Duration::hours(2)),
+            domain::telemetry::energy::hour_of(now),
+        )
+        .await
+        .unwrap();
+    let charged: f64 = hours.iter().map(|h| h.charge_energy).sum();
+    assert!(
+        (charged - 10.5).abs() < 1e-6,
+        "counted {charged} kWh for a 10.5 kWh session"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_1_6_start_gets_its_transaction_back_and_the_platform_tag_stays_accepted() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let queued = s
+        .domain
+        .queue_connector_command(
+            &admin(),
+            s.device_id,
+            one(),
+            ConnectorCommand::Start {
+                charge_power: None,
+                target_soc: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let call = s.sent().last().cloned().unwrap();
+    let tag = call[3]["idTag"].as_str().unwrap().to_owned();
+    s.answer(
+        &queued.command_id.to_string(),
+        json!({"status": "Accepted"}),
+    )
+    .await;
+    let start = json!({"connectorId": 1, "idTag": tag, "meterStart": 250, "timestamp": env.now()});
+    let first = s.call("StartTransaction", start.clone()).await;
+    // The answer was lost: the charger sends the same start again.
+    let again = s.call("StartTransaction", start).await;
+    assert_eq!(first[2]["transactionId"], again[2]["transactionId"]);
+    assert_eq!(again[2]["idTagInfo"]["status"], "Accepted");
+    let stop = s
+        .call("StopTransaction", json!({"meterStop": 1250, "timestamp": env.now(), "transactionId": first[2]["transactionId"], "idTag": tag}))
+        .await;
+    assert_eq!(
+        stop[2]["idTagInfo"]["status"], "Accepted",
+        "the platform's tag, for its session"
+    );
+    let records = s
+        .domain
+        .list_records(
+            &admin(),
+            RecordFilter::default(),
+            Paging::parse(None, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mine: Vec<_> = records
+        .items
+        .iter()
+        .filter(|r| r.device_id == s.device_id)
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].energy, 1.0);
 }

@@ -223,13 +223,28 @@ wire_enum! {
 }
 }
 
+/// A connection counts as presence while its device was heard within this
+/// (twice the longest heartbeat interval a profile may set): a connection
+/// whose end was never recorded (a server that crashed, a `$disconnect`
+/// that failed) does not keep a device online for ever.
+pub const CONNECTION_SILENCE: chrono::Duration = chrono::Duration::hours(2);
+
 impl Device {
+    /// Whether it is on an open connection now (OCPP), heartbeats however
+    /// far apart.
+    pub fn connected(&self, now: DateTime<Utc>) -> bool {
+        self.connection.is_some()
+            && self
+                .last_seen
+                .is_some_and(|seen| now - seen <= CONNECTION_SILENCE)
+    }
+
     /// Offline after `offline_after` without a message (three missed
     /// heartbeats); fault when a connector is.
     pub fn status(&self, now: DateTime<Utc>, offline_after: chrono::Duration) -> DeviceStatus {
-        let seen = match self.connection {
-            Some(_) => Some(now),
-            None => self.last_seen,
+        let seen = match self.connected(now) {
+            true => Some(now),
+            false => self.last_seen,
         };
         match seen {
             Some(seen) if now - seen <= offline_after => {

@@ -51,7 +51,6 @@ pub struct Authorize {
 pub struct TransactionEvent {
     pub event_type: String,
     pub timestamp: DateTime<Utc>,
-    pub trigger_reason: String,
     pub transaction_info: TransactionInfo,
     pub evse: Option<Evse>,
     pub id_token: Option<IdToken>,

@@ -97,7 +97,7 @@ impl Domain {
         let Some(id) = &device.charge_point_id else {
             return Ok(());
         };
-        if device.connection.is_none() {
+        if !device.connected(self.clock.now()) {
             return Err(Error::Conflict(format!(
                 "charge point {id} is not connected; commands need a connected charger"
             )));
@@ -132,6 +132,9 @@ impl Domain {
         ) else {
             return Ok(());
         };
+        if !device.connected(self.clock.now()) {
+            return Ok(());
+        }
         let delivered = self.deliver(device.device_id, usize::MAX).await?;
         if delivered.is_empty() {
             return Ok(());
@@ -179,21 +182,31 @@ impl Domain {
         Ok(match cmd.command {
             CommandKind::StartCharging => {
                 let connector = needs_connector()?;
-                let id_tag = issued_tag().map_err(internal)?;
-                let start = RemoteStart {
-                    command_id: cmd.command_id,
-                    id_tag: id_tag.clone(),
-                    remote_start_id: number_of(&id_tag),
-                    at: self.clock.now(),
-                };
+                let fresh = issued_tag().map_err(internal)?;
+                let mut start = None;
+                // Sent again (a redelivery), a start keeps its tag: the
+                // charger's answer and transaction match either call.
                 self.update_charge_point(id, |cp| {
-                    cp.remote_starts.insert(connector, start.clone());
+                    let kept = cp
+                        .remote_starts
+                        .get(&connector)
+                        .filter(|r| r.command_id == cmd.command_id)
+                        .cloned();
+                    let chosen = kept.unwrap_or_else(|| RemoteStart {
+                        command_id: cmd.command_id,
+                        id_tag: fresh.clone(),
+                        remote_start_id: number_of(&fresh),
+                        at: self.clock.now(),
+                    });
+                    cp.remote_starts.insert(connector, chosen.clone());
+                    start = Some(chosen);
                     Ok(())
                 })
                 .await
                 .map_err(internal)?;
+                let start = start.ok_or_else(|| "the remote start was not noted".to_owned())?;
                 ChargerOrder::Start {
-                    id_tag,
+                    id_tag: start.id_tag,
                     remote_start_id: start.remote_start_id,
                     limit_kw: param_f64(cmd, "charge_power"),
                 }

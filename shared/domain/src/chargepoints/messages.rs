@@ -7,12 +7,21 @@ use crate::Domain;
 use crate::commands::{CommandReport, Report};
 use crate::devices::revoked;
 use crate::records::RecordUpload;
-use crate::telemetry::{FirmwareReport, StatusSample};
+use crate::telemetry::{FirmwareReport, Move, StatusSample};
 use chrono::{DateTime, Utc};
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, RecordId};
 use kernel::model::{ConnectorState, Device, FirmwareStatus};
 use kernel::version::FirmwareVersion;
+
+/// A connector's state as a charger reported it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatusReport<'a> {
+    pub state: Option<ConnectorState>,
+    pub error_code: Option<&'a str>,
+    /// A state repeated in a periodic message, not a change.
+    pub only_if_changed: bool,
+}
 
 /// The heartbeat interval a charger is told at boot, unless a profile
 /// applied to it says otherwise.
@@ -205,33 +214,37 @@ impl Domain {
         Ok(())
     }
 
-    /// StatusNotification: the connector's state. `None` is 2.0.1's
-    /// `Occupied`: charging inside a transaction, else preparing.
+    /// StatusNotification (or a 2.0.1 `chargingState`): the connector's
+    /// state. `None` is 2.0.1's `Occupied`: charging inside a transaction,
+    /// else preparing. Inside a transaction the session's energy carries
+    /// on whatever the state; `only_if_changed` writes nothing when the
+    /// connector is in that state already.
     pub async fn charger_status(
         &self,
         charger: &Charger,
         connector: ConnectorId,
-        state: Option<ConnectorState>,
-        error_code: Option<&str>,
+        report: StatusReport<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let state = match state {
+        let session_open = self
+            .charger_point(charger)
+            .await?
+            .sessions
+            .contains_key(&connector);
+        let state = match report.state {
             Some(state) => state,
-            None if self
-                .charger_point(charger)
-                .await?
-                .sessions
-                .contains_key(&connector) =>
-            {
-                ConnectorState::Charging
-            }
+            None if session_open => ConnectorState::Charging,
             None => ConnectorState::Preparing,
         };
-        let label = match (state, error_code) {
+        let label = match (state, report.error_code) {
             (ConnectorState::Fault, Some(code)) => format!("fault ({code})"),
             _ => state.as_str().to_owned(),
         };
-        self.change_connector(charger.claims, connector, state, at, &label)
+        let rules = Move {
+            session_open,
+            only_if_changed: report.only_if_changed,
+        };
+        self.change_connector(charger.claims, connector, state, at, &label, rules)
             .await
     }
 
@@ -275,9 +288,34 @@ impl Domain {
         charger: &Charger,
         start: TxStart,
     ) -> Result<StartOutcome, Error> {
-        if let Some(id) = &start.transaction_id
-            && let Some(tx) = self.store.get_transaction(charger.device_id, id).await?
-        {
+        // The same start again (2.0.1: its id; 1.6, which has none: the
+        // session running on the connector with the same start time, tag
+        // and register) is answered as the first time: a charger retrying
+        // a start whose answer it lost gets its transaction back.
+        let known = match &start.transaction_id {
+            Some(id) => Some(id.clone()),
+            None => self
+                .charger_point(charger)
+                .await?
+                .sessions
+                .get(&start.connector_id)
+                .cloned(),
+        };
+        let repeated = match &known {
+            Some(id) => self
+                .store
+                .get_transaction(charger.device_id, id)
+                .await?
+                .filter(|tx| {
+                    start.transaction_id.is_some()
+                        || (tx.started_at == start.at
+                            && tx.meter_start_wh == start.meter_start_wh
+                            && tx.id_tag.as_deref().map(str::to_ascii_uppercase)
+                                == start.id_tag.as_deref().map(str::to_ascii_uppercase))
+                }),
+            None => None,
+        };
+        if let Some(tx) = repeated {
             let status = self
                 .token_status(charger, tx.id_tag.as_deref(), tx.command_id.is_some())
                 .await?;
@@ -332,6 +370,7 @@ impl Domain {
             ConnectorState::Charging,
             start.at,
             "session started",
+            Move::default(),
         )
         .await?;
         if let Some(command) = fulfils {
@@ -350,6 +389,28 @@ impl Domain {
             transaction_id: allocated,
             status,
         })
+    }
+
+    /// How a tag is answered within a transaction: the tag of a remote
+    /// start the platform sent is accepted for that session (the remote
+    /// start itself is gone once it began), any other as Authorize would.
+    pub async fn transaction_tag(
+        &self,
+        charger: &Charger,
+        transaction_id: &str,
+        id_tag: &str,
+    ) -> Result<TokenStatus, Error> {
+        let platforms = self
+            .store
+            .get_transaction(charger.device_id, transaction_id)
+            .await?
+            .filter(|tx| tx.command_id.is_some())
+            .and_then(|tx| tx.id_tag)
+            .is_some_and(|tag| tag.eq_ignore_ascii_case(id_tag));
+        if platforms {
+            return Ok(TokenStatus::Accepted);
+        }
+        self.charger_authorize(charger, id_tag).await
     }
 
     async fn token_status(

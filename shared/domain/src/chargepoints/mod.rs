@@ -8,7 +8,9 @@ mod messages;
 mod port;
 
 pub use link::{ChargerAddress, ChargerLink, ChargerOrder, Order};
-pub use messages::{Answer, BootInfo, MeterReading, StartOutcome, TokenStatus, TxEnd, TxStart};
+pub use messages::{
+    Answer, BootInfo, MeterReading, StartOutcome, StatusReport, TokenStatus, TxEnd, TxStart,
+};
 pub use port::ChargePointStore;
 
 use crate::Domain;

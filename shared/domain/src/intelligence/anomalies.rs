@@ -290,7 +290,7 @@ pub fn fault_burst(
 /// Connectors of an online device charging for 20 minutes or more whose
 /// energy rose less than 0.1 kWh.
 pub fn stuck_sessions(device: &Device, now: DateTime<Utc>) -> Vec<Anomaly> {
-    if device.connection.is_none()
+    if !device.connected(now)
         && device
             .last_seen
             .is_none_or(|t| now - t > super::outages::SILENCE)

@@ -18,7 +18,7 @@ pub const SILENCE: Duration = Duration::seconds(90);
 /// A device on an open connection (OCPP) is present however long it says
 /// nothing: its heartbeats may be minutes apart.
 pub fn ended_by(before: &Device, now: DateTime<Utc>) -> Option<Outage> {
-    if before.connection.is_some() {
+    if before.connected(now) {
         return None;
     }
     let last = before.last_seen?;

@@ -110,6 +110,15 @@ pub struct FirmwareReport {
     pub message: Option<String>,
 }
 
+/// How a connector's move is applied.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Move {
+    /// A transaction is open on it: its energy counter carries on.
+    pub session_open: bool,
+    /// A move to the state it is in already writes nothing.
+    pub only_if_changed: bool,
+}
+
 /// A connector the device's model has, where the catalogue knows the model.
 pub(crate) fn known_connector(device: &Device, connector: ConnectorId) -> Result<(), Error> {
     match kernel::catalogue::spec(&device.model) {
@@ -308,8 +317,15 @@ impl Domain {
                 state,
             } => (timestamp, event, connector_id, state),
         };
-        self.change_connector(claims, connector_id, state, ts, event.as_str())
-            .await
+        self.change_connector(
+            claims,
+            connector_id,
+            state,
+            ts,
+            event.as_str(),
+            Move::default(),
+        )
+        .await
     }
 
     /// Moves a connector to `state` as of `ts` (a lifecycle event, or an
@@ -323,6 +339,7 @@ impl Domain {
         state: ConnectorState,
         ts: DateTime<Utc>,
         what: &str,
+        rules: Move,
     ) -> Result<(), Error> {
         let now = self.clock.now();
         self.telemetry_time(ts, now)?;
@@ -333,7 +350,10 @@ impl Domain {
             if previous.is_some_and(|c| c.ts > ts) {
                 return Ok(());
             }
-            let connector = moved(previous, state, ts);
+            if rules.only_if_changed && previous.is_some_and(|c| c.state == state) {
+                return Ok(());
+            }
+            let connector = moved(previous, state, ts, rules.session_open);
             let pushes = self
                 .status_pushes(&device, connector_id, previous.map(|c| c.state), state)
                 .await?;
@@ -441,7 +461,12 @@ impl Domain {
 }
 
 /// A connector after an event: the new state, readings kept.
-fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>) -> Connector {
+fn moved(
+    previous: Option<&Connector>,
+    state: ConnectorState,
+    ts: DateTime<Utc>,
+    session_open: bool,
+) -> Connector {
     let mut next = previous
         .cloned()
         .unwrap_or_else(|| Connector::first_seen(state, ts));
@@ -456,7 +481,12 @@ fn moved(previous: Option<&Connector>, state: ConnectorState, ts: DateTime<Utc>)
         was,
         Some(ConnectorState::Suspended | ConnectorState::Charging)
     );
-    if state == ConnectorState::Preparing || (state == ConnectorState::Charging && !resumes) {
+    // A charger with a transaction open (OCPP) reports the session's
+    // energy from its start register: a fault or a pause inside it opens
+    // no new session.
+    let opens =
+        state == ConnectorState::Preparing || (state == ConnectorState::Charging && !resumes);
+    if opens && !session_open {
         next.energy_delivered = 0.0;
     }
     if was != Some(state) {
