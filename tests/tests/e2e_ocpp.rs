@@ -86,10 +86,19 @@ async fn an_ocpp_fleet_charges_with_its_cards_and_the_console_agrees() {
             "{protocol}: {:?}",
             summary.unexpected
         );
+        // Cards started sessions; on the embedded engine some also end
+        // within the run (on moto the fleet's simulated time runs slower
+        // than sessions last, so none may end there).
         assert!(
-            summary.charging_records > 0,
-            "{protocol}: no session in the run"
+            summary.requests.get("OCPP Authorize").copied().unwrap_or(0) > 0,
+            "{protocol}: no card was used in the run"
         );
+        if env.backend == "dynoxide" {
+            assert!(
+                summary.charging_records > 0,
+                "{protocol}: no session ended in the run"
+            );
+        }
         let mut records = 0;
         let mut energy = 0.0;
         for device in &summary.devices {
