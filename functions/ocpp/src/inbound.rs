@@ -324,10 +324,17 @@ async fn transaction_event(
             status = Some(started.status);
             Some(c)
         }
-        _ => match named {
-            Some(c) => Some(c),
-            None => domain.transaction_connector(charger, &tx).await?,
-        },
+        _ => {
+            if id_tag.is_some() || info.remote_start_id.is_some() {
+                domain
+                    .transaction_joined(charger, &tx, id_tag.as_deref(), info.remote_start_id)
+                    .await?;
+            }
+            match named {
+                Some(c) => Some(c),
+                None => domain.transaction_connector(charger, &tx).await?,
+            }
+        }
     };
     if let Some(c) = connector {
         for r in &readings {

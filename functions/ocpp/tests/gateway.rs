@@ -900,3 +900,85 @@ async fn a_retried_1_6_start_gets_its_transaction_back_and_the_platform_tag_stay
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].energy, 1.0);
 }
+
+#[tokio::test]
+async fn a_2_0_1_remote_start_joining_a_running_transaction_completes_and_a_late_card_is_recorded()
+{
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V201).await;
+    let event = |kind: &str, seq: u32, tx: &str, extra: Value| {
+        let mut e = json!({"eventType": kind, "timestamp": env.now(), "triggerReason": "CablePluggedIn", "seqNo": seq,
+            "transactionInfo": {"transactionId": tx, "chargingState": "EVConnected"},
+            "evse": {"id": 1, "connectorId": 1}});
+        for (k, v) in extra.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        e
+    };
+    // Cable first, then the console's start, which the station attaches
+    // to the transaction it opened.
+    s.call(
+        "TransactionEvent",
+        event("Started", 0, "cable-1", json!({})),
+    )
+    .await;
+    let queued = s
+        .domain
+        .queue_connector_command(
+            &admin(),
+            s.device_id,
+            one(),
+            ConnectorCommand::Start {
+                charge_power: None,
+                target_soc: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let call = s.sent().last().cloned().unwrap();
+    let mut joined = event(
+        "Updated",
+        1,
+        "cable-1",
+        json!({"idToken": call[3]["idToken"]}),
+    );
+    joined["transactionInfo"]["remoteStartId"] = call[3]["remoteStartId"].clone();
+    joined["triggerReason"] = json!("RemoteStart");
+    let answer = s.call("TransactionEvent", joined).await;
+    assert_eq!(answer[2]["idTokenInfo"]["status"], "Accepted");
+    assert_eq!(
+        status(&env, &queued.command_id.to_string()).await,
+        CommandStatus::Completed
+    );
+
+    // Cable first, then a driver's card: the session records the card.
+    s.domain
+        .create_id_tag(&admin(), new_tag("LATE-CARD", IdTagStatus::Accepted, None))
+        .await
+        .unwrap();
+    s.call("TransactionEvent", event("Ended", 2, "cable-1", json!({})))
+        .await;
+    s.call(
+        "TransactionEvent",
+        event("Started", 3, "cable-2", json!({})),
+    )
+    .await;
+    let card = json!({"idToken": {"idToken": "late-card", "type": "ISO14443"}});
+    let answer = s
+        .call("TransactionEvent", event("Updated", 4, "cable-2", card))
+        .await;
+    assert_eq!(answer[2]["idTokenInfo"]["status"], "Accepted");
+    s.call("TransactionEvent", event("Ended", 5, "cable-2", json!({})))
+        .await;
+    let filter = RecordFilter {
+        id_tag: Some("LATE-CARD".into()),
+        ..RecordFilter::default()
+    };
+    let records = s
+        .domain
+        .list_records(&admin(), filter, Paging::parse(None, None).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(records.total, 1);
+}

@@ -391,6 +391,61 @@ impl Domain {
         })
     }
 
+    /// A transaction event that names a remote start or a token after the
+    /// start (2.0.1: cable first, then the remote start or the card): the
+    /// remote start it fulfils completes, and the token is the session's.
+    pub async fn transaction_joined(
+        &self,
+        charger: &Charger,
+        transaction_id: &str,
+        id_tag: Option<&str>,
+        remote_start_id: Option<i64>,
+    ) -> Result<(), Error> {
+        let Some(mut tx) = self
+            .store
+            .get_transaction(charger.device_id, transaction_id)
+            .await?
+        else {
+            return Ok(());
+        };
+        let connector = tx.connector_id;
+        let mut fulfils = None;
+        if tx.command_id.is_none() {
+            self.update_charge_point(&charger.charge_point_id, |cp| {
+                let remote = cp.remote_starts.get(&connector).filter(|r| {
+                    remote_start_id == Some(r.remote_start_id)
+                        || id_tag.is_some_and(|t| t.eq_ignore_ascii_case(&r.id_tag))
+                });
+                fulfils = remote.map(|r| r.command_id);
+                if fulfils.is_some() {
+                    cp.remote_starts.remove(&connector);
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        let before = tx.clone();
+        if let Some(command) = fulfils {
+            tx.command_id = Some(command);
+        }
+        if tx.id_tag.is_none() {
+            tx.id_tag = id_tag.map(str::to_owned);
+        }
+        if tx != before {
+            self.store.put_transaction(&tx).await?;
+        }
+        if let Some(command) = fulfils {
+            self.drive_command(
+                charger,
+                command,
+                &[Report::Accepted, Report::Completed],
+                None,
+            )
+            .await;
+        }
+        Ok(())
+    }
+
     /// How a tag is answered within a transaction: the tag of a remote
     /// start the platform sent is accepted for that session (the remote
     /// start itself is gone once it began), any other as Authorize would.
