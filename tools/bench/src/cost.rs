@@ -106,7 +106,9 @@ fn route(counter: &RequestCounter, mut times: Vec<f64>) -> Route {
     }
 }
 
-fn per_call(counter: &RequestCounter, calls: f64) -> Usage {
+/// Requests and capacity per call since the counter was last read (which
+/// resets it).
+pub(crate) fn per_call(counter: &RequestCounter, calls: f64) -> Usage {
     let total = counter
         .usage()
         .values()

@@ -2,6 +2,7 @@
 //! what a fleet of open connections costs in memory and answer time, and
 //! the bill of an OCPP charger-month beside the HTTP one (`bench cost`).
 
+use crate::cost::per_call;
 use crate::percentile;
 use crate::service::Service;
 use serde_json::{Value, json};
@@ -63,23 +64,6 @@ async fn provision(svc: &Service, token: &str, id: &str) -> Result<Enrolled, Str
 
 fn ws_url(svc: &Service) -> String {
     format!("{}/ocpp", svc.base.replacen("http", "ws", 1))
-}
-
-fn per_call(counter: &RequestCounter, calls: f64) -> Usage {
-    let total = counter
-        .usage()
-        .values()
-        .fold(Usage::default(), |a, u| Usage {
-            requests: a.requests + u.requests,
-            read_units: a.read_units + u.read_units,
-            write_units: a.write_units + u.write_units,
-        });
-    counter.reset();
-    Usage {
-        requests: (total.requests as f64 / calls).round() as u64,
-        read_units: total.read_units / calls,
-        write_units: total.write_units / calls,
-    }
 }
 
 fn ms(from: Instant) -> f64 {
