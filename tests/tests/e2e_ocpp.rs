@@ -60,6 +60,23 @@ fn fleet(
     }
 }
 
+/// A queued command's status once it completed, or as it stands after 5 s.
+async fn settled(console: &HttpConsole, queued: &serde_json::Value) -> String {
+    let command = queued["command_id"].as_str().unwrap();
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = console.get(&format!("/v1/commands/{command}")).await["status"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if status == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    status
+}
+
 async fn admin_client(env: &TestEnv) -> (String, String) {
     let created = env
         .domain
@@ -176,18 +193,7 @@ async fn console_commands_reach_connected_ocpp_chargers_at_once() {
                 202,
             )
             .await;
-        let command = start["command_id"].as_str().unwrap().to_owned();
-        let mut status = String::new();
-        for _ in 0..100 {
-            status = console.get(&format!("/v1/commands/{command}")).await["status"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            if status == "completed" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let status = settled(&console, &start).await;
         assert_eq!(status, "completed", "{protocol}: the remote start");
         let stop = console
             .post(
@@ -196,17 +202,7 @@ async fn console_commands_reach_connected_ocpp_chargers_at_once() {
                 202,
             )
             .await;
-        let command = stop["command_id"].as_str().unwrap().to_owned();
-        for _ in 0..100 {
-            status = console.get(&format!("/v1/commands/{command}")).await["status"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            if status == "completed" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let status = settled(&console, &stop).await;
         assert_eq!(status, "completed", "{protocol}: the remote stop");
         let discharge = console
             .call(

@@ -334,18 +334,11 @@ impl Domain {
                     cp.last_transaction.to_string()
                 }
             };
-            // The remote start on this connector, by its id or its tag.
-            let remote = cp.remote_starts.get(&start.connector_id).filter(|r| {
-                start.remote_start_id == Some(r.remote_start_id)
-                    || start
-                        .id_tag
-                        .as_deref()
-                        .is_some_and(|t| t.eq_ignore_ascii_case(&r.id_tag))
-            });
-            fulfils = remote.map(|r| r.command_id);
-            if fulfils.is_some() {
-                cp.remote_starts.remove(&start.connector_id);
-            }
+            fulfils = cp.take_remote_start(
+                start.connector_id,
+                start.remote_start_id,
+                start.id_tag.as_deref(),
+            );
             cp.sessions.insert(start.connector_id, id.clone());
             allocated = id;
             Ok(())
@@ -374,13 +367,7 @@ impl Domain {
         )
         .await?;
         if let Some(command) = fulfils {
-            self.drive_command(
-                charger,
-                command,
-                &[Report::Accepted, Report::Completed],
-                None,
-            )
-            .await;
+            self.complete_command(charger, command).await;
         }
         let status = self
             .token_status(charger, start.id_tag.as_deref(), fulfils.is_some())
@@ -412,14 +399,7 @@ impl Domain {
         let mut fulfils = None;
         if tx.command_id.is_none() {
             self.update_charge_point(&charger.charge_point_id, |cp| {
-                let remote = cp.remote_starts.get(&connector).filter(|r| {
-                    remote_start_id == Some(r.remote_start_id)
-                        || id_tag.is_some_and(|t| t.eq_ignore_ascii_case(&r.id_tag))
-                });
-                fulfils = remote.map(|r| r.command_id);
-                if fulfils.is_some() {
-                    cp.remote_starts.remove(&connector);
-                }
+                fulfils = cp.take_remote_start(connector, remote_start_id, id_tag);
                 Ok(())
             })
             .await?;
@@ -435,13 +415,7 @@ impl Domain {
             self.store.put_transaction(&tx).await?;
         }
         if let Some(command) = fulfils {
-            self.drive_command(
-                charger,
-                command,
-                &[Report::Accepted, Report::Completed],
-                None,
-            )
-            .await;
+            self.complete_command(charger, command).await;
         }
         Ok(())
     }
@@ -624,13 +598,7 @@ impl Domain {
             .await?;
         }
         if let Some(command) = stopped_by {
-            self.drive_command(
-                charger,
-                command,
-                &[Report::Accepted, Report::Completed],
-                None,
-            )
-            .await;
+            self.complete_command(charger, command).await;
         }
         Ok(())
     }
@@ -665,13 +633,7 @@ impl Domain {
         .await?;
         match (&cp.firmware, firmware_status(status)) {
             (Some(order), Some(Report::Completed)) => {
-                self.drive_command(
-                    charger,
-                    order.command_id,
-                    &[Report::Accepted, Report::Completed],
-                    None,
-                )
-                .await;
+                self.complete_command(charger, order.command_id).await;
             }
             (Some(order), Some(_)) => {
                 self.charger_answered(
@@ -700,6 +662,17 @@ impl Domain {
             }
         };
         self.drive_command(charger, command, steps, message).await;
+    }
+
+    /// A command whose call was taken on and whose effect happened.
+    async fn complete_command(&self, charger: &Charger, command: CommandId) {
+        self.drive_command(
+            charger,
+            command,
+            &[Report::Accepted, Report::Completed],
+            None,
+        )
+        .await;
     }
 
     /// Moves a command through `steps`; a step it has taken already, or

@@ -215,6 +215,26 @@ pub struct Charger {
     pub claims: TokenClaims,
 }
 
+impl ChargePoint {
+    /// Takes the remote start waiting on `connector` that this start names
+    /// (by 2.0.1's `remoteStartId` or by its tag); the command it fulfils.
+    pub fn take_remote_start(
+        &mut self,
+        connector: ConnectorId,
+        remote_start_id: Option<i64>,
+        id_tag: Option<&str>,
+    ) -> Option<CommandId> {
+        let named = self.remote_starts.get(&connector).is_some_and(|r| {
+            remote_start_id == Some(r.remote_start_id)
+                || id_tag.is_some_and(|t| t.eq_ignore_ascii_case(&r.id_tag))
+        });
+        named
+            .then(|| self.remote_starts.remove(&connector))
+            .flatten()
+            .map(|r| r.command_id)
+    }
+}
+
 fn view(cp: &ChargePoint, device: Option<&Device>, url: &str) -> ChargePointView {
     let connection = device.and_then(|d| d.connection.as_ref());
     ChargePointView {
