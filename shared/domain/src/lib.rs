@@ -18,6 +18,7 @@ pub mod devices;
 pub mod feeds;
 pub mod idtags;
 pub mod intelligence;
+pub mod observations;
 pub mod partners;
 pub mod profiles;
 pub mod records;
@@ -46,20 +47,31 @@ pub struct Domain {
     /// Operators, API clients and their sessions.
     pub tenants: tenants::Tenants,
     throttle: throttle::Throttle,
+    /// Who may see what.
+    pub access: access::Access,
+    /// Outages and findings as messages arrive.
+    pub observations: observations::Observations,
     /// How commands reach OCPP chargers' connections, where this process
     /// can reach them.
     charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
 }
 
 impl Domain {
-    pub fn new(store: Arc<dyn storage::Store>, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+    pub fn new<S: storage::Store + 'static>(
+        store: Arc<S>,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let keys = settings
             .token_signing_key
             .as_ref()
             .map(|key| Arc::new(devices::credentials::TokenKey::new(key.expose())));
         let settings = Arc::new(settings);
         let throttle = throttle::Throttle::new(store.clone(), settings.clone(), clock.clone());
+        let access = access::Access::new(store.clone(), settings.clone());
         Self {
+            access,
+            observations: observations::Observations::new(store.clone(), clock.clone()),
             feeds: feeds::Feeds::new(store.clone(), settings.clone(), clock.clone()),
             tenants: tenants::Tenants::new(
                 store.clone(),

@@ -10,6 +10,7 @@ use crate::devices::DeviceStore;
 use crate::feeds::FeedStore;
 use crate::idtags::IdTagStore;
 use crate::intelligence::IntelligenceStore;
+use crate::observations::ObservationStore;
 use crate::partners::PartnerStore;
 use crate::profiles::ProfileStore;
 use crate::records::RecordStore;
@@ -35,6 +36,7 @@ pub trait Store:
     + CampaignStore
     + PartnerStore
     + IntelligenceStore
+    + ObservationStore
     + ChargePointStore
     + IdTagStore
 {
@@ -52,6 +54,7 @@ pub mod ports {
     pub use crate::feeds::FeedStore;
     pub use crate::idtags::IdTagStore;
     pub use crate::intelligence::IntelligenceStore;
+    pub use crate::observations::ObservationStore;
     pub use crate::partners::PartnerStore;
     pub use crate::profiles::ProfileStore;
     pub use crate::records::RecordStore;

@@ -185,7 +185,7 @@ impl DynamoStore {
             items.push(self.delivery_put(push)?);
         }
         if let Some(fault) = &w.fault {
-            items.push(crate::intelligence::fault_put(self, &fault.mark)?);
+            items.push(crate::observations::fault_put(self, &fault.mark)?);
         }
         Ok(items)
     }

@@ -10,6 +10,7 @@ use domain::intelligence::agents::{AgentId, AgentRun, RunStatus};
 use domain::intelligence::anomalies::{Anomaly, AnomalyKind, Severity, finding_id};
 use domain::intelligence::health::{Component, Components, HealthScore};
 use domain::intelligence::{FaultMark, IntelligenceStore, Outage, Window};
+use domain::observations::ObservationStore;
 use domain::telemetry::{ConnectorWrite, FaultWrite, TelemetryStore};
 use kernel::Clock;
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};

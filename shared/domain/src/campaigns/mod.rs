@@ -189,7 +189,7 @@ impl Domain {
 
     pub async fn list_campaigns(&self, caller: &Caller) -> Result<Vec<CampaignView>, Error> {
         let mut out = Vec::new();
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             out.extend(
                 self.store
                     .operator_campaigns(&op)
@@ -220,7 +220,7 @@ impl Domain {
         caller.require(Role::Operator)?;
         let (operator_id, devices) = match draft.site_id {
             Some(site) => {
-                let site = self.visible_site(caller, site).await?;
+                let site = self.access.visible_site(caller, site).await?;
                 if draft
                     .operator_id
                     .as_ref()
@@ -231,12 +231,14 @@ impl Domain {
                         "is not the operator of site_id",
                     ));
                 }
-                let members = self.site_members(&site).await?;
+                let members = self.access.site_members(&site).await?;
                 (site.operator_id, members)
             }
             None => {
-                let op = self.owning_operator(caller, draft.operator_id.clone())?;
-                let devices = self.operator_devices(&op).await?;
+                let op = self
+                    .access
+                    .owning_operator(caller, draft.operator_id.clone())?;
+                let devices = self.access.operator_devices(&op).await?;
                 (op, devices)
             }
         };

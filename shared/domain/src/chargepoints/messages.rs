@@ -141,7 +141,7 @@ impl Domain {
             )
             .await?
             .ok_or_else(revoked)?;
-        self.note_outage(&before, now).await?;
+        self.observations.note_outage(&before, now).await?;
         Ok(before)
     }
 

@@ -275,9 +275,9 @@ impl Domain {
         url: String,
     ) -> Result<Provisioned, Error> {
         caller.require(Role::Operator)?;
-        let operator_id = self.owning_operator(caller, new.operator_id)?;
+        let operator_id = self.access.owning_operator(caller, new.operator_id)?;
         if let Some(site) = new.site_id {
-            let site = self.visible_site(caller, site).await?;
+            let site = self.access.visible_site(caller, site).await?;
             if site.operator_id != operator_id {
                 return Err(Error::invalid(
                     "site_id",
@@ -369,7 +369,7 @@ impl Domain {
         url: &str,
     ) -> Result<ListPage<ChargePointView>, Error> {
         let mut all = Vec::new();
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             all.extend(self.store.operator_charge_points(&op).await?);
         }
         let ids: Vec<DeviceId> = all.iter().map(|cp| cp.device_id).collect();

@@ -105,7 +105,7 @@ impl Domain {
         idempotency_key: Option<&str>,
         origin: Option<CommandOrigin>,
     ) -> Result<QueuedCommand, Error> {
-        let device = self.visible_device(caller, device_id).await?;
+        let device = self.access.visible_device(caller, device_id).await?;
         let rating = rating(&device.model);
         let known = connector_id.get() <= rating.connectors
             || device.connectors.contains_key(&connector_id);
@@ -266,7 +266,10 @@ impl Domain {
         command: AdminCommand,
     ) -> Result<QueuedCommand, Error> {
         caller.require(Role::Admin)?;
-        let device = self.visible_device(caller, command.device_id).await?;
+        let device = self
+            .access
+            .visible_device(caller, command.device_id)
+            .await?;
         self.charger_can_take(&device, command.kind, command.connector_id)
             .await?;
         let mut p = Problems::default();

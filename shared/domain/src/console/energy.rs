@@ -115,11 +115,11 @@ impl Domain {
         }
         let (scope, operator) = match q.target {
             EnergyTarget::Site(id) => {
-                let site = self.visible_site(caller, id).await?;
+                let site = self.access.visible_site(caller, id).await?;
                 (EnergyScope::Site(site.site_id), site.operator_id)
             }
             EnergyTarget::Device(id) => {
-                let dev = self.visible_device(caller, id).await?;
+                let dev = self.access.visible_device(caller, id).await?;
                 (EnergyScope::Device(dev.device_id), dev.operator_id)
             }
         };

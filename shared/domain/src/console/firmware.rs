@@ -83,7 +83,7 @@ impl Domain {
     /// The counters of every operator the caller sees, added up.
     pub(crate) async fn counts_in_scope(&self, caller: &Caller) -> Result<FleetCounts, Error> {
         let mut all = FleetCounts::default();
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             all.merge(self.store.fleet_counts(&op).await?);
         }
         Ok(all)

@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::future::try_join_all;
 use kernel::access::Caller;
 use kernel::error::Error;
-use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
+use kernel::ids::{CommandId, DeviceId, RecordId, SiteId};
 use kernel::model::{ChargingRecord, CommandStatus, Device, DeviceStatus, HistoryEntry};
 use views::*;
 
@@ -62,26 +62,6 @@ impl Domain {
         self.settings.offline_after()
     }
 
-    /// Every device of an operator, a page (one Query and one BatchGet) at
-    /// a time.
-    pub(crate) async fn operator_devices(&self, op: &OperatorId) -> Result<Vec<Device>, Error> {
-        self.devices_where(op, usize::MAX, &|_| true).await
-    }
-
-    /// The devices of a site that belong to its operator.
-    pub(crate) async fn site_members(
-        &self,
-        site: &kernel::model::Site,
-    ) -> Result<Vec<Device>, Error> {
-        Ok(self
-            .store
-            .site_devices(site.site_id)
-            .await?
-            .into_iter()
-            .filter(|d| d.operator_id == site.operator_id)
-            .collect())
-    }
-
     /// A page of sites in name order: each operator's first `page * size`
     /// sites merged, then the members of the page's sites only; the total
     /// from the counters.
@@ -94,7 +74,7 @@ impl Domain {
         let (start, end) = window(paging);
         let mut total = 0;
         let mut sites = Vec::new();
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             total += self.store.fleet_counts(&op).await?.site_count();
             sites.extend(self.store.first_sites(&op, end).await?);
         }
@@ -102,7 +82,7 @@ impl Domain {
         // The page's sites are read at once: a page of 20 is 20 Queries and
         // BatchGets, one round trip deep instead of twenty.
         let page = &sites[start.min(sites.len())..end.min(sites.len())];
-        let members = try_join_all(page.iter().map(|site| self.site_members(site))).await?;
+        let members = try_join_all(page.iter().map(|site| self.access.site_members(site))).await?;
         let items = page
             .iter()
             .zip(&members)
@@ -120,9 +100,9 @@ impl Domain {
     }
 
     pub async fn site_detail(&self, caller: &Caller, id: SiteId) -> Result<SiteDetail, Error> {
-        let site = self.visible_site(caller, id).await?;
+        let site = self.access.visible_site(caller, id).await?;
         let now = self.clock.now();
-        let devices = self.site_members(&site).await?;
+        let devices = self.access.site_members(&site).await?;
         let refs: Vec<&Device> = devices.iter().collect();
         let current_power = capacity::load(&site, &devices, now, self.offline_after(), None);
         Ok(SiteDetail {
@@ -158,8 +138,9 @@ impl Domain {
         let (start, end) = window(paging);
         let (devices, total) = match (filter.site_id, &filter.model, filter.status) {
             (Some(id), _, _) => {
-                let site = self.visible_site(caller, id).await?;
+                let site = self.access.visible_site(caller, id).await?;
                 let members: Vec<Device> = self
+                    .access
                     .site_members(&site)
                     .await?
                     .into_iter()
@@ -172,7 +153,7 @@ impl Domain {
             (None, Some(model), None) => {
                 let mut found = Vec::new();
                 let mut total = 0;
-                for op in self.scope(caller).await? {
+                for op in self.access.scope(caller).await? {
                     total += self
                         .store
                         .fleet_counts(&op)
@@ -181,14 +162,14 @@ impl Domain {
                         .filter(|((m, _, _), _)| m == model)
                         .map(|(_, n)| n as usize)
                         .sum::<usize>();
-                    found.extend(self.devices_where(&op, end, &keep).await?);
+                    found.extend(self.access.devices_where(&op, end, &keep).await?);
                 }
                 (in_order(found, start, end), total)
             }
             (None, _, Some(_)) => {
                 let mut found = Vec::new();
-                for op in self.scope(caller).await? {
-                    found.extend(self.devices_where(&op, usize::MAX, &keep).await?);
+                for op in self.access.scope(caller).await? {
+                    found.extend(self.access.devices_where(&op, usize::MAX, &keep).await?);
                 }
                 let total = found.len();
                 (in_order(found, start, end), total)
@@ -216,7 +197,7 @@ impl Domain {
     ) -> Result<(Vec<Device>, usize), Error> {
         let mut listed = Vec::new();
         let mut total = 0;
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             total += self.store.fleet_counts(&op).await?.devices();
             listed.extend(self.store.operator_listing(&op, end).await?);
         }
@@ -231,32 +212,8 @@ impl Domain {
         Ok((in_order(devices, 0, usize::MAX), total))
     }
 
-    /// An operator's devices that `keep` admits, in serial-number order,
-    /// read a page at a time until `wanted` are found or the fleet ends.
-    async fn devices_where(
-        &self,
-        op: &OperatorId,
-        wanted: usize,
-        keep: &impl Fn(&Device) -> bool,
-    ) -> Result<Vec<Device>, Error> {
-        const PAGE: u32 = 100;
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .operator_devices(op, PAGE, cursor.as_deref())
-                .await?;
-            out.extend(page.items.into_iter().filter(|d| keep(d)));
-            match page.next {
-                Some(next) if out.len() < wanted => cursor = Some(next),
-                _ => return Ok(out),
-            }
-        }
-    }
-
     pub async fn device_detail(&self, caller: &Caller, id: DeviceId) -> Result<DeviceView, Error> {
-        let d = self.visible_device(caller, id).await?;
+        let d = self.access.visible_device(caller, id).await?;
         Ok(device_view(&d, self.clock.now(), self.offline_after()))
     }
 
@@ -265,7 +222,7 @@ impl Domain {
         caller: &Caller,
         id: DeviceId,
     ) -> Result<ListPage<ConnectorView>, Error> {
-        let d = self.visible_device(caller, id).await?;
+        let d = self.access.visible_device(caller, id).await?;
         let now = self.clock.now();
         let schedules = self.store.device_schedules(d.device_id).await?;
         let mut items = connectors_of(&d);
@@ -294,7 +251,7 @@ impl Domain {
             return Ok(ListPage::slice(Vec::new(), paging.page, paging.size));
         }
         let mut records = Vec::new();
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             records.extend(
                 self.store
                     .operator_records(&op, from, to)

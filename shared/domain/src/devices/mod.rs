@@ -268,7 +268,7 @@ impl Domain {
             .touch_device(claims.device_id, claims.issued_ms, now, None)
             .await?
             .ok_or_else(revoked)?;
-        self.note_outage(&before, now).await?;
+        self.observations.note_outage(&before, now).await?;
         Ok(before)
     }
 }

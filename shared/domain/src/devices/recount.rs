@@ -27,9 +27,9 @@ impl Domain {
             operators: vec![],
         };
         let mut out = Vec::new();
-        for op in self.scope(&platform).await? {
+        for op in self.access.scope(&platform).await? {
             let mut counts = FleetCounts::default();
-            for d in self.operator_devices(&op).await? {
+            for d in self.access.operator_devices(&op).await? {
                 counts.add_device((&d.model, &d.manufacturer, d.firmware_version.as_str()), 1);
             }
             let sites = self.store.operator_sites(&op).await?;

@@ -118,7 +118,7 @@ pub struct IdTagChange {
 impl Domain {
     pub async fn create_id_tag(&self, caller: &Caller, new: NewIdTag) -> Result<IdTagView, Error> {
         caller.require(Role::Operator)?;
-        let operator_id = self.owning_operator(caller, new.operator_id)?;
+        let operator_id = self.access.owning_operator(caller, new.operator_id)?;
         let now = self.clock.now();
         let tag = IdTag {
             operator_id,
@@ -143,7 +143,7 @@ impl Domain {
     async fn visible_id_tag(&self, caller: &Caller, tag: &str) -> Result<IdTag, Error> {
         if valid_id_tag(tag) {
             let key = key_of(tag);
-            for op in self.scope(caller).await? {
+            for op in self.access.scope(caller).await? {
                 if let Some(found) = self.store.get_id_tag(&op, &key).await? {
                     return Ok(found);
                 }
@@ -168,7 +168,7 @@ impl Domain {
     ) -> Result<ListPage<IdTagView>, Error> {
         let now = self.clock.now();
         let mut all = Vec::new();
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             all.extend(
                 self.store
                     .operator_id_tags(&op)

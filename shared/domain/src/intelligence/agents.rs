@@ -391,8 +391,11 @@ impl Domain {
             from: now - Duration::hours(24),
             to: now,
         };
-        let fleet = self.operator_devices(operator).await?;
-        let outages = self.outages_by_device(operator, &fleet, day).await?;
+        let fleet = self.access.operator_devices(operator).await?;
+        let outages = self
+            .observations
+            .outages_by_device(operator, &fleet, day)
+            .await?;
         let commands = self
             .store
             .operator_commands(operator, day.from, now)

@@ -488,7 +488,7 @@ impl Domain {
         let text = q.text.to_lowercase();
         let named = self.subject(caller, q.scope).await?;
         let op = named.operator.clone();
-        let fleet = self.operator_devices(&op).await?;
+        let fleet = self.access.operator_devices(&op).await?;
         let sites = self.store.operator_sites(&op).await?;
         let place = match &named.site {
             Some(site) => Place::Site(site.clone()),

@@ -221,7 +221,7 @@ impl Domain {
     ) -> Result<Briefing, Error> {
         let op = &subject.operator;
         let day = day_window(date);
-        let fleet = self.operator_devices(op).await?;
+        let fleet = self.access.operator_devices(op).await?;
         let devices: Vec<&Device> = fleet
             .iter()
             .filter(|d| subject.covers(d.device_id, d.site_id))
@@ -256,7 +256,7 @@ impl Domain {
             same_day_last_week: change((energy, sessions), shifted(7)),
         };
         let discharge = self.discharged(subject, &fleet, day).await?;
-        let outages = self.outages_by_device(op, &fleet, day).await?;
+        let outages = self.observations.outages_by_device(op, &fleet, day).await?;
         let faults = self
             .store
             .faults(op, day.from, day.to)

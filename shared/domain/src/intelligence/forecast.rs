@@ -439,7 +439,7 @@ impl Domain {
         days: u32,
     ) -> Result<History, Error> {
         let (from, to) = self.history_range(days);
-        let devices = self.site_members(site).await?;
+        let devices = self.access.site_members(site).await?;
         let connectors: u32 = devices
             .iter()
             .map(|d| match kernel::catalogue::spec(&d.model) {

@@ -233,13 +233,16 @@ impl Domain {
             to: now,
         };
         let op = &subject.operator;
-        let fleet = self.operator_devices(op).await?;
+        let fleet = self.access.operator_devices(op).await?;
         let latest = latest_firmware(&fleet);
         let devices: Vec<&Device> = fleet
             .iter()
             .filter(|d| subject.covers(d.device_id, d.site_id))
             .collect();
-        let outages = self.outages_by_device(op, &fleet, window).await?;
+        let outages = self
+            .observations
+            .outages_by_device(op, &fleet, window)
+            .await?;
         let faults = faults_by_device(&self.store.faults(op, window.from, window.to).await?);
         let commands = self.store.operator_commands(op, window.from, now).await?;
         let mut by_device: HashMap<DeviceId, Vec<&Command>> = HashMap::new();

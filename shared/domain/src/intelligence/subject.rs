@@ -61,11 +61,11 @@ impl Domain {
             device,
         } = scope;
         let site = match site {
-            Some(id) => Some(self.visible_site(caller, id).await?),
+            Some(id) => Some(self.access.visible_site(caller, id).await?),
             None => None,
         };
         let device = match device {
-            Some(id) => Some(self.visible_device(caller, id).await?),
+            Some(id) => Some(self.access.visible_device(caller, id).await?),
             None => None,
         };
         if let (Some(s), Some(d)) = (&site, &device)
@@ -84,7 +84,7 @@ impl Domain {
             (Some(owner), _) => owner,
             (None, Some(op)) if caller.sees(&op) => op,
             (None, Some(op)) => return Err(not_found(&format!("operator {op}"))),
-            (None, None) => self.owning_operator(caller, None)?,
+            (None, None) => self.access.owning_operator(caller, None)?,
         };
         Ok(Subject {
             operator,

@@ -126,7 +126,7 @@ impl Domain {
             role: Role::Operator,
             operators: vec![partner.operator_id.clone()],
         };
-        let device = match self.visible_device(&caller, req.device_id).await {
+        let device = match self.access.visible_device(&caller, req.device_id).await {
             Ok(device) => device,
             Err(Error::NotFound(_)) => return Ok(answer(fail::NOT_FOUND)),
             Err(e) => return Err(e),

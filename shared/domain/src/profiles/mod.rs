@@ -251,12 +251,12 @@ impl Domain {
     /// The caller's profiles with their device counts.
     pub async fn list_profiles(&self, caller: &Caller) -> Result<Vec<ProfileView>, Error> {
         let mut out = Vec::new();
-        for op in self.scope(caller).await? {
+        for op in self.access.scope(caller).await? {
             let profiles = self.store.operator_profiles(&op).await?;
             if profiles.is_empty() {
                 continue;
             }
-            let devices = self.operator_devices(&op).await?;
+            let devices = self.access.operator_devices(&op).await?;
             out.extend(profiles.into_iter().map(|p| self.profile_view(p, &devices)));
         }
         Ok(out)
@@ -268,7 +268,7 @@ impl Domain {
         id: ProfileId,
     ) -> Result<ProfileView, Error> {
         let p = self.visible_profile(caller, id).await?;
-        let devices = self.operator_devices(&p.operator_id).await?;
+        let devices = self.access.operator_devices(&p.operator_id).await?;
         Ok(self.profile_view(p, &devices))
     }
 
@@ -278,7 +278,9 @@ impl Domain {
         draft: ProfileDraft,
     ) -> Result<ProfileView, Error> {
         caller.require(Role::Operator)?;
-        let operator_id = self.owning_operator(caller, draft.operator_id.clone())?;
+        let operator_id = self
+            .access
+            .owning_operator(caller, draft.operator_id.clone())?;
         check_draft(&draft)?;
         let now = self.clock.now();
         let profile = Profile {
@@ -354,7 +356,7 @@ impl Domain {
                 )));
             }
         }
-        let devices = self.operator_devices(&next.operator_id).await?;
+        let devices = self.access.operator_devices(&next.operator_id).await?;
         Ok(self.profile_view(next, &devices))
     }
 
@@ -395,11 +397,11 @@ impl Domain {
                 (out, "device_ids")
             }
             ApplyTarget::Site(site) => {
-                let site = self.visible_site(caller, site).await?;
+                let site = self.access.visible_site(caller, site).await?;
                 if site.operator_id != profile.operator_id {
                     return Err(not_found(&format!("site {}", site.site_id)));
                 }
-                let members = self.site_members(&site).await?;
+                let members = self.access.site_members(&site).await?;
                 if members.is_empty() {
                     return Err(Error::invalid("site_id", "the site has no devices"));
                 }

@@ -70,7 +70,7 @@ impl Domain {
         caller: &Caller,
         req: FlexRequest,
     ) -> Result<Vec<DeviceAllocation>, Error> {
-        let site = self.visible_site(caller, req.site_id).await?;
+        let site = self.access.visible_site(caller, req.site_id).await?;
         caller.require(Role::Operator)?;
         let now = self.clock.now();
         let devices = self.store.site_devices(site.site_id).await?;

@@ -13,10 +13,8 @@ pub use port::{
 use crate::Domain;
 use crate::devices::credentials::TokenClaims;
 use crate::devices::revoked;
-use crate::intelligence::FaultMark;
-use crate::intelligence::anomalies::{
-    counter_reset, fault_burst, power_over_rating, recent_faults,
-};
+use crate::observations::FaultMark;
+use crate::observations::findings::{counter_reset, fault_burst, power_over_rating, recent_faults};
 use chrono::{DateTime, Utc};
 use energy::{Attribution, Before, counter_delta, plan};
 use kernel::clock::not_ahead;
@@ -169,7 +167,7 @@ impl Domain {
             )
             .await?
             .ok_or_else(revoked)?;
-        self.note_outage(&device, now).await?;
+        self.observations.note_outage(&device, now).await?;
         if device.open_commands <= 0 {
             return Ok(Vec::new());
         }
@@ -278,14 +276,16 @@ impl Domain {
                 fault: None,
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
-                self.note_outage(&device, now).await?;
+                self.observations.note_outage(&device, now).await?;
                 let hour_peak = previous
                     .filter(|c| c.peaks.hour == Some(energy::hour_of(ts)))
                     .map_or(0.0, |c| c.peaks.hour_kw);
-                self.keep_finding(power_over_rating(&device, &sample, hour_peak, now))
+                self.observations
+                    .keep_finding(power_over_rating(&device, &sample, hour_peak, now))
                     .await;
                 if let Some(previous) = previous {
-                    self.keep_finding(counter_reset(&device, previous, &sample, now))
+                    self.observations
+                        .keep_finding(counter_reset(&device, previous, &sample, now))
                         .await;
                 }
                 return Ok(());
@@ -308,7 +308,7 @@ impl Domain {
                     .touch_device(claims.device_id, claims.issued_ms, now, Some("online"))
                     .await?
                     .ok_or_else(revoked)?;
-                return self.note_outage(&before, now).await;
+                return self.observations.note_outage(&before, now).await;
             }
             LifecycleEvent::Connector {
                 timestamp,
@@ -395,9 +395,10 @@ impl Domain {
                 fault: fault.clone(),
             };
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
-                self.note_outage(&device, now).await?;
+                self.observations.note_outage(&device, now).await?;
                 if let Some(f) = fault {
-                    self.keep_finding(fault_burst(&device, &f.recent, now))
+                    self.observations
+                        .keep_finding(fault_burst(&device, &f.recent, now))
                         .await;
                 }
                 return Ok(());

@@ -1,7 +1,7 @@
 //! Storage of what chargers report: the device's live state, samples and
 //! the hourly energy roll-ups.
 
-use crate::intelligence::FaultMark;
+use crate::observations::FaultMark;
 use crate::partners::outbox::Delivery;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -3,8 +3,7 @@
 //! marks it seen); a device silent now has an open outage up to now,
 //! derived at read time.
 
-use super::{Outage, Window};
-use crate::Domain;
+use super::{Observations, Outage, Window};
 use chrono::{DateTime, Duration, Utc};
 use kernel::error::Error;
 use kernel::ids::{DeviceId, OperatorId};
@@ -52,14 +51,10 @@ pub fn merged(mut windows: Vec<Window>) -> Vec<Window> {
     out
 }
 
-impl Domain {
+impl Observations {
     /// Keeps the outage a message ends, if it ends one: one more write
     /// after a gap, none otherwise.
-    pub(crate) async fn note_outage(
-        &self,
-        before: &Device,
-        now: DateTime<Utc>,
-    ) -> Result<(), Error> {
+    pub async fn note_outage(&self, before: &Device, now: DateTime<Utc>) -> Result<(), Error> {
         if let Some(outage) = ended_by(before, now) {
             self.store.put_outage(&outage).await?;
         }
@@ -68,7 +63,7 @@ impl Domain {
 
     /// Each device's outages that overlap `window`, merged, with the open
     /// outage of a device silent now.
-    pub(crate) async fn outages_by_device(
+    pub async fn outages_by_device(
         &self,
         operator: &OperatorId,
         devices: &[Device],
