@@ -211,6 +211,7 @@ async fn placeholders(
     for n in 0..2 {
         let tag = format!("EVTTAG{n}{}", &uuid_like()[..8]);
         env.domain
+            .id_tags
             .create_id_tag(
                 &operator_caller(&acme),
                 domain::idtags::NewIdTag {

@@ -18,7 +18,7 @@ impl FromRequestParts<Domain> for DeviceCaller {
         domain: &Domain,
     ) -> Result<Self, Self::Rejection> {
         let token = required_bearer(parts)?;
-        let claims = domain.verify_token(token)?;
+        let claims = domain.devices.verify_token(token)?;
         api::CallerSlot::set(parts, format!("device:{}", claims.device_id));
         Ok(Self(claims))
     }

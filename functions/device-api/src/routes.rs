@@ -56,7 +56,7 @@ async fn register(
     headers: RegistrationHeaders,
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<Response, api::ApiError> {
-    domain.check_provisioning_key(
+    domain.devices.check_provisioning_key(
         headers
             .provisioning_key
             .as_ref()
@@ -66,7 +66,10 @@ async fn register(
         device_secret: body.device_secret.clone(),
         bearer_token: headers.bearer,
     };
-    let creds = domain.register(body.try_into()?, proof, &source).await?;
+    let creds = domain
+        .devices
+        .register(body.try_into()?, proof, &source)
+        .await?;
     Ok(no_store(Reply::ok(RegisterData {
         device_id: creds.device_id,
         device_secret: creds.device_secret,
@@ -79,7 +82,10 @@ async fn issue_token(
     source: &str,
     body: AuthRequest,
 ) -> Result<Response, api::ApiError> {
-    let token = domain.authenticate(body.try_into()?, source).await?;
+    let token = domain
+        .devices
+        .authenticate(body.try_into()?, source)
+        .await?;
     Ok(token_answer(token.access_token, token.expires_in))
 }
 
@@ -243,7 +249,7 @@ async fn site(
     headers: RegistrationHeaders,
     JsonBody(body): JsonBody<SiteRequest>,
 ) -> ApiResult<SiteData> {
-    domain.check_provisioning_key(
+    domain.devices.check_provisioning_key(
         headers
             .provisioning_key
             .as_ref()
@@ -253,7 +259,7 @@ async fn site(
     // policy); the domain decides what each may change.
     let authority = match headers.bearer.as_ref().map(|t| t.expose().as_str()) {
         None => SiteAuthority::Anonymous,
-        Some(token) => match domain.verify_token(token) {
+        Some(token) => match domain.devices.verify_token(token) {
             Ok(claims) => SiteAuthority::Device(claims),
             Err(_) => SiteAuthority::Console(domain.tenants.operator_caller(token).await?),
         },

@@ -505,6 +505,7 @@ async fn a_site_of_500_chargers_registers_moves_whole_and_a_foreign_member_moves
         };
         let creds = env
             .domain
+            .devices
             .register(reg, Default::default(), "test")
             .await
             .unwrap();

@@ -142,7 +142,10 @@ pub async fn create_id_tag(
     JsonBody(body): JsonBody<IdTagRequest>,
 ) -> ApiResult<IdTagView> {
     Ok(Reply::created(
-        domain.create_id_tag(&caller, body.try_into()?).await?,
+        domain
+            .id_tags
+            .create_id_tag(&caller, body.try_into()?)
+            .await?,
     ))
 }
 
@@ -160,7 +163,9 @@ pub async fn list_id_tags(
 ) -> ApiResult<ListPage<IdTagView>> {
     let wanted = status(q.status.as_deref()).map_err(|e| Error::Invalid(vec![e]))?;
     let paging = Paging::parse(q.page, q.size)?;
-    Ok(Reply::ok(domain.id_tags(&caller, wanted, paging).await?))
+    Ok(Reply::ok(
+        domain.id_tags.id_tags(&caller, wanted, paging).await?,
+    ))
 }
 
 /// One driver token.
@@ -175,7 +180,7 @@ pub async fn get_id_tag(
     Console(caller): Console,
     Path(tag): Path<String>,
 ) -> ApiResult<IdTagView> {
-    Ok(Reply::ok(domain.id_tag(&caller, &tag).await?))
+    Ok(Reply::ok(domain.id_tags.id_tag(&caller, &tag).await?))
 }
 
 /// Change a token's label, status or expiry; a block holds from the next
@@ -197,7 +202,7 @@ pub async fn patch_id_tag(
 ) -> ApiResult<IdTagView> {
     let change = body.try_into()?;
     Ok(Reply::ok(
-        domain.change_id_tag(&caller, &tag, change).await?,
+        domain.id_tags.change_id_tag(&caller, &tag, change).await?,
     ))
 }
 
@@ -214,5 +219,7 @@ pub async fn delete_id_tag(
     Console(caller): Console,
     Path(tag): Path<String>,
 ) -> ApiResult<IdTagView> {
-    Ok(Reply::ok(domain.delete_id_tag(&caller, &tag).await?))
+    Ok(Reply::ok(
+        domain.id_tags.delete_id_tag(&caller, &tag).await?,
+    ))
 }

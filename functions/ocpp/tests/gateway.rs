@@ -565,6 +565,7 @@ async fn driver_tokens_answer_authorize_by_status_case_expiry_and_tenant() {
         ),
     ] {
         s.domain
+            .id_tags
             .create_id_tag(&admin(), new_tag(tag, status, expiry))
             .await
             .unwrap();
@@ -572,6 +573,7 @@ async fn driver_tokens_answer_authorize_by_status_case_expiry_and_tenant() {
     // Another tenant's card is unknown here.
     let other = env.operator("other-cards").await;
     s.domain
+        .id_tags
         .create_id_tag(
             &operator(&other, Role::Operator),
             new_tag("04CCDD01", IdTagStatus::Accepted, None),
@@ -604,6 +606,7 @@ async fn driver_tokens_answer_authorize_by_status_case_expiry_and_tenant() {
         ..IdTagChange::default()
     };
     s.domain
+        .id_tags
         .change_id_tag(&admin(), "04AaBb01", block)
         .await
         .unwrap();
@@ -611,9 +614,10 @@ async fn driver_tokens_answer_authorize_by_status_case_expiry_and_tenant() {
     // A viewer reads but cannot change; the other tenant does not see it.
     let op = s.domain.settings.default_operator.clone();
     let viewer = operator(&op, Role::Viewer);
-    assert!(s.domain.id_tag(&viewer, "04aabb01").await.is_ok());
+    assert!(s.domain.id_tags.id_tag(&viewer, "04aabb01").await.is_ok());
     let refused = s
         .domain
+        .id_tags
         .change_id_tag(&viewer, "04AABB01", IdTagChange::default())
         .await;
     assert!(
@@ -622,6 +626,7 @@ async fn driver_tokens_answer_authorize_by_status_case_expiry_and_tenant() {
     );
     let hidden = s
         .domain
+        .id_tags
         .id_tag(&operator(&other, Role::Operator), "04AABB01")
         .await;
     assert!(
@@ -630,13 +635,18 @@ async fn driver_tokens_answer_authorize_by_status_case_expiry_and_tenant() {
     );
     let twice = s
         .domain
+        .id_tags
         .create_id_tag(&admin(), new_tag("04aabb04", IdTagStatus::Accepted, None))
         .await;
     assert!(
         matches!(twice, Err(kernel::Error::Conflict(_))),
         "{twice:?}"
     );
-    s.domain.delete_id_tag(&admin(), "04AABB04").await.unwrap();
+    s.domain
+        .id_tags
+        .delete_id_tag(&admin(), "04AABB04")
+        .await
+        .unwrap();
     assert_eq!(authorize("04AABB04").await, "Invalid");
 }
 
@@ -645,6 +655,7 @@ async fn a_session_started_with_a_card_records_it_and_a_remote_start_does_not() 
     let env = TestEnv::new().await;
     let s = Station::connect(&env, Version::V201).await;
     s.domain
+        .id_tags
         .create_id_tag(&admin(), new_tag("CARD-7", IdTagStatus::Accepted, None))
         .await
         .unwrap();
@@ -954,6 +965,7 @@ async fn a_2_0_1_remote_start_joining_a_running_transaction_completes_and_a_late
 
     // Cable first, then a driver's card: the session records the card.
     s.domain
+        .id_tags
         .create_id_tag(&admin(), new_tag("LATE-CARD", IdTagStatus::Accepted, None))
         .await
         .unwrap();

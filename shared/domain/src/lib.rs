@@ -38,8 +38,6 @@ pub struct Domain {
     store: Arc<dyn storage::Store>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
-    /// Only functions that issue or check device tokens hold the key.
-    keys: Option<Arc<devices::credentials::TokenKey>>,
     /// Which operators have partners to notify, cached per container.
     partner_feeds: Arc<partners::feeds::FeedCache>,
     /// The activity feed and the request log.
@@ -51,6 +49,10 @@ pub struct Domain {
     pub access: access::Access,
     /// Outages and findings as messages arrive.
     pub observations: observations::Observations,
+    /// Chargers' registration and credentials.
+    pub devices: devices::Devices,
+    /// Drivers' tokens.
+    pub id_tags: idtags::IdTags,
     /// How commands reach OCPP chargers' connections, where this process
     /// can reach them.
     charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
@@ -62,29 +64,41 @@ impl Domain {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let keys = settings
-            .token_signing_key
-            .as_ref()
-            .map(|key| Arc::new(devices::credentials::TokenKey::new(key.expose())));
         let settings = Arc::new(settings);
         let throttle = throttle::Throttle::new(store.clone(), settings.clone(), clock.clone());
+        let feeds = feeds::Feeds::new(store.clone(), settings.clone(), clock.clone());
         let access = access::Access::new(store.clone(), settings.clone());
+        let observations = observations::Observations::new(store.clone(), clock.clone());
+        let tenants = tenants::Tenants::new(
+            store.clone(),
+            settings.clone(),
+            clock.clone(),
+            throttle.clone(),
+        );
+        let devices = devices::Devices::new(
+            store.clone(),
+            devices::DevicesParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                throttle: throttle.clone(),
+                feeds: feeds.clone(),
+                access: access.clone(),
+                observations: observations.clone(),
+            },
+        );
+        let id_tags = idtags::IdTags::new(store.clone(), clock.clone(), access.clone());
         Self {
-            access,
-            observations: observations::Observations::new(store.clone(), clock.clone()),
-            feeds: feeds::Feeds::new(store.clone(), settings.clone(), clock.clone()),
-            tenants: tenants::Tenants::new(
-                store.clone(),
-                settings.clone(),
-                clock.clone(),
-                throttle.clone(),
-            ),
-            throttle,
+            id_tags,
             store,
             settings,
             clock,
-            keys,
             partner_feeds: Arc::default(),
+            feeds,
+            tenants,
+            throttle,
+            access,
+            observations,
+            devices,
             charger_link: None,
         }
     }

@@ -63,3 +63,8 @@ mod tests {
         assert!(not_ahead("t", now + Duration::minutes(11), now).is_err());
     }
 }
+
+/// The start of the hour `ts` falls in.
+pub fn hour_of(ts: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::DurationRound::duration_trunc(ts, chrono::Duration::hours(1)).unwrap_or(ts)
+}

@@ -46,6 +46,7 @@ pub mod error;
 pub mod ids;
 pub mod input;
 pub mod model;
+pub mod paging;
 pub mod secret;
 pub mod settings;
 pub mod storage;

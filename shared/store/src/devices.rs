@@ -5,13 +5,17 @@
 
 use crate::core::{
     DynamoStore, MAX_BATCH_GET, decode_cursor, encode_cursor, invalid_request, n, s,
+    unless_condition_failed,
 };
 use crate::counters::{Deltas, device_moves};
 use crate::errors::map_sdk;
-use crate::items::{Attrs, Item, ListingItem, SerialClaim, from_attrs, from_item, key_attrs};
+use crate::items::{
+    Attrs, Item, ListingItem, SerialClaim, from_attrs, from_item, key_attrs, to_value,
+};
 use crate::keys;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValue, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use domain::devices::{DeviceStore, FleetCounts, Listed, Profile};
 use kernel::ids::{DeviceId, OperatorId, SiteId};
 use kernel::model::{Activity, Device};
@@ -83,6 +87,35 @@ impl DynamoStore {
 
 #[async_trait]
 impl DeviceStore for DynamoStore {
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        token_issued_ms: i64,
+        now: DateTime<Utc>,
+        status: Option<&str>,
+    ) -> StoreResult<Option<Device>> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(keys::device(id))))
+            .condition_expression("attribute_exists(PK) AND revoked_before <= :issued")
+            .expression_attribute_values(":now", to_value(&now)?)
+            .expression_attribute_values(":issued", n(token_issued_ms));
+        update = match status {
+            Some(status) => update
+                .update_expression("SET last_seen = :now, reported_status = :st")
+                .expression_attribute_values(":st", s(status)),
+            None => update.update_expression("SET last_seen = :now"),
+        };
+        // The device as it was: its old `last_seen` shows an outage.
+        let out = update.return_values(ReturnValue::AllOld).send().await;
+        match unless_condition_failed(out)? {
+            Some(out) => out.attributes.map(from_attrs).transpose(),
+            None => Ok(None),
+        }
+    }
+
     async fn insert_device(
         &self,
         device: &Device,

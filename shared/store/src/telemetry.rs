@@ -7,18 +7,16 @@ use crate::core::{DynamoStore, expiry, invalid_request, n, s, unless_condition_f
 use crate::counters::{Deltas, device_moves};
 use crate::devices::build_of;
 use crate::errors::map_sdk;
-use crate::items::{Attrs, Item, StoredEnergy, from_attrs, from_item, key_attrs, to_value};
+use crate::items::{Attrs, Item, StoredEnergy, from_item, key_attrs, to_value};
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use domain::telemetry::{
     ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FirmwareWrite, TelemetryStore,
 };
-use kernel::ids::{DeviceId, OperatorId};
+use kernel::ids::OperatorId;
 use kernel::model::{Device, Sample};
 use kernel::storage::{StoreError, StoreResult, WriteOutcome};
 
@@ -205,35 +203,6 @@ fn energy_hour(attrs: Attrs) -> StoreResult<EnergyHour> {
 
 #[async_trait]
 impl TelemetryStore for DynamoStore {
-    async fn touch_device(
-        &self,
-        id: DeviceId,
-        token_issued_ms: i64,
-        now: DateTime<Utc>,
-        status: Option<&str>,
-    ) -> StoreResult<Option<Device>> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attrs(keys::device(id))))
-            .condition_expression("attribute_exists(PK) AND revoked_before <= :issued")
-            .expression_attribute_values(":now", to_value(&now)?)
-            .expression_attribute_values(":issued", n(token_issued_ms));
-        update = match status {
-            Some(status) => update
-                .update_expression("SET last_seen = :now, reported_status = :st")
-                .expression_attribute_values(":st", s(status)),
-            None => update.update_expression("SET last_seen = :now"),
-        };
-        // The device as it was: its old `last_seen` shows an outage.
-        let out = update.return_values(ReturnValue::AllOld).send().await;
-        match unless_condition_failed(out)? {
-            Some(out) => out.attributes.map(from_attrs).transpose(),
-            None => Ok(None),
-        }
-    }
-
     async fn apply_connector(&self, write: &ConnectorWrite) -> StoreResult<WriteOutcome> {
         if let Some(add) = &write.energy
             && self.add_energy(add).await? == WriteOutcome::Conflict

@@ -127,7 +127,12 @@ async fn run(args: Args) -> Result<(), String> {
             println!("operator {} created", created.id);
         }
         Command::Recount => {
-            for r in domain.recount_fleets().await.map_err(|e| e.to_string())? {
+            for r in domain
+                .devices
+                .recount_fleets()
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!("{}: {} devices, {} sites", r.operator, r.devices, r.sites);
             }
         }

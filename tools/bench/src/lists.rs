@@ -43,6 +43,7 @@ async fn register_fleet(env: &TestEnv, devices: usize) -> Result<Vec<DeviceId>, 
                         .expect("a version"),
                 };
                 let creds = domain
+                    .devices
                     .register(reg, Possession::default(), "bench")
                     .await
                     .map_err(|e| format!("registration {i}: {e}"))?;

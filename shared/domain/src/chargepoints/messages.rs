@@ -6,6 +6,7 @@ use super::{ChargePoint, Charger, Transaction};
 use crate::Domain;
 use crate::commands::{CommandReport, Report};
 use crate::devices::revoked;
+use crate::idtags::TokenStatus;
 use crate::records::RecordUpload;
 use crate::telemetry::{FirmwareReport, Move, StatusSample};
 use chrono::{DateTime, Utc};
@@ -34,26 +35,6 @@ pub struct BootInfo {
     pub model: String,
     pub serial_number: Option<String>,
     pub firmware_version: Option<String>,
-}
-
-/// An id tag's standing, as OCPP's Authorize answers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenStatus {
-    Accepted,
-    Blocked,
-    Expired,
-    Invalid,
-}
-
-impl TokenStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "Accepted",
-            Self::Blocked => "Blocked",
-            Self::Expired => "Expired",
-            Self::Invalid => "Invalid",
-        }
-    }
 }
 
 /// A transaction's start, either version.
@@ -257,7 +238,11 @@ impl Domain {
         charger: &Charger,
         id_tag: &str,
     ) -> Result<TokenStatus, Error> {
-        if let Some(standing) = self.token_standing(&charger.operator_id, id_tag).await? {
+        if let Some(standing) = self
+            .id_tags
+            .token_standing(&charger.operator_id, id_tag)
+            .await?
+        {
             return Ok(standing);
         }
         let cp = self.charger_point(charger).await?;
@@ -464,7 +449,7 @@ impl Domain {
         transaction_id: Option<&str>,
         reading: MeterReading,
     ) -> Result<(), Error> {
-        let device = self.device_for(charger.claims).await?;
+        let device = self.devices.device_for(charger.claims).await?;
         let transaction_id = match transaction_id {
             Some(id) => Some(id.to_owned()),
             None => self
@@ -552,6 +537,7 @@ impl Domain {
         let stop = match (end.meter_stop_wh, tx.meter_start_wh) {
             (Some(stop), _) => Some(stop),
             (None, Some(start)) => self
+                .devices
                 .device_for(charger.claims)
                 .await?
                 .connectors
@@ -614,7 +600,7 @@ impl Domain {
             return self.charger_heartbeat(charger).await;
         };
         let cp = self.charger_point(charger).await?;
-        let device = self.device_for(charger.claims).await?;
+        let device = self.devices.device_for(charger.claims).await?;
         let version = cp
             .firmware
             .as_ref()

@@ -7,15 +7,12 @@ mod link;
 mod messages;
 mod port;
 
+pub use crate::idtags::TokenStatus;
 pub use link::{ChargerAddress, ChargerLink, ChargerOrder, Order};
-pub use messages::{
-    Answer, BootInfo, MeterReading, StartOutcome, StatusReport, TokenStatus, TxEnd, TxStart,
-};
+pub use messages::{Answer, BootInfo, MeterReading, StartOutcome, StatusReport, TxEnd, TxStart};
 pub use port::ChargePointStore;
 
 use crate::Domain;
-use crate::console::paging::Paging;
-use crate::console::views::ListPage;
 use crate::devices::credentials::TokenClaims;
 use crate::throttle::Attempt;
 use chrono::{DateTime, Utc};
@@ -23,6 +20,8 @@ use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId, SerialNumber, SiteId};
 use kernel::model::{Device, LiveConnection, Role};
+use kernel::paging::ListPage;
+use kernel::paging::Paging;
 use kernel::secret::{Secret, hash_secret, new_secret, secret_matches};
 use kernel::storage::WriteOutcome;
 use kernel::version::FirmwareVersion;

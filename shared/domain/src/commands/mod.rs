@@ -200,7 +200,7 @@ impl Domain {
         let cap = self.settings.long_poll_max.num_milliseconds().max(0) as u64;
         let wait_s = wait.unwrap_or(DEFAULT_WAIT_S).max(0) as u64;
         let wait_ms = wait_s.saturating_mul(1000).min(cap);
-        let device = self.device_seen(claims).await?;
+        let device = self.devices.device_seen(claims).await?;
         let deadline = tokio::time::Instant::now() + StdDuration::from_millis(wait_ms);
         let mut pause = POLL_BACKOFF_START;
         loop {
@@ -248,7 +248,7 @@ impl Domain {
         let now = self.clock.now();
         not_ahead("timestamp", r.timestamp, now)?;
         let (id, to) = (r.command_id, CommandStatus::from(r.status));
-        let device = self.device_seen(claims).await?;
+        let device = self.devices.device_seen(claims).await?;
         let not_found = || Error::NotFound(format!("command {id} not found"));
         let cmd = self
             .store

@@ -8,6 +8,7 @@ use kernel::model::{
     CommandView, ConnectorState, Device, DeviceStatus, FirmwareProgress, FirmwareStatus,
     HistoryEntry, Site,
 };
+pub use kernel::paging::ListPage;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -196,29 +197,6 @@ pub struct SiteDetail {
     /// Share of `power_capacity` in use, in %.
     pub utilisation_percentage: f64,
     pub devices: Vec<DeviceView>,
-}
-
-/// A page of a list: `{items, total, page, size}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ListPage<T> {
-    pub items: Vec<T>,
-    pub total: usize,
-    pub page: u32,
-    pub size: u32,
-}
-
-impl<T> ListPage<T> {
-    pub fn slice(all: Vec<T>, page: u32, size: u32) -> Self {
-        let total = all.len();
-        let start = ((page.saturating_sub(1)) as usize).saturating_mul(size as usize);
-        let items = all.into_iter().skip(start).take(size as usize).collect();
-        Self {
-            items,
-            total,
-            page,
-            size,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

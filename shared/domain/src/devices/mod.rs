@@ -7,8 +7,11 @@ mod recount;
 pub use port::{Build, DeviceStore, FleetCounts, Listed, Profile};
 pub use recount::Recount;
 
-use crate::Domain;
-use crate::throttle::Attempt;
+use crate::access::Access;
+use crate::feeds::Feeds;
+use crate::observations::Observations;
+use crate::sites::SiteStore;
+use crate::throttle::{Attempt, Throttle};
 use chrono::{DateTime, Utc};
 use credentials::{TokenClaims, TokenKey};
 use kernel::access::AccessToken;
@@ -20,7 +23,9 @@ use kernel::secret::Secret;
 use kernel::secret::{hash_secret, new_secret, secret_matches};
 use kernel::storage::WriteOutcome;
 use kernel::version::FirmwareVersion;
+use kernel::{Clock, Settings};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A charger's registration, parsed: the serial number has its shape and
 /// the other fields are bounded text.
@@ -89,7 +94,55 @@ pub struct Credentials {
     pub expires_in: i64,
 }
 
-impl Domain {
+/// The ports registration, credentials and the recount use.
+pub trait DevicesPorts: DeviceStore + SiteStore {}
+impl<T: DeviceStore + SiteStore + ?Sized> DevicesPorts for T {}
+
+/// Chargers' registration, credentials and token checks.
+#[derive(Clone)]
+pub struct Devices {
+    store: Arc<dyn DevicesPorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    /// Only functions that issue or check device tokens hold the key.
+    keys: Option<Arc<TokenKey>>,
+    throttle: Throttle,
+    feeds: Feeds,
+    access: Access,
+    observations: Observations,
+}
+
+/// What a `Devices` is built from besides its store.
+pub struct DevicesParts {
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: Throttle,
+    pub feeds: Feeds,
+    pub access: Access,
+    pub observations: Observations,
+}
+
+impl Devices {
+    pub fn new(store: Arc<dyn DevicesPorts>, parts: DevicesParts) -> Self {
+        let keys = parts
+            .settings
+            .token_signing_key
+            .as_ref()
+            .map(|key| Arc::new(TokenKey::new(key.expose())));
+        Self {
+            store,
+            keys,
+            settings: parts.settings,
+            clock: parts.clock,
+            throttle: parts.throttle,
+            feeds: parts.feeds,
+            access: parts.access,
+            observations: parts.observations,
+        }
+    }
+}
+
+impl Devices {
     /// Checks `X-Provisioning-Key` when the deployment requires one.
     pub fn check_provisioning_key(&self, presented: Option<&str>) -> Result<(), Error> {
         match &self.settings.provisioning_key {

@@ -3,6 +3,7 @@
 //! counters that every write adding, moving or changing a device keeps.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use kernel::ids::{DeviceId, OperatorId, SiteId};
 use kernel::model::Activity;
 use kernel::model::Device;
@@ -74,6 +75,17 @@ pub struct Profile<'a> {
 
 #[async_trait]
 pub trait DeviceStore: Send + Sync {
+    /// Marks the device seen (and, from a heartbeat, its reported status)
+    /// in one conditional update, answering the device as it was before
+    /// (its old `last_seen` shows an outage). `None` when the device is
+    /// gone or the token was issued before its credentials were rotated.
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        token_issued_ms: i64,
+        now: DateTime<Utc>,
+        status: Option<&str>,
+    ) -> StoreResult<Option<Device>>;
     /// Creates the device and claims its serial number; `Conflict` when the
     /// serial number is taken.
     async fn insert_device(

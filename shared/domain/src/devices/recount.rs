@@ -4,8 +4,7 @@
 //! the counters were kept; run it while nothing registers, since writes
 //! during a recount may be counted twice or not at all.
 
-use super::FleetCounts;
-use crate::Domain;
+use super::{Devices, FleetCounts};
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::OperatorId;
@@ -19,7 +18,7 @@ pub struct Recount {
     pub sites: usize,
 }
 
-impl Domain {
+impl Devices {
     pub async fn recount_fleets(&self) -> Result<Vec<Recount>, Error> {
         let platform = Caller {
             client_id: "recount".into(),

@@ -7,16 +7,17 @@ mod port;
 
 pub use port::IdTagStore;
 
-use crate::Domain;
-use crate::chargepoints::TokenStatus;
-use crate::console::paging::Paging;
-use crate::console::views::ListPage;
+use crate::access::Access;
 use chrono::{DateTime, Utc};
+use kernel::Clock;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::OperatorId;
 use kernel::model::Role;
+use kernel::paging::ListPage;
+use kernel::paging::Paging;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 pub const ID_TAG_RULE: &str = "must be 1..20 printable ASCII characters";
@@ -31,6 +32,26 @@ pub fn valid_id_tag(tag: &str) -> bool {
 /// The form a token is kept and looked up by.
 pub fn key_of(tag: &str) -> String {
     tag.to_ascii_uppercase()
+}
+
+/// An id tag's standing, as OCPP's Authorize answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Accepted,
+    Blocked,
+    Expired,
+    Invalid,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "Accepted",
+            Self::Blocked => "Blocked",
+            Self::Expired => "Expired",
+            Self::Invalid => "Invalid",
+        }
+    }
 }
 
 kernel::wire_enum! {
@@ -115,7 +136,25 @@ pub struct IdTagChange {
     pub expires_at: Option<Option<DateTime<Utc>>>,
 }
 
-impl Domain {
+/// An operator's driver tokens, and their standing when a charger asks.
+#[derive(Clone)]
+pub struct IdTags {
+    store: Arc<dyn IdTagStore>,
+    clock: Arc<dyn Clock>,
+    access: Access,
+}
+
+impl IdTags {
+    pub fn new(store: Arc<dyn IdTagStore>, clock: Arc<dyn Clock>, access: Access) -> Self {
+        Self {
+            store,
+            clock,
+            access,
+        }
+    }
+}
+
+impl IdTags {
     pub async fn create_id_tag(&self, caller: &Caller, new: NewIdTag) -> Result<IdTagView, Error> {
         caller.require(Role::Operator)?;
         let operator_id = self.access.owning_operator(caller, new.operator_id)?;

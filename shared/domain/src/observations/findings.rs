@@ -151,7 +151,7 @@ pub fn power_over_rating(
     if sample.power.abs() <= limit || hour_peak > limit {
         return None;
     }
-    let hour = crate::telemetry::energy::hour_of(sample.ts);
+    let hour = kernel::clock::hour_of(sample.ts);
     Some(
         Finding {
             device,

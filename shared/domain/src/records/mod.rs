@@ -36,7 +36,7 @@ impl Domain {
         let now = self.clock.now();
         not_ahead("end_time", u.end_time, now)?;
         let record_id = u.record_id;
-        let device = self.device_seen(claims).await?;
+        let device = self.devices.device_seen(claims).await?;
         crate::telemetry::known_connector(&device, u.connector_id)?;
         let record = ChargingRecord {
             record_id,

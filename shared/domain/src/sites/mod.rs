@@ -185,7 +185,7 @@ impl Domain {
             }
             SiteAuthority::Console(_) => {}
             SiteAuthority::Device(claims) => {
-                rights.own_site = self.device_for(*claims).await?.site_id;
+                rights.own_site = self.devices.device_for(*claims).await?.site_id;
             }
         }
         Ok(rights)

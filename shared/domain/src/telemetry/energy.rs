@@ -9,7 +9,8 @@
 //! hours at read time, which keeps every sample to one bucket write.
 
 use super::port::EnergyAdd;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Utc};
+pub use kernel::clock::hour_of;
 use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use kernel::model::{ConnectorState, Peaks};
 
@@ -20,11 +21,6 @@ pub fn counter_delta(previous: Option<f64>, current: f64) -> f64 {
         // A fresh connector or a reset counter: the new session so far.
         _ => current,
     }
-}
-
-/// The start of the hour `ts` falls in.
-pub fn hour_of(ts: DateTime<Utc>) -> DateTime<Utc> {
-    ts.duration_trunc(Duration::hours(1)).unwrap_or(ts)
 }
 
 /// Where a sample's energy goes and whose it is.
@@ -92,6 +88,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

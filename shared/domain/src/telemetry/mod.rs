@@ -194,7 +194,7 @@ impl Domain {
             soc: s.soc,
         };
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
-            let device = self.device_for(claims).await?;
+            let device = self.devices.device_for(claims).await?;
             known_connector(&device, connector_id)?;
             let previous = device.connectors.get(&connector_id);
             if previous.is_some_and(|c| c.sample_ts.is_some_and(|last| last >= ts)) {
@@ -344,7 +344,7 @@ impl Domain {
         let now = self.clock.now();
         self.telemetry_time(ts, now)?;
         for _ in 0..CONNECTOR_WRITE_ATTEMPTS {
-            let device = self.device_for(claims).await?;
+            let device = self.devices.device_for(claims).await?;
             known_connector(&device, connector_id)?;
             let previous = device.connectors.get(&connector_id);
             if previous.is_some_and(|c| c.ts > ts) {
@@ -414,7 +414,7 @@ impl Domain {
         claims: TokenClaims,
         f: FirmwareReport,
     ) -> Result<(), Error> {
-        let device = self.device_for(claims).await?;
+        let device = self.devices.device_for(claims).await?;
         let now = self.clock.now();
         let progress = FirmwareProgress {
             firmware_version: f.firmware_version.clone(),

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use kernel::model::Activity;
-use kernel::model::{Connector, Device, FirmwareProgress, Sample};
+use kernel::model::{Connector, FirmwareProgress, Sample};
 use kernel::storage::{StoreResult, WriteOutcome};
 
 /// Whose energy roll-up: a device's or a site's.
@@ -94,17 +94,6 @@ pub struct FirmwareWrite<'a> {
 
 #[async_trait]
 pub trait TelemetryStore: Send + Sync {
-    /// Marks the device seen (and, from a heartbeat, its reported status)
-    /// in one conditional update, answering the device as it was before
-    /// (its old `last_seen` shows an outage). `None` when the device is
-    /// gone or the token was issued before its credentials were rotated.
-    async fn touch_device(
-        &self,
-        id: DeviceId,
-        token_issued_ms: i64,
-        now: DateTime<Utc>,
-        status: Option<&str>,
-    ) -> StoreResult<Option<Device>>;
     async fn apply_connector(&self, write: &ConnectorWrite) -> StoreResult<WriteOutcome>;
     /// Stores a sample that does not move live state (older than it).
     async fn put_sample(&self, sample: &Sample) -> StoreResult<()>;
