@@ -167,6 +167,7 @@ async fn placeholders(
         .queue(charger.device_id(), Some(1), CommandKind::Reboot)
         .await;
     env.domain
+        .commands
         .deliver(charger.device_id(), usize::MAX)
         .await
         .expect("delivery");

@@ -4,9 +4,10 @@ use api::{ApiResult, Console, Envelope, ErrorEnvelope, JsonBody, Reply, parse_pa
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use domain::Domain;
-use domain::commands::dispatch::{AdminCommand, ConnectorCommand, QueuedCommand};
+use domain::admin::AdminCommand;
+use domain::commands::dispatch::{ConnectorCommand, QueuedCommand};
 use domain::commands::schedule::Schedule;
-use domain::sites::flexibility::{DeviceAllocation, FlexRequest};
+use domain::flexibility::{DeviceAllocation, FlexRequest};
 use kernel::Error;
 use kernel::access::Caller;
 use kernel::ids::{ConnectorId, DeviceId, SiteId};
@@ -108,6 +109,7 @@ async fn send(
 ) -> ApiResult<QueuedCommand> {
     let (device, connector) = connector_path(path)?;
     let queued = domain
+        .commands
         .queue_connector_command(caller, device, connector, command, key.0.as_deref())
         .await?;
     Ok(Reply::accepted(queued))

@@ -213,7 +213,9 @@ async fn commands(
     DeviceCaller(claims): DeviceCaller,
     QueryParams(q): QueryParams<PollQuery>,
 ) -> ApiResult<Option<kernel::model::CommandView>> {
-    Ok(Reply::ok(domain.poll_command(claims, q.wait).await?))
+    Ok(Reply::ok(
+        domain.commands.poll_command(claims, q.wait).await?,
+    ))
 }
 
 /// Report a command's execution result.
@@ -229,7 +231,10 @@ async fn command_status(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<CommandStatusRequest>,
 ) -> ApiResult<()> {
-    domain.report_command(claims, body.try_into()?).await?;
+    domain
+        .commands
+        .report_command(claims, body.try_into()?)
+        .await?;
     Ok(Reply::ok(()))
 }
 
@@ -264,7 +269,10 @@ async fn site(
             Err(_) => SiteAuthority::Console(domain.tenants.operator_caller(token).await?),
         },
     };
-    let site_id = domain.register_site(&authority, body.try_into()?).await?;
+    let site_id = domain
+        .sites
+        .register_site(&authority, body.try_into()?)
+        .await?;
     Ok(Reply::ok(SiteData { site_id }))
 }
 

@@ -243,6 +243,7 @@ async fn foreign_site(env: &TestEnv, devices: Vec<String>) -> SiteId {
         .map(|d| DeviceId::parse(d).unwrap())
         .collect();
     env.domain
+        .sites
         .register_site(
             &SiteAuthority::Console(Caller {
                 client_id: "other-client".into(),

@@ -464,7 +464,11 @@ async fn dynamodb_requests_per_route_stay_within_their_budget() {
     let c = charger(&app, "COST-1").await;
     // A warm container: its list of partners to notify is read once a
     // minute, not per request.
-    env.domain.refresh_partner_feeds().await.unwrap();
+    env.domain
+        .partner_notices
+        .refresh_partner_feeds()
+        .await
+        .unwrap();
     let cost = |route: &str, limit: u64| {
         let used = env.counter.total();
         env.counter.reset();

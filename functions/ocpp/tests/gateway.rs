@@ -5,8 +5,9 @@
 
 use async_trait::async_trait;
 use domain::Domain;
+use domain::admin::AdminCommand;
 use domain::chargepoints::{Charger, ChargerAddress, ChargerLink, NewChargePoint, Order};
-use domain::commands::dispatch::{AdminCommand, ConnectorCommand};
+use domain::commands::dispatch::ConnectorCommand;
 use domain::console::{Paging, RecordFilter};
 use domain::idtags::{IdTagChange, IdTagStatus, NewIdTag};
 use domain::storage::ports::*;
@@ -232,6 +233,7 @@ async fn a_remote_start_is_sent_at_once_and_settled_by_the_answer_and_the_transa
     let s = Station::connect(&env, Version::V201).await;
     let queued = s
         .domain
+        .commands
         .queue_connector_command(
             &admin(),
             s.device_id,
@@ -291,6 +293,7 @@ async fn a_remote_start_is_sent_at_once_and_settled_by_the_answer_and_the_transa
     // A stop names the connector's transaction; a CALLERROR fails it.
     let stop = s
         .domain
+        .commands
         .queue_connector_command(
             &admin(),
             s.device_id,
@@ -384,12 +387,14 @@ async fn commands_a_charge_point_cannot_take_are_refused_before_queueing() {
     };
     let refused = s
         .domain
+        .commands
         .queue_connector_command(&admin(), s.device_id, one(), discharge, None)
         .await
         .unwrap_err();
     assert!(matches!(refused, kernel::Error::Invalid(_)), "{refused:?}");
     let refused = s
         .domain
+        .commands
         .queue_connector_command(
             &admin(),
             s.device_id,
@@ -414,6 +419,7 @@ async fn commands_a_charge_point_cannot_take_are_refused_before_queueing() {
     };
     let refused = s
         .domain
+        .commands
         .queue_connector_command(&admin(), s.device_id, one(), start, None)
         .await
         .unwrap_err();
@@ -862,6 +868,7 @@ async fn a_retried_1_6_start_gets_its_transaction_back_and_the_platform_tag_stay
     let s = Station::connect(&env, Version::V16).await;
     let queued = s
         .domain
+        .commands
         .queue_connector_command(
             &admin(),
             s.device_id,
@@ -935,6 +942,7 @@ async fn a_2_0_1_remote_start_joining_a_running_transaction_completes_and_a_late
     .await;
     let queued = s
         .domain
+        .commands
         .queue_connector_command(
             &admin(),
             s.device_id,

@@ -10,15 +10,18 @@
 //! implemented once, against the DynamoDB API, in the `store` crate.
 
 pub mod access;
+pub mod admin;
 pub mod campaigns;
 pub mod chargepoints;
 pub mod commands;
 pub mod console;
 pub mod devices;
 pub mod feeds;
+pub mod flexibility;
 pub mod idtags;
 pub mod intelligence;
 pub mod observations;
+pub mod outbox;
 pub mod partners;
 pub mod profiles;
 pub mod records;
@@ -32,14 +35,17 @@ use std::sync::Arc;
 
 use kernel::{Clock, Error, Settings};
 
-/// Everything a request handler needs, built once per cold start and shared.
+/// Builds this domain again with another charger link.
+type Rebuild = Arc<dyn Fn(Option<Arc<dyn chargepoints::ChargerLink>>) -> Domain + Send + Sync>;
+
+/// Every service, built once per cold start and shared.
 #[derive(Clone)]
 pub struct Domain {
     store: Arc<dyn storage::Store>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
-    /// Which operators have partners to notify, cached per container.
-    partner_feeds: Arc<partners::feeds::FeedCache>,
+    /// What changes owe partners.
+    pub partner_notices: partners::feeds::PartnerNotices,
     /// The activity feed and the request log.
     pub feeds: feeds::Feeds,
     /// Operators, API clients and their sessions.
@@ -53,9 +59,14 @@ pub struct Domain {
     pub devices: devices::Devices,
     /// Drivers' tokens.
     pub id_tags: idtags::IdTags,
+    /// Sites and their capacity.
+    pub sites: sites::Sites,
+    /// Commands and their lifecycle.
+    pub commands: commands::Commands,
     /// How commands reach OCPP chargers' connections, where this process
     /// can reach them.
     charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
+    rebuild: Rebuild,
 }
 
 impl Domain {
@@ -64,9 +75,30 @@ impl Domain {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let settings = Arc::new(settings);
+        Self::assemble(store, Arc::new(settings), clock, None)
+    }
+
+    /// The same services, sending commands to OCPP chargers through `link`.
+    pub fn with_charger_link(self, link: Arc<dyn chargepoints::ChargerLink>) -> Self {
+        (self.rebuild)(Some(link))
+    }
+
+    fn assemble<S: storage::Store + 'static>(
+        store: Arc<S>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
+    ) -> Self {
+        let rebuild: Rebuild = {
+            let (store, settings, clock) = (store.clone(), settings.clone(), clock.clone());
+            Arc::new(move |link| {
+                Self::assemble(store.clone(), settings.clone(), clock.clone(), link)
+            })
+        };
         let throttle = throttle::Throttle::new(store.clone(), settings.clone(), clock.clone());
         let feeds = feeds::Feeds::new(store.clone(), settings.clone(), clock.clone());
+        let partner_notices =
+            partners::feeds::PartnerNotices::new(store.clone(), settings.clone(), clock.clone());
         let access = access::Access::new(store.clone(), settings.clone());
         let observations = observations::Observations::new(store.clone(), clock.clone());
         let tenants = tenants::Tenants::new(
@@ -87,19 +119,49 @@ impl Domain {
             },
         );
         let id_tags = idtags::IdTags::new(store.clone(), clock.clone(), access.clone());
+        let sites = sites::Sites::new(
+            store.clone(),
+            settings.clone(),
+            clock.clone(),
+            devices.clone(),
+            feeds.clone(),
+        );
+        let commands = commands::Commands::new(
+            store.clone(),
+            commands::CommandParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                feeds: feeds.clone(),
+                access: access.clone(),
+                devices: devices.clone(),
+                sites: sites.clone(),
+            },
+            commands::CommandHooks {
+                owed: Arc::new(partner_notices.clone()),
+                line: Arc::new(chargepoints::ChargePointLine::new(
+                    store.clone(),
+                    clock.clone(),
+                    charger_link.clone(),
+                )),
+                reports: Arc::new(profiles::ConfigurationReports::new(store.clone())),
+            },
+        );
         Self {
-            id_tags,
             store,
             settings,
             clock,
-            partner_feeds: Arc::default(),
+            partner_notices,
             feeds,
             tenants,
             throttle,
             access,
             observations,
             devices,
-            charger_link: None,
+            id_tags,
+            sites,
+            commands,
+            charger_link,
+            rebuild,
         }
     }
 

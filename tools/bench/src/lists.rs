@@ -91,6 +91,7 @@ async fn place_in_sites(env: &TestEnv, ids: &[DeviceId]) -> Result<usize, String
                     device_ids,
                 };
                 domain
+                    .sites
                     .register_site(&SiteAuthority::Anonymous, reg)
                     .await
                     .map_err(|e| format!("site {i} (worker {worker}): {e}"))?;

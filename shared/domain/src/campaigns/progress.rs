@@ -182,7 +182,7 @@ impl Domain {
                 params,
                 origin: None,
             };
-            self.queue_command(device, new, None).await?;
+            self.commands.queue_command(device, new, None).await?;
         }
         Ok(())
     }

@@ -2,16 +2,18 @@
 //! charger's open connection (no heartbeat to wait for), as orders the
 //! gateway turns into the charger's version of OCPP.
 
-use super::{FirmwareOrder, RemoteStart};
-use crate::Domain;
+use super::{ChargePointStore, FirmwareOrder, RemoteStart, update_charge_point};
 use crate::commands::schedule::Schedule;
+use crate::commands::{ChargerLine, Commands};
 use crate::profiles::ChargerSettings;
 use async_trait::async_trait;
+use kernel::Clock;
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId};
 use kernel::model::{Command, CommandKind, Device, LiveConnection};
 use kernel::version::FirmwareVersion;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// What the charger is asked to do, in the platform's terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,16 +81,31 @@ fn param_f64(cmd: &Command, name: &str) -> Option<f64> {
     cmd.params.get(name).and_then(Value::as_f64)
 }
 
-impl Domain {
-    pub fn with_charger_link(mut self, link: std::sync::Arc<dyn ChargerLink>) -> Self {
-        self.charger_link = Some(link);
-        self
-    }
+/// Commands' line to charge points: what they can take, and sending it
+/// over their connections where this process reaches them.
+#[derive(Clone)]
+pub struct ChargePointLine {
+    store: Arc<dyn ChargePointStore>,
+    clock: Arc<dyn Clock>,
+    link: Option<Arc<dyn ChargerLink>>,
+}
 
+impl ChargePointLine {
+    pub fn new(
+        store: Arc<dyn ChargePointStore>,
+        clock: Arc<dyn Clock>,
+        link: Option<Arc<dyn ChargerLink>>,
+    ) -> Self {
+        Self { store, clock, link }
+    }
+}
+
+#[async_trait]
+impl ChargerLine for ChargePointLine {
     /// What a charge point cannot take: any command while it is not
     /// connected (409, as an offline device), a discharge (neither OCPP
     /// version carries V2G: 422), a stop with no session to end (409).
-    pub(crate) async fn charger_can_take(
+    async fn can_take(
         &self,
         device: &Device,
         kind: CommandKind,
@@ -124,18 +141,16 @@ impl Domain {
     }
 
     /// Sends a connected charge point its deliverable commands now.
-    pub(crate) async fn push_to_charger(&self, device: &Device) -> Result<(), Error> {
-        let (Some(link), Some(id), Some(connection)) = (
-            &self.charger_link,
-            &device.charge_point_id,
-            &device.connection,
-        ) else {
+    async fn push(&self, commands: &Commands, device: &Device) -> Result<(), Error> {
+        let (Some(link), Some(id), Some(connection)) =
+            (&self.link, &device.charge_point_id, &device.connection)
+        else {
             return Ok(());
         };
         if !device.connected(self.clock.now()) {
             return Ok(());
         }
-        let delivered = self.deliver(device.device_id, usize::MAX).await?;
+        let delivered = commands.deliver(device.device_id, usize::MAX).await?;
         if delivered.is_empty() {
             return Ok(());
         }
@@ -148,7 +163,8 @@ impl Domain {
                     order,
                 }),
                 Err(why) => {
-                    self.fail_command(device.device_id, cmd.command_id, why)
+                    commands
+                        .fail_command(device.device_id, cmd.command_id, why)
                         .await?
                 }
             }
@@ -161,17 +177,20 @@ impl Domain {
         let sent: Vec<CommandId> = orders.iter().map(|o| o.command_id).collect();
         if !link.send(&to, orders).await {
             for command in sent {
-                self.fail_command(
-                    device.device_id,
-                    command,
-                    "the charger's connection closed".into(),
-                )
-                .await?;
+                commands
+                    .fail_command(
+                        device.device_id,
+                        command,
+                        "the charger's connection closed".into(),
+                    )
+                    .await?;
             }
         }
         Ok(())
     }
+}
 
+impl ChargePointLine {
     /// The order for a command, noting on the charge point what its
     /// answers and transactions will need to find it again.
     async fn order_for(&self, id: &str, cmd: &Command) -> Result<ChargerOrder, String> {
@@ -186,7 +205,7 @@ impl Domain {
                 let mut start = None;
                 // Sent again (a redelivery), a start keeps its tag: the
                 // charger's answer and transaction match either call.
-                self.update_charge_point(id, |cp| {
+                update_charge_point(self.store.as_ref(), id, |cp| {
                     let kept = cp
                         .remote_starts
                         .get(&connector)
@@ -214,7 +233,7 @@ impl Domain {
             CommandKind::StopCharging => {
                 let connector = needs_connector()?;
                 let mut transaction = None;
-                self.update_charge_point(id, |cp| {
+                update_charge_point(self.store.as_ref(), id, |cp| {
                     transaction = cp.sessions.get(&connector).cloned();
                     if let Some(tx) = &transaction {
                         cp.stops.insert(tx.clone(), cmd.command_id);
@@ -264,7 +283,7 @@ impl Domain {
                     command_id: cmd.command_id,
                     version,
                 };
-                self.update_charge_point(id, |cp| {
+                update_charge_point(self.store.as_ref(), id, |cp| {
                     cp.firmware = Some(order.clone());
                     Ok(())
                 })

@@ -190,7 +190,7 @@ impl Domain {
         // Commands queued while it could not be reached go now; the
         // device as it was read says whether there are any.
         if device.open_commands > 0 {
-            self.push_to_charger(&device).await?;
+            self.commands.push_to_charger(&device).await?;
         }
         Ok(())
     }
@@ -641,7 +641,11 @@ impl Domain {
             Answer::Done => (&[Report::Accepted, Report::Completed], None),
             Answer::Rejected(why) => (&[Report::Rejected], Some(why)),
             Answer::Failed(why) => {
-                if let Err(e) = self.fail_command(charger.device_id, command, why).await {
+                if let Err(e) = self
+                    .commands
+                    .fail_command(charger.device_id, command, why)
+                    .await
+                {
                     tracing::debug!(command_id = %command, error = %e, "failure passed over");
                 }
                 return;
@@ -678,7 +682,7 @@ impl Domain {
                 timestamp: self.clock.now(),
                 message: (i + 1 == steps.len()).then(|| message.clone()).flatten(),
             };
-            if let Err(e) = self.report_command(charger.claims, report).await {
+            if let Err(e) = self.commands.report_command(charger.claims, report).await {
                 tracing::debug!(command_id = %command, step = step.as_str(), error = %e, "command step passed over");
             }
         }

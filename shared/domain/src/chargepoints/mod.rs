@@ -8,7 +8,7 @@ mod messages;
 mod port;
 
 pub use crate::idtags::TokenStatus;
-pub use link::{ChargerAddress, ChargerLink, ChargerOrder, Order};
+pub use link::{ChargePointLine, ChargerAddress, ChargerLink, ChargerOrder, Order};
 pub use messages::{Answer, BootInfo, MeterReading, StartOutcome, StatusReport, TxEnd, TxStart};
 pub use port::ChargePointStore;
 
@@ -264,6 +264,28 @@ fn new_password() -> Result<String, Error> {
     Ok(new_secret()?[..PASSWORD_HEX].to_owned())
 }
 
+/// Reads, changes and writes a charge point, again on a race.
+pub(crate) async fn update_charge_point(
+    store: &dyn ChargePointStore,
+    id: &str,
+    mut change: impl FnMut(&mut ChargePoint) -> Result<(), Error>,
+) -> Result<ChargePoint, Error> {
+    for _ in 0..SAVE_ATTEMPTS {
+        let mut cp = store
+            .get_charge_point(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("charge point {id}")))?;
+        change(&mut cp)?;
+        cp.version += 1;
+        if store.save_charge_point(&cp).await? == WriteOutcome::Written {
+            return Ok(cp);
+        }
+    }
+    Err(Error::Conflict(format!(
+        "charge point {id} is being changed concurrently; retry"
+    )))
+}
+
 impl Domain {
     /// `POST /v1/ocpp/charge-points`: a charge point and its device, with
     /// a password shown once.
@@ -445,23 +467,9 @@ impl Domain {
     pub(crate) async fn update_charge_point(
         &self,
         id: &str,
-        mut change: impl FnMut(&mut ChargePoint) -> Result<(), Error>,
+        change: impl FnMut(&mut ChargePoint) -> Result<(), Error>,
     ) -> Result<ChargePoint, Error> {
-        for _ in 0..SAVE_ATTEMPTS {
-            let mut cp = self
-                .store
-                .get_charge_point(id)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("charge point {id}")))?;
-            change(&mut cp)?;
-            cp.version += 1;
-            if self.store.save_charge_point(&cp).await? == WriteOutcome::Written {
-                return Ok(cp);
-            }
-        }
-        Err(Error::Conflict(format!(
-            "charge point {id} is being changed concurrently; retry"
-        )))
+        update_charge_point(self.store.as_ref(), id, change).await
     }
 
     /// The WebSocket upgrade's HTTP Basic check. Failures are counted per
@@ -533,7 +541,7 @@ impl Domain {
     /// boot sends them instead.
     pub async fn charger_ready(&self, charger: &Charger) -> Result<(), Error> {
         if let Some(device) = self.store.get_device(charger.device_id).await? {
-            self.push_to_charger(&device).await?;
+            self.commands.push_to_charger(&device).await?;
         }
         Ok(())
     }

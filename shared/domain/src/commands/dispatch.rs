@@ -3,8 +3,7 @@
 //! manual command injection.
 
 use super::schedule::Schedule;
-use super::{IdempotencyClaim, NewCommand, Queued};
-use crate::Domain;
+use super::{Commands, IdempotencyClaim, NewCommand, Queued};
 use kernel::access::{Caller, not_found};
 use kernel::catalogue::{Rating, rating};
 use kernel::error::Error;
@@ -49,7 +48,7 @@ pub struct QueuedCommand {
 }
 
 impl QueuedCommand {
-    fn plain(command_id: CommandId, status: CommandStatus) -> Self {
+    pub(crate) fn plain(command_id: CommandId, status: CommandStatus) -> Self {
         Self {
             command_id,
             status,
@@ -60,27 +59,7 @@ impl QueuedCommand {
     }
 }
 
-/// Fields of the command object that parameters may not use.
-const RESERVED_FIELDS: &[&str] = &[
-    "command_id",
-    "command",
-    "device_id",
-    "connector_id",
-    "status",
-    "created_at",
-    "expires_at",
-];
-
-/// An admin's manual command (`POST /admin/queue-command`).
-#[derive(Debug, Clone)]
-pub struct AdminCommand {
-    pub device_id: DeviceId,
-    pub kind: CommandKind,
-    pub connector_id: Option<ConnectorId>,
-    pub params: Map<String, Value>,
-}
-
-impl Domain {
+impl Commands {
     /// Checks and queues a connector command (contract §5).
     pub async fn queue_connector_command(
         &self,
@@ -97,7 +76,7 @@ impl Domain {
 
     /// The same, remembering the partner that asked (its results are
     /// pushed back to it).
-    pub(crate) async fn queue_connector_command_from(
+    pub async fn queue_connector_command_from(
         &self,
         caller: &Caller,
         (device_id, connector_id): (DeviceId, ConnectorId),
@@ -125,7 +104,8 @@ impl Domain {
             )));
         }
         let checked = check_command(&command, &rating)?;
-        self.charger_can_take(&device, checked.kind, Some(connector_id))
+        self.line
+            .can_take(&device, checked.kind, Some(connector_id))
             .await?;
         // The request as asked, before the site's capacity lowers it: what
         // an idempotency key is bound to.
@@ -136,7 +116,10 @@ impl Domain {
         let mut params = checked.params;
         let mut answer_power = None;
         if let Some(requested) = checked.requested_kw {
-            let granted = self.start_power(&device, connector_id, requested).await?;
+            let granted = self
+                .sites
+                .start_power(&device, connector_id, requested)
+                .await?;
             params.insert("charge_power".into(), json!(granted));
             if granted < requested {
                 answer_power = Some((granted, requested));
@@ -189,175 +172,6 @@ impl Domain {
             .await?
             .ok_or_else(|| Error::internal(format!("idempotency key names missing command {id}")))
     }
-
-    /// An admin's `apply_configuration`: the console's apply of one
-    /// profile to one device, with every check of that route. `settings`,
-    /// when given, get the profile route's checks and must be the
-    /// profile's own: what the device is sent always comes from the profile.
-    async fn admin_apply(
-        &self,
-        caller: &Caller,
-        device: &kernel::model::Device,
-        params: &Map<String, Value>,
-    ) -> Result<QueuedCommand, Error> {
-        let mut p = Problems::default();
-        let profile_id = params
-            .get("profile_id")
-            .and_then(Value::as_str)
-            .and_then(kernel::ids::ProfileId::parse);
-        p.check(
-            profile_id.is_some(),
-            "profile_id",
-            "must be the id of a configuration profile",
-        );
-        let unexpected: Vec<&str> = params
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !matches!(*k, "profile_id" | "version" | "settings"))
-            .collect();
-        if !unexpected.is_empty() {
-            p.add(
-                "params",
-                format!(
-                    "apply_configuration takes profile_id, version and settings only, not {}",
-                    unexpected.join(", ")
-                ),
-            );
-        }
-        let settings = params
-            .get("settings")
-            .map(|raw| crate::profiles::settings_for(raw, &device.model, &mut p));
-        p.finish()?;
-        let profile_id =
-            profile_id.ok_or_else(|| Error::invalid("profile_id", "must be a profile id"))?;
-        let (version, current) = self.profile_settings(caller, profile_id).await?;
-        if let Some(given) = params.get("version")
-            && given.as_u64() != Some(u64::from(version))
-        {
-            return Err(Error::invalid(
-                "version",
-                format!("must be the profile's current version, {version}"),
-            ));
-        }
-        if settings.flatten().is_some_and(|s| s != current) {
-            return Err(Error::invalid(
-                "settings",
-                format!(
-                    "must be the settings of the profile's version {version}; change the profile to change them"
-                ),
-            ));
-        }
-        let target = crate::profiles::ApplyTarget::Devices(vec![device.device_id]);
-        let applied = self.apply_profile(caller, profile_id, target).await?;
-        let queued = applied
-            .commands
-            .first()
-            .ok_or_else(|| Error::internal("an apply to one device queued no command"))?;
-        Ok(QueuedCommand::plain(
-            queued.command_id,
-            CommandStatus::Queued,
-        ))
-    }
-
-    /// `POST /admin/queue-command`: any command for any device (admin).
-    pub async fn queue_admin_command(
-        &self,
-        caller: &Caller,
-        command: AdminCommand,
-    ) -> Result<QueuedCommand, Error> {
-        caller.require(Role::Admin)?;
-        let device = self
-            .access
-            .visible_device(caller, command.device_id)
-            .await?;
-        self.charger_can_take(&device, command.kind, command.connector_id)
-            .await?;
-        let mut p = Problems::default();
-        let rating = rating(&device.model);
-        if let Some(c) = command.connector_id {
-            p.check(
-                c.get() <= rating.connectors,
-                "connector_id",
-                "is not a connector of this model",
-            );
-        }
-        let params = &command.params;
-        // Parameters sit beside the fixed fields on the wire; they may not
-        // shadow them.
-        let reserved: Vec<&str> = params
-            .keys()
-            .map(String::as_str)
-            .filter(|k| RESERVED_FIELDS.contains(k))
-            .collect();
-        if !reserved.is_empty() {
-            p.add(
-                "params",
-                format!("reserved field names: {}", reserved.join(", ")),
-            );
-        }
-        for (name, value) in params {
-            if let Some(problem) = kernel::input::json_problem(value) {
-                p.add(name, problem);
-            }
-        }
-        if command.kind == CommandKind::ApplyConfiguration {
-            p.finish()?;
-            return self.admin_apply(caller, &device, params).await;
-        }
-        match command.kind {
-            CommandKind::UpdateFirmware => {
-                let location = params
-                    .get("location")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                p.check(
-                    kernel::input::web_url(location).is_some(),
-                    "location",
-                    "must be an absolute http(s) URL of the firmware image with a host",
-                );
-                let version = params
-                    .get("version")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if let Err(e) = kernel::input::text(version.to_owned(), 64, "version") {
-                    p.add(&e.field, e.problem);
-                }
-            }
-            CommandKind::SetPowerLimit => {
-                let limit = params
-                    .get("limit_kw")
-                    .and_then(Value::as_f64)
-                    .unwrap_or(-1.0);
-                p.range(limit, 0.0, rating.max_power_kw, "limit_kw");
-            }
-            _ => {}
-        }
-        let connector_command = as_connector_command(command.kind, params)?;
-        if connector_command.is_some() && command.connector_id.is_none() {
-            p.add("connector_id", "is required for this command");
-        }
-        p.finish()?;
-        // Connector commands get the console's checks and parameters.
-        let params = match connector_command {
-            Some(c) => {
-                let checked = check_command(&c, &rating)?;
-                let mut params = checked.params;
-                if let Some(kw) = checked.requested_kw {
-                    params.insert("charge_power".into(), json!(kw));
-                }
-                params
-            }
-            None => command.params,
-        };
-        let new = NewCommand {
-            kind: command.kind,
-            connector_id: command.connector_id,
-            params,
-            origin: None,
-        };
-        let (cmd, _) = self.queue_command(&device, new, None).await?;
-        Ok(QueuedCommand::plain(cmd.command_id, cmd.status))
-    }
 }
 
 #[derive(Deserialize)]
@@ -385,7 +199,7 @@ struct ScheduleParams {
 
 /// An admin's connector command read from its parameters, so that it gets
 /// the same checks as the console's; `None` for other kinds.
-fn as_connector_command(
+pub(crate) fn as_connector_command(
     kind: CommandKind,
     params: &Map<String, Value>,
 ) -> Result<Option<ConnectorCommand>, Error> {
@@ -422,12 +236,12 @@ fn as_connector_command(
 
 /// A connector command after its checks against the model.
 #[derive(Debug)]
-struct Checked {
-    kind: CommandKind,
-    params: Map<String, Value>,
+pub(crate) struct Checked {
+    pub(crate) kind: CommandKind,
+    pub(crate) params: Map<String, Value>,
     schedule: Option<Schedule>,
     /// The start power asked for, before the site's capacity may lower it.
-    requested_kw: Option<f64>,
+    pub(crate) requested_kw: Option<f64>,
 }
 
 /// What an idempotency key is bound to: the command as asked.
@@ -443,7 +257,7 @@ fn request_digest(device: DeviceId, connector: ConnectorId, checked: &Checked) -
 }
 
 /// Validates a connector command against the model's rating.
-fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked, Error> {
+pub(crate) fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked, Error> {
     let mut p = Problems::default();
     let mut params = Map::new();
     let checked = match command {

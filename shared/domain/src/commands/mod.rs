@@ -12,16 +12,22 @@ pub mod schedule;
 
 pub use port::{CommandStore, IdempotencyClaim, Queued};
 
-use crate::Domain;
+use crate::access::Access;
+use crate::devices::Devices;
 use crate::devices::credentials::TokenClaims;
-use crate::partners::outbox::start_charge_result;
+use crate::feeds::Feeds;
+use crate::outbox::Owed;
+use crate::sites::Sites;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::clock::not_ahead;
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId};
 use kernel::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
 use kernel::storage::WriteOutcome;
+use kernel::{Clock, Settings};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 kernel::wire_enum! {
@@ -93,7 +99,98 @@ fn advance(
     next
 }
 
-impl Domain {
+/// How commands reach chargers that keep a connection open (OCPP), which
+/// take a command the moment it is queued. Charge points implement it;
+/// commands only hold it, so nothing here calls up.
+#[async_trait]
+pub trait ChargerLine: Send + Sync {
+    /// Refuses what the device's charger cannot take now (409 or 422);
+    /// chargers that poll take anything.
+    async fn can_take(
+        &self,
+        device: &Device,
+        kind: CommandKind,
+        connector: Option<ConnectorId>,
+    ) -> Result<(), Error>;
+
+    /// Sends a connected charger its deliverable commands now, where this
+    /// process reaches its connection.
+    async fn push(&self, commands: &Commands, device: &Device) -> Result<(), Error>;
+}
+
+/// What happens elsewhere when a device settles a command (completed,
+/// failed, rejected): profiles note a configuration's outcome.
+#[async_trait]
+pub trait Settled: Send + Sync {
+    async fn settled(&self, cmd: &Command, at: DateTime<Utc>) -> Result<(), Error>;
+}
+
+/// The named interfaces commands hold to the capabilities above them.
+#[derive(Clone)]
+pub struct CommandHooks {
+    pub owed: Arc<dyn Owed>,
+    pub line: Arc<dyn ChargerLine>,
+    pub reports: Arc<dyn Settled>,
+}
+
+/// What commands are built on.
+pub struct CommandParts {
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub feeds: Feeds,
+    pub access: Access,
+    pub devices: Devices,
+    pub sites: Sites,
+}
+
+/// Commands: queued, delivered, answered.
+#[derive(Clone)]
+pub struct Commands {
+    store: Arc<dyn CommandStore>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    feeds: Feeds,
+    access: Access,
+    devices: Devices,
+    sites: Sites,
+    owed: Arc<dyn Owed>,
+    line: Arc<dyn ChargerLine>,
+    reports: Arc<dyn Settled>,
+}
+
+impl Commands {
+    pub fn new(store: Arc<dyn CommandStore>, parts: CommandParts, hooks: CommandHooks) -> Self {
+        Self {
+            store,
+            settings: parts.settings,
+            clock: parts.clock,
+            feeds: parts.feeds,
+            access: parts.access,
+            devices: parts.devices,
+            sites: parts.sites,
+            owed: hooks.owed,
+            line: hooks.line,
+            reports: hooks.reports,
+        }
+    }
+
+    /// Refuses what the device's charger cannot take now.
+    pub async fn charger_can_take(
+        &self,
+        device: &Device,
+        kind: CommandKind,
+        connector: Option<ConnectorId>,
+    ) -> Result<(), Error> {
+        self.line.can_take(device, kind, connector).await
+    }
+
+    /// Sends a connected charger what is deliverable now.
+    pub async fn push_to_charger(&self, device: &Device) -> Result<(), Error> {
+        self.line.push(self, device).await
+    }
+}
+
+impl Commands {
     fn command_activity(&self, cmd: &Command, what: &str) -> kernel::model::Activity {
         let command: &str = cmd.command.into();
         self.feeds
@@ -110,7 +207,7 @@ impl Domain {
     /// Queues a command for a device; checks of who may send what are the
     /// caller's. With an idempotency claim used before, nothing is queued
     /// and the first command's id and request digest come back.
-    pub(crate) async fn queue_command(
+    pub async fn queue_command(
         &self,
         device: &Device,
         new: NewCommand,
@@ -143,7 +240,7 @@ impl Domain {
         if queued == Queued::Created {
             tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
             // An OCPP charger on its connection gets it now.
-            self.push_to_charger(device).await?;
+            self.line.push(self, device).await?;
         }
         Ok((cmd, queued))
     }
@@ -160,7 +257,7 @@ impl Domain {
             if now >= cmd.expires_at {
                 let expired = advance(&cmd, CommandStatus::Expired, now, None);
                 let activity = self.command_activity(&expired, "expired");
-                let push = start_charge_result(&expired, now);
+                let push = self.owed.command_moved(&expired, now);
                 self.store
                     .update_command(&expired, cmd.status, &activity, push.as_ref())
                     .await?;
@@ -218,7 +315,7 @@ impl Domain {
 
     /// The platform fails an open command of `device` (its charger answered
     /// a CALLERROR, or nothing in time); a command already settled stays.
-    pub(crate) async fn fail_command(
+    pub async fn fail_command(
         &self,
         device: DeviceId,
         id: CommandId,
@@ -236,7 +333,7 @@ impl Domain {
         let now = self.clock.now();
         let failed = advance(&cmd, CommandStatus::Failed, now, Some(why));
         let activity = self.command_activity(&failed, "failed");
-        let push = start_charge_result(&failed, now);
+        let push = self.owed.command_moved(&failed, now);
         self.store
             .update_command(&failed, cmd.status, &activity, push.as_ref())
             .await?;
@@ -263,7 +360,7 @@ impl Domain {
         if cmd.status.is_open() && now >= cmd.expires_at {
             let expired = advance(&cmd, CommandStatus::Expired, now, None);
             let activity = self.command_activity(&expired, "expired");
-            let push = start_charge_result(&expired, now);
+            let push = self.owed.command_moved(&expired, now);
             self.store
                 .update_command(&expired, cmd.status, &activity, push.as_ref())
                 .await?;
@@ -281,17 +378,14 @@ impl Domain {
         }
         let next = advance(&cmd, to, now, r.message);
         let activity = self.command_activity(&next, to.as_str());
-        let push = start_charge_result(&next, now);
+        let push = self.owed.command_moved(&next, now);
         match self
             .store
             .update_command(&next, cmd.status, &activity, push.as_ref())
             .await?
         {
-            WriteOutcome::Written if next.command == CommandKind::ApplyConfiguration => {
-                if to != CommandStatus::Accepted {
-                    self.configuration_reported(&next, now).await?;
-                }
-                Ok(())
+            WriteOutcome::Written if to != CommandStatus::Accepted => {
+                self.reports.settled(&next, now).await
             }
             WriteOutcome::Written => Ok(()),
             WriteOutcome::Conflict => Err(Error::Conflict(format!(

@@ -2,7 +2,7 @@
 //! idempotency claims and the schedules sent to connectors.
 
 use super::schedule::Schedule;
-use crate::partners::outbox::Delivery;
+use crate::outbox::Delivery;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};

@@ -1,17 +1,24 @@
-//! Which operators have partners to tell about connector status changes.
-//! Telemetry asks on every state change, so the answer is cached per
-//! container for a minute: an operator without partners pays nothing per
-//! heartbeat or sample, and a new partner hears of changes within a minute.
+//! What the fleet's changes owe partners ([`Owed`], asked by telemetry,
+//! commands and records), and which operators have partners to tell about
+//! connector status changes. Telemetry asks on every state change, so that
+//! answer is cached per container for a minute: an operator without
+//! partners pays nothing per heartbeat or sample, and a new partner hears
+//! of changes within a minute.
 
-use super::outbox::{Delivery, route};
+use super::PartnerStore;
+use super::outbox::{Delivery, charge_order_info, record_matches, route, start_charge_result};
 use super::stations::wire_status;
-use crate::Domain;
+use crate::outbox::Owed;
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, OperatorId, PartnerId};
+use kernel::model::{ChargingRecord, Command};
 use kernel::model::{ConnectorState, Device};
+use kernel::{Clock, Settings};
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// How long a container trusts its list of partners to notify.
@@ -38,7 +45,30 @@ impl FeedCache {
     }
 }
 
-impl Domain {
+/// What changes owe partners, for the capabilities below them.
+#[derive(Clone)]
+pub struct PartnerNotices {
+    store: Arc<dyn PartnerStore>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    /// Which operators have partners to notify, cached per container.
+    cache: Arc<FeedCache>,
+}
+
+impl PartnerNotices {
+    pub fn new(
+        store: Arc<dyn PartnerStore>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+            cache: Arc::default(),
+        }
+    }
+
     /// Reads the partners to notify now (also what a warm container has).
     pub async fn refresh_partner_feeds(&self) -> Result<(), Error> {
         let mut feeds = Feeds::new();
@@ -47,22 +77,25 @@ impl Domain {
                 feeds.entry(p.operator_id).or_default().push(p.partner_id);
             }
         }
-        self.partner_feeds.store(self.clock.now(), feeds);
+        self.cache.store(self.clock.now(), feeds);
         Ok(())
     }
 
     async fn partners_to_notify(&self, operator: &OperatorId) -> Result<Vec<PartnerId>, Error> {
         let now = self.clock.now();
-        if let Some(partners) = self.partner_feeds.fresh(now, operator) {
+        if let Some(partners) = self.cache.fresh(now, operator) {
             return Ok(partners);
         }
         self.refresh_partner_feeds().await?;
-        Ok(self.partner_feeds.fresh(now, operator).unwrap_or_default())
+        Ok(self.cache.fresh(now, operator).unwrap_or_default())
     }
+}
 
+#[async_trait]
+impl Owed for PartnerNotices {
     /// The `notification_stationStatus` pushes a connector's move from
     /// `previous` to `state` owes the partners of the device's operator.
-    pub(crate) async fn status_pushes(
+    async fn status_moved(
         &self,
         device: &Device,
         connector: ConnectorId,
@@ -84,5 +117,29 @@ impl Domain {
             .into_iter()
             .map(|p| Delivery::new(p, route::STATION_STATUS, payload.clone(), now))
             .collect())
+    }
+
+    fn command_moved(&self, cmd: &Command, now: DateTime<Utc>) -> Option<Delivery> {
+        start_charge_result(cmd, now)
+    }
+
+    async fn record_made(
+        &self,
+        record: &ChargingRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, Error> {
+        let mark = self
+            .store
+            .get_session_mark(record.device_id, record.connector_id)
+            .await?
+            .filter(|m| record_matches(m, record, self.settings.command_expiry));
+        Ok(mark.map(|m| charge_order_info(&m, record, now)))
+    }
+
+    async fn record_kept(&self, record: &ChargingRecord) -> Result<(), Error> {
+        Ok(self
+            .store
+            .delete_session_mark(record.device_id, record.connector_id)
+            .await?)
     }
 }

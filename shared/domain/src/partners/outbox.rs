@@ -10,21 +10,17 @@
 use super::Partner;
 use super::notify::check_notify_url;
 use crate::Domain;
+pub use crate::outbox::{Delivery, DeliveryStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
-use kernel::ids::{ConnectorId, DeliveryId, DeviceId, PartnerId};
+use kernel::ids::{ConnectorId, DeviceId, PartnerId};
 use kernel::model::{ChargingRecord, Command, CommandKind, CommandStatus, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
-use utoipa::ToSchema;
 
-/// Attempts a minute apart before the pace drops to every ten minutes.
-const FAST_ATTEMPTS: u32 = 10;
-/// How long a message is retried before it is marked failed.
-const GIVE_UP_AFTER_HOURS: i64 = 24;
 /// The longest answer time of a partner, so that a slow one cannot hold
 /// the loop.
 pub const PUSH_TIMEOUT_SECONDS: u64 = 10;
@@ -34,67 +30,6 @@ pub mod route {
     pub const STATION_STATUS: &str = "notification_stationStatus";
     pub const START_CHARGE_RESULT: &str = "notification_start_charge_result";
     pub const CHARGE_ORDER_INFO: &str = "notification_charge_order_info";
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Delivered,
-    /// Retried for a day without a Ret 0, or the partner has no notify_url.
-    Failed,
-}
-
-/// One message to a partner and how its delivery went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Delivery {
-    pub delivery_id: DeliveryId,
-    pub partner_id: PartnerId,
-    /// The partner route, appended to its `notify_url`.
-    pub route: String,
-    /// The Data sent, before encryption; times in UTC (RFC 3339), shown to
-    /// the partner in its own offset.
-    #[schema(value_type = Object)]
-    pub payload: Value,
-    pub status: DeliveryStatus,
-    pub attempts: u32,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub delivered_at: Option<DateTime<Utc>>,
-}
-
-impl Delivery {
-    pub fn new(partner_id: PartnerId, route: &str, payload: Value, now: DateTime<Utc>) -> Self {
-        Self {
-            delivery_id: DeliveryId::time_ordered(),
-            partner_id,
-            route: route.to_owned(),
-            payload,
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            created_at: now,
-            delivered_at: None,
-        }
-    }
-
-    /// After a failed attempt: the next one, or failed for good.
-    fn retry_later(&mut self, error: String, now: DateTime<Utc>) {
-        self.attempts += 1;
-        self.last_error = Some(error);
-        let pause = if self.attempts < FAST_ATTEMPTS {
-            Duration::minutes(1)
-        } else {
-            Duration::minutes(10)
-        };
-        if now + pause > self.created_at + Duration::hours(GIVE_UP_AFTER_HOURS) {
-            self.status = DeliveryStatus::Failed;
-        } else {
-            self.next_attempt_at = now + pause;
-        }
-    }
 }
 
 /// Where a partner's session is, so that its charging record can be
@@ -345,22 +280,6 @@ impl Domain {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retries_are_a_minute_apart_then_ten_and_stop_after_a_day() {
-        let t0: DateTime<Utc> = "2026-11-25T00:00:00Z".parse().unwrap();
-        let mut d = Delivery::new(PartnerId::random(), "x", json!({}), t0);
-        let mut now = t0;
-        for attempt in 1..FAST_ATTEMPTS {
-            d.retry_later("down".into(), now);
-            assert_eq!(d.next_attempt_at - now, Duration::minutes(1), "{attempt}");
-            now = d.next_attempt_at;
-        }
-        d.retry_later("down".into(), now);
-        assert_eq!(d.next_attempt_at - now, Duration::minutes(10));
-        d.retry_later("down".into(), t0 + Duration::hours(24));
-        assert_eq!(d.status, DeliveryStatus::Failed);
-    }
 
     #[test]
     fn times_are_shown_in_the_partners_offset() {

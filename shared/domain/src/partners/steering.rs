@@ -204,6 +204,7 @@ impl Domain {
         };
         let target = (req.device_id, req.connector_id);
         match self
+            .commands
             .queue_connector_command_from(&caller, target, command, Some(&key), Some(origin))
             .await
         {

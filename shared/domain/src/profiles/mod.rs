@@ -8,7 +8,8 @@ mod port;
 pub use port::ProfileStore;
 
 use crate::Domain;
-use crate::commands::NewCommand;
+use crate::commands::{NewCommand, Settled};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::access::{Caller, not_found};
 use kernel::catalogue::{rating, spec};
@@ -20,6 +21,7 @@ use kernel::model::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Bounds of the settings (contract §10).
@@ -442,7 +444,7 @@ impl Domain {
                 params: apply_params(&profile),
                 origin: None,
             };
-            let (cmd, _) = self.queue_command(d, new, None).await?;
+            let (cmd, _) = self.commands.queue_command(d, new, None).await?;
             let pending = PendingConfiguration {
                 profile_id: profile.profile_id,
                 version: profile.version,
@@ -463,14 +465,28 @@ impl Domain {
             commands,
         })
     }
+}
 
+/// Notes a configuration's outcome on its device when the device settles
+/// the apply command.
+pub struct ConfigurationReports {
+    store: Arc<dyn ProfileStore>,
+}
+
+impl ConfigurationReports {
+    pub fn new(store: Arc<dyn ProfileStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl Settled for ConfigurationReports {
     /// A device answered an `apply_configuration` command: a completed one
     /// records the version it applied; any outcome ends its pending state.
-    pub(crate) async fn configuration_reported(
-        &self,
-        cmd: &Command,
-        at: DateTime<Utc>,
-    ) -> Result<(), Error> {
+    async fn settled(&self, cmd: &Command, at: DateTime<Utc>) -> Result<(), Error> {
+        if cmd.command != CommandKind::ApplyConfiguration {
+            return Ok(());
+        }
         let profile_id = cmd
             .params
             .get("profile_id")

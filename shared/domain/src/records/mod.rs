@@ -6,7 +6,7 @@ pub use port::{RecordOutcome, RecordStore};
 
 use crate::Domain;
 use crate::devices::credentials::TokenClaims;
-use crate::partners::outbox::{charge_order_info, record_matches};
+use crate::outbox::Owed;
 use chrono::{DateTime, Utc};
 use kernel::clock::not_ahead;
 use kernel::error::Error;
@@ -69,22 +69,15 @@ impl Domain {
             .with_record(record_id)
             .done();
         // One read per record: the session a partner started here, if any.
-        let mark = self
-            .store
-            .get_session_mark(record.device_id, record.connector_id)
-            .await?
-            .filter(|m| record_matches(m, &record, self.settings.command_expiry));
-        let push = mark.as_ref().map(|m| charge_order_info(m, &record, now));
+        let push = self.partner_notices.record_made(&record, now).await?;
         match self
             .store
             .put_record(&record, &activity, push.as_ref())
             .await?
         {
             RecordOutcome::Created => {
-                if mark.is_some() {
-                    self.store
-                        .delete_session_mark(record.device_id, record.connector_id)
-                        .await?;
+                if push.is_some() {
+                    self.partner_notices.record_kept(&record).await?;
                 }
                 Ok(())
             }

@@ -1,6 +1,6 @@
 //! Storage of charge detail records.
 
-use crate::partners::outbox::Delivery;
+use crate::outbox::Delivery;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::ids::{OperatorId, RecordId};

@@ -1,7 +1,7 @@
 //! A site's load and capacity: the one place that says which connectors
 //! count, with which sign, and how much a new session may draw.
 
-use crate::Domain;
+use super::Sites;
 use chrono::{DateTime, Duration, Utc};
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId};
@@ -56,10 +56,10 @@ pub fn cap(site: &Site, now: DateTime<Utc>) -> f64 {
     }
 }
 
-impl Domain {
+impl Sites {
     /// The power a new session on this connector may draw without pushing
     /// its site over capacity (or over an active flexibility cap).
-    pub(crate) async fn start_power(
+    pub async fn start_power(
         &self,
         device: &Device,
         connector: ConnectorId,

@@ -1,18 +1,21 @@
 //! Sites registered by chargers or installers, and who may place what where.
 
 pub mod capacity;
-pub mod flexibility;
 mod port;
 
 pub use port::{SiteMember, SiteStore};
 
-use crate::Domain;
 use crate::devices::credentials::TokenClaims;
+use crate::devices::{DeviceStore, Devices};
+use crate::feeds::Feeds;
+use crate::tenants::TenantStore;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{DeviceId, OperatorId, SiteId};
 use kernel::model::{Role, Site};
 use kernel::storage::WriteOutcome;
+use kernel::{Clock, Settings};
+use std::sync::Arc;
 
 /// Most devices one site registration may carry. Beyond one transaction
 /// the store moves them in several and undoes them all if one fails.
@@ -63,7 +66,39 @@ impl Rights {
     }
 }
 
-impl Domain {
+/// The ports sites use.
+pub trait SitesPorts: SiteStore + DeviceStore + TenantStore {}
+impl<T: SiteStore + DeviceStore + TenantStore + ?Sized> SitesPorts for T {}
+
+/// Sites, who may place what where, and their capacity.
+#[derive(Clone)]
+pub struct Sites {
+    store: Arc<dyn SitesPorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    devices: Devices,
+    feeds: Feeds,
+}
+
+impl Sites {
+    pub fn new(
+        store: Arc<dyn SitesPorts>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        devices: Devices,
+        feeds: Feeds,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+            devices,
+            feeds,
+        }
+    }
+}
+
+impl Sites {
     /// Creates or updates a site and moves the listed devices into it.
     pub async fn register_site(
         &self,

@@ -15,6 +15,7 @@ use crate::devices::credentials::TokenClaims;
 use crate::devices::revoked;
 use crate::observations::FaultMark;
 use crate::observations::findings::{counter_reset, fault_burst, power_over_rating, recent_faults};
+use crate::outbox::Owed;
 use chrono::{DateTime, Utc};
 use energy::{Attribution, Before, counter_delta, plan};
 use kernel::clock::not_ahead;
@@ -171,7 +172,7 @@ impl Domain {
         if device.open_commands <= 0 {
             return Ok(Vec::new());
         }
-        let delivered = self.deliver(device.device_id, usize::MAX).await?;
+        let delivered = self.commands.deliver(device.device_id, usize::MAX).await?;
         Ok(delivered.iter().map(|c| c.view()).collect())
     }
 
@@ -254,7 +255,8 @@ impl Domain {
                 _ => reading,
             };
             let pushes = self
-                .status_pushes(
+                .partner_notices
+                .status_moved(
                     &device,
                     connector_id,
                     previous.map(|c| c.state),
@@ -355,7 +357,8 @@ impl Domain {
             }
             let connector = moved(previous, state, ts, rules.session_open);
             let pushes = self
-                .status_pushes(&device, connector_id, previous.map(|c| c.state), state)
+                .partner_notices
+                .status_moved(&device, connector_id, previous.map(|c| c.state), state)
                 .await?;
             let kind = what.split(' ').next().unwrap_or(what);
             let activity = self

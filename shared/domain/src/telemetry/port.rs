@@ -2,7 +2,7 @@
 //! the hourly energy roll-ups.
 
 use crate::observations::FaultMark;
-use crate::partners::outbox::Delivery;
+use crate::outbox::Delivery;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};

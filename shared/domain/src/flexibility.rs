@@ -1,9 +1,9 @@
 //! Site flexibility: cap a site's load for a while by spreading the cap
 //! over its active connectors and queuing power limits.
 
-use super::capacity::{live_connectors, signed_power};
 use crate::Domain;
 use crate::commands::NewCommand;
+use crate::sites::capacity::{live_connectors, signed_power};
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
 use kernel::catalogue::rating;
@@ -109,7 +109,7 @@ impl Domain {
                         params,
                         origin: None,
                     };
-                    let (cmd, _) = self.queue_command(d, new, None).await?;
+                    let (cmd, _) = self.commands.queue_command(d, new, None).await?;
                     (shares[i], Some(cmd.command_id))
                 }
                 None if c.state == ConnectorState::Discharging => (c.power, None),
