@@ -298,11 +298,13 @@ async fn placeholders(
         };
         let c = env
             .domain
+            .campaigns
             .create_campaign(&operator, draft)
             .await
             .expect("campaign");
         if let Some(action) = action {
             env.domain
+                .campaigns
                 .campaign_action(&operator, c.campaign_id, action)
                 .await
                 .expect("campaign action");

@@ -574,11 +574,11 @@ async fn a_silent_device_times_out_after_an_hour_and_counts_as_failed() {
     w.firmware(&first[0], "2.0.0", "installed").await;
 
     w.env.clock.advance(Duration::minutes(59));
-    w.env.domain.sweep_campaigns().await.unwrap();
+    w.env.domain.campaigns.sweep_campaigns().await.unwrap();
     assert_eq!(w.campaign_now(&id).await["counts"]["updating"], 1);
 
     w.env.clock.advance(Duration::minutes(1));
-    let sweep = w.env.domain.sweep_campaigns().await.unwrap();
+    let sweep = w.env.domain.campaigns.sweep_campaigns().await.unwrap();
     assert_eq!(sweep.timed_out, 1);
     let now = w.campaign_now(&id).await;
     assert_eq!(now["counts"]["failed"], 1, "{now}");

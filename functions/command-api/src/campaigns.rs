@@ -96,7 +96,10 @@ pub async fn create_campaign(
     JsonBody(body): JsonBody<CampaignRequest>,
 ) -> ApiResult<CampaignView> {
     Ok(Reply::accepted(
-        domain.create_campaign(&caller, body.try_into()?).await?,
+        domain
+            .campaigns
+            .create_campaign(&caller, body.try_into()?)
+            .await?,
     ))
 }
 
@@ -114,7 +117,7 @@ pub async fn list_campaigns(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<ListPage<CampaignView>> {
     let paging: Paging = (&q).try_into()?;
-    let all = domain.list_campaigns(&caller).await?;
+    let all = domain.campaigns.list_campaigns(&caller).await?;
     Ok(Reply::ok(ListPage::slice(all, paging.page, paging.size)))
 }
 
@@ -130,7 +133,9 @@ pub async fn get_campaign(
     Console(caller): Console,
     Id(id): Id<CampaignId>,
 ) -> ApiResult<CampaignView> {
-    Ok(Reply::ok(domain.campaign_detail(&caller, id).await?))
+    Ok(Reply::ok(
+        domain.campaigns.campaign_detail(&caller, id).await?,
+    ))
 }
 
 async fn act(
@@ -139,7 +144,9 @@ async fn act(
     id: CampaignId,
     action: CampaignAction,
 ) -> ApiResult<CampaignView> {
-    Ok(Reply::ok(domain.campaign_action(caller, id, action).await?))
+    Ok(Reply::ok(
+        domain.campaigns.campaign_action(caller, id, action).await?,
+    ))
 }
 
 /// Pause a running campaign: devices updating finish, no new wave starts.

@@ -133,7 +133,7 @@ async fn heartbeat(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<HeartbeatRequest>,
 ) -> ApiResult<HeartbeatData> {
-    let commands = domain.heartbeat(claims, body.try_into()?).await?;
+    let commands = domain.telemetry.heartbeat(claims, body.try_into()?).await?;
     Ok(Reply::ok(HeartbeatData { commands }))
 }
 
@@ -149,7 +149,10 @@ async fn status(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<StatusRequest>,
 ) -> ApiResult<()> {
-    domain.record_status(claims, body.try_into()?).await?;
+    domain
+        .telemetry
+        .record_status(claims, body.try_into()?)
+        .await?;
     Ok(Reply::ok(()))
 }
 
@@ -180,7 +183,10 @@ async fn events(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<EventRequest>,
 ) -> ApiResult<()> {
-    domain.record_event(claims, body.try_into()?).await?;
+    domain
+        .telemetry
+        .record_event(claims, body.try_into()?)
+        .await?;
     Ok(Reply::ok(()))
 }
 
@@ -197,7 +203,10 @@ async fn charging_records(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<RecordRequest>,
 ) -> ApiResult<()> {
-    domain.upload_record(claims, body.try_into()?).await?;
+    domain
+        .records
+        .upload_record(claims, body.try_into()?)
+        .await?;
     Ok(Reply::ok(()))
 }
 
@@ -288,6 +297,9 @@ async fn firmware_status(
     DeviceCaller(claims): DeviceCaller,
     JsonBody(body): JsonBody<FirmwareRequest>,
 ) -> ApiResult<()> {
-    domain.record_firmware(claims, body.try_into()?).await?;
+    domain
+        .telemetry
+        .record_firmware(claims, body.try_into()?)
+        .await?;
     Ok(Reply::ok(()))
 }

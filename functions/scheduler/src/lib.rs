@@ -13,7 +13,7 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
 
 /// One run of every scheduled job; logs what it did.
 pub async fn run_once(domain: &Domain) -> Result<serde_json::Value, kernel::Error> {
-    let sweep = domain.sweep_campaigns().await?;
+    let sweep = domain.campaigns.sweep_campaigns().await?;
     tracing::info!(
         campaigns = sweep.campaigns,
         timed_out = sweep.timed_out,

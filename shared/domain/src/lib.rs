@@ -63,6 +63,12 @@ pub struct Domain {
     pub sites: sites::Sites,
     /// Commands and their lifecycle.
     pub commands: commands::Commands,
+    /// Firmware campaigns.
+    pub campaigns: campaigns::Campaigns,
+    /// What chargers report.
+    pub telemetry: telemetry::Telemetry,
+    /// Charging records.
+    pub records: records::Records,
     /// How commands reach OCPP chargers' connections, where this process
     /// can reach them.
     charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
@@ -146,7 +152,38 @@ impl Domain {
                 reports: Arc::new(profiles::ConfigurationReports::new(store.clone())),
             },
         );
+        let owed: Arc<dyn outbox::Owed> = Arc::new(partner_notices.clone());
+        let campaigns = campaigns::Campaigns::new(
+            store.clone(),
+            clock.clone(),
+            access.clone(),
+            commands.clone(),
+            feeds.clone(),
+        );
+        let telemetry = telemetry::Telemetry::new(
+            store.clone(),
+            telemetry::TelemetryParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                feeds: feeds.clone(),
+                devices: devices.clone(),
+                observations: observations.clone(),
+                commands: commands.clone(),
+                owed: owed.clone(),
+                firmware: Arc::new(campaigns.clone()),
+            },
+        );
+        let records = records::Records::new(
+            store.clone(),
+            clock.clone(),
+            feeds.clone(),
+            devices.clone(),
+            owed,
+        );
         Self {
+            campaigns,
+            telemetry,
+            records,
             store,
             settings,
             clock,

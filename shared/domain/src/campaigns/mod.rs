@@ -9,8 +9,12 @@ pub mod waves;
 
 pub use port::{CampaignStore, LinkChange};
 
-use crate::Domain;
+use crate::access::Access;
+use crate::commands::Commands;
+use crate::devices::DeviceStore;
+use crate::feeds::Feeds;
 use chrono::{DateTime, Utc};
+use kernel::Clock;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{CampaignId, DeviceId, OperatorId, SiteId};
@@ -18,6 +22,7 @@ use kernel::model::Role;
 use kernel::storage::WriteOutcome;
 use kernel::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Status writes retried this often when a report moved the campaign
@@ -177,7 +182,39 @@ impl From<Campaign> for CampaignView {
     }
 }
 
-impl Domain {
+/// The ports campaigns use.
+pub trait CampaignsPorts: CampaignStore + DeviceStore {}
+impl<T: CampaignStore + DeviceStore + ?Sized> CampaignsPorts for T {}
+
+/// Firmware campaigns and their waves.
+#[derive(Clone)]
+pub struct Campaigns {
+    store: Arc<dyn CampaignsPorts>,
+    clock: Arc<dyn Clock>,
+    access: Access,
+    commands: Commands,
+    feeds: Feeds,
+}
+
+impl Campaigns {
+    pub fn new(
+        store: Arc<dyn CampaignsPorts>,
+        clock: Arc<dyn Clock>,
+        access: Access,
+        commands: Commands,
+        feeds: Feeds,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            access,
+            commands,
+            feeds,
+        }
+    }
+}
+
+impl Campaigns {
     async fn visible_campaign(&self, caller: &Caller, id: CampaignId) -> Result<Campaign, Error> {
         let found = self.store.get_campaign(id).await?;
         caller.visible(

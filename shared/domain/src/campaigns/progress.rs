@@ -3,9 +3,10 @@
 //! devices that stayed silent for an hour and then does the same.
 
 use super::waves::{Step, next_step};
-use super::{Campaign, CampaignMember, CampaignStatus, LinkChange, MemberState};
-use crate::Domain;
+use super::{Campaign, CampaignMember, CampaignStatus, Campaigns, LinkChange, MemberState};
 use crate::commands::NewCommand;
+use crate::telemetry::FirmwareReported;
+use async_trait::async_trait;
 use chrono::Duration;
 use kernel::error::Error;
 use kernel::ids::DeviceId;
@@ -29,11 +30,11 @@ pub struct Sweep {
     pub timed_out: usize,
 }
 
-impl Domain {
+impl Campaigns {
     /// Counts a device's firmware outcome in the campaign that sent it the
     /// update, and moves the campaign on if that finished a wave. Devices in
     /// no campaign never get here: the link rides on the device item.
-    pub(crate) async fn campaign_report(
+    pub async fn campaign_report(
         &self,
         device: &Device,
         link: &CampaignLink,
@@ -225,5 +226,18 @@ impl Domain {
             self.advance_campaign(fresh).await?;
         }
         Ok(sweep)
+    }
+}
+
+#[async_trait]
+impl FirmwareReported for Campaigns {
+    async fn firmware_reported(
+        &self,
+        device: &Device,
+        link: &CampaignLink,
+        status: FirmwareStatus,
+        version: &FirmwareVersion,
+    ) -> Result<(), Error> {
+        self.campaign_report(device, link, status, version).await
     }
 }

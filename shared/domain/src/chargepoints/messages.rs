@@ -225,7 +225,8 @@ impl Domain {
             session_open,
             only_if_changed: report.only_if_changed,
         };
-        self.change_connector(charger.claims, connector, state, at, &label, rules)
+        self.telemetry
+            .change_connector(charger.claims, connector, state, at, &label, rules)
             .await
     }
 
@@ -342,15 +343,16 @@ impl Domain {
             ended_at: None,
         };
         self.store.put_transaction(&tx).await?;
-        self.change_connector(
-            charger.claims,
-            start.connector_id,
-            ConnectorState::Charging,
-            start.at,
-            "session started",
-            Move::default(),
-        )
-        .await?;
+        self.telemetry
+            .change_connector(
+                charger.claims,
+                start.connector_id,
+                ConnectorState::Charging,
+                start.at,
+                "session started",
+                Move::default(),
+            )
+            .await?;
         if let Some(command) = fulfils {
             self.complete_command(charger, command).await;
         }
@@ -514,7 +516,7 @@ impl Domain {
             energy_delivered: energy_kwh,
             soc: reading.soc.or_else(|| live.and_then(|c| c.soc)),
         };
-        self.record_status(charger.claims, sample).await?;
+        self.telemetry.record_status(charger.claims, sample).await?;
         if let Some(tx) = tx.filter(|_| changed) {
             self.store.put_transaction(&tx).await?;
         }
@@ -562,7 +564,7 @@ impl Domain {
             // A driver's token; a remote start's tag is the platform's own.
             id_tag: tx.id_tag.clone().filter(|_| tx.command_id.is_none()),
         };
-        if let Err(e) = self.upload_record(charger.claims, upload).await {
+        if let Err(e) = self.records.upload_record(charger.claims, upload).await {
             // A repeat with other figures keeps the first record.
             if !matches!(e, Error::Conflict(_)) {
                 return Err(e);
@@ -607,16 +609,17 @@ impl Domain {
             .map(|f| f.version.clone())
             .or_else(|| device.campaign.as_ref().map(|c| c.target_version.clone()))
             .unwrap_or_else(|| device.firmware_version.clone());
-        self.record_firmware(
-            charger.claims,
-            FirmwareReport {
-                firmware_version: version,
-                status,
-                progress: None,
-                message: None,
-            },
-        )
-        .await?;
+        self.telemetry
+            .record_firmware(
+                charger.claims,
+                FirmwareReport {
+                    firmware_version: version,
+                    status,
+                    progress: None,
+                    message: None,
+                },
+            )
+            .await?;
         match (&cp.firmware, firmware_status(status)) {
             (Some(order), Some(Report::Completed)) => {
                 self.complete_command(charger, order.command_id).await;

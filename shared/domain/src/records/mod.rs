@@ -4,14 +4,17 @@ mod port;
 
 pub use port::{RecordOutcome, RecordStore};
 
-use crate::Domain;
+use crate::devices::Devices;
 use crate::devices::credentials::TokenClaims;
+use crate::feeds::Feeds;
 use crate::outbox::Owed;
 use chrono::{DateTime, Utc};
+use kernel::Clock;
 use kernel::clock::not_ahead;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, RecordId};
 use kernel::model::ChargingRecord;
+use std::sync::Arc;
 
 /// A CDR as the charger sent it, parsed; `end_time >= start_time` holds.
 #[derive(Debug, Clone)]
@@ -29,7 +32,36 @@ pub struct RecordUpload {
     pub id_tag: Option<String>,
 }
 
-impl Domain {
+/// Charging records as chargers upload them.
+#[derive(Clone)]
+pub struct Records {
+    store: Arc<dyn RecordStore>,
+    clock: Arc<dyn Clock>,
+    feeds: Feeds,
+    devices: Devices,
+    /// What a partner's session record owes it.
+    owed: Arc<dyn Owed>,
+}
+
+impl Records {
+    pub fn new(
+        store: Arc<dyn RecordStore>,
+        clock: Arc<dyn Clock>,
+        feeds: Feeds,
+        devices: Devices,
+        owed: Arc<dyn Owed>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            feeds,
+            devices,
+            owed,
+        }
+    }
+}
+
+impl Records {
     /// Stores a CDR once: the same record again is a success that adds
     /// nothing; the same id with other content is a conflict.
     pub async fn upload_record(&self, claims: TokenClaims, u: RecordUpload) -> Result<(), Error> {
@@ -69,7 +101,7 @@ impl Domain {
             .with_record(record_id)
             .done();
         // One read per record: the session a partner started here, if any.
-        let push = self.partner_notices.record_made(&record, now).await?;
+        let push = self.owed.record_made(&record, now).await?;
         match self
             .store
             .put_record(&record, &activity, push.as_ref())
@@ -77,7 +109,7 @@ impl Domain {
         {
             RecordOutcome::Created => {
                 if push.is_some() {
-                    self.partner_notices.record_kept(&record).await?;
+                    self.owed.record_kept(&record).await?;
                 }
                 Ok(())
             }

@@ -10,22 +10,30 @@ pub use port::{
     ConnectorWrite, EnergyAdd, EnergyHour, EnergyScope, FaultWrite, FirmwareWrite, TelemetryStore,
 };
 
-use crate::Domain;
+use crate::commands::Commands;
+use crate::devices::DeviceStore;
+use crate::devices::Devices;
 use crate::devices::credentials::TokenClaims;
 use crate::devices::revoked;
+use crate::feeds::Feeds;
 use crate::observations::FaultMark;
+use crate::observations::Observations;
 use crate::observations::findings::{counter_reset, fault_burst, power_over_rating, recent_faults};
 use crate::outbox::Owed;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use energy::{Attribution, Before, counter_delta, plan};
 use kernel::clock::not_ahead;
 use kernel::error::Error;
 use kernel::ids::ConnectorId;
+use kernel::model::CampaignLink;
 use kernel::model::{
     CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Sample,
 };
 use kernel::storage::{Retention, WriteOutcome};
 use kernel::version::FirmwareVersion;
+use kernel::{Clock, Settings};
+use std::sync::Arc;
 
 /// Optimistic writes to one connector are retried this often on a race.
 const CONNECTOR_WRITE_ATTEMPTS: usize = 4;
@@ -111,7 +119,7 @@ pub struct FirmwareReport {
 
 /// How a connector's move is applied.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Move {
+pub struct Move {
     /// A transaction is open on it: its energy counter carries on.
     pub session_open: bool,
     /// A move to the state it is in already writes nothing.
@@ -129,7 +137,68 @@ pub(crate) fn known_connector(device: &Device, connector: ConnectorId) -> Result
     }
 }
 
-impl Domain {
+/// What happens elsewhere when a device reports on a firmware update a
+/// campaign sent it: the campaign counts it. Campaigns implement it;
+/// telemetry only holds it.
+#[async_trait]
+pub trait FirmwareReported: Send + Sync {
+    async fn firmware_reported(
+        &self,
+        device: &Device,
+        link: &CampaignLink,
+        status: FirmwareStatus,
+        version: &FirmwareVersion,
+    ) -> Result<(), Error>;
+}
+
+/// The ports telemetry uses: its own, and the device's seen mark.
+pub trait TelemetryPorts: TelemetryStore + DeviceStore {}
+impl<T: TelemetryStore + DeviceStore + ?Sized> TelemetryPorts for T {}
+
+/// What telemetry is built on.
+pub struct TelemetryParts {
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub feeds: Feeds,
+    pub devices: Devices,
+    pub observations: Observations,
+    pub commands: Commands,
+    /// What a connector's move owes partners.
+    pub owed: Arc<dyn Owed>,
+    pub firmware: Arc<dyn FirmwareReported>,
+}
+
+/// What chargers report, kept.
+#[derive(Clone)]
+pub struct Telemetry {
+    store: Arc<dyn TelemetryPorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    feeds: Feeds,
+    devices: Devices,
+    observations: Observations,
+    commands: Commands,
+    owed: Arc<dyn Owed>,
+    firmware: Arc<dyn FirmwareReported>,
+}
+
+impl Telemetry {
+    pub fn new(store: Arc<dyn TelemetryPorts>, parts: TelemetryParts) -> Self {
+        Self {
+            store,
+            settings: parts.settings,
+            clock: parts.clock,
+            feeds: parts.feeds,
+            devices: parts.devices,
+            observations: parts.observations,
+            commands: parts.commands,
+            owed: parts.owed,
+            firmware: parts.firmware,
+        }
+    }
+}
+
+impl Telemetry {
     /// A reported time the service can use: not ahead of its clock, and
     /// not older than telemetry is accepted (35 days, or as long as raw
     /// samples are kept when that is longer).
@@ -255,7 +324,7 @@ impl Domain {
                 _ => reading,
             };
             let pushes = self
-                .partner_notices
+                .owed
                 .status_moved(
                     &device,
                     connector_id,
@@ -334,7 +403,7 @@ impl Domain {
     /// OCPP status): the activity line says `what`, a fault is kept for
     /// health and bursts. An older move than the connector's last is
     /// passed over.
-    pub(crate) async fn change_connector(
+    pub async fn change_connector(
         &self,
         claims: TokenClaims,
         connector_id: ConnectorId,
@@ -357,7 +426,7 @@ impl Domain {
             }
             let connector = moved(previous, state, ts, rules.session_open);
             let pushes = self
-                .partner_notices
+                .owed
                 .status_moved(&device, connector_id, previous.map(|c| c.state), state)
                 .await?;
             let kind = what.split(' ').next().unwrap_or(what);
@@ -457,7 +526,8 @@ impl Domain {
         // Only a device a campaign sent its update carries the link, so a
         // report from any other device costs nothing more.
         if let Some(link) = &device.campaign {
-            self.campaign_report(&device, link, f.status, &f.firmware_version)
+            self.firmware
+                .firmware_reported(&device, link, f.status, &f.firmware_version)
                 .await?;
         }
         Ok(())
