@@ -195,6 +195,7 @@ async fn placeholders(
     // An OCPP charge point and two driver tokens of the default operator.
     let charge_point = format!("EVT-CP-{}", &uuid_like()[..8]);
     env.domain
+        .charge_points
         .provision_charge_point(
             &operator_caller(&acme),
             domain::chargepoints::NewChargePoint {
@@ -240,6 +241,7 @@ async fn placeholders(
     };
     let profile = env
         .domain
+        .profiles
         .create_profile(
             &operator,
             ProfileDraft {

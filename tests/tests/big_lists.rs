@@ -251,7 +251,7 @@ async fn counters_agree_with_a_recount_after_reregistrations_moves_and_installs(
     assert_eq!(devices.data()["total"], 4);
 
     // Counting the fleet again from its indexes finds what the counters say.
-    env.domain.devices.recount_fleets().await.unwrap();
+    env.domain.recount.recount_fleets().await.unwrap();
     assert_eq!(
         get(&app, &admin, "/v1/firmware/versions").await.body,
         firmware.body

@@ -763,12 +763,12 @@ async fn agents_list_their_schedules_and_runs_and_only_operators_run_them() {
     assert_eq!(scorer["last_run"]["run_id"], run.data()["run_id"]);
     assert_eq!(scorer["schedule"], "rate(15 minutes)");
     // The scheduled pass runs what is due, once per slot.
-    let first = w.env.domain.run_due_agents().await.unwrap();
+    let first = w.env.domain.intelligence.run_due_agents().await.unwrap();
     assert_eq!(first.runs, 5 - 1, "the scorer ran in this slot already");
-    let again = w.env.domain.run_due_agents().await.unwrap();
+    let again = w.env.domain.intelligence.run_due_agents().await.unwrap();
     assert_eq!(again.runs, 0);
     w.advance(Duration::minutes(15));
-    let later = w.env.domain.run_due_agents().await.unwrap();
+    let later = w.env.domain.intelligence.run_due_agents().await.unwrap();
     assert_eq!(later.runs, 2, "the two quarter-hour agents");
 }
 

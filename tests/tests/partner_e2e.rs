@@ -183,6 +183,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
     };
     let deliveries = env
         .domain
+        .partners
         .partner_deliveries(&admin, partner.partner_id)
         .await
         .unwrap();

@@ -160,7 +160,7 @@ pub async fn list_profiles(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<ListPage<ProfileView>> {
     let paging: Paging = (&q).try_into()?;
-    let all = domain.list_profiles(&caller).await?;
+    let all = domain.profiles.list_profiles(&caller).await?;
     Ok(Reply::ok(ListPage::slice(all, paging.page, paging.size)))
 }
 
@@ -178,7 +178,10 @@ pub async fn create_profile(
     JsonBody(body): JsonBody<ProfileRequest>,
 ) -> ApiResult<ProfileView> {
     Ok(Reply::ok(
-        domain.create_profile(&caller, body.try_into()?).await?,
+        domain
+            .profiles
+            .create_profile(&caller, body.try_into()?)
+            .await?,
     ))
 }
 
@@ -194,7 +197,9 @@ pub async fn get_profile(
     Console(caller): Console,
     Id(id): Id<ProfileId>,
 ) -> ApiResult<ProfileView> {
-    Ok(Reply::ok(domain.profile_detail(&caller, id).await?))
+    Ok(Reply::ok(
+        domain.profiles.profile_detail(&caller, id).await?,
+    ))
 }
 
 /// Replace a profile's name, model and settings; its version goes up by 1.
@@ -214,7 +219,10 @@ pub async fn update_profile(
     JsonBody(body): JsonBody<ProfileRequest>,
 ) -> ApiResult<ProfileView> {
     Ok(Reply::ok(
-        domain.update_profile(&caller, id, body.try_into()?).await?,
+        domain
+            .profiles
+            .update_profile(&caller, id, body.try_into()?)
+            .await?,
     ))
 }
 
@@ -235,6 +243,9 @@ pub async fn apply_profile(
     JsonBody(body): JsonBody<ApplyRequest>,
 ) -> ApiResult<AppliedProfile> {
     Ok(Reply::accepted(
-        domain.apply_profile(&caller, id, body.try_into()?).await?,
+        domain
+            .profiles
+            .apply_profile(&caller, id, body.try_into()?)
+            .await?,
     ))
 }

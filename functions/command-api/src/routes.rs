@@ -279,7 +279,10 @@ async fn flexibility(
     JsonBody(body): JsonBody<FlexibilityRequest>,
 ) -> ApiResult<Vec<DeviceAllocation>> {
     Ok(Reply::accepted(
-        domain.flexibility(&caller, body.try_into()?).await?,
+        domain
+            .flexibility
+            .flexibility(&caller, body.try_into()?)
+            .await?,
     ))
 }
 
@@ -324,6 +327,6 @@ async fn queue_command(
         params: body.params,
     };
     Ok(Reply::accepted(
-        domain.queue_admin_command(&caller, command).await?,
+        domain.admin.queue_admin_command(&caller, command).await?,
     ))
 }

@@ -60,7 +60,7 @@ pub async fn list_sites(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<ListPage<SiteView>> {
     Ok(Reply::ok(
-        domain.list_sites(&caller, (&q).try_into()?).await?,
+        domain.console.list_sites(&caller, (&q).try_into()?).await?,
     ))
 }
 
@@ -76,7 +76,7 @@ pub async fn get_site(
     Console(caller): Console,
     Id(id): Id<SiteId>,
 ) -> ApiResult<SiteDetail> {
-    Ok(Reply::ok(domain.site_detail(&caller, id).await?))
+    Ok(Reply::ok(domain.console.site_detail(&caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -125,7 +125,7 @@ pub async fn list_devices(
 ) -> ApiResult<ListPage<DeviceView>> {
     let (filter, paging) = q.try_into()?;
     Ok(Reply::ok(
-        domain.list_devices(&caller, filter, paging).await?,
+        domain.console.list_devices(&caller, filter, paging).await?,
     ))
 }
 
@@ -141,7 +141,7 @@ pub async fn get_device(
     Console(caller): Console,
     Id(id): Id<DeviceId>,
 ) -> ApiResult<DeviceView> {
-    Ok(Reply::ok(domain.device_detail(&caller, id).await?))
+    Ok(Reply::ok(domain.console.device_detail(&caller, id).await?))
 }
 
 /// A device's connector states.
@@ -156,7 +156,9 @@ pub async fn device_connectors(
     Console(caller): Console,
     Id(id): Id<DeviceId>,
 ) -> ApiResult<ListPage<ConnectorView>> {
-    Ok(Reply::ok(domain.device_connectors(&caller, id).await?))
+    Ok(Reply::ok(
+        domain.console.device_connectors(&caller, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -228,7 +230,7 @@ pub async fn list_records(
 ) -> ApiResult<ListPage<ChargingRecord>> {
     let (filter, paging) = q.try_into()?;
     Ok(Reply::ok(
-        domain.list_records(&caller, filter, paging).await?,
+        domain.console.list_records(&caller, filter, paging).await?,
     ))
 }
 
@@ -244,7 +246,7 @@ pub async fn get_record(
     Console(caller): Console,
     Id(id): Id<RecordId>,
 ) -> ApiResult<ChargingRecord> {
-    Ok(Reply::ok(domain.record_detail(&caller, id).await?))
+    Ok(Reply::ok(domain.console.record_detail(&caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -310,7 +312,9 @@ pub async fn energy(
     Console(caller): Console,
     QueryParams(q): QueryParams<EnergyParams>,
 ) -> ApiResult<EnergySeries> {
-    Ok(Reply::ok(domain.energy(&caller, q.try_into()?).await?))
+    Ok(Reply::ok(
+        domain.console.energy(&caller, q.try_into()?).await?,
+    ))
 }
 
 /// Firmware adoption per model.
@@ -326,7 +330,10 @@ pub async fn firmware_versions(
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<FirmwarePage> {
     Ok(Reply::ok(
-        domain.firmware_versions(&caller, (&q).try_into()?).await?,
+        domain
+            .console
+            .firmware_versions(&caller, (&q).try_into()?)
+            .await?,
     ))
 }
 
@@ -342,7 +349,7 @@ pub async fn get_command(
     Console(caller): Console,
     Id(id): Id<CommandId>,
 ) -> ApiResult<CommandDetail> {
-    Ok(Reply::ok(domain.command_detail(&caller, id).await?))
+    Ok(Reply::ok(domain.console.command_detail(&caller, id).await?))
 }
 
 /// The charger model catalogue merged with the models of the caller's fleet.
@@ -355,5 +362,5 @@ pub async fn models(
     State(domain): State<Domain>,
     Console(caller): Console,
 ) -> ApiResult<ModelPage> {
-    Ok(Reply::ok(domain.models(&caller).await?))
+    Ok(Reply::ok(domain.console.models(&caller).await?))
 }

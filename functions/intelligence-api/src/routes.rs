@@ -120,7 +120,7 @@ pub async fn health_scores(
     QueryParams(q): QueryParams<HealthParams>,
 ) -> ApiResult<ListPage<HealthScore>> {
     let (query, paging) = q.try_into()?;
-    let scores = domain.health_scores(&caller, query).await?;
+    let scores = domain.intelligence.health_scores(&caller, query).await?;
     Ok(Reply::ok(ListPage::slice(scores, paging.page, paging.size)))
 }
 
@@ -199,7 +199,7 @@ pub async fn anomalies(
     QueryParams(q): QueryParams<AnomalyParams>,
 ) -> ApiResult<ListPage<Anomaly>> {
     let (query, paging) = q.try_into()?;
-    let found = domain.anomalies(&caller, query).await?;
+    let found = domain.intelligence.anomalies(&caller, query).await?;
     Ok(Reply::ok(ListPage::slice(found, paging.page, paging.size)))
 }
 
@@ -263,7 +263,10 @@ pub async fn energy_forecast(
     QueryParams(q): QueryParams<ForecastParams>,
 ) -> ApiResult<Forecast> {
     Ok(Reply::ok(
-        domain.energy_forecast(&caller, q.try_into()?).await?,
+        domain
+            .intelligence
+            .energy_forecast(&caller, q.try_into()?)
+            .await?,
     ))
 }
 
@@ -307,7 +310,10 @@ pub async fn utilization_forecast(
     QueryParams(q): QueryParams<UtilizationParams>,
 ) -> ApiResult<Forecast> {
     Ok(Reply::ok(
-        domain.utilization_forecast(&caller, q.try_into()?).await?,
+        domain
+            .intelligence
+            .utilization_forecast(&caller, q.try_into()?)
+            .await?,
     ))
 }
 
@@ -361,7 +367,10 @@ pub async fn daily_briefing(
     QueryParams(q): QueryParams<BriefingParams>,
 ) -> ApiResult<Briefing> {
     Ok(Reply::ok(
-        domain.daily_briefing(&caller, q.try_into()?).await?,
+        domain
+            .intelligence
+            .daily_briefing(&caller, q.try_into()?)
+            .await?,
     ))
 }
 
@@ -397,7 +406,7 @@ pub async fn agents(
     Console(caller): Console,
     QueryParams(q): QueryParams<OperatorParams>,
 ) -> ApiResult<ListPage<AgentView>> {
-    let agents = domain.agents(&caller, q.try_into()?).await?;
+    let agents = domain.intelligence.agents(&caller, q.try_into()?).await?;
     let size = agents.len() as u32;
     Ok(Reply::ok(ListPage::slice(agents, 1, size.max(1))))
 }
@@ -417,7 +426,10 @@ pub async fn run_agent(
     QueryParams(q): QueryParams<OperatorParams>,
 ) -> ApiResult<RunAnswer> {
     Ok(Reply::ok(
-        domain.run_agent(&caller, q.try_into()?, agent).await?,
+        domain
+            .intelligence
+            .run_agent(&caller, q.try_into()?, agent)
+            .await?,
     ))
 }
 
@@ -465,6 +477,10 @@ pub async fn ask(
     JsonBody(body): JsonBody<AskRequest>,
 ) -> ApiResult<Answer> {
     Ok(Reply::ok(
-        domain.ask(&caller, body.try_into()?).await?.into(),
+        domain
+            .intelligence
+            .ask(&caller, body.try_into()?)
+            .await?
+            .into(),
     ))
 }

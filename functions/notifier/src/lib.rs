@@ -137,7 +137,7 @@ pub async fn drain(domain: &Domain, push: &dyn Push) -> Result<usize, Error> {
     let mut total = 0;
     loop {
         let before = total;
-        total += domain.deliver_pushes(push, BATCH).await?;
+        total += domain.partners.deliver_pushes(push, BATCH).await?;
         // A short batch, or nothing delivered in a full one: the rest wait
         // for their next attempt.
         if total == before {

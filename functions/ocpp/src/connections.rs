@@ -76,7 +76,11 @@ impl ChargerLink for Connections {
         ) else {
             return false;
         };
-        let charger = match domain.socket(&to.connection.connection_id).await {
+        let charger = match domain
+            .charge_points
+            .socket(&to.connection.connection_id)
+            .await
+        {
             Ok(Some(socket)) => socket.charger(),
             _ => return false,
         };

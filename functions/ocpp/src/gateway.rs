@@ -65,17 +65,19 @@ impl Connection {
                 }
                 Err(why) => {
                     domain
+                        .charge_points
                         .charger_answered(&self.charger, order.command_id, Answer::Failed(why))
                         .await
                 }
             }
         }
-        if let Err(e) = domain.calls_sent(&pending).await {
+        if let Err(e) = domain.charge_points.calls_sent(&pending).await {
             // Unnoted, their answers settle nothing: fail them now rather
             // than leave them delivered until they expire.
             tracing::warn!(charge_point_id = %self.charger.charge_point_id, error = %e, "calls not noted");
             for p in pending {
                 domain
+                    .charge_points
                     .charger_answered(
                         &self.charger,
                         p.command_id,
@@ -90,20 +92,29 @@ impl Connection {
 
     /// No answer came in time: the command fails.
     pub async fn answer_overdue(&self, domain: &Domain, message_id: &str) {
-        if let Ok(Some(call)) = domain.call_answered(&self.charger, message_id).await {
+        if let Ok(Some(call)) = domain
+            .charge_points
+            .call_answered(&self.charger, message_id)
+            .await
+        {
             let why = format!(
                 "{}: no answer within {} s",
                 call.action,
                 ANSWER_TIMEOUT.as_secs()
             );
             domain
+                .charge_points
                 .charger_answered(&self.charger, call.command_id, Answer::Failed(why))
                 .await;
         }
     }
 
     async fn answered(&self, domain: &Domain, message_id: &str) -> Option<PendingCall> {
-        match domain.call_answered(&self.charger, message_id).await {
+        match domain
+            .charge_points
+            .call_answered(&self.charger, message_id)
+            .await
+        {
             Ok(call) => call,
             Err(e) => {
                 tracing::warn!(charge_point_id = %self.charger.charge_point_id, error = %e, "answer not matched");
@@ -156,7 +167,7 @@ impl Connection {
     /// fails it at once.
     async fn settle(&self, domain: &Domain, call: &PendingCall, answer: Answer) {
         if call.parts > 1 && answer == Answer::Done {
-            match domain.last_part_answered(call).await {
+            match domain.charge_points.last_part_answered(call).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -166,6 +177,7 @@ impl Connection {
             }
         }
         domain
+            .charge_points
             .charger_answered(&self.charger, call.command_id, answer)
             .await;
     }

@@ -99,6 +99,7 @@ pub async fn handle(
         (Version::V16, "BootNotification") => {
             let b: v16::BootNotification = read(payload)?;
             let interval = domain
+                .charge_points
                 .charger_boot(
                     charger,
                     BootInfo {
@@ -115,6 +116,7 @@ pub async fn handle(
             let b: v201::BootNotification = read(payload)?;
             let station = b.charging_station;
             let interval = domain
+                .charge_points
                 .charger_boot(
                     charger,
                     BootInfo {
@@ -128,7 +130,7 @@ pub async fn handle(
             Ok(v201::boot_accepted(domain.clock.now(), interval))
         }
         (_, "Heartbeat") => {
-            domain.charger_heartbeat(charger).await?;
+            domain.charge_points.charger_heartbeat(charger).await?;
             Ok(match version {
                 Version::V16 => v16::heartbeat(domain.clock.now()),
                 Version::V201 => v201::heartbeat(domain.clock.now()),
@@ -145,10 +147,11 @@ pub async fn handle(
                         only_if_changed: false,
                     };
                     domain
+                        .charge_points
                         .charger_status(charger, c, report, s.timestamp.unwrap_or(now))
                         .await?
                 }
-                None => domain.charger_heartbeat(charger).await?,
+                None => domain.charge_points.charger_heartbeat(charger).await?,
             }
             Ok(v16::empty())
         }
@@ -167,21 +170,26 @@ pub async fn handle(
                         ..StatusReport::default()
                     };
                     domain
+                        .charge_points
                         .charger_status(charger, c, report, s.timestamp)
                         .await?
                 }
-                None => domain.charger_heartbeat(charger).await?,
+                None => domain.charge_points.charger_heartbeat(charger).await?,
             }
             Ok(v201::empty())
         }
         (Version::V16, "Authorize") => {
             let a: v16::Authorize = read(payload)?;
-            let status = domain.charger_authorize(charger, &a.id_tag).await?;
+            let status = domain
+                .charge_points
+                .charger_authorize(charger, &a.id_tag)
+                .await?;
             Ok(v16::authorize(status.as_str(), None))
         }
         (Version::V201, "Authorize") => {
             let a: v201::Authorize = read(payload)?;
             let status = domain
+                .charge_points
                 .charger_authorize(charger, &a.id_token.id_token)
                 .await?;
             Ok(v201::authorize(status.as_str(), None))
@@ -191,6 +199,7 @@ pub async fn handle(
             let connector = connector(s.connector_id)
                 .ok_or_else(|| Error::invalid("connectorId", "must be 1 or more"))?;
             let started = domain
+                .charge_points
                 .transaction_started(
                     charger,
                     TxStart {
@@ -213,11 +222,12 @@ pub async fn handle(
                 Some(c) => {
                     for value in &m.meter_value {
                         domain
+                            .charge_points
                             .charger_meter(charger, c, tx.as_deref(), meter(&value.reading()))
                             .await?;
                     }
                 }
-                None => domain.charger_heartbeat(charger).await?,
+                None => domain.charge_points.charger_heartbeat(charger).await?,
             }
             Ok(v16::empty())
         }
@@ -227,25 +237,32 @@ pub async fn handle(
                 Some(c) => {
                     for value in &m.meter_value {
                         domain
+                            .charge_points
                             .charger_meter(charger, c, None, meter(&value.reading()))
                             .await?;
                     }
                 }
-                None => domain.charger_heartbeat(charger).await?,
+                None => domain.charge_points.charger_heartbeat(charger).await?,
             }
             Ok(v201::empty())
         }
         (Version::V16, "StopTransaction") => {
             let s: v16::StopTransaction = read(payload)?;
             let tx = s.transaction_id.to_string();
-            if let Some(c) = domain.transaction_connector(charger, &tx).await? {
+            if let Some(c) = domain
+                .charge_points
+                .transaction_connector(charger, &tx)
+                .await?
+            {
                 for value in &s.transaction_data {
                     domain
+                        .charge_points
                         .charger_meter(charger, c, Some(&tx), meter(&value.reading()))
                         .await?;
                 }
             }
             domain
+                .charge_points
                 .transaction_ended(
                     charger,
                     TxEnd {
@@ -257,7 +274,12 @@ pub async fn handle(
                 )
                 .await?;
             let status = match &s.id_tag {
-                Some(tag) => Some(domain.transaction_tag(charger, &tx, tag).await?),
+                Some(tag) => Some(
+                    domain
+                        .charge_points
+                        .transaction_tag(charger, &tx, tag)
+                        .await?,
+                ),
                 None => None,
             };
             Ok(v16::stop_transaction(status.map(|s| s.as_str())))
@@ -271,11 +293,14 @@ pub async fn handle(
                 .get("status")
                 .and_then(Value::as_str)
                 .and_then(firmware);
-            domain.charger_firmware(charger, status).await?;
+            domain
+                .charge_points
+                .charger_firmware(charger, status)
+                .await?;
             Ok(v16::empty())
         }
         (_, "DataTransfer") => {
-            domain.charger_heartbeat(charger).await?;
+            domain.charge_points.charger_heartbeat(charger).await?;
             Ok(v16::data_transfer_unknown_vendor())
         }
         _ => Err(Error::NotImplemented(action.to_owned())),
@@ -302,6 +327,7 @@ async fn transaction_event(
             let c = match named {
                 Some(c) => c,
                 None => domain
+                    .charge_points
                     .transaction_connector(charger, &tx)
                     .await?
                     .ok_or_else(|| {
@@ -309,6 +335,7 @@ async fn transaction_event(
                     })?,
             };
             let started = domain
+                .charge_points
                 .transaction_started(
                     charger,
                     TxStart {
@@ -327,18 +354,25 @@ async fn transaction_event(
         _ => {
             if id_tag.is_some() || info.remote_start_id.is_some() {
                 domain
+                    .charge_points
                     .transaction_joined(charger, &tx, id_tag.as_deref(), info.remote_start_id)
                     .await?;
             }
             match named {
                 Some(c) => Some(c),
-                None => domain.transaction_connector(charger, &tx).await?,
+                None => {
+                    domain
+                        .charge_points
+                        .transaction_connector(charger, &tx)
+                        .await?
+                }
             }
         }
     };
     if let Some(c) = connector {
         for r in &readings {
             domain
+                .charge_points
                 .charger_meter(charger, c, Some(&tx), meter(r))
                 .await?;
         }
@@ -351,12 +385,14 @@ async fn transaction_event(
                 only_if_changed: true,
             };
             domain
+                .charge_points
                 .charger_status(charger, c, report, e.timestamp)
                 .await?;
         }
     }
     if e.event_type == "Ended" {
         domain
+            .charge_points
             .transaction_ended(
                 charger,
                 TxEnd {
@@ -368,13 +404,14 @@ async fn transaction_event(
             )
             .await?;
     } else if connector.is_none() {
-        domain.charger_heartbeat(charger).await?;
+        domain.charge_points.charger_heartbeat(charger).await?;
     }
     if status.is_none()
         && let Some(tag) = &id_tag
     {
         status = Some(
             domain
+                .charge_points
                 .transaction_tag(charger, &info.transaction_id, tag)
                 .await?,
         );

@@ -143,6 +143,7 @@ pub async fn create_charge_point(
     let url = ocpp_url(&domain, &headers);
     Ok(Reply::created(
         domain
+            .charge_points
             .provision_charge_point(&caller, body.try_into()?, url)
             .await?,
     ))
@@ -164,7 +165,10 @@ pub async fn list_charge_points(
     let (filter, paging) = q.try_into()?;
     let url = ocpp_url(&domain, &headers);
     Ok(Reply::ok(
-        domain.charge_points(&caller, filter, paging, &url).await?,
+        domain
+            .charge_points
+            .charge_points(&caller, filter, paging, &url)
+            .await?,
     ))
 }
 
@@ -184,6 +188,7 @@ pub async fn get_charge_point(
     let url = ocpp_url(&domain, &headers);
     Ok(Reply::ok(
         domain
+            .charge_points
             .charge_point(&caller, charge_point_id(&raw)?, &url)
             .await?,
     ))
@@ -207,6 +212,7 @@ pub async fn rotate_password(
     let url = ocpp_url(&domain, &headers);
     Ok(Reply::ok(
         domain
+            .charge_points
             .rotate_charge_point_password(&caller, charge_point_id(&raw)?, url)
             .await?,
     ))

@@ -75,9 +75,9 @@ pub async fn on_event(domain: &Domain, event: &ApiGatewayWebsocketProxyRequest) 
     match context.route_key.as_deref() {
         Some("$connect") => connect(domain, event, connection_id).await,
         Some("$disconnect") => {
-            match domain.socket(connection_id).await {
+            match domain.charge_points.socket(connection_id).await {
                 Ok(Some(socket)) => {
-                    if let Err(e) = domain.socket_closed(&socket).await {
+                    if let Err(e) = domain.charge_points.socket_closed(&socket).await {
                         tracing::warn!(connection_id, error = %e, "disconnection not recorded");
                     }
                 }
@@ -109,6 +109,7 @@ async fn connect(
         .clone()
         .unwrap_or_default();
     let charger = match domain
+        .charge_points
         .charge_point_login(id, password.as_deref(), &source)
         .await
     {
@@ -121,6 +122,7 @@ async fn connect(
         }
     };
     if let Err(e) = domain
+        .charge_points
         .socket_opened(&charger, version.subprotocol(), connection_id)
         .await
     {
@@ -142,7 +144,7 @@ async fn message(
         close: true,
         ..Answer::status(200)
     };
-    let socket = match domain.socket(connection_id).await {
+    let socket = match domain.charge_points.socket(connection_id).await {
         Ok(Some(socket)) => socket,
         Ok(None) => return closed,
         Err(e) => {

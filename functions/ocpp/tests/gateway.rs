@@ -85,6 +85,7 @@ impl Station {
         *wire.domain.lock().unwrap() = Some(domain.clone());
         let id = format!("CP-{}", &uuid_like());
         let provisioned = domain
+            .charge_points
             .provision_charge_point(
                 &admin(),
                 NewChargePoint {
@@ -100,12 +101,14 @@ impl Station {
             .unwrap();
         let password = provisioned.password.expose().clone();
         let charger = domain
+            .charge_points
             .charge_point_login(&id, Some(&password), "192.0.2.7")
             .await
             .unwrap();
         let connection = Arc::new(Connection::new(charger.clone(), version, "conn-1".into()));
         *wire.connection.lock().unwrap() = Some(connection.clone());
         domain
+            .charge_points
             .charger_connected(&charger, version.subprotocol(), "conn-1")
             .await
             .unwrap();
@@ -209,6 +212,7 @@ async fn a_16_session_lands_in_the_fleet_and_a_repeated_stop_makes_one_record() 
     }
     let records = env
         .domain
+        .console
         .list_records(
             &admin(),
             Default::default(),
@@ -338,6 +342,7 @@ async fn an_answer_nobody_waits_for_changes_nothing_and_overdue_calls_fail() {
         .await;
     let reboot = s
         .domain
+        .admin
         .queue_admin_command(
             &admin(),
             AdminCommand {
@@ -410,6 +415,7 @@ async fn commands_a_charge_point_cannot_take_are_refused_before_queueing() {
     );
 
     s.domain
+        .charge_points
         .charger_disconnected(s.charger(), "conn-1")
         .await
         .unwrap();
@@ -448,11 +454,13 @@ async fn a_connection_is_online_however_long_it_is_silent_and_a_newer_one_replac
     assert!(!device.is_online(stale, s.domain.settings.offline_after()));
 
     s.domain
+        .charge_points
         .charger_connected(s.charger(), "ocpp2.0.1", "conn-2")
         .await
         .unwrap();
     // The older connection's end does not end the newer one.
     s.domain
+        .charge_points
         .charger_disconnected(s.charger(), "conn-1")
         .await
         .unwrap();
@@ -467,12 +475,14 @@ async fn a_rotated_password_ends_the_old_credentials() {
     env.clock.advance(chrono::Duration::milliseconds(5));
     let rotated = s
         .domain
+        .charge_points
         .rotate_charge_point_password(&admin(), &s.id, "ws://test/ocpp".into())
         .await
         .unwrap();
     assert_ne!(rotated.password.expose(), &s.password);
     let old = s
         .domain
+        .charge_points
         .charge_point_login(&s.id, Some(&s.password), "192.0.2.7")
         .await;
     assert!(matches!(old, Err(kernel::Error::Unauthorized(_))));
@@ -482,6 +492,7 @@ async fn a_rotated_password_ends_the_old_credentials() {
         Reply::Close(_)
     ));
     s.domain
+        .charge_points
         .charge_point_login(&s.id, Some(rotated.password.expose()), "192.0.2.7")
         .await
         .unwrap();
@@ -494,11 +505,13 @@ async fn another_tenant_sees_no_charge_point_and_viewers_cannot_provision() {
     let other = env.operator("other-net").await;
     let seen = s
         .domain
+        .charge_points
         .charge_point(&operator(&other, Role::Operator), &s.id, "ws://test/ocpp")
         .await;
     assert!(matches!(seen, Err(kernel::Error::NotFound(_))), "{seen:?}");
     let listed = s
         .domain
+        .charge_points
         .charge_points(
             &operator(&other, Role::Operator),
             Default::default(),
@@ -517,6 +530,7 @@ async fn another_tenant_sees_no_charge_point_and_viewers_cannot_provision() {
     };
     let refused = s
         .domain
+        .charge_points
         .provision_charge_point(
             &operator(&other, Role::Viewer),
             new,
@@ -530,6 +544,7 @@ async fn another_tenant_sees_no_charge_point_and_viewers_cannot_provision() {
     // The owner's view carries the connection.
     let mine = s
         .domain
+        .charge_points
         .charge_point(&admin(), &s.id, "ws://test/ocpp")
         .await
         .unwrap();
@@ -701,6 +716,7 @@ async fn a_session_started_with_a_card_records_it_and_a_remote_start_does_not() 
     };
     let records = s
         .domain
+        .console
         .list_records(&admin(), filter, Paging::parse(None, None).unwrap())
         .await
         .unwrap();
@@ -713,6 +729,7 @@ async fn a_session_started_with_a_card_records_it_and_a_remote_start_does_not() 
     };
     let records = s
         .domain
+        .console
         .list_records(&admin(), none, Paging::parse(None, None).unwrap())
         .await
         .unwrap();
@@ -728,6 +745,7 @@ async fn wrong_passwords_are_throttled_and_the_right_one_always_passes() {
     for _ in 0..=limit {
         let wrong = s
             .domain
+            .charge_points
             .charge_point_login(&s.id, Some("0000"), "203.0.113.9")
             .await;
         refusals.push(match wrong {
@@ -740,12 +758,14 @@ async fn wrong_passwords_are_throttled_and_the_right_one_always_passes() {
     assert_eq!(refusals.last(), Some(&429), "{refusals:?}");
     // The charger behind the same address still connects.
     s.domain
+        .charge_points
         .charge_point_login(&s.id, Some(&s.password), "203.0.113.9")
         .await
         .unwrap();
     // Another address is not throttled.
     let elsewhere = s
         .domain
+        .charge_points
         .charge_point_login(&s.id, Some("0000"), "198.51.100.4")
         .await;
     assert!(
@@ -903,6 +923,7 @@ async fn a_retried_1_6_start_gets_its_transaction_back_and_the_platform_tag_stay
     );
     let records = s
         .domain
+        .console
         .list_records(
             &admin(),
             RecordFilter::default(),
@@ -997,6 +1018,7 @@ async fn a_2_0_1_remote_start_joining_a_running_transaction_completes_and_a_late
     };
     let records = s
         .domain
+        .console
         .list_records(&admin(), filter, Paging::parse(None, None).unwrap())
         .await
         .unwrap();

@@ -64,6 +64,7 @@ async fn provisioned(env: &TestEnv, id: &str) -> (String, kernel::ids::DeviceId)
     };
     let p = env
         .domain
+        .charge_points
         .provision_charge_point(&admin, new, "wss://example.cloudfront.net/ocpp".into())
         .await
         .unwrap();

@@ -54,7 +54,7 @@ async fn list_all_partners(
     Console(caller): Console,
 ) -> ApiResult<Vec<PartnerView>> {
     caller.require(Role::Admin)?;
-    Ok(Reply::ok(domain.visible_partners(&caller).await?))
+    Ok(Reply::ok(domain.partners.visible_partners(&caller).await?))
 }
 
 /// The messages pushed (or still to push) to a partner, newest first (admin).
@@ -71,7 +71,9 @@ async fn partner_deliveries(
     Console(caller): Console,
     Id(id): Id<PartnerId>,
 ) -> ApiResult<Vec<Delivery>> {
-    Ok(Reply::ok(domain.partner_deliveries(&caller, id).await?))
+    Ok(Reply::ok(
+        domain.partners.partner_deliveries(&caller, id).await?,
+    ))
 }
 
 /// The caller's tenants' partners.
@@ -84,7 +86,7 @@ async fn list_partners(
     State(domain): State<Domain>,
     Console(caller): Console,
 ) -> ApiResult<Vec<PartnerView>> {
-    Ok(Reply::ok(domain.visible_partners(&caller).await?))
+    Ok(Reply::ok(domain.partners.visible_partners(&caller).await?))
 }
 
 /// The connector statuses a partner last pushed, one per connector.
@@ -100,7 +102,9 @@ async fn partner_connectors(
     Console(caller): Console,
     Id(id): Id<PartnerId>,
 ) -> ApiResult<Vec<PartnerConnector>> {
-    Ok(Reply::ok(domain.pushed_connectors(&caller, id).await?))
+    Ok(Reply::ok(
+        domain.partners.pushed_connectors(&caller, id).await?,
+    ))
 }
 
 /// The session progress a partner last pushed, one per session.
@@ -116,5 +120,7 @@ async fn partner_sessions(
     Console(caller): Console,
     Id(id): Id<PartnerId>,
 ) -> ApiResult<Vec<PartnerSession>> {
-    Ok(Reply::ok(domain.pushed_sessions(&caller, id).await?))
+    Ok(Reply::ok(
+        domain.partners.pushed_sessions(&caller, id).await?,
+    ))
 }

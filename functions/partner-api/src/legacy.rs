@@ -49,7 +49,7 @@ async fn query_token(
         &parts,
         &body,
         TokenRule::Exempt,
-        |d, p, login| async move { d.partner_token(&p, login, &source).await },
+        |d, p, login| async move { d.partners.partner_token(&p, login, &source).await },
     )
     .await
 }
@@ -85,54 +85,54 @@ legacy_route! {
     /// The tenant's stations with their equipment and connectors, paged.
     query_station_info, "/customer/query_station_info",
     "Ret 0 with a page of stations, or a Ret code",
-    StationInfoData => |d, p, q| d.partner_stations(&p, q)
+    StationInfoData => |d, p, q| d.partners.partner_stations(&p, q)
 }
 
 legacy_route! {
     /// A partner's own connector status, kept per partner.
     notification_station_status, "/customer/notification_stationStatus",
     "Ret 0 with {Status}, or a Ret code",
-    StationStatusPushData => |d, p, push| d.partner_connector_pushed(&p, push)
+    StationStatusPushData => |d, p, push| d.partners.partner_connector_pushed(&p, push)
 }
 
 legacy_route! {
     /// A partner's session progress, kept per partner.
     notify_work_status, "/customer/notify_work_status",
     "Ret 0 with {StartChargeSeq, SuccStat}, or a Ret code",
-    WorkStatusData => |d, p, push| d.partner_session_pushed(&p, push)
+    WorkStatusData => |d, p, push| d.partners.partner_session_pushed(&p, push)
 }
 
 legacy_route! {
     /// Connector statuses of up to 50 of the tenant's stations.
     query_station_status, "/cp/query_station_status",
     "Ret 0 with the statuses, or a Ret code",
-    StationStatusData => |d, p, q| d.partner_station_status(&p, q)
+    StationStatusData => |d, p, q| d.partners.partner_station_status(&p, q)
 }
 
 legacy_route! {
     /// Queues `start_charging`, idempotent on `StartChargeSeq`.
     start_charging, "/cp/start_charging",
     "Ret 0 with SuccStat and FailReason, or a Ret code",
-    StartChargeData => |d, p, StartCharging(req)| d.partner_steer(&p, req)
+    StartChargeData => |d, p, StartCharging(req)| d.partners.partner_steer(&p, req)
 }
 
 legacy_route! {
     /// Queues `stop_charging` for a session the partner started.
     stop_charging, "/cp/stop_charging",
     "Ret 0 with SuccStat and FailReason, or a Ret code",
-    StopData => |d, p, StopCharging(req)| d.partner_steer(&p, req)
+    StopData => |d, p, StopCharging(req)| d.partners.partner_steer(&p, req)
 }
 
 legacy_route! {
     /// Queues `start_discharging` (V2G models, within the rating).
     start_discharging, "/cp/start_discharging",
     "Ret 0 with SuccStat and FailReason, or a Ret code",
-    DischargeData => |d, p, StartDischarging(req)| d.partner_steer(&p, req)
+    DischargeData => |d, p, StartDischarging(req)| d.partners.partner_steer(&p, req)
 }
 
 legacy_route! {
     /// Ends a discharge the partner started.
     stop_discharging, "/cp/stop_discharging",
     "Ret 0 with SuccStat and FailReason, or a Ret code",
-    StopData => |d, p, StopDischarging(req)| d.partner_steer(&p, req)
+    StopData => |d, p, StopDischarging(req)| d.partners.partner_steer(&p, req)
 }

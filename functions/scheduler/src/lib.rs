@@ -19,7 +19,7 @@ pub async fn run_once(domain: &Domain) -> Result<serde_json::Value, kernel::Erro
         timed_out = sweep.timed_out,
         "campaign sweep"
     );
-    let agents = domain.run_due_agents().await?;
+    let agents = domain.intelligence.run_due_agents().await?;
     tracing::info!(
         runs = agents.runs,
         failed = agents.failed,

@@ -2,9 +2,10 @@
 //! for any device, with the console's checks where a console route exists
 //! for it (connector commands, a profile's apply).
 
-use crate::Domain;
-use crate::commands::NewCommand;
+use crate::access::Access;
 use crate::commands::dispatch::{QueuedCommand, as_connector_command, check_command};
+use crate::commands::{Commands, NewCommand};
+use crate::profiles::Profiles;
 use kernel::access::Caller;
 use kernel::catalogue::rating;
 use kernel::error::Error;
@@ -33,7 +34,25 @@ pub struct AdminCommand {
     pub params: Map<String, Value>,
 }
 
-impl Domain {
+/// An admin's manual commands.
+#[derive(Clone)]
+pub struct AdminCommands {
+    access: Access,
+    commands: Commands,
+    profiles: Profiles,
+}
+
+impl AdminCommands {
+    pub fn new(access: Access, commands: Commands, profiles: Profiles) -> Self {
+        Self {
+            access,
+            commands,
+            profiles,
+        }
+    }
+}
+
+impl AdminCommands {
     /// An admin's `apply_configuration`: the console's apply of one
     /// profile to one device, with every check of that route. `settings`,
     /// when given, get the profile route's checks and must be the
@@ -74,7 +93,7 @@ impl Domain {
         p.finish()?;
         let profile_id =
             profile_id.ok_or_else(|| Error::invalid("profile_id", "must be a profile id"))?;
-        let (version, current) = self.profile_settings(caller, profile_id).await?;
+        let (version, current) = self.profiles.profile_settings(caller, profile_id).await?;
         if let Some(given) = params.get("version")
             && given.as_u64() != Some(u64::from(version))
         {
@@ -92,7 +111,10 @@ impl Domain {
             ));
         }
         let target = crate::profiles::ApplyTarget::Devices(vec![device.device_id]);
-        let applied = self.apply_profile(caller, profile_id, target).await?;
+        let applied = self
+            .profiles
+            .apply_profile(caller, profile_id, target)
+            .await?;
         let queued = applied
             .commands
             .first()

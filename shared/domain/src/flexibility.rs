@@ -1,8 +1,10 @@
 //! Site flexibility: cap a site's load for a while by spreading the cap
 //! over its active connectors and queuing power limits.
 
-use crate::Domain;
-use crate::commands::NewCommand;
+use crate::access::Access;
+use crate::commands::{Commands, NewCommand};
+use crate::devices::DeviceStore;
+use crate::sites::SiteStore;
 use crate::sites::capacity::{live_connectors, signed_power};
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
@@ -10,9 +12,11 @@ use kernel::catalogue::rating;
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId, SiteId};
 use kernel::model::{CommandKind, ConnectorState, Device, Role};
+use kernel::{Clock, Settings};
 use serde::Serialize;
 use serde_json::{Map, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// A flexibility request, parsed: a cap (the only mode) for a while.
@@ -64,7 +68,39 @@ fn charging_side(state: ConnectorState) -> bool {
     )
 }
 
-impl Domain {
+/// The ports flexibility uses.
+pub trait FlexibilityPorts: DeviceStore + SiteStore {}
+impl<T: DeviceStore + SiteStore + ?Sized> FlexibilityPorts for T {}
+
+/// A site's load capped for a while.
+#[derive(Clone)]
+pub struct Flexibility {
+    store: Arc<dyn FlexibilityPorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    access: Access,
+    commands: Commands,
+}
+
+impl Flexibility {
+    pub fn new(
+        store: Arc<dyn FlexibilityPorts>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        access: Access,
+        commands: Commands,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+            access,
+            commands,
+        }
+    }
+}
+
+impl Flexibility {
     pub async fn flexibility(
         &self,
         caller: &Caller,

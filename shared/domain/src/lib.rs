@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod partners;
 pub mod profiles;
 pub mod records;
+pub mod recount;
 pub mod sites;
 pub mod storage;
 pub mod telemetry;
@@ -50,7 +51,6 @@ pub struct Domain {
     pub feeds: feeds::Feeds,
     /// Operators, API clients and their sessions.
     pub tenants: tenants::Tenants,
-    throttle: throttle::Throttle,
     /// Who may see what.
     pub access: access::Access,
     /// Outages and findings as messages arrive.
@@ -69,9 +69,22 @@ pub struct Domain {
     pub telemetry: telemetry::Telemetry,
     /// Charging records.
     pub records: records::Records,
-    /// How commands reach OCPP chargers' connections, where this process
-    /// can reach them.
-    charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
+    /// The operators' reads.
+    pub console: console::Console,
+    /// Partner platforms.
+    pub partners: partners::Partners,
+    /// Fleet intelligence.
+    pub intelligence: intelligence::Intelligence,
+    /// Configuration profiles.
+    pub profiles: profiles::Profiles,
+    /// Site flexibility.
+    pub flexibility: flexibility::Flexibility,
+    /// An admin's manual commands.
+    pub admin: admin::AdminCommands,
+    /// Maintenance: fleet counters counted again.
+    pub recount: recount::FleetRecount,
+    /// OCPP charge points.
+    pub charge_points: chargepoints::ChargePoints,
     rebuild: Rebuild,
 }
 
@@ -120,7 +133,6 @@ impl Domain {
                 clock: clock.clone(),
                 throttle: throttle.clone(),
                 feeds: feeds.clone(),
-                access: access.clone(),
                 observations: observations.clone(),
             },
         );
@@ -180,7 +192,75 @@ impl Domain {
             devices.clone(),
             owed,
         );
+        let recount = recount::FleetRecount::new(store.clone(), access.clone());
+        let profiles = profiles::Profiles::new(
+            store.clone(),
+            settings.clone(),
+            clock.clone(),
+            access.clone(),
+            commands.clone(),
+            feeds.clone(),
+        );
+        let flexibility = flexibility::Flexibility::new(
+            store.clone(),
+            settings.clone(),
+            clock.clone(),
+            access.clone(),
+            commands.clone(),
+        );
+        let admin = admin::AdminCommands::new(access.clone(), commands.clone(), profiles.clone());
+        let console = console::Console::new(
+            store.clone(),
+            settings.clone(),
+            clock.clone(),
+            access.clone(),
+        );
+        let intelligence = intelligence::Intelligence::new(
+            store.clone(),
+            intelligence::IntelligenceParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                access: access.clone(),
+                console: console.clone(),
+                observations: observations.clone(),
+            },
+        );
+        let partners = partners::Partners::new(
+            store.clone(),
+            partners::PartnerParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                throttle: throttle.clone(),
+                tenants: tenants.clone(),
+                access: access.clone(),
+                commands: commands.clone(),
+            },
+        );
+        let charge_points = chargepoints::ChargePoints::new(
+            store.clone(),
+            chargepoints::ChargePointParts {
+                clock: clock.clone(),
+                throttle: throttle.clone(),
+                feeds: feeds.clone(),
+                access: access.clone(),
+                devices: devices.clone(),
+                id_tags: id_tags.clone(),
+                observations: observations.clone(),
+                commands: commands.clone(),
+                telemetry: telemetry.clone(),
+                records: records.clone(),
+                link: charger_link,
+            },
+        );
         Self {
+            charge_points,
+            partners,
+            intelligence,
+            console,
+            profiles,
+            flexibility,
+            admin,
+            recount,
             campaigns,
             telemetry,
             records,
@@ -190,14 +270,12 @@ impl Domain {
             partner_notices,
             feeds,
             tenants,
-            throttle,
             access,
             observations,
             devices,
             id_tags,
             sites,
             commands,
-            charger_link,
             rebuild,
         }
     }

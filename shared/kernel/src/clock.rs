@@ -52,6 +52,11 @@ impl Clock for ManualClock {
     }
 }
 
+/// The start of the hour `ts` falls in.
+pub fn hour_of(ts: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::DurationRound::duration_trunc(ts, chrono::Duration::hours(1)).unwrap_or(ts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,9 +67,4 @@ mod tests {
         assert!(not_ahead("t", now + Duration::minutes(9), now).is_ok());
         assert!(not_ahead("t", now + Duration::minutes(11), now).is_err());
     }
-}
-
-/// The start of the hour `ts` falls in.
-pub fn hour_of(ts: DateTime<Utc>) -> DateTime<Utc> {
-    chrono::DurationRound::duration_trunc(ts, chrono::Duration::hours(1)).unwrap_or(ts)
 }

@@ -87,7 +87,7 @@ pub async fn open(
             "the body must be JSON {OperatorID, Data, TimeStamp, Seq, Sig}",
         ))
     })?;
-    let partner = match domain.partner_by_code(&request.operator_id).await {
+    let partner = match domain.partners.partner_by_code(&request.operator_id).await {
         Ok(Some(partner)) => partner,
         Ok(None) => {
             return Err(WireAnswer::unsigned(&Refusal::new(
@@ -142,6 +142,7 @@ async fn check(
         rule,
     };
     match domain
+        .partners
         .admit_legacy(partner, admission, Duration::minutes(WINDOW_MINUTES))
         .await
     {

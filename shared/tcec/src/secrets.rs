@@ -119,7 +119,7 @@ pub async fn create_partner(
         notify_url: draft.notify_url,
         utc_offset_minutes: draft.utc_offset_minutes,
     };
-    let partner = domain.create_partner(caller, new).await?;
+    let partner = domain.partners.create_partner(caller, new).await?;
     Ok(CreatedPartner {
         partner,
         operator_secret,

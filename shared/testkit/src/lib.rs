@@ -193,6 +193,7 @@ impl TestEnv {
         };
         let queued = self
             .domain
+            .admin
             .queue_admin_command(&admin, command)
             .await
             .expect("command is queued");

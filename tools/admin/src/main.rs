@@ -128,7 +128,7 @@ async fn run(args: Args) -> Result<(), String> {
         }
         Command::Recount => {
             for r in domain
-                .devices
+                .recount
                 .recount_fleets()
                 .await
                 .map_err(|e| e.to_string())?

@@ -108,6 +108,7 @@ async fn upgrade(
     };
     let password = ocpp_gateway::websocket::basic_password(&headers, &id);
     let charger = match domain
+        .charge_points
         .charge_point_login(&id, password.as_deref(), &peer.ip().to_string())
         .await
     {
@@ -185,9 +186,13 @@ async fn run(
     let protocol = connection.version.subprotocol();
     let ready = async {
         domain
+            .charge_points
             .charger_connected(&connection.charger, protocol, &connection.connection_id)
             .await?;
-        domain.charger_ready(&connection.charger).await
+        domain
+            .charge_points
+            .charger_ready(&connection.charger)
+            .await
     };
     if let Err(e) = ready.await {
         tracing::warn!(charge_point_id = %id, error = %e, "connection not recorded");
@@ -238,6 +243,7 @@ async fn run(
         tracing::debug!(charge_point_id = %id, "writer did not finish");
     }
     if let Err(e) = domain
+        .charge_points
         .charger_disconnected(&connection.charger, &connection.connection_id)
         .await
     {

@@ -3,7 +3,6 @@
 //! charging records, firmware progress, the command lifecycle).
 
 use super::{ChargePoint, Charger, Transaction};
-use crate::Domain;
 use crate::commands::{CommandReport, Report};
 use crate::devices::revoked;
 use crate::idtags::TokenStatus;
@@ -108,7 +107,7 @@ fn firmware_status(status: FirmwareStatus) -> Option<Report> {
     }
 }
 
-impl Domain {
+impl super::ChargePoints {
     /// The charger's device, seen now; its claims must still stand.
     async fn charger_seen(&self, charger: &Charger) -> Result<Device, Error> {
         let now = self.clock.now();
@@ -692,7 +691,7 @@ impl Domain {
     }
 }
 
-impl Domain {
+impl super::ChargePoints {
     /// The connector a transaction runs on, for messages that name only
     /// the transaction.
     pub async fn transaction_connector(
@@ -708,7 +707,7 @@ impl Domain {
     }
 }
 
-impl Domain {
+impl super::ChargePoints {
     /// Notes calls just sent to the charger.
     pub async fn calls_sent(&self, calls: &[super::PendingCall]) -> Result<(), Error> {
         Ok(self.store.put_pending_calls(calls).await?)

@@ -12,10 +12,19 @@ pub use link::{ChargePointLine, ChargerAddress, ChargerLink, ChargerOrder, Order
 pub use messages::{Answer, BootInfo, MeterReading, StartOutcome, StatusReport, TxEnd, TxStart};
 pub use port::ChargePointStore;
 
-use crate::Domain;
+use crate::access::Access;
+use crate::commands::Commands;
 use crate::devices::credentials::TokenClaims;
-use crate::throttle::Attempt;
+use crate::devices::{DeviceStore, Devices};
+use crate::feeds::Feeds;
+use crate::idtags::IdTags;
+use crate::observations::Observations;
+use crate::profiles::ProfileStore;
+use crate::records::Records;
+use crate::telemetry::Telemetry;
+use crate::throttle::{Attempt, Throttle};
 use chrono::{DateTime, Utc};
+use kernel::Clock;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId, SerialNumber, SiteId};
@@ -27,6 +36,7 @@ use kernel::storage::WriteOutcome;
 use kernel::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Optimistic writes of one charge point are retried this often on a race.
@@ -286,7 +296,64 @@ pub(crate) async fn update_charge_point(
     )))
 }
 
-impl Domain {
+/// The ports charge points use.
+pub trait ChargePointsPorts: ChargePointStore + DeviceStore + ProfileStore {}
+impl<T: ChargePointStore + DeviceStore + ProfileStore + ?Sized> ChargePointsPorts for T {}
+
+/// What charge points are built on.
+pub struct ChargePointParts {
+    pub clock: Arc<dyn Clock>,
+    pub throttle: Throttle,
+    pub feeds: Feeds,
+    pub access: Access,
+    pub devices: Devices,
+    pub id_tags: IdTags,
+    pub observations: Observations,
+    pub commands: Commands,
+    pub telemetry: Telemetry,
+    pub records: Records,
+    /// Where this process reaches chargers' connections.
+    pub link: Option<Arc<dyn ChargerLink>>,
+}
+
+/// OCPP charge points: provisioning, their connections, and what their
+/// messages mean for the fleet.
+#[derive(Clone)]
+pub struct ChargePoints {
+    store: Arc<dyn ChargePointsPorts>,
+    clock: Arc<dyn Clock>,
+    throttle: Throttle,
+    feeds: Feeds,
+    access: Access,
+    devices: Devices,
+    id_tags: IdTags,
+    observations: Observations,
+    commands: Commands,
+    telemetry: Telemetry,
+    records: Records,
+    charger_link: Option<Arc<dyn ChargerLink>>,
+}
+
+impl ChargePoints {
+    pub fn new(store: Arc<dyn ChargePointsPorts>, parts: ChargePointParts) -> Self {
+        Self {
+            store,
+            clock: parts.clock,
+            throttle: parts.throttle,
+            feeds: parts.feeds,
+            access: parts.access,
+            devices: parts.devices,
+            id_tags: parts.id_tags,
+            observations: parts.observations,
+            commands: parts.commands,
+            telemetry: parts.telemetry,
+            records: parts.records,
+            charger_link: parts.link,
+        }
+    }
+}
+
+impl ChargePoints {
     /// `POST /v1/ocpp/charge-points`: a charge point and its device, with
     /// a password shown once.
     pub async fn provision_charge_point(

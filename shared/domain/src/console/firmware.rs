@@ -5,14 +5,13 @@ use super::paging::Paging;
 use super::views::{
     FirmwareModel, FirmwarePage, FirmwareSummary, ListPage, VersionCount, percentage,
 };
-use crate::Domain;
 use crate::devices::FleetCounts;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::version::FirmwareVersion;
 use std::collections::BTreeMap;
 
-impl Domain {
+impl super::Console {
     pub async fn firmware_versions(
         &self,
         caller: &Caller,

@@ -11,14 +11,21 @@ pub mod views;
 pub use energy::{EnergyQuery, EnergyTarget, Granularity};
 pub use paging::Paging;
 
-use crate::Domain;
+use crate::access::Access;
+use crate::commands::CommandStore;
+use crate::devices::DeviceStore;
+use crate::records::RecordStore;
+use crate::sites::SiteStore;
 use crate::sites::capacity;
+use crate::telemetry::TelemetryStore;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::try_join_all;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{CommandId, DeviceId, RecordId, SiteId};
 use kernel::model::{ChargingRecord, CommandStatus, Device, DeviceStatus, HistoryEntry};
+use kernel::{Clock, Settings};
+use std::sync::Arc;
 use views::*;
 
 /// `GET /v1/devices` filters, parsed.
@@ -57,7 +64,42 @@ fn in_order(mut devices: Vec<Device>, start: usize, end: usize) -> Vec<Device> {
         .collect()
 }
 
-impl Domain {
+/// The ports the console's reads use.
+pub trait ConsolePorts:
+    DeviceStore + SiteStore + RecordStore + CommandStore + TelemetryStore
+{
+}
+impl<T: DeviceStore + SiteStore + RecordStore + CommandStore + TelemetryStore + ?Sized> ConsolePorts
+    for T
+{
+}
+
+/// The operators' reads.
+#[derive(Clone)]
+pub struct Console {
+    store: Arc<dyn ConsolePorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    access: Access,
+}
+
+impl Console {
+    pub fn new(
+        store: Arc<dyn ConsolePorts>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        access: Access,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+            access,
+        }
+    }
+}
+
+impl Console {
     fn offline_after(&self) -> Duration {
         self.settings.offline_after()
     }

@@ -2,15 +2,11 @@
 
 pub mod credentials;
 mod port;
-mod recount;
 
 pub use port::{Build, DeviceStore, FleetCounts, Listed, Profile};
-pub use recount::Recount;
 
-use crate::access::Access;
 use crate::feeds::Feeds;
 use crate::observations::Observations;
-use crate::sites::SiteStore;
 use crate::throttle::{Attempt, Throttle};
 use chrono::{DateTime, Utc};
 use credentials::{TokenClaims, TokenKey};
@@ -94,21 +90,16 @@ pub struct Credentials {
     pub expires_in: i64,
 }
 
-/// The ports registration, credentials and the recount use.
-pub trait DevicesPorts: DeviceStore + SiteStore {}
-impl<T: DeviceStore + SiteStore + ?Sized> DevicesPorts for T {}
-
 /// Chargers' registration, credentials and token checks.
 #[derive(Clone)]
 pub struct Devices {
-    store: Arc<dyn DevicesPorts>,
+    store: Arc<dyn DeviceStore>,
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
     /// Only functions that issue or check device tokens hold the key.
     keys: Option<Arc<TokenKey>>,
     throttle: Throttle,
     feeds: Feeds,
-    access: Access,
     observations: Observations,
 }
 
@@ -118,12 +109,11 @@ pub struct DevicesParts {
     pub clock: Arc<dyn Clock>,
     pub throttle: Throttle,
     pub feeds: Feeds,
-    pub access: Access,
     pub observations: Observations,
 }
 
 impl Devices {
-    pub fn new(store: Arc<dyn DevicesPorts>, parts: DevicesParts) -> Self {
+    pub fn new(store: Arc<dyn DeviceStore>, parts: DevicesParts) -> Self {
         let keys = parts
             .settings
             .token_signing_key
@@ -136,7 +126,6 @@ impl Devices {
             clock: parts.clock,
             throttle: parts.throttle,
             feeds: parts.feeds,
-            access: parts.access,
             observations: parts.observations,
         }
     }

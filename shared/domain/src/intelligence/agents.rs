@@ -8,7 +8,6 @@ use super::anomalies::{
     Anomaly, command_failures, consumption_outlier, heartbeat_gaps, stuck_sessions,
 };
 use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, answer};
-use crate::Domain;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
@@ -225,7 +224,7 @@ pub struct DueRuns {
     pub findings: u32,
 }
 
-impl Domain {
+impl super::Intelligence {
     /// The agents with their schedules and last runs for the subject's
     /// operator.
     pub async fn agents(

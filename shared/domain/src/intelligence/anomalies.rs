@@ -3,7 +3,6 @@
 //! (`observations::findings`), and the findings' reads.
 
 use super::{Subject, Window, round2};
-use crate::Domain;
 use crate::observations::findings::Finding;
 pub use crate::observations::findings::{
     Anomaly, AnomalyKind, FAULT_BURST, FAULT_WINDOW, POWER_TOLERANCE, Severity, counter_reset,
@@ -263,7 +262,7 @@ pub struct AnomalyQuery {
     pub until: Option<DateTime<Utc>>,
 }
 
-impl Domain {
+impl super::Intelligence {
     /// Findings of the subject, newest first (default the last 24 h).
     pub async fn anomalies(&self, caller: &Caller, q: AnomalyQuery) -> Result<Vec<Anomaly>, Error> {
         let subject = self.subject(caller, q.scope).await?;

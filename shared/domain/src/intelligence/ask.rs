@@ -8,7 +8,6 @@ use super::agents::AgentId;
 use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, answer};
 use super::health::DEFAULT_WINDOW_HOURS;
 use super::{Window, round2};
-use crate::Domain;
 use crate::console::{EnergyQuery, EnergyTarget, Granularity};
 use crate::telemetry::EnergyScope;
 use chrono::{DateTime, Datelike, Duration, DurationRound, Utc};
@@ -481,7 +480,7 @@ impl Answer {
     }
 }
 
-impl Domain {
+impl super::Intelligence {
     /// `POST /v1/intelligence/ask`: names the place first, judges the
     /// intent on the rest of the question, and answers that intent.
     pub async fn ask(&self, caller: &Caller, q: Question) -> Result<Answer, Error> {
@@ -566,7 +565,7 @@ impl Domain {
                 to: Some(to),
                 target,
             };
-            let series = self.energy(a.caller, query).await?;
+            let series = self.console.energy(a.caller, query).await?;
             charged += series.total.charge_energy;
             discharged += series.total.discharge_energy;
             sources.push(Source::Energy { of, from, to });

@@ -8,7 +8,6 @@ use super::agents::AgentId;
 use super::anomalies::{Anomaly, Severity, outcome, unsuccessful};
 use super::forecast::{DEFAULT_HISTORY_DAYS, History, predict};
 use super::{Subject, Window, round2};
-use crate::Domain;
 use crate::telemetry::EnergyScope;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kernel::access::Caller;
@@ -192,7 +191,7 @@ fn actions(anomalies: &[Anomaly], least: &[(LeastHealthy, Vec<String>)]) -> Vec<
     out
 }
 
-impl Domain {
+impl super::Intelligence {
     pub async fn daily_briefing(
         &self,
         caller: &Caller,

@@ -11,7 +11,6 @@
 //! pattern, so the method never does worse than seasonal naive there.
 
 use super::Window;
-use crate::Domain;
 use crate::telemetry::energy::hour_of;
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
@@ -372,7 +371,7 @@ pub(crate) fn history(
     }
 }
 
-impl Domain {
+impl super::Intelligence {
     /// The last complete hour's end, and the first hour of a history of
     /// `days` before it.
     fn history_range(&self, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {

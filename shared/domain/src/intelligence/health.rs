@@ -6,7 +6,6 @@
 use super::agents::AgentId;
 use super::anomalies::{outcome, unsuccessful};
 use super::{FaultMark, Subject, Window, round2};
-use crate::Domain;
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
@@ -219,7 +218,7 @@ pub struct HealthQuery {
     pub window_hours: u32,
 }
 
-impl Domain {
+impl super::Intelligence {
     /// Every device's score over the last `hours`, worst first.
     pub(crate) async fn compute_health(
         &self,

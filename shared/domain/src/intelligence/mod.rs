@@ -14,4 +14,75 @@ mod subject;
 
 pub use crate::observations::{FaultMark, Outage, Window, round2};
 pub use port::IntelligenceStore;
+
+use crate::access::Access;
+use crate::commands::CommandStore;
+use crate::console::Console;
+use crate::devices::DeviceStore;
+use crate::observations::{ObservationStore, Observations};
+use crate::records::RecordStore;
+use crate::sites::SiteStore;
+use crate::telemetry::TelemetryStore;
+use crate::tenants::TenantStore;
+use kernel::{Clock, Settings};
+use std::sync::Arc;
 pub use subject::{Scope, Subject};
+
+/// The ports intelligence reads and writes.
+pub trait IntelligencePorts:
+    IntelligenceStore
+    + ObservationStore
+    + DeviceStore
+    + SiteStore
+    + RecordStore
+    + CommandStore
+    + TelemetryStore
+    + TenantStore
+{
+}
+impl<T> IntelligencePorts for T where
+    T: IntelligenceStore
+        + ObservationStore
+        + DeviceStore
+        + SiteStore
+        + RecordStore
+        + CommandStore
+        + TelemetryStore
+        + TenantStore
+        + ?Sized
+{
+}
+
+/// What intelligence is built on.
+pub struct IntelligenceParts {
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub access: Access,
+    pub console: Console,
+    pub observations: Observations,
+}
+
+/// Fleet intelligence: health, anomalies, forecasts, briefings, agents and
+/// questions.
+#[derive(Clone)]
+pub struct Intelligence {
+    store: Arc<dyn IntelligencePorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    access: Access,
+    console: Console,
+    observations: Observations,
+}
+
+impl Intelligence {
+    pub fn new(store: Arc<dyn IntelligencePorts>, parts: IntelligenceParts) -> Self {
+        Self {
+            store,
+            settings: parts.settings,
+            clock: parts.clock,
+            access: parts.access,
+            console: parts.console,
+            observations: parts.observations,
+        }
+    }
+}

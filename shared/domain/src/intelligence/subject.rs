@@ -1,6 +1,5 @@
 //! Whose fleet an intelligence request is about, decided once per request.
 
-use crate::Domain;
 use kernel::access::{Caller, not_found};
 use kernel::error::Error;
 use kernel::ids::{DeviceId, OperatorId, SiteId};
@@ -50,7 +49,7 @@ impl Subject {
     }
 }
 
-impl Domain {
+impl super::Intelligence {
     /// The operator of the named site or device, else the named operator
     /// (admins, or clients of several operators), else the caller's only
     /// one. Anything the caller may not see is "not found".

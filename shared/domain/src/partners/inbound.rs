@@ -3,7 +3,6 @@
 //! (the newest push replaces the previous one) for its tenant to read.
 
 use super::{Partner, PartnerConnector, PartnerSession};
-use crate::Domain;
 use kernel::error::Error;
 use serde::Serialize;
 
@@ -52,7 +51,7 @@ pub struct SessionAccepted {
     pub succ_stat: u32,
 }
 
-impl Domain {
+impl super::Partners {
     /// `/customer/notification_stationStatus`.
     pub async fn partner_connector_pushed(
         &self,

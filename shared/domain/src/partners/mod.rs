@@ -21,7 +21,12 @@ pub use port::PartnerStore;
 pub use stations::{StationQuery, StationStatusQuery};
 pub use steering::{START_CHARGE_SEQ_LEN, SteerKind, SteerRequest};
 
-use crate::Domain;
+use crate::access::Access;
+use crate::commands::{CommandStore, Commands};
+use crate::devices::DeviceStore;
+use crate::sites::SiteStore;
+use crate::tenants::{TenantStore, Tenants};
+use crate::throttle::Throttle;
 use chrono::{DateTime, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
@@ -29,7 +34,9 @@ use kernel::ids::{OperatorId, PartnerId};
 use kernel::model::Role;
 use kernel::secret::Secret;
 use kernel::storage::WriteOutcome;
+use kernel::{Clock, Settings};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// The standard's home time zone, UTC+8, is the default.
@@ -132,7 +139,54 @@ pub struct PartnerSession {
     pub received_at: DateTime<Utc>,
 }
 
-impl Domain {
+/// The ports the partner protocol uses.
+pub trait PartnersPorts:
+    PartnerStore + DeviceStore + SiteStore + CommandStore + TenantStore
+{
+}
+impl<T> PartnersPorts for T where
+    T: PartnerStore + DeviceStore + SiteStore + CommandStore + TenantStore + ?Sized
+{
+}
+
+/// What partners are built on.
+pub struct PartnerParts {
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: Throttle,
+    pub tenants: Tenants,
+    pub access: Access,
+    pub commands: Commands,
+}
+
+/// Partner platforms: their accounts, what they read and steer, and the
+/// pushes they are owed.
+#[derive(Clone)]
+pub struct Partners {
+    store: Arc<dyn PartnersPorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    throttle: Throttle,
+    tenants: Tenants,
+    access: Access,
+    commands: Commands,
+}
+
+impl Partners {
+    pub fn new(store: Arc<dyn PartnersPorts>, parts: PartnerParts) -> Self {
+        Self {
+            store,
+            settings: parts.settings,
+            clock: parts.clock,
+            throttle: parts.throttle,
+            tenants: parts.tenants,
+            access: parts.access,
+            commands: parts.commands,
+        }
+    }
+}
+
+impl Partners {
     /// `POST /admin/partners` (admin).
     pub async fn create_partner(
         &self,

@@ -9,7 +9,6 @@
 
 use super::Partner;
 use super::notify::check_notify_url;
-use crate::Domain;
 pub use crate::outbox::{Delivery, DeliveryStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -170,7 +169,7 @@ fn localize(payload: &Value, offset_minutes: i32) -> Value {
     out
 }
 
-impl Domain {
+impl super::Partners {
     /// One pass of the delivery loop: sends up to `limit` due messages;
     /// answers how many were delivered. Partners are served side by side,
     /// so a slow or hanging one holds up only its own messages; each

@@ -2,7 +2,6 @@
 //! connectors in the standard's shape, only of the partner's tenant.
 
 use super::Partner;
-use crate::Domain;
 use chrono::{Duration, NaiveDateTime};
 use kernel::catalogue::{CurrentType, rating, spec};
 use kernel::error::Error;
@@ -193,7 +192,7 @@ fn station(site: &Site, devices: &[Device]) -> StationInfo {
     }
 }
 
-impl Domain {
+impl super::Partners {
     /// `/customer/query_station_info`.
     pub async fn partner_stations(
         &self,

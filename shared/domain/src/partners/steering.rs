@@ -5,7 +5,6 @@
 
 use super::Partner;
 use super::outbox::{SESSION_SLACK, SessionMark};
-use crate::Domain;
 use crate::commands::dispatch::ConnectorCommand;
 use kernel::access::Caller;
 use kernel::error::Error;
@@ -93,7 +92,7 @@ fn started_here(
     })
 }
 
-impl Domain {
+impl super::Partners {
     /// Queues the command a steering route asks for.
     pub async fn partner_steer(
         &self,

@@ -7,8 +7,10 @@ mod port;
 
 pub use port::ProfileStore;
 
-use crate::Domain;
-use crate::commands::{NewCommand, Settled};
+use crate::access::Access;
+use crate::commands::{Commands, NewCommand, Settled};
+use crate::devices::DeviceStore;
+use crate::feeds::Feeds;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::access::{Caller, not_found};
@@ -19,6 +21,7 @@ use kernel::input::Problems;
 use kernel::model::{
     AppliedConfiguration, Command, CommandKind, CommandStatus, Device, PendingConfiguration, Role,
 };
+use kernel::{Clock, Settings};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -216,7 +219,42 @@ fn apply_params(p: &Profile) -> Map<String, Value> {
     params
 }
 
-impl Domain {
+/// The ports profiles use.
+pub trait ProfilesPorts: ProfileStore + DeviceStore {}
+impl<T: ProfileStore + DeviceStore + ?Sized> ProfilesPorts for T {}
+
+/// Configuration profiles and their applies.
+#[derive(Clone)]
+pub struct Profiles {
+    store: Arc<dyn ProfilesPorts>,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    access: Access,
+    commands: Commands,
+    feeds: Feeds,
+}
+
+impl Profiles {
+    pub fn new(
+        store: Arc<dyn ProfilesPorts>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        access: Access,
+        commands: Commands,
+        feeds: Feeds,
+    ) -> Self {
+        Self {
+            store,
+            settings,
+            clock,
+            access,
+            commands,
+            feeds,
+        }
+    }
+}
+
+impl Profiles {
     async fn visible_profile(&self, caller: &Caller, id: ProfileId) -> Result<Profile, Error> {
         let found = self.store.get_profile(id).await?;
         caller.visible(
@@ -363,7 +401,7 @@ impl Domain {
     }
 
     /// The current version and settings of a profile the caller sees.
-    pub(crate) async fn profile_settings(
+    pub async fn profile_settings(
         &self,
         caller: &Caller,
         id: ProfileId,

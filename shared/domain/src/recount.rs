@@ -4,11 +4,14 @@
 //! the counters were kept; run it while nothing registers, since writes
 //! during a recount may be counted twice or not at all.
 
-use super::{Devices, FleetCounts};
+use crate::access::Access;
+use crate::devices::{DeviceStore, FleetCounts};
+use crate::sites::SiteStore;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::OperatorId;
 use kernel::model::Role;
+use std::sync::Arc;
 
 /// What a recount found for one operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +21,22 @@ pub struct Recount {
     pub sites: usize,
 }
 
-impl Devices {
+/// The ports a recount uses.
+pub trait RecountPorts: DeviceStore + SiteStore {}
+impl<T: DeviceStore + SiteStore + ?Sized> RecountPorts for T {}
+
+/// Counts fleets again from their indexes.
+#[derive(Clone)]
+pub struct FleetRecount {
+    store: Arc<dyn RecountPorts>,
+    access: Access,
+}
+
+impl FleetRecount {
+    pub fn new(store: Arc<dyn RecountPorts>, access: Access) -> Self {
+        Self { store, access }
+    }
+
     pub async fn recount_fleets(&self) -> Result<Vec<Recount>, Error> {
         let platform = Caller {
             client_id: "recount".into(),
