@@ -3,6 +3,7 @@
 
 mod auth;
 mod dto;
+mod long_poll;
 mod routes;
 
 pub use routes::{openapi, router, routes};

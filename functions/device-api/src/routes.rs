@@ -223,7 +223,7 @@ async fn commands(
     QueryParams(q): QueryParams<PollQuery>,
 ) -> ApiResult<Option<kernel::model::CommandView>> {
     Ok(Reply::ok(
-        domain.commands.poll_command(claims, q.wait).await?,
+        crate::long_poll::next_command(&domain, claims, q.wait).await?,
     ))
 }
 

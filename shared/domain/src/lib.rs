@@ -42,7 +42,7 @@ type Rebuild = Arc<dyn Fn(Option<Arc<dyn chargepoints::ChargerLink>>) -> Domain 
 /// Every service, built once per cold start and shared.
 #[derive(Clone)]
 pub struct Domain {
-    store: Arc<dyn storage::Store>,
+    store: Arc<dyn storage::StoreHealth>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     /// What changes owe partners.
@@ -89,11 +89,25 @@ pub struct Domain {
 }
 
 impl Domain {
-    pub fn new<S: storage::Store + 'static>(
-        store: Arc<S>,
-        settings: Settings,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// Every service over one store: the adapter implements every port,
+    /// and each service is handed only the ports it uses.
+    pub fn new<S>(store: Arc<S>, settings: Settings, clock: Arc<dyn Clock>) -> Self
+    where
+        S: storage::StoreHealth
+            + access::AccessPorts
+            + campaigns::CampaignsPorts
+            + chargepoints::ChargePointsPorts
+            + commands::CommandStore
+            + console::ConsolePorts
+            + feeds::FeedStore
+            + idtags::IdTagStore
+            + intelligence::IntelligencePorts
+            + partners::PartnersPorts
+            + profiles::ProfilesPorts
+            + telemetry::TelemetryPorts
+            + throttle::ThrottleStore
+            + 'static,
+    {
         Self::assemble(store, Arc::new(settings), clock, None)
     }
 
@@ -102,12 +116,28 @@ impl Domain {
         (self.rebuild)(Some(link))
     }
 
-    fn assemble<S: storage::Store + 'static>(
+    fn assemble<S>(
         store: Arc<S>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,
         charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
-    ) -> Self {
+    ) -> Self
+    where
+        S: storage::StoreHealth
+            + access::AccessPorts
+            + campaigns::CampaignsPorts
+            + chargepoints::ChargePointsPorts
+            + commands::CommandStore
+            + console::ConsolePorts
+            + feeds::FeedStore
+            + idtags::IdTagStore
+            + intelligence::IntelligencePorts
+            + partners::PartnersPorts
+            + profiles::ProfilesPorts
+            + telemetry::TelemetryPorts
+            + throttle::ThrottleStore
+            + 'static,
+    {
         let rebuild: Rebuild = {
             let (store, settings, clock) = (store.clone(), settings.clone(), clock.clone());
             Arc::new(move |link| {

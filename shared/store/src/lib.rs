@@ -31,11 +31,11 @@ pub use client::{RequestCounter, Usage, client_for_endpoint, client_from_env};
 pub use core::DynamoStore;
 
 use async_trait::async_trait;
-use domain::storage::Store;
+use domain::storage::StoreHealth;
 use kernel::storage::StoreResult;
 
 #[async_trait]
-impl Store for DynamoStore {
+impl StoreHealth for DynamoStore {
     async fn ping(&self) -> StoreResult<()> {
         self.client
             .describe_table()

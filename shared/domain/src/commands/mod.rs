@@ -28,7 +28,6 @@ use kernel::storage::WriteOutcome;
 use kernel::{Clock, Settings};
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 kernel::wire_enum! {
     /// What a device may report of a command (`status` on the wire).
@@ -67,12 +66,6 @@ pub struct NewCommand {
     pub params: Map<String, Value>,
     pub origin: Option<kernel::model::CommandOrigin>,
 }
-
-/// `wait` of a long-poll that names none (contract: 20 s, within the cap).
-const DEFAULT_WAIT_S: i64 = 20;
-/// Longest pause between two looks at the queue during a long-poll.
-const POLL_BACKOFF_MAX: StdDuration = StdDuration::from_millis(1000);
-const POLL_BACKOFF_START: StdDuration = StdDuration::from_millis(100);
 
 /// Whether the device may move a command from `from` to `to`.
 pub fn device_may_move(from: CommandStatus, to: CommandStatus) -> bool {
@@ -287,30 +280,15 @@ impl Commands {
         Ok(out)
     }
 
-    /// Long-poll: the oldest deliverable command, or `None` after `wait`
-    /// seconds (capped by the deployment). Waiting only reads.
-    pub async fn poll_command(
-        &self,
-        claims: TokenClaims,
-        wait: Option<i64>,
-    ) -> Result<Option<CommandView>, Error> {
-        let cap = self.settings.long_poll_max.num_milliseconds().max(0) as u64;
-        let wait_s = wait.unwrap_or(DEFAULT_WAIT_S).max(0) as u64;
-        let wait_ms = wait_s.saturating_mul(1000).min(cap);
-        let device = self.devices.device_seen(claims).await?;
-        let deadline = tokio::time::Instant::now() + StdDuration::from_millis(wait_ms);
-        let mut pause = POLL_BACKOFF_START;
-        loop {
-            if let Some(cmd) = self.deliver(device.device_id, 1).await?.into_iter().next() {
-                return Ok(Some(cmd.view()));
-            }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            tokio::time::sleep(pause.min(deadline - now)).await;
-            pause = (pause * 2).min(POLL_BACKOFF_MAX);
-        }
+    /// The oldest deliverable command of a device, marked delivered: one
+    /// look at its queue (a long-poll's waiting is the edge's).
+    pub async fn next_command(&self, device: DeviceId) -> Result<Option<CommandView>, Error> {
+        Ok(self
+            .deliver(device, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|cmd| cmd.view()))
     }
 
     /// The platform fails an open command of `device` (its charger answered
