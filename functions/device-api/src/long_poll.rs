@@ -5,8 +5,8 @@
 //! request open, not about commands.
 
 use api::ApiError;
-use domain::devices::credentials::TokenClaims;
 use domain::Domain;
+use domain::devices::credentials::TokenClaims;
 use kernel::model::CommandView;
 use std::time::Duration;
 use tokio::time::Instant;

@@ -36,9 +36,6 @@ use std::sync::Arc;
 
 use kernel::{Clock, Error, Settings};
 
-/// Builds this domain again with another charger link.
-type Rebuild = Arc<dyn Fn(Option<Arc<dyn chargepoints::ChargerLink>>) -> Domain + Send + Sync>;
-
 /// Every service, built once per cold start and shared.
 #[derive(Clone)]
 pub struct Domain {
@@ -85,79 +82,78 @@ pub struct Domain {
     pub recount: recount::FleetRecount,
     /// OCPP charge points.
     pub charge_points: chargepoints::ChargePoints,
-    rebuild: Rebuild,
+    /// The store, to build the services again with a charger link.
+    assembler: Arc<dyn Assemble>,
 }
 
 impl Domain {
-    /// Every service over one store: the adapter implements every port,
-    /// and each service is handed only the ports it uses.
-    pub fn new<S>(store: Arc<S>, settings: Settings, clock: Arc<dyn Clock>) -> Self
-    where
-        S: storage::StoreHealth
-            + access::AccessPorts
-            + campaigns::CampaignsPorts
-            + chargepoints::ChargePointsPorts
-            + commands::CommandStore
-            + console::ConsolePorts
-            + feeds::FeedStore
-            + idtags::IdTagStore
-            + intelligence::IntelligencePorts
-            + partners::PartnersPorts
-            + profiles::ProfilesPorts
-            + telemetry::TelemetryPorts
-            + throttle::ThrottleStore
-            + 'static,
-    {
-        Self::assemble(store, Arc::new(settings), clock, None)
+    /// Every service over one store.
+    pub fn new(store: Arc<impl Assemble>, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+        store.assemble(Arc::new(settings), clock, None)
     }
 
     /// The same services, sending commands to OCPP chargers through `link`.
     pub fn with_charger_link(self, link: Arc<dyn chargepoints::ChargerLink>) -> Self {
-        (self.rebuild)(Some(link))
+        self.assembler
+            .clone()
+            .assemble(self.settings.clone(), self.clock.clone(), Some(link))
     }
 
-    fn assemble<S>(
-        store: Arc<S>,
+    /// Whether the store answers; used by the deep health check.
+    pub async fn store_ready(&self) -> Result<(), Error> {
+        Ok(self.store.ping().await?)
+    }
+}
+
+/// Builds every service over one store: a store that implements every
+/// port (the DynamoDB adapter) can, and each service is handed only the
+/// ports it uses.
+pub trait Assemble: Send + Sync {
+    fn assemble(
+        self: Arc<Self>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,
         charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
-    ) -> Self
-    where
-        S: storage::StoreHealth
-            + access::AccessPorts
-            + campaigns::CampaignsPorts
-            + chargepoints::ChargePointsPorts
-            + commands::CommandStore
-            + console::ConsolePorts
-            + feeds::FeedStore
-            + idtags::IdTagStore
-            + intelligence::IntelligencePorts
-            + partners::PartnersPorts
-            + profiles::ProfilesPorts
-            + telemetry::TelemetryPorts
-            + throttle::ThrottleStore
-            + 'static,
-    {
-        let rebuild: Rebuild = {
-            let (store, settings, clock) = (store.clone(), settings.clone(), clock.clone());
-            Arc::new(move |link| {
-                Self::assemble(store.clone(), settings.clone(), clock.clone(), link)
-            })
-        };
-        let throttle = throttle::Throttle::new(store.clone(), settings.clone(), clock.clone());
-        let feeds = feeds::Feeds::new(store.clone(), settings.clone(), clock.clone());
+    ) -> Domain;
+}
+
+impl<S> Assemble for S
+where
+    S: storage::StoreHealth
+        + access::AccessPorts
+        + campaigns::CampaignsPorts
+        + chargepoints::ChargePointsPorts
+        + commands::CommandStore
+        + console::ConsolePorts
+        + feeds::FeedStore
+        + idtags::IdTagStore
+        + intelligence::IntelligencePorts
+        + partners::PartnersPorts
+        + profiles::ProfilesPorts
+        + telemetry::TelemetryPorts
+        + throttle::ThrottleStore
+        + 'static,
+{
+    fn assemble(
+        self: Arc<Self>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+        charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
+    ) -> Domain {
+        let throttle = throttle::Throttle::new(self.clone(), settings.clone(), clock.clone());
+        let feeds = feeds::Feeds::new(self.clone(), settings.clone(), clock.clone());
         let partner_notices =
-            partners::feeds::PartnerNotices::new(store.clone(), settings.clone(), clock.clone());
-        let access = access::Access::new(store.clone(), settings.clone());
-        let observations = observations::Observations::new(store.clone(), clock.clone());
+            partners::feeds::PartnerNotices::new(self.clone(), settings.clone(), clock.clone());
+        let access = access::Access::new(self.clone(), settings.clone());
+        let observations = observations::Observations::new(self.clone(), clock.clone());
         let tenants = tenants::Tenants::new(
-            store.clone(),
+            self.clone(),
             settings.clone(),
             clock.clone(),
             throttle.clone(),
         );
         let devices = devices::Devices::new(
-            store.clone(),
+            self.clone(),
             devices::DevicesParts {
                 settings: settings.clone(),
                 clock: clock.clone(),
@@ -166,16 +162,16 @@ impl Domain {
                 observations: observations.clone(),
             },
         );
-        let id_tags = idtags::IdTags::new(store.clone(), clock.clone(), access.clone());
+        let id_tags = idtags::IdTags::new(self.clone(), clock.clone(), access.clone());
         let sites = sites::Sites::new(
-            store.clone(),
+            self.clone(),
             settings.clone(),
             clock.clone(),
             devices.clone(),
             feeds.clone(),
         );
         let commands = commands::Commands::new(
-            store.clone(),
+            self.clone(),
             commands::CommandParts {
                 settings: settings.clone(),
                 clock: clock.clone(),
@@ -187,23 +183,23 @@ impl Domain {
             commands::CommandHooks {
                 owed: Arc::new(partner_notices.clone()),
                 line: Arc::new(chargepoints::ChargePointLine::new(
-                    store.clone(),
+                    self.clone(),
                     clock.clone(),
                     charger_link.clone(),
                 )),
-                reports: Arc::new(profiles::ConfigurationReports::new(store.clone())),
+                reports: Arc::new(profiles::ConfigurationReports::new(self.clone())),
             },
         );
         let owed: Arc<dyn outbox::Owed> = Arc::new(partner_notices.clone());
         let campaigns = campaigns::Campaigns::new(
-            store.clone(),
+            self.clone(),
             clock.clone(),
             access.clone(),
             commands.clone(),
             feeds.clone(),
         );
         let telemetry = telemetry::Telemetry::new(
-            store.clone(),
+            self.clone(),
             telemetry::TelemetryParts {
                 settings: settings.clone(),
                 clock: clock.clone(),
@@ -216,15 +212,15 @@ impl Domain {
             },
         );
         let records = records::Records::new(
-            store.clone(),
+            self.clone(),
             clock.clone(),
             feeds.clone(),
             devices.clone(),
             owed,
         );
-        let recount = recount::FleetRecount::new(store.clone(), access.clone());
+        let recount = recount::FleetRecount::new(self.clone(), access.clone());
         let profiles = profiles::Profiles::new(
-            store.clone(),
+            self.clone(),
             settings.clone(),
             clock.clone(),
             access.clone(),
@@ -232,7 +228,7 @@ impl Domain {
             feeds.clone(),
         );
         let flexibility = flexibility::Flexibility::new(
-            store.clone(),
+            self.clone(),
             settings.clone(),
             clock.clone(),
             access.clone(),
@@ -240,13 +236,13 @@ impl Domain {
         );
         let admin = admin::AdminCommands::new(access.clone(), commands.clone(), profiles.clone());
         let console = console::Console::new(
-            store.clone(),
+            self.clone(),
             settings.clone(),
             clock.clone(),
             access.clone(),
         );
         let intelligence = intelligence::Intelligence::new(
-            store.clone(),
+            self.clone(),
             intelligence::IntelligenceParts {
                 settings: settings.clone(),
                 clock: clock.clone(),
@@ -256,7 +252,7 @@ impl Domain {
             },
         );
         let partners = partners::Partners::new(
-            store.clone(),
+            self.clone(),
             partners::PartnerParts {
                 settings: settings.clone(),
                 clock: clock.clone(),
@@ -267,7 +263,7 @@ impl Domain {
             },
         );
         let charge_points = chargepoints::ChargePoints::new(
-            store.clone(),
+            self.clone(),
             chargepoints::ChargePointParts {
                 clock: clock.clone(),
                 throttle: throttle.clone(),
@@ -282,7 +278,7 @@ impl Domain {
                 link: charger_link,
             },
         );
-        Self {
+        Domain {
             charge_points,
             partners,
             intelligence,
@@ -294,7 +290,7 @@ impl Domain {
             campaigns,
             telemetry,
             records,
-            store,
+            store: self.clone(),
             settings,
             clock,
             partner_notices,
@@ -306,12 +302,7 @@ impl Domain {
             id_tags,
             sites,
             commands,
-            rebuild,
+            assembler: self,
         }
-    }
-
-    /// Whether the store answers; used by the deep health check.
-    pub async fn store_ready(&self) -> Result<(), Error> {
-        Ok(self.store.ping().await?)
     }
 }
