@@ -34,7 +34,7 @@ impl Campaigns {
     /// Counts a device's firmware outcome in the campaign that sent it the
     /// update, and moves the campaign on if that finished a wave. Devices in
     /// no campaign never get here: the link rides on the device item.
-    pub async fn campaign_report(
+    async fn campaign_report(
         &self,
         device: &Device,
         link: &CampaignLink,

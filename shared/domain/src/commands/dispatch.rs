@@ -76,7 +76,7 @@ impl Commands {
 
     /// The same, remembering the partner that asked (its results are
     /// pushed back to it).
-    pub async fn queue_connector_command_from(
+    pub(crate) async fn queue_connector_command_from(
         &self,
         caller: &Caller,
         (device_id, connector_id): (DeviceId, ConnectorId),

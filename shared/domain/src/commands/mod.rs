@@ -168,7 +168,7 @@ impl Commands {
     }
 
     /// Refuses what the device's charger cannot take now.
-    pub async fn charger_can_take(
+    pub(crate) async fn charger_can_take(
         &self,
         device: &Device,
         kind: CommandKind,
@@ -178,7 +178,7 @@ impl Commands {
     }
 
     /// Sends a connected charger what is deliverable now.
-    pub async fn push_to_charger(&self, device: &Device) -> Result<(), Error> {
+    pub(crate) async fn push_to_charger(&self, device: &Device) -> Result<(), Error> {
         self.line.push(self, device).await
     }
 }
@@ -200,7 +200,7 @@ impl Commands {
     /// Queues a command for a device; checks of who may send what are the
     /// caller's. With an idempotency claim used before, nothing is queued
     /// and the first command's id and request digest come back.
-    pub async fn queue_command(
+    pub(crate) async fn queue_command(
         &self,
         device: &Device,
         new: NewCommand,
@@ -293,7 +293,7 @@ impl Commands {
 
     /// The platform fails an open command of `device` (its charger answered
     /// a CALLERROR, or nothing in time); a command already settled stays.
-    pub async fn fail_command(
+    pub(crate) async fn fail_command(
         &self,
         device: DeviceId,
         id: CommandId,

@@ -54,7 +54,11 @@ pub fn merged(mut windows: Vec<Window>) -> Vec<Window> {
 impl Observations {
     /// Keeps the outage a message ends, if it ends one: one more write
     /// after a gap, none otherwise.
-    pub async fn note_outage(&self, before: &Device, now: DateTime<Utc>) -> Result<(), Error> {
+    pub(crate) async fn note_outage(
+        &self,
+        before: &Device,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         if let Some(outage) = ended_by(before, now) {
             self.store.put_outage(&outage).await?;
         }
@@ -63,7 +67,7 @@ impl Observations {
 
     /// Each device's outages that overlap `window`, merged, with the open
     /// outage of a device silent now.
-    pub async fn outages_by_device(
+    pub(crate) async fn outages_by_device(
         &self,
         operator: &OperatorId,
         devices: &[Device],

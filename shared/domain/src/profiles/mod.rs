@@ -401,7 +401,7 @@ impl Profiles {
     }
 
     /// The current version and settings of a profile the caller sees.
-    pub async fn profile_settings(
+    pub(crate) async fn profile_settings(
         &self,
         caller: &Caller,
         id: ProfileId,

@@ -59,7 +59,7 @@ pub fn cap(site: &Site, now: DateTime<Utc>) -> f64 {
 impl Sites {
     /// The power a new session on this connector may draw without pushing
     /// its site over capacity (or over an active flexibility cap).
-    pub async fn start_power(
+    pub(crate) async fn start_power(
         &self,
         device: &Device,
         connector: ConnectorId,

@@ -119,7 +119,7 @@ pub struct FirmwareReport {
 
 /// How a connector's move is applied.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Move {
+pub(crate) struct Move {
     /// A transaction is open on it: its energy counter carries on.
     pub session_open: bool,
     /// A move to the state it is in already writes nothing.
@@ -403,7 +403,7 @@ impl Telemetry {
     /// OCPP status): the activity line says `what`, a fault is kept for
     /// health and bursts. An older move than the connector's last is
     /// passed over.
-    pub async fn change_connector(
+    pub(crate) async fn change_connector(
         &self,
         claims: TokenClaims,
         connector_id: ConnectorId,
