@@ -25,8 +25,8 @@ pub async fn next_command(
 ) -> Result<Option<CommandView>, ApiError> {
     let cap = domain.settings.long_poll_max.num_milliseconds().max(0) as u64;
     let wait_s = wait.unwrap_or(DEFAULT_WAIT_S).max(0) as u64;
-    let deadline = Instant::now() + Duration::from_millis(wait_s.saturating_mul(1000).min(cap));
     let device = domain.devices.device_seen(claims).await?;
+    let deadline = Instant::now() + Duration::from_millis(wait_s.saturating_mul(1000).min(cap));
     let mut pause = BACKOFF_START;
     loop {
         if let Some(cmd) = domain.commands.next_command(device.device_id).await? {

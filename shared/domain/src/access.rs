@@ -24,16 +24,20 @@ pub struct Access {
 }
 
 impl Access {
-    pub fn new(store: Arc<dyn AccessPorts>, settings: Arc<Settings>) -> Self {
+    pub(crate) fn new(store: Arc<dyn AccessPorts>, settings: Arc<Settings>) -> Self {
         Self { store, settings }
     }
 
-    pub async fn visible_device(&self, caller: &Caller, id: DeviceId) -> Result<Device, Error> {
+    pub(crate) async fn visible_device(
+        &self,
+        caller: &Caller,
+        id: DeviceId,
+    ) -> Result<Device, Error> {
         let found = self.store.get_device(id).await?;
         caller.visible(found, |d| &d.operator_id, &format!("device {id}"))
     }
 
-    pub async fn visible_site(&self, caller: &Caller, id: SiteId) -> Result<Site, Error> {
+    pub(crate) async fn visible_site(&self, caller: &Caller, id: SiteId) -> Result<Site, Error> {
         let found = self.store.get_site(id).await?;
         caller.visible(found, |s| &s.operator_id, &format!("site {id}"))
     }
@@ -41,7 +45,7 @@ impl Access {
     /// The operator a new profile or campaign belongs to: the one named
     /// (which the caller must act for), else the caller's only operator;
     /// an admin acting for nobody in particular gets the default operator.
-    pub fn owning_operator(
+    pub(crate) fn owning_operator(
         &self,
         caller: &Caller,
         named: Option<OperatorId>,
@@ -63,7 +67,7 @@ impl Access {
     }
 
     /// The operator ids whose partitions a console read covers.
-    pub async fn scope(&self, caller: &Caller) -> Result<Vec<OperatorId>, Error> {
+    pub(crate) async fn scope(&self, caller: &Caller) -> Result<Vec<OperatorId>, Error> {
         if !caller.is_admin() {
             return Ok(caller.operators.clone());
         }
@@ -84,13 +88,13 @@ impl Access {
 
     /// Every device of an operator, a page (one Query and one BatchGet) at
     /// a time.
-    pub async fn operator_devices(&self, op: &OperatorId) -> Result<Vec<Device>, Error> {
+    pub(crate) async fn operator_devices(&self, op: &OperatorId) -> Result<Vec<Device>, Error> {
         self.devices_where(op, usize::MAX, &|_| true).await
     }
 
     /// An operator's devices that `keep` admits, in serial-number order,
     /// read a page at a time until `wanted` are found or the fleet ends.
-    pub async fn devices_where(
+    pub(crate) async fn devices_where(
         &self,
         op: &OperatorId,
         wanted: usize,
@@ -113,7 +117,7 @@ impl Access {
     }
 
     /// The devices of a site that belong to its operator.
-    pub async fn site_members(&self, site: &Site) -> Result<Vec<Device>, Error> {
+    pub(crate) async fn site_members(&self, site: &Site) -> Result<Vec<Device>, Error> {
         Ok(self
             .store
             .site_devices(site.site_id)

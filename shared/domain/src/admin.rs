@@ -43,7 +43,7 @@ pub struct AdminCommands {
 }
 
 impl AdminCommands {
-    pub fn new(access: Access, commands: Commands, profiles: Profiles) -> Self {
+    pub(crate) fn new(access: Access, commands: Commands, profiles: Profiles) -> Self {
         Self {
             access,
             commands,

@@ -83,7 +83,7 @@ pub struct Flexibility {
 }
 
 impl Flexibility {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn FlexibilityPorts>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,

@@ -1,13 +1,15 @@
-//! The charging network's domain, by capability: `devices` (registration,
-//! credentials), `telemetry` (what chargers report), `commands`, `sites`,
-//! `records`, `tenants` (operators, clients, sessions), `feeds` (activity,
-//! request log), `profiles` (configuration profiles), `campaigns` (staged
-//! firmware roll-outs), `intelligence` (outages, anomalies, health,
-//! forecasts, briefings, agents, questions), `console` (the operators'
-//! reads) and `access` (the visibility reads). What they share (ids,
-//! entities, settings, the caller, the error) is the `kernel` crate. Each
-//! capability owns its rules, typed inputs and storage port; the ports are
-//! implemented once, against the DynamoDB API, in the `store` crate.
+//! The charging network's domain: one service per capability, each holding
+//! only the storage ports it uses and the services below it. Bottom first
+//! (`tests/layers.rs` keeps the order): `throttle`, `feeds` (activity,
+//! request log), `outbox` (what changes owe partners), `observations`
+//! (outages, findings at ingest), `tenants` (operators, clients, sessions);
+//! `devices`, `sites`, `access` (who sees what), `idtags` (drivers' tokens),
+//! `recount`; `commands`; `telemetry`, `records`; `campaigns`, `profiles`,
+//! `flexibility`, `admin`; `console` (the operators' reads), `intelligence`,
+//! `partners`, `chargepoints`. What they share (ids, entities, settings,
+//! the caller, the error) is the `kernel` crate; the ports are implemented
+//! once, against the DynamoDB API, in the `store` crate, and
+//! [`Domain::new`] assembles the services over it ([`Assemble`]).
 
 pub mod access;
 pub mod admin;
@@ -92,7 +94,9 @@ impl Domain {
         store.assemble(Arc::new(settings), clock, None)
     }
 
-    /// The same services, sending commands to OCPP chargers through `link`.
+    /// Every service built afresh over the same store, settings and clock,
+    /// sending commands to OCPP chargers through `link` (caches start
+    /// empty: link at start-up, before the services are used).
     pub fn with_charger_link(self, link: Arc<dyn chargepoints::ChargerLink>) -> Self {
         self.assembler
             .clone()

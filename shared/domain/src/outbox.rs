@@ -62,7 +62,7 @@ impl Delivery {
     }
 
     /// After a failed attempt: the next one, or failed for good.
-    pub fn retry_later(&mut self, error: String, now: DateTime<Utc>) {
+    pub(crate) fn retry_later(&mut self, error: String, now: DateTime<Utc>) {
         self.attempts += 1;
         self.last_error = Some(error);
         let pause = if self.attempts < FAST_ATTEMPTS {
@@ -80,7 +80,7 @@ impl Delivery {
 
 /// What a change owes the partners it concerns.
 #[async_trait]
-pub trait Owed: Send + Sync {
+pub(crate) trait Owed: Send + Sync {
     /// The pushes a connector's move from `previous` to `state` owes.
     async fn status_moved(
         &self,

@@ -33,7 +33,7 @@ pub struct FleetRecount {
 }
 
 impl FleetRecount {
-    pub fn new(store: Arc<dyn RecountPorts>, access: Access) -> Self {
+    pub(crate) fn new(store: Arc<dyn RecountPorts>, access: Access) -> Self {
         Self { store, access }
     }
 

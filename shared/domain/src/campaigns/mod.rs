@@ -197,7 +197,7 @@ pub struct Campaigns {
 }
 
 impl Campaigns {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn CampaignsPorts>,
         clock: Arc<dyn Clock>,
         access: Access,

@@ -84,14 +84,14 @@ fn param_f64(cmd: &Command, name: &str) -> Option<f64> {
 /// Commands' line to charge points: what they can take, and sending it
 /// over their connections where this process reaches them.
 #[derive(Clone)]
-pub struct ChargePointLine {
+pub(crate) struct ChargePointLine {
     store: Arc<dyn ChargePointStore>,
     clock: Arc<dyn Clock>,
     link: Option<Arc<dyn ChargerLink>>,
 }
 
 impl ChargePointLine {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn ChargePointStore>,
         clock: Arc<dyn Clock>,
         link: Option<Arc<dyn ChargerLink>>,

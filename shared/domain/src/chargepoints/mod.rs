@@ -8,7 +8,8 @@ mod messages;
 mod port;
 
 pub use crate::idtags::TokenStatus;
-pub use link::{ChargePointLine, ChargerAddress, ChargerLink, ChargerOrder, Order};
+pub(crate) use link::ChargePointLine;
+pub use link::{ChargerAddress, ChargerLink, ChargerOrder, Order};
 pub use messages::{Answer, BootInfo, MeterReading, StartOutcome, StatusReport, TxEnd, TxStart};
 pub use port::ChargePointStore;
 
@@ -301,19 +302,19 @@ pub trait ChargePointsPorts: ChargePointStore + DeviceStore + ProfileStore {}
 impl<T: ChargePointStore + DeviceStore + ProfileStore + ?Sized> ChargePointsPorts for T {}
 
 /// What charge points are built on.
-pub struct ChargePointParts {
-    pub clock: Arc<dyn Clock>,
-    pub throttle: Throttle,
-    pub feeds: Feeds,
-    pub access: Access,
-    pub devices: Devices,
-    pub id_tags: IdTags,
-    pub observations: Observations,
-    pub commands: Commands,
-    pub telemetry: Telemetry,
-    pub records: Records,
+pub(crate) struct ChargePointParts {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) throttle: Throttle,
+    pub(crate) feeds: Feeds,
+    pub(crate) access: Access,
+    pub(crate) devices: Devices,
+    pub(crate) id_tags: IdTags,
+    pub(crate) observations: Observations,
+    pub(crate) commands: Commands,
+    pub(crate) telemetry: Telemetry,
+    pub(crate) records: Records,
     /// Where this process reaches chargers' connections.
-    pub link: Option<Arc<dyn ChargerLink>>,
+    pub(crate) link: Option<Arc<dyn ChargerLink>>,
 }
 
 /// OCPP charge points: provisioning, their connections, and what their
@@ -335,7 +336,7 @@ pub struct ChargePoints {
 }
 
 impl ChargePoints {
-    pub fn new(store: Arc<dyn ChargePointsPorts>, parts: ChargePointParts) -> Self {
+    pub(crate) fn new(store: Arc<dyn ChargePointsPorts>, parts: ChargePointParts) -> Self {
         Self {
             store,
             clock: parts.clock,

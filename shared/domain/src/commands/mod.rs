@@ -96,7 +96,7 @@ fn advance(
 /// take a command the moment it is queued. Charge points implement it;
 /// commands only hold it, so nothing here calls up.
 #[async_trait]
-pub trait ChargerLine: Send + Sync {
+pub(crate) trait ChargerLine: Send + Sync {
     /// Refuses what the device's charger cannot take now (409 or 422);
     /// chargers that poll take anything.
     async fn can_take(
@@ -114,26 +114,26 @@ pub trait ChargerLine: Send + Sync {
 /// What happens elsewhere when a device settles a command (completed,
 /// failed, rejected): profiles note a configuration's outcome.
 #[async_trait]
-pub trait Settled: Send + Sync {
+pub(crate) trait Settled: Send + Sync {
     async fn settled(&self, cmd: &Command, at: DateTime<Utc>) -> Result<(), Error>;
 }
 
 /// The named interfaces commands hold to the capabilities above them.
 #[derive(Clone)]
-pub struct CommandHooks {
-    pub owed: Arc<dyn Owed>,
-    pub line: Arc<dyn ChargerLine>,
-    pub reports: Arc<dyn Settled>,
+pub(crate) struct CommandHooks {
+    pub(crate) owed: Arc<dyn Owed>,
+    pub(crate) line: Arc<dyn ChargerLine>,
+    pub(crate) reports: Arc<dyn Settled>,
 }
 
 /// What commands are built on.
-pub struct CommandParts {
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub feeds: Feeds,
-    pub access: Access,
-    pub devices: Devices,
-    pub sites: Sites,
+pub(crate) struct CommandParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) feeds: Feeds,
+    pub(crate) access: Access,
+    pub(crate) devices: Devices,
+    pub(crate) sites: Sites,
 }
 
 /// Commands: queued, delivered, answered.
@@ -152,7 +152,11 @@ pub struct Commands {
 }
 
 impl Commands {
-    pub fn new(store: Arc<dyn CommandStore>, parts: CommandParts, hooks: CommandHooks) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn CommandStore>,
+        parts: CommandParts,
+        hooks: CommandHooks,
+    ) -> Self {
         Self {
             store,
             settings: parts.settings,

@@ -84,7 +84,7 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn ConsolePorts>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,

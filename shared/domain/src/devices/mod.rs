@@ -104,16 +104,16 @@ pub struct Devices {
 }
 
 /// What a `Devices` is built from besides its store.
-pub struct DevicesParts {
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub throttle: Throttle,
-    pub feeds: Feeds,
-    pub observations: Observations,
+pub(crate) struct DevicesParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) throttle: Throttle,
+    pub(crate) feeds: Feeds,
+    pub(crate) observations: Observations,
 }
 
 impl Devices {
-    pub fn new(store: Arc<dyn DeviceStore>, parts: DevicesParts) -> Self {
+    pub(crate) fn new(store: Arc<dyn DeviceStore>, parts: DevicesParts) -> Self {
         let keys = parts
             .settings
             .token_signing_key

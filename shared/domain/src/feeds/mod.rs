@@ -19,7 +19,11 @@ pub struct Feeds {
 }
 
 impl Feeds {
-    pub fn new(store: Arc<dyn FeedStore>, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn FeedStore>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             settings,

@@ -145,7 +145,7 @@ pub struct IdTags {
 }
 
 impl IdTags {
-    pub fn new(store: Arc<dyn IdTagStore>, clock: Arc<dyn Clock>, access: Access) -> Self {
+    pub(crate) fn new(store: Arc<dyn IdTagStore>, clock: Arc<dyn Clock>, access: Access) -> Self {
         Self {
             store,
             clock,

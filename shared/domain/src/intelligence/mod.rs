@@ -12,7 +12,8 @@ pub mod health;
 mod port;
 mod subject;
 
-pub use crate::observations::{FaultMark, Outage, Window, round2};
+pub(crate) use crate::observations::round2;
+pub use crate::observations::{FaultMark, Outage, Window};
 pub use port::IntelligenceStore;
 
 use crate::access::Access;
@@ -54,12 +55,12 @@ impl<T> IntelligencePorts for T where
 }
 
 /// What intelligence is built on.
-pub struct IntelligenceParts {
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub access: Access,
-    pub console: Console,
-    pub observations: Observations,
+pub(crate) struct IntelligenceParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) access: Access,
+    pub(crate) console: Console,
+    pub(crate) observations: Observations,
 }
 
 /// Fleet intelligence: health, anomalies, forecasts, briefings, agents and
@@ -75,7 +76,7 @@ pub struct Intelligence {
 }
 
 impl Intelligence {
-    pub fn new(store: Arc<dyn IntelligencePorts>, parts: IntelligenceParts) -> Self {
+    pub(crate) fn new(store: Arc<dyn IntelligencePorts>, parts: IntelligenceParts) -> Self {
         Self {
             store,
             settings: parts.settings,

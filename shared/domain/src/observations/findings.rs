@@ -99,20 +99,20 @@ pub fn finding_id(
 }
 
 /// What a device-level finding needs besides its figures.
-pub struct Finding<'a> {
-    pub device: &'a Device,
-    pub connector: Option<ConnectorId>,
-    pub kind: AnomalyKind,
-    pub severity: Severity,
-    pub window: Window,
-    pub observed: f64,
-    pub expected: f64,
-    pub unit: &'static str,
-    pub explanation: String,
+pub(crate) struct Finding<'a> {
+    pub(crate) device: &'a Device,
+    pub(crate) connector: Option<ConnectorId>,
+    pub(crate) kind: AnomalyKind,
+    pub(crate) severity: Severity,
+    pub(crate) window: Window,
+    pub(crate) observed: f64,
+    pub(crate) expected: f64,
+    pub(crate) unit: &'static str,
+    pub(crate) explanation: String,
 }
 
 impl Finding<'_> {
-    pub fn at(self, now: DateTime<Utc>) -> Anomaly {
+    pub(crate) fn at(self, now: DateTime<Utc>) -> Anomaly {
         Anomaly {
             anomaly_id: finding_id(
                 &self.device.device_id.to_string(),

@@ -57,7 +57,7 @@ pub struct FaultMark {
 }
 
 /// Rounds a figure for an answer: two decimals are what a person reads.
-pub fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -69,7 +69,7 @@ pub struct Observations {
 }
 
 impl Observations {
-    pub fn new(store: Arc<dyn ObservationStore>, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(store: Arc<dyn ObservationStore>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
 }

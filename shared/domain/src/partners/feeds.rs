@@ -56,7 +56,7 @@ pub struct PartnerNotices {
 }
 
 impl PartnerNotices {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn PartnerStore>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,

@@ -150,13 +150,13 @@ impl<T> PartnersPorts for T where
 }
 
 /// What partners are built on.
-pub struct PartnerParts {
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub throttle: Throttle,
-    pub tenants: Tenants,
-    pub access: Access,
-    pub commands: Commands,
+pub(crate) struct PartnerParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) throttle: Throttle,
+    pub(crate) tenants: Tenants,
+    pub(crate) access: Access,
+    pub(crate) commands: Commands,
 }
 
 /// Partner platforms: their accounts, what they read and steer, and the
@@ -173,7 +173,7 @@ pub struct Partners {
 }
 
 impl Partners {
-    pub fn new(store: Arc<dyn PartnersPorts>, parts: PartnerParts) -> Self {
+    pub(crate) fn new(store: Arc<dyn PartnersPorts>, parts: PartnerParts) -> Self {
         Self {
             store,
             settings: parts.settings,

@@ -235,7 +235,7 @@ pub struct Profiles {
 }
 
 impl Profiles {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn ProfilesPorts>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,
@@ -507,12 +507,12 @@ impl Profiles {
 
 /// Notes a configuration's outcome on its device when the device settles
 /// the apply command.
-pub struct ConfigurationReports {
+pub(crate) struct ConfigurationReports {
     store: Arc<dyn ProfileStore>,
 }
 
 impl ConfigurationReports {
-    pub fn new(store: Arc<dyn ProfileStore>) -> Self {
+    pub(crate) fn new(store: Arc<dyn ProfileStore>) -> Self {
         Self { store }
     }
 }

@@ -44,7 +44,7 @@ pub struct Records {
 }
 
 impl Records {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn RecordStore>,
         clock: Arc<dyn Clock>,
         feeds: Feeds,

@@ -81,7 +81,7 @@ pub struct Sites {
 }
 
 impl Sites {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn SitesPorts>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,

@@ -141,7 +141,7 @@ pub(crate) fn known_connector(device: &Device, connector: ConnectorId) -> Result
 /// campaign sent it: the campaign counts it. Campaigns implement it;
 /// telemetry only holds it.
 #[async_trait]
-pub trait FirmwareReported: Send + Sync {
+pub(crate) trait FirmwareReported: Send + Sync {
     async fn firmware_reported(
         &self,
         device: &Device,
@@ -156,16 +156,16 @@ pub trait TelemetryPorts: TelemetryStore + DeviceStore {}
 impl<T: TelemetryStore + DeviceStore + ?Sized> TelemetryPorts for T {}
 
 /// What telemetry is built on.
-pub struct TelemetryParts {
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub feeds: Feeds,
-    pub devices: Devices,
-    pub observations: Observations,
-    pub commands: Commands,
+pub(crate) struct TelemetryParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) feeds: Feeds,
+    pub(crate) devices: Devices,
+    pub(crate) observations: Observations,
+    pub(crate) commands: Commands,
     /// What a connector's move owes partners.
-    pub owed: Arc<dyn Owed>,
-    pub firmware: Arc<dyn FirmwareReported>,
+    pub(crate) owed: Arc<dyn Owed>,
+    pub(crate) firmware: Arc<dyn FirmwareReported>,
 }
 
 /// What chargers report, kept.
@@ -183,7 +183,7 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    pub fn new(store: Arc<dyn TelemetryPorts>, parts: TelemetryParts) -> Self {
+    pub(crate) fn new(store: Arc<dyn TelemetryPorts>, parts: TelemetryParts) -> Self {
         Self {
             store,
             settings: parts.settings,

@@ -54,7 +54,7 @@ pub struct Tenants {
 }
 
 impl Tenants {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn TenantStore>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,

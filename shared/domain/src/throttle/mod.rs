@@ -74,7 +74,7 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn ThrottleStore>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,
