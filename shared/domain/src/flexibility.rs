@@ -17,7 +17,6 @@ use serde::Serialize;
 use serde_json::{Map, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use utoipa::ToSchema;
 
 /// A flexibility request, parsed: a cap (the only mode) for a while.
 #[derive(Debug, Clone)]
@@ -27,7 +26,8 @@ pub struct FlexRequest {
     pub duration_s: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectorAllocation {
     pub connector_id: ConnectorId,
     pub state: ConnectorState,
@@ -38,7 +38,8 @@ pub struct ConnectorAllocation {
     pub command_id: Option<CommandId>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceAllocation {
     pub device_id: DeviceId,
     pub timestamp: DateTime<Utc>,

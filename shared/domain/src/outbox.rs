@@ -11,13 +11,13 @@ use kernel::ids::{ConnectorId, DeliveryId, PartnerId};
 use kernel::model::{ChargingRecord, Command, ConnectorState, Device};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 
 /// Attempts a minute apart before the pace drops to every ten minutes.
 const FAST_ATTEMPTS: u32 = 10;
 /// How long a message is retried before it is marked failed.
 const GIVE_UP_AFTER_HOURS: i64 = 24;
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -27,7 +27,8 @@ pub enum DeliveryStatus {
 }
 
 /// One message to a partner and how its delivery went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub delivery_id: DeliveryId,
     pub partner_id: PartnerId,
@@ -35,7 +36,7 @@ pub struct Delivery {
     pub route: String,
     /// The Data sent, before encryption; times in UTC (RFC 3339), shown to
     /// the partner in its own offset.
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Value,
     pub status: DeliveryStatus,
     pub attempts: u32,

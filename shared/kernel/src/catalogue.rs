@@ -6,13 +6,15 @@ use crate::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CurrentType {
     AC,
     DC,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSpec {
     pub model: String,
     pub manufacturer: String,
@@ -21,7 +23,7 @@ pub struct ModelSpec {
     pub max_current_a: f64,
     pub connectors: u32,
     pub v2g: bool,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub latest_firmware: FirmwareVersion,
 }
 
@@ -88,7 +90,8 @@ mod tests {
 }
 
 /// A catalogue row as the console sees it, with the caller's device count.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelView {
     #[serde(flatten)]
     pub spec: ModelSpec,
@@ -97,14 +100,16 @@ pub struct ModelView {
 }
 
 /// The caller's devices whose model the catalogue does not rate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnknownModels {
     pub models: u32,
     pub devices: u32,
 }
 
 /// `GET /v1/models`: the catalogue, and the rest of the fleet counted apart.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelPage {
     pub items: Vec<ModelView>,
     pub total: usize,

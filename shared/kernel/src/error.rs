@@ -5,7 +5,8 @@ use crate::storage::{Cause, StoreError};
 use serde::Serialize;
 
 /// One problem with one input field, shown to the caller in `data.errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub problem: String,

@@ -15,18 +15,9 @@ macro_rules! uuid_id {
     ($name:ident, $what:literal) => {
         #[doc = concat!("The UUID of a ", $what, ".")]
         #[derive(
-            Debug,
-            Clone,
-            Copy,
-            PartialEq,
-            Eq,
-            Hash,
-            PartialOrd,
-            Ord,
-            Serialize,
-            Deserialize,
-            utoipa::ToSchema,
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
         )]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -70,9 +61,10 @@ uuid_id!(PartnerId, "partner");
 uuid_id!(DeliveryId, "delivery");
 
 /// A connector's number on its charger (OCPP numbers them from 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
-#[schema(value_type = u32, minimum = 1, maximum = 32)]
+#[cfg_attr(feature = "openapi", schema(value_type = u32, minimum = 1, maximum = 32))]
 pub struct ConnectorId(u32);
 
 /// A number, or the same number as text: connector ids are also the keys

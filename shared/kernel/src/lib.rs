@@ -20,11 +20,11 @@ macro_rules! wire_enum {
             Eq,
             serde::Serialize,
             serde::Deserialize,
-            utoipa::ToSchema,
             strum::EnumString,
             strum::IntoStaticStr,
             strum::EnumIter,
         )]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case")]
         pub enum $name {

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A charging network operator (a tenant).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Operator {
-    #[schema(value_type = String, example = "acme-charging-uk")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "acme-charging-uk"))]
     pub id: OperatorId,
     pub name: String,
     /// ISO 3166-1 alpha-2.
@@ -189,7 +190,8 @@ pub struct LiveConnection {
 }
 
 /// What a device applied, as `GET /v1/devices/{id}` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppliedConfiguration {
     pub profile_id: ProfileId,
     pub version: u32,
@@ -287,11 +289,12 @@ pub struct Site {
     pub flex_until: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargingRecord {
     pub record_id: RecordId,
     pub device_id: DeviceId,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub operator_id: OperatorId,
     pub site_id: Option<SiteId>,
     pub connector_id: ConnectorId,
@@ -369,7 +372,8 @@ impl CommandStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub status: CommandStatus,
     pub at: DateTime<Utc>,
@@ -407,7 +411,8 @@ pub struct CommandOrigin {
 
 /// A command as devices and the console see it: fixed fields and the
 /// command's parameters side by side.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandView {
     pub command_id: CommandId,
     pub command: CommandKind,
@@ -417,7 +422,7 @@ pub struct CommandView {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub params: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -437,7 +442,8 @@ impl Command {
 }
 
 /// One line of the shared request log (`GET /v1/debug/requests`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestLogEntry {
     pub at: DateTime<Utc>,
     pub method: String,
@@ -451,12 +457,13 @@ pub struct RequestLogEntry {
 }
 
 /// Something that happened, for the live activity feed (kept 7 days).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activity {
     pub at: DateTime<Utc>,
     /// `device.registered`, `connector.plug_in`, `command.completed`, ...
     pub kind: String,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub operator_id: OperatorId,
     pub device_id: Option<DeviceId>,
     pub site_id: Option<SiteId>,

@@ -4,7 +4,6 @@
 use crate::error::Error;
 use crate::input::Problems;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A valid page request: `page >= 1`, `1 <= size <= 100`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +37,8 @@ impl Paging {
 }
 
 /// A page of a list: `{items, total, page, size}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListPage<T> {
     pub items: Vec<T>,
     pub total: usize,

@@ -38,7 +38,6 @@ use kernel::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use utoipa::ToSchema;
 
 /// Optimistic writes of one charge point are retried this often on a race.
 const SAVE_ATTEMPTS: usize = 5;
@@ -78,7 +77,8 @@ pub struct ChargePoint {
     pub version: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Boot {
     pub vendor: String,
     pub model: String,
@@ -181,7 +181,8 @@ pub fn valid_charge_point_id(id: &str) -> bool {
 }
 
 /// A charge point as the console sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargePointView {
     pub charge_point_id: String,
     pub device_id: DeviceId,
@@ -199,11 +200,12 @@ pub struct ChargePointView {
 }
 
 /// A new or rotated password, shown once.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provisioned {
     pub charge_point_id: String,
     pub device_id: DeviceId,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub password: Secret<String>,
     /// What the charger is configured with; it appends `/<charge_point_id>`.
     pub url: String,

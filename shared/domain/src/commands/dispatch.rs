@@ -13,7 +13,6 @@ use kernel::model::{Command, CommandKind, CommandOrigin, CommandStatus, Role};
 use kernel::secret::hash_secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
 
 /// What an operator asks a connector to do.
 #[derive(Debug, Clone)]
@@ -34,7 +33,8 @@ pub enum ConnectorCommand {
 }
 
 /// The answer to a queued command.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueuedCommand {
     pub command_id: CommandId,
     pub status: CommandStatus,

@@ -10,9 +10,9 @@ use kernel::model::{
 };
 pub use kernel::paging::ListPage;
 use serde::Serialize;
-use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectorView {
     pub connector_id: ConnectorId,
     pub status: ConnectorState,
@@ -27,7 +27,8 @@ pub struct ConnectorView {
     pub schedule: Option<crate::commands::schedule::Schedule>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FirmwareUpdateView {
     pub firmware_version: String,
     pub status: FirmwareStatus,
@@ -48,7 +49,8 @@ impl From<&FirmwareProgress> for FirmwareUpdateView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView {
     pub device_id: DeviceId,
     pub sn: String,
@@ -106,7 +108,8 @@ pub fn device_view(d: &Device, now: DateTime<Utc>, offline_after: Duration) -> D
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusSummary {
     pub idle: u32,
     pub charging: u32,
@@ -145,13 +148,15 @@ impl StatusSummary {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub lat: f64,
     pub lng: f64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteView {
     pub site_id: SiteId,
     pub name: String,
@@ -188,7 +193,8 @@ pub fn site_view(
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteDetail {
     #[serde(flatten)]
     pub site: SiteView,
@@ -199,14 +205,16 @@ pub struct SiteDetail {
     pub devices: Vec<DeviceView>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandDetail {
     #[serde(flatten)]
     pub command: CommandView,
     pub history: Vec<HistoryEntry>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnergyPoint {
     pub timestamp: DateTime<Utc>,
     pub charge_energy: f64,
@@ -214,14 +222,16 @@ pub struct EnergyPoint {
     pub max_power: f64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnergyTotal {
     pub charge_energy: f64,
     pub discharge_energy: f64,
     pub max_power: f64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnergySeries {
     pub granularity: Granularity,
     pub from: DateTime<Utc>,
@@ -232,13 +242,15 @@ pub struct EnergySeries {
     pub total: EnergyTotal,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionCount {
     pub version: String,
     pub count: u32,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FirmwareModel {
     pub model: String,
     pub manufacturer: String,
@@ -249,14 +261,16 @@ pub struct FirmwareModel {
     pub versions: Vec<VersionCount>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FirmwareSummary {
     pub total_devices: u32,
     pub on_latest: u32,
     pub adoption_percentage: f64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FirmwarePage {
     pub items: Vec<FirmwareModel>,
     pub total: usize,

@@ -18,7 +18,6 @@ use kernel::paging::ListPage;
 use kernel::paging::Paging;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use utoipa::ToSchema;
 
 pub const ID_TAG_RULE: &str = "must be 1..20 printable ASCII characters";
 
@@ -91,7 +90,8 @@ impl IdTag {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdTagView {
     pub id_tag: String,
     pub label: Option<String>,

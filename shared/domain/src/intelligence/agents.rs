@@ -15,7 +15,6 @@ use kernel::ids::{DeviceId, OperatorId};
 use kernel::model::{Command, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// How far back the anomaly detector looks for findings it kept before.
@@ -31,11 +30,11 @@ const KNOWN_DAYS: i64 = 2;
     Hash,
     Serialize,
     Deserialize,
-    ToSchema,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::EnumIter,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum AgentId {
@@ -176,7 +175,8 @@ kernel::wire_enum! {
 }
 
 /// One run of an agent for an operator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentRun {
     pub run_id: Uuid,
     pub agent_id: AgentId,
@@ -187,7 +187,8 @@ pub struct AgentRun {
 }
 
 /// A run as the run route answers it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunAnswer {
     pub run_id: Uuid,
     pub agent_id: AgentId,
@@ -196,7 +197,8 @@ pub struct RunAnswer {
     pub duration_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastRun {
     pub run_id: Uuid,
     pub at: DateTime<Utc>,
@@ -206,7 +208,8 @@ pub struct LastRun {
 }
 
 /// An agent as listed.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentView {
     pub agent_id: AgentId,
     pub name: String,

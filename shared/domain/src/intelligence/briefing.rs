@@ -16,15 +16,16 @@ use kernel::ids::{DeviceId, OperatorId, SiteId};
 use kernel::model::{ChargingRecord, CommandStatus, Device};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revenue {
     pub currency: String,
     pub amount: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandKpis {
     pub sent: u32,
     pub completed: u32,
@@ -32,7 +33,8 @@ pub struct CommandKpis {
     pub failed: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Kpis {
     /// kWh of the charging records that ended on the date.
     pub energy_kwh: f64,
@@ -47,41 +49,46 @@ pub struct Kpis {
     pub commands: CommandKpis,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     /// `null` when the earlier day had no energy.
     pub energy_kwh_change_pct: Option<f64>,
     pub sessions_change: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComparedTo {
     pub previous_day: Change,
     pub same_day_last_week: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeastHealthy {
-    #[schema(value_type = String, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub device_id: DeviceId,
     pub sn: String,
     pub score: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NextDay {
     pub energy_kwh: f64,
     pub lower: f64,
     pub upper: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Briefing {
-    #[schema(value_type = String, format = Date)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: NaiveDate,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub operator_id: OperatorId,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub site_id: Option<SiteId>,
     pub headline: String,
     pub summary: String,

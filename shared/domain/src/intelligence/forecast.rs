@@ -17,7 +17,6 @@ use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{DeviceId, SiteId};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 pub const WEEK: usize = 168;
 pub const DAY: usize = 24;
@@ -143,7 +142,8 @@ pub fn choose(y: &[f64], h: usize) -> Params {
 
 /// The backtest of one series: the last `h` hours forecast from the data
 /// before them, against the seasonal-naive forecast of the same hours.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Backtest {
     pub horizon_hours: usize,
     pub mae: f64,
@@ -196,7 +196,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// One forecast hour.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForecastPoint {
     pub timestamp: DateTime<Utc>,
     pub value: f64,
@@ -243,17 +244,19 @@ pub fn predict(
 }
 
 /// What a forecast is of.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForecastSubject {
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub site_id: Option<SiteId>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub device_id: Option<DeviceId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrainedOn {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -268,7 +271,8 @@ kernel::wire_enum! {
 }
 
 /// A forecast answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Forecast {
     pub subject: ForecastSubject,
     /// `kWh` or `fraction`.

@@ -14,7 +14,6 @@ use kernel::model::{Command, CommandStatus, Device};
 use kernel::version::FirmwareVersion;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub const DEFAULT_WINDOW_HOURS: u32 = 168;
@@ -28,7 +27,8 @@ const FAULT_COST: u32 = 20;
 
 /// One part of a score. `score` and `value` are `null` when there was no
 /// data; such a part's weight then goes to the others.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Component {
     pub score: Option<u32>,
     pub weight: u32,
@@ -37,7 +37,8 @@ pub struct Component {
     pub value: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Components {
     pub uptime: Component,
     pub faults: Component,
@@ -65,12 +66,13 @@ impl Components {
 }
 
 /// A device's health.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthScore {
-    #[schema(value_type = String, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub device_id: DeviceId,
     pub sn: String,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub site_id: Option<SiteId>,
     pub model: String,
     pub score: u32,

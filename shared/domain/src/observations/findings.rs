@@ -11,7 +11,6 @@ use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use kernel::model::{Connector, ConnectorState, Device, Sample};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 kernel::wire_enum! {
@@ -38,20 +37,21 @@ kernel::wire_enum! {
 }
 
 /// A finding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Anomaly {
     pub anomaly_id: Uuid,
     pub kind: AnomalyKind,
     pub severity: Severity,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub device_id: Option<DeviceId>,
     /// The device's serial number, where the finding is a device's.
     pub sn: Option<String>,
-    #[schema(value_type = Option<u32>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub connector_id: Option<ConnectorId>,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub site_id: Option<SiteId>,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub operator_id: OperatorId,
     pub detected_at: DateTime<Utc>,
     pub window: Window,

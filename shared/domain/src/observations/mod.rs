@@ -14,10 +14,10 @@ use kernel::Clock;
 use kernel::ids::{ConnectorId, DeviceId, OperatorId, SiteId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use utoipa::ToSchema;
 
 /// A span of time, `from` before `to`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

@@ -37,7 +37,6 @@ use kernel::storage::WriteOutcome;
 use kernel::{Clock, Settings};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use utoipa::ToSchema;
 
 /// The standard's home time zone, UTC+8, is the default.
 pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 480;
@@ -60,13 +59,14 @@ pub struct Partner {
 }
 
 /// A partner as listed: no secrets.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerView {
     pub partner_id: PartnerId,
-    #[schema(example = "MA1234567")]
+    #[cfg_attr(feature = "openapi", schema(example = "MA1234567"))]
     pub partner_operator_id: String,
     pub name: String,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub operator_id: OperatorId,
     pub notify_url: Option<String>,
     pub utc_offset_minutes: i32,
@@ -109,7 +109,8 @@ pub struct PartnerToken {
 }
 
 /// A connector status a partner pushed (`notification_stationStatus`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerConnector {
     pub partner_id: PartnerId,
     pub connector_id: String,
@@ -120,7 +121,8 @@ pub struct PartnerConnector {
 }
 
 /// A session's progress a partner pushed (`notify_work_status`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerSession {
     pub partner_id: PartnerId,
     pub start_charge_seq: String,

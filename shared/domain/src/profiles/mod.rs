@@ -25,7 +25,6 @@ use kernel::{Clock, Settings};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-use utoipa::ToSchema;
 
 /// Bounds of the settings (contract §10).
 pub const HEARTBEAT_INTERVAL_S: (u32, u32) = (10, 3600);
@@ -33,14 +32,15 @@ pub const METER_INTERVAL_S: (u32, u32) = (5, 3600);
 pub const MIN_CURRENT_A: f64 = 1.0;
 
 /// What a profile sets on a charger.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargerSettings {
-    #[schema(minimum = 10, maximum = 3600)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 3600))]
     pub heartbeat_interval_s: u32,
-    #[schema(minimum = 5, maximum = 3600)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 3600))]
     pub meter_interval_s: u32,
     /// At most the model's rated current.
-    #[schema(minimum = 1)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_current_a: f64,
     pub offline_charging: bool,
     pub free_vend: bool,
@@ -77,7 +77,8 @@ pub enum ApplyTarget {
 }
 
 /// How the operator's devices stand against a profile.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileDevices {
     /// On the current version.
     pub applied: u32,
@@ -87,7 +88,8 @@ pub struct ProfileDevices {
     pub drifted: u32,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileView {
     pub profile_id: ProfileId,
     pub operator_id: String,
@@ -100,14 +102,16 @@ pub struct ProfileView {
     pub devices: ProfileDevices,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueuedApply {
     pub device_id: DeviceId,
     pub command_id: CommandId,
 }
 
 /// The answer to an apply: the version sent and one command per device.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppliedProfile {
     pub profile_id: ProfileId,
     pub version: u32,
