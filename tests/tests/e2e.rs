@@ -85,6 +85,20 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
                 &console.post("/admin/queue-command", body, 202).await,
             ));
         }
+        // A session the console starts and then stops: the fleet charges
+        // whatever its own random sessions did (on a short run none may
+        // end). The start is refused by a charger already charging, which
+        // the stop ends all the same.
+        let start = command_id(
+            &console
+                .post(
+                    &format!("/v1/devices/{}/connectors/1/start", id(2)),
+                    json!({"charge_power": 11}),
+                    202,
+                )
+                .await,
+        );
+        tokio::time::sleep(Duration::from_secs(seconds / 6)).await;
         sent.push(command_id(
             &console
                 .post(
@@ -118,9 +132,9 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
                 )
                 .await,
         ));
-        (sent, vec![id(0), id(1)])
+        (sent, vec![id(0), id(1)], start)
     };
-    let (summary, (commands, upgraded)) = tokio::join!(fleet, steer);
+    let (summary, (commands, upgraded, start)) = tokio::join!(fleet, steer);
     let summary = summary.expect("the fleet ran");
     assert_eq!(summary.unexpected_errors, 0, "{:?}", summary.unexpected);
     assert!(
@@ -168,6 +182,11 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
         let cmd = console.get(&format!("/v1/commands/{id}")).await;
         assert_eq!(cmd["status"], "completed", "command {id}: {cmd}");
     }
+    let started = console.get(&format!("/v1/commands/{start}")).await;
+    assert!(
+        matches!(started["status"].as_str(), Some("completed" | "rejected")),
+        "the console's start: {started}"
+    );
     assert!(summary.commands_acknowledged >= commands.len() as u64);
     for id in &upgraded {
         let device = console.get(&format!("/v1/devices/{id}")).await;
