@@ -12,9 +12,10 @@ use kernel::model::{Device, Site};
 use kernel::{Error, Settings};
 use std::sync::Arc;
 
-/// The ports visibility reads.
-pub trait AccessPorts: DeviceStore + SiteStore + TenantStore {}
-impl<T: DeviceStore + SiteStore + TenantStore + ?Sized> AccessPorts for T {}
+ports!(
+    /// The ports visibility reads.
+    AccessPorts: DeviceStore, SiteStore, TenantStore
+);
 
 /// Who may see what, and the fleet as a caller sees it.
 #[derive(Clone)]

@@ -69,9 +69,10 @@ fn charging_side(state: ConnectorState) -> bool {
     )
 }
 
-/// The ports flexibility uses.
-pub trait FlexibilityPorts: DeviceStore + SiteStore {}
-impl<T: DeviceStore + SiteStore + ?Sized> FlexibilityPorts for T {}
+ports!(
+    /// The ports flexibility uses.
+    FlexibilityPorts: DeviceStore, SiteStore
+);
 
 /// A site's load capped for a while.
 #[derive(Clone)]

@@ -11,6 +11,16 @@
 //! once, against the DynamoDB API, in the `store` crate, and
 //! [`Domain::new`] assembles the services over it ([`Assemble`]).
 
+/// A service's ports as one trait, which every store that implements
+/// them all has: `ports!(AccessPorts: DeviceStore, SiteStore)`.
+macro_rules! ports {
+    ($(#[$meta:meta])* $name:ident: $($port:path),+ $(,)?) => {
+        $(#[$meta])*
+        pub trait $name: $($port +)+ {}
+        impl<T: $($port +)+ ?Sized> $name for T {}
+    };
+}
+
 pub mod access;
 pub mod admin;
 pub mod campaigns;

@@ -21,9 +21,10 @@ pub struct Recount {
     pub sites: usize,
 }
 
-/// The ports a recount uses.
-pub trait RecountPorts: DeviceStore + SiteStore {}
-impl<T: DeviceStore + SiteStore + ?Sized> RecountPorts for T {}
+ports!(
+    /// The ports a recount uses.
+    RecountPorts: DeviceStore, SiteStore
+);
 
 /// Counts fleets again from their indexes.
 #[derive(Clone)]

@@ -181,9 +181,10 @@ impl From<Campaign> for CampaignView {
     }
 }
 
-/// The ports campaigns use.
-pub trait CampaignsPorts: CampaignStore + DeviceStore {}
-impl<T: CampaignStore + DeviceStore + ?Sized> CampaignsPorts for T {}
+ports!(
+    /// The ports campaigns use.
+    CampaignsPorts: CampaignStore, DeviceStore
+);
 
 /// Firmware campaigns and their waves.
 #[derive(Clone)]

@@ -299,9 +299,10 @@ pub(crate) async fn update_charge_point(
     )))
 }
 
-/// The ports charge points use.
-pub trait ChargePointsPorts: ChargePointStore + DeviceStore + ProfileStore {}
-impl<T: ChargePointStore + DeviceStore + ProfileStore + ?Sized> ChargePointsPorts for T {}
+ports!(
+    /// The ports charge points use.
+    ChargePointsPorts: ChargePointStore, DeviceStore, ProfileStore
+);
 
 /// What charge points are built on.
 pub(crate) struct ChargePointParts {

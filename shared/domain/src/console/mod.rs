@@ -64,15 +64,10 @@ fn in_order(mut devices: Vec<Device>, start: usize, end: usize) -> Vec<Device> {
         .collect()
 }
 
-/// The ports the console's reads use.
-pub trait ConsolePorts:
-    DeviceStore + SiteStore + RecordStore + CommandStore + TelemetryStore
-{
-}
-impl<T: DeviceStore + SiteStore + RecordStore + CommandStore + TelemetryStore + ?Sized> ConsolePorts
-    for T
-{
-}
+ports!(
+    /// The ports the console's reads use.
+    ConsolePorts: DeviceStore, SiteStore, RecordStore, CommandStore, TelemetryStore
+);
 
 /// The operators' reads.
 #[derive(Clone)]

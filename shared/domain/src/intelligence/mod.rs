@@ -29,30 +29,11 @@ use kernel::{Clock, Settings};
 use std::sync::Arc;
 pub use subject::{Scope, Subject};
 
-/// The ports intelligence reads and writes.
-pub trait IntelligencePorts:
-    IntelligenceStore
-    + ObservationStore
-    + DeviceStore
-    + SiteStore
-    + RecordStore
-    + CommandStore
-    + TelemetryStore
-    + TenantStore
-{
-}
-impl<T> IntelligencePorts for T where
-    T: IntelligenceStore
-        + ObservationStore
-        + DeviceStore
-        + SiteStore
-        + RecordStore
-        + CommandStore
-        + TelemetryStore
-        + TenantStore
-        + ?Sized
-{
-}
+ports!(
+    /// The ports intelligence reads and writes.
+    IntelligencePorts: IntelligenceStore, ObservationStore, DeviceStore, SiteStore,
+        RecordStore, CommandStore, TelemetryStore, TenantStore
+);
 
 /// What intelligence is built on.
 pub(crate) struct IntelligenceParts {

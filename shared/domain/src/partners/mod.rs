@@ -141,15 +141,10 @@ pub struct PartnerSession {
     pub received_at: DateTime<Utc>,
 }
 
-/// The ports the partner protocol uses.
-pub trait PartnersPorts:
-    PartnerStore + DeviceStore + SiteStore + CommandStore + TenantStore
-{
-}
-impl<T> PartnersPorts for T where
-    T: PartnerStore + DeviceStore + SiteStore + CommandStore + TenantStore + ?Sized
-{
-}
+ports!(
+    /// The ports the partner protocol uses.
+    PartnersPorts: PartnerStore, DeviceStore, SiteStore, CommandStore, TenantStore
+);
 
 /// What partners are built on.
 pub(crate) struct PartnerParts {

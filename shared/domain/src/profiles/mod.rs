@@ -223,9 +223,10 @@ fn apply_params(p: &Profile) -> Map<String, Value> {
     params
 }
 
-/// The ports profiles use.
-pub trait ProfilesPorts: ProfileStore + DeviceStore {}
-impl<T: ProfileStore + DeviceStore + ?Sized> ProfilesPorts for T {}
+ports!(
+    /// The ports profiles use.
+    ProfilesPorts: ProfileStore, DeviceStore
+);
 
 /// Configuration profiles and their applies.
 #[derive(Clone)]

@@ -66,9 +66,10 @@ impl Rights {
     }
 }
 
-/// The ports sites use.
-pub trait SitesPorts: SiteStore + DeviceStore + TenantStore {}
-impl<T: SiteStore + DeviceStore + TenantStore + ?Sized> SitesPorts for T {}
+ports!(
+    /// The ports sites use.
+    SitesPorts: SiteStore, DeviceStore, TenantStore
+);
 
 /// Sites, who may place what where, and their capacity.
 #[derive(Clone)]

@@ -151,9 +151,10 @@ pub(crate) trait FirmwareReported: Send + Sync {
     ) -> Result<(), Error>;
 }
 
-/// The ports telemetry uses: its own, and the device's seen mark.
-pub trait TelemetryPorts: TelemetryStore + DeviceStore {}
-impl<T: TelemetryStore + DeviceStore + ?Sized> TelemetryPorts for T {}
+ports!(
+    /// The ports telemetry uses: its own, and the device's seen mark.
+    TelemetryPorts: TelemetryStore, DeviceStore
+);
 
 /// What telemetry is built on.
 pub(crate) struct TelemetryParts {
