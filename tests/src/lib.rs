@@ -1,7 +1,8 @@
 //! Helpers shared by the system tests: the functions as deployed, the
-//! template, and files of the workspace.
+//! world most tests start from, the template, and files of the workspace.
 
 pub mod fixtures;
+pub mod world;
 
 use domain::Domain;
 use std::path::PathBuf;

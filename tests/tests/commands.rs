@@ -3,50 +3,43 @@
 //! flexibility, and the admin's command injection.
 
 use chrono::Duration;
-use kernel::Clock;
 use kernel::model::Role;
 use serde_json::{Value, json};
-use system_tests::whole_app;
-use testkit::{Charger, Reply, TestEnv, call, call_as};
+use system_tests::world;
+use testkit::{Charger, Reply, call};
 
 struct World {
-    env: TestEnv,
-    app: axum::Router,
+    base: world::World,
     operator: String,
     viewer: String,
     admin: String,
 }
 
+impl std::ops::Deref for World {
+    type Target = world::World;
+
+    fn deref(&self) -> &world::World {
+        &self.base
+    }
+}
+
 impl World {
     async fn new() -> Self {
-        let env = TestEnv::new().await;
-        let app = whole_app(&env.domain);
-        let acme = env.domain.settings.default_operator.clone();
-        let operator = env.operator_token(Role::Operator, vec![acme.clone()]).await;
-        let viewer = env.operator_token(Role::Viewer, vec![acme]).await;
-        let admin = env.operator_token(Role::Admin, vec![]).await;
+        let base = world::World::new().await;
+        let operator = base.token(Role::Operator).await;
+        let viewer = base.token(Role::Viewer).await;
+        let admin = base.token(Role::Admin).await;
         Self {
-            env,
-            app,
+            base,
             operator,
             viewer,
             admin,
         }
     }
 
-    fn now(&self, offset_s: i64) -> String {
-        kernel::input::rfc3339(self.env.clock.now() + Duration::seconds(offset_s))
-    }
-
+    /// An online charger of `model`.
     async fn charger(&self, sn: &str, model: &str) -> Charger {
-        let c = Charger::of_model(&self.app, sn, model, "1.0.0").await;
-        self.device(
-            &c,
-            "/v1/device/heartbeat",
-            json!({"timestamp": self.now(0), "status": "online"}),
-        )
-        .await;
-        c
+        self.base.charger(sn, model, "1.0.0").await
     }
 
     async fn device(&self, c: &Charger, path: &str, body: Value) -> Reply {
@@ -58,12 +51,8 @@ impl World {
             .await
     }
 
-    async fn console(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
-        call_as(&self.app, token, method, path, body).await
-    }
-
     async fn command(&self, c: &Charger, kind: &str, body: Value) -> Reply {
-        self.console(
+        self.call(
             &self.operator,
             "POST",
             &format!("/v1/devices/{}/connectors/1/{kind}", c.id),
@@ -73,7 +62,7 @@ impl World {
     }
 
     async fn sample(&self, c: &Charger, connector: u32, state: &str, power: f64) {
-        let r = self.device(c, "/v1/device/status", json!({"timestamp": self.now(0), "connector_id": connector,
+        let r = self.device(c, "/v1/device/status", json!({"timestamp": self.at(0), "connector_id": connector,
             "state": state, "voltage": 400, "current": 30, "power": power, "energy_delivered": 1.0, "soc": 40})).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
@@ -113,7 +102,7 @@ async fn a_start_travels_to_the_charger_and_its_reports_come_back() {
         .device(
             &c,
             "/v1/device/heartbeat",
-            json!({"timestamp": w.now(0), "status": "online"}),
+            json!({"timestamp": w.at(0), "status": "online"}),
         )
         .await;
     let delivered = &hb.data()["commands"][0];
@@ -126,13 +115,13 @@ async fn a_start_travels_to_the_charger_and_its_reports_come_back() {
             .device(
                 &c,
                 "/v1/device/command-status",
-                json!({"command_id": id, "status": status, "timestamp": w.now(0)}),
+                json!({"command_id": id, "status": status, "timestamp": w.at(0)}),
             )
             .await;
         assert_eq!(r.status, 200);
     }
     let seen = w
-        .console(&w.viewer, "GET", &format!("/v1/commands/{id}"), None)
+        .call(&w.viewer, "GET", &format!("/v1/commands/{id}"), None)
         .await;
     assert_eq!(seen.data()["status"], "completed");
     let trail: Vec<_> = seen.data()["history"]
@@ -162,7 +151,7 @@ async fn commands_are_checked_before_anything_is_queued() {
     let start = json!({"charge_power": 11, "target_soc": 80});
 
     let viewer = w
-        .console(
+        .call(
             &w.viewer,
             "POST",
             &format!("/v1/devices/{}/connectors/1/start", c.id),
@@ -171,7 +160,7 @@ async fn commands_are_checked_before_anything_is_queued() {
         .await;
     assert_eq!((viewer.status.as_u16(), viewer.code()), (403, 40300));
     let nine = w
-        .console(
+        .call(
             &w.operator,
             "POST",
             &format!("/v1/devices/{}/connectors/9/start", c.id),
@@ -180,7 +169,7 @@ async fn commands_are_checked_before_anything_is_queued() {
         .await;
     assert_eq!(nine.status, 404, "TP-AC22 has two connectors");
     let ghost = w
-        .console(
+        .call(
             &w.operator,
             "POST",
             &format!(
@@ -226,7 +215,7 @@ async fn another_operators_charger_cannot_be_commanded() {
     let volt = w.env.operator("volt-uk").await;
     let other = w.env.operator_token(Role::Operator, vec![volt]).await;
     let r = w
-        .console(
+        .call(
             &other,
             "POST",
             &format!("/v1/devices/{}/connectors/1/stop", c.id),
@@ -252,7 +241,7 @@ async fn v2g_models_discharge() {
         .device(
             &c,
             "/v1/device/heartbeat",
-            json!({"timestamp": w.now(0), "status": "online"}),
+            json!({"timestamp": w.at(0), "status": "online"}),
         )
         .await;
     let cmd = &hb.data()["commands"][0];
@@ -379,12 +368,12 @@ async fn a_schedule_is_validated_queued_and_shown_on_the_connector() {
     let w = World::new().await;
     let c = w.charger("SCH-1", "TP-AC22").await;
     let profile = json!({"purpose": "tx_profile", "kind": "absolute", "unit": "kW",
-        "valid_from": w.now(-60), "valid_to": w.now(3600),
+        "valid_from": w.at(-60), "valid_to": w.at(3600),
         "periods": [{"start_offset_s": 0, "limit": 11}, {"start_offset_s": 1800, "limit": 7}]});
     let r = w.command(&c, "schedule", profile).await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     let connectors = w
-        .console(
+        .call(
             &w.viewer,
             "GET",
             &format!("/v1/devices/{}/connectors", c.id),
@@ -393,7 +382,7 @@ async fn a_schedule_is_validated_queued_and_shown_on_the_connector() {
         .await;
     w.sample(&c, 1, "charging", 7.0).await;
     let connectors_after = w
-        .console(
+        .call(
             &w.viewer,
             "GET",
             &format!("/v1/devices/{}/connectors", c.id),
@@ -410,7 +399,7 @@ async fn a_schedule_is_validated_queued_and_shown_on_the_connector() {
         .device(
             &c,
             "/v1/device/heartbeat",
-            json!({"timestamp": w.now(0), "status": "online"}),
+            json!({"timestamp": w.at(0), "status": "online"}),
         )
         .await;
     assert_eq!(hb.data()["commands"][0]["command"], "set_schedule");
@@ -439,7 +428,7 @@ async fn a_flexibility_cap_is_shared_fairly_and_later_starts_respect_it() {
     w.sample(&b, 1, "charging", 5.0).await;
     w.sample(&d, 1, "discharging", 10.0).await;
     let r = w
-        .console(
+        .call(
             &w.operator,
             "POST",
             "/v1/control/flexibility",
@@ -468,7 +457,7 @@ async fn a_flexibility_cap_is_shared_fairly_and_later_starts_respect_it() {
         .device(
             &a,
             "/v1/device/heartbeat",
-            json!({"timestamp": w.now(0), "status": "online"}),
+            json!({"timestamp": w.at(0), "status": "online"}),
         )
         .await;
     assert_eq!(hb.data()["commands"][0]["command"], "set_power_limit");
@@ -477,7 +466,7 @@ async fn a_flexibility_cap_is_shared_fairly_and_later_starts_respect_it() {
     // Under the cap (not the 200 kW capacity), a new start on a's second
     // connector gets what is left: 20 - (22 + 5 - 10) = 3 kW.
     let r = w
-        .console(
+        .call(
             &w.operator,
             "POST",
             &format!("/v1/devices/{}/connectors/2/start", a.id),
@@ -492,12 +481,12 @@ async fn a_flexibility_cap_is_shared_fairly_and_later_starts_respect_it() {
         w.device(
             c,
             "/v1/device/heartbeat",
-            json!({"timestamp": w.now(0), "status": "online"}),
+            json!({"timestamp": w.at(0), "status": "online"}),
         )
         .await;
     }
     let r = w
-        .console(
+        .call(
             &w.operator,
             "POST",
             &format!("/v1/devices/{}/connectors/2/start", a.id),
@@ -519,14 +508,14 @@ async fn an_admin_can_queue_any_command_and_others_cannot() {
     let body = json!({"device_id": c.id, "command": "update_firmware",
         "location": "https://firmware.example.com/tp-ac22.bin", "version": "260122.1606"});
     let r = w
-        .console(&w.admin, "POST", "/admin/queue-command", Some(body.clone()))
+        .call(&w.admin, "POST", "/admin/queue-command", Some(body.clone()))
         .await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     let hb = w
         .device(
             &c,
             "/v1/device/heartbeat",
-            json!({"timestamp": w.now(0), "status": "online"}),
+            json!({"timestamp": w.at(0), "status": "online"}),
         )
         .await;
     assert_eq!(
@@ -534,13 +523,13 @@ async fn an_admin_can_queue_any_command_and_others_cannot() {
         "https://firmware.example.com/tp-ac22.bin"
     );
     assert_eq!(
-        w.console(&w.operator, "POST", "/admin/queue-command", Some(body))
+        w.call(&w.operator, "POST", "/admin/queue-command", Some(body))
             .await
             .status,
         403
     );
     let unknown = w
-        .console(
+        .call(
             &w.admin,
             "POST",
             "/admin/queue-command",
@@ -549,7 +538,7 @@ async fn an_admin_can_queue_any_command_and_others_cannot() {
         .await;
     assert_eq!(unknown.status, 422);
     let no_url = w
-        .console(
+        .call(
             &w.admin,
             "POST",
             "/admin/queue-command",
@@ -567,7 +556,7 @@ async fn an_unanswered_command_reads_as_expired_without_any_sweep() {
     let id = r.data()["command_id"].as_str().unwrap().to_owned();
     w.env.clock.advance(Duration::minutes(6));
     let seen = w
-        .console(&w.viewer, "GET", &format!("/v1/commands/{id}"), None)
+        .call(&w.viewer, "GET", &format!("/v1/commands/{id}"), None)
         .await;
     assert_eq!(seen.data()["status"], "expired");
     assert_eq!(
@@ -581,7 +570,7 @@ async fn the_model_catalogue_lists_ratings_and_the_callers_devices() {
     let w = World::new().await;
     w.charger("CAT-1", "TP-AC22").await;
     w.charger("CAT-2", "HOMEBREW-7").await;
-    let r = w.console(&w.viewer, "GET", "/v1/models", None).await;
+    let r = w.call(&w.viewer, "GET", "/v1/models", None).await;
     let items = r.data()["items"].as_array().unwrap();
     let ac = items.iter().find(|m| m["model"] == "TP-AC22").unwrap();
     assert_eq!(
@@ -612,7 +601,7 @@ async fn command_parameters_cannot_shadow_the_command_fields() {
     let w = World::new().await;
     let c = w.charger("ADM-2", "TP-AC22").await;
     let r = w
-        .console(
+        .call(
             &w.admin,
             "POST",
             "/admin/queue-command",

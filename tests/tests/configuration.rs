@@ -4,40 +4,39 @@
 //! resume, cancel, time-outs; and tenancy.
 
 use chrono::Duration;
-use kernel::Clock;
 use kernel::model::Role;
 use serde_json::{Value, json};
-use system_tests::whole_app;
-use testkit::{Charger, Reply, TestEnv, call_as};
+use system_tests::world;
+use testkit::{Charger, Reply};
 
 struct World {
-    env: TestEnv,
-    app: axum::Router,
+    base: world::World,
     operator: String,
     viewer: String,
     other: String,
 }
 
+impl std::ops::Deref for World {
+    type Target = world::World;
+
+    fn deref(&self) -> &world::World {
+        &self.base
+    }
+}
+
 impl World {
     async fn new() -> Self {
-        let env = TestEnv::new().await;
-        let app = whole_app(&env.domain);
-        let acme = env.domain.settings.default_operator.clone();
-        let volt = env.operator("volt-uk").await;
-        let operator = env.operator_token(Role::Operator, vec![acme.clone()]).await;
-        let viewer = env.operator_token(Role::Viewer, vec![acme]).await;
-        let other = env.operator_token(Role::Operator, vec![volt]).await;
+        let base = world::World::new().await;
+        let volt = base.env.operator("volt-uk").await;
+        let operator = base.token(Role::Operator).await;
+        let viewer = base.token(Role::Viewer).await;
+        let other = base.env.operator_token(Role::Operator, vec![volt]).await;
         Self {
-            env,
-            app,
+            base,
             operator,
             viewer,
             other,
         }
-    }
-
-    async fn call(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Reply {
-        call_as(&self.app, token, method, path, body).await
     }
 
     /// `n` online chargers of the default operator.
@@ -49,34 +48,6 @@ impl World {
             out.push(c);
         }
         out
-    }
-
-    fn now(&self) -> String {
-        kernel::input::rfc3339(self.env.clock.now())
-    }
-
-    /// The commands a heartbeat hands the charger.
-    async fn heartbeat(&self, c: &Charger) -> Vec<Value> {
-        let r = c
-            .post(
-                &self.app,
-                "/v1/device/heartbeat",
-                json!({"timestamp": self.now(), "status": "online"}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        r.data()["commands"].as_array().cloned().unwrap_or_default()
-    }
-
-    async fn report(&self, c: &Charger, command_id: &str, status: &str) {
-        let r = c
-            .post(
-                &self.app,
-                "/v1/device/command-status",
-                json!({"command_id": command_id, "status": status, "timestamp": self.now()}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
     }
 
     async fn firmware(&self, c: &Charger, version: &str, status: &str) {

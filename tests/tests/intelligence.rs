@@ -8,15 +8,22 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use kernel::Clock;
 use kernel::model::Role;
 use serde_json::{Value, json};
-use system_tests::whole_app;
+use system_tests::world;
 use testkit::{Charger, Reply, TestEnv, call_as};
 
 /// The catalogue's newest TP-AC22 firmware: a charger on it is current.
 const LATEST: &str = "260122.1606";
 
 struct World {
-    env: TestEnv,
-    app: axum::Router,
+    base: world::World,
+}
+
+impl std::ops::Deref for World {
+    type Target = world::World;
+
+    fn deref(&self) -> &world::World {
+        &self.base
+    }
 }
 
 impl World {
@@ -26,26 +33,9 @@ impl World {
         let now = env.clock.now();
         env.clock
             .advance(now.duration_trunc(Duration::hours(1)).unwrap() + Duration::hours(1) - now);
-        let app = whole_app(&env.domain);
-        Self { env, app }
-    }
-
-    /// A console token of the default operator; made per call, as console
-    /// sessions last a day and these tests span weeks.
-    async fn token(&self, role: Role) -> String {
-        let acme = self.env.domain.settings.default_operator.clone();
-        self.env.operator_token(role, vec![acme]).await
-    }
-
-    async fn report(&self, c: &Charger, command: &str, status: &str) {
-        let r = c
-            .post(
-                &self.app,
-                "/v1/device/command-status",
-                json!({"command_id": command, "status": status, "timestamp": self.at(0)}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
+        Self {
+            base: world::World::on(env),
+        }
     }
 
     /// Queues a stop for `c` and delivers it with a heartbeat.
@@ -66,30 +56,13 @@ impl World {
         self.env.clock.now()
     }
 
-    fn at(&self, offset_s: i64) -> String {
-        kernel::input::rfc3339(self.now() + Duration::seconds(offset_s))
-    }
-
     fn advance(&self, by: Duration) {
         self.env.clock.advance(by);
     }
 
+    /// An online `TP-AC22` on `firmware`.
     async fn charger(&self, sn: &str, firmware: &str) -> Charger {
-        let c = Charger::of_model(&self.app, sn, "TP-AC22", firmware).await;
-        self.heartbeat(&c).await;
-        c
-    }
-
-    /// A fresh token: tokens live 24 h and these tests span weeks.
-    async fn heartbeat(&self, c: &Charger) {
-        let r = c
-            .post(
-                &self.app,
-                "/v1/device/heartbeat",
-                json!({"timestamp": self.at(0), "status": "online"}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
+        self.base.charger(sn, "TP-AC22", firmware).await
     }
 
     async fn sample(&self, c: &Charger, state: &str, power: f64, energy: f64) {

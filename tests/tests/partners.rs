@@ -9,16 +9,23 @@ use kernel::Clock;
 use kernel::ids::OperatorId;
 use kernel::model::Role;
 use serde_json::{Value, json};
-use system_tests::whole_app;
+use system_tests::world;
 use testkit::partner::{TestPartner, new_code};
 use testkit::{Charger, TestEnv, call, call_as};
 
 struct World {
-    env: TestEnv,
-    app: axum::Router,
+    base: world::World,
     acme: OperatorId,
     partner: TestPartner,
     admin: String,
+}
+
+impl std::ops::Deref for World {
+    type Target = world::World;
+
+    fn deref(&self) -> &world::World {
+        &self.base
+    }
 }
 
 impl World {
@@ -33,13 +40,12 @@ impl World {
     }
 
     async fn on(env: TestEnv) -> Self {
-        let app = whole_app(&env.domain);
-        let acme = env.domain.settings.default_operator.clone();
-        let partner = TestPartner::create(&env, &app, &acme).await;
-        let admin = env.operator_token(Role::Admin, vec![]).await;
+        let base = world::World::on(env);
+        let acme = base.acme();
+        let partner = TestPartner::create(&base.env, &base.app, &acme).await;
+        let admin = base.token(Role::Admin).await;
         Self {
-            env,
-            app,
+            base,
             acme,
             partner,
             admin,
@@ -62,25 +68,12 @@ impl World {
         (c, site.data()["site_id"].as_str().unwrap().to_owned())
     }
 
-    async fn heartbeat(&self, c: &Charger) {
-        let now = kernel::input::rfc3339(self.env.clock.now());
-        let hb = c
-            .post(
-                &self.app,
-                "/v1/device/heartbeat",
-                json!({"timestamp": now, "status": "online"}),
-            )
-            .await;
-        assert_eq!(hb.status, 200);
-    }
-
     async fn state(&self, c: &Charger, state: &str) {
-        let now = kernel::input::rfc3339(self.env.clock.now());
         let r = c
             .post(
                 &self.app,
                 "/v1/device/status",
-                json!({"timestamp": now, "connector_id": 1, "state": state, "voltage": 400.0,
+                json!({"timestamp": self.at(0), "connector_id": 1, "state": state, "voltage": 400.0,
                     "current": 20.0, "power": 8.0, "energy_delivered": 1.0, "soc": 50.0}),
             )
             .await;
@@ -89,29 +82,14 @@ impl World {
 
     /// The charger takes its pending start command and answers `status`.
     async fn answer_start(&self, c: &Charger, status: &str) {
-        let now = kernel::input::rfc3339(self.env.clock.now());
-        let hb = c
-            .post(
-                &self.app,
-                "/v1/device/heartbeat",
-                json!({"timestamp": now, "status": "online"}),
-            )
-            .await;
-        let start = hb.data()["commands"]
-            .as_array()
-            .unwrap()
-            .iter()
+        let start = self
+            .heartbeat(c)
+            .await
+            .into_iter()
             .find(|cmd| cmd["command"] == "start_charging" || cmd["command"] == "start_discharging")
-            .cloned()
             .expect("a start command");
-        let r = c
-            .post(
-                &self.app,
-                "/v1/device/command-status",
-                json!({"command_id": start["command_id"], "status": status, "timestamp": now}),
-            )
+        self.report(c, start["command_id"].as_str().unwrap(), status)
             .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
     }
 
     async fn legacy(&self, route: &str, payload: Value) -> testkit::partner::Opened {
