@@ -2,6 +2,7 @@
 //! capabilities as `/v1/device/*` (connector states, hour buckets,
 //! charging records, firmware progress, the command lifecycle).
 
+use super::ChargePoints;
 use super::{ChargePoint, Charger, Transaction};
 use crate::commands::{CommandReport, Report};
 use crate::devices::revoked;
@@ -107,7 +108,7 @@ fn firmware_status(status: FirmwareStatus) -> Option<Report> {
     }
 }
 
-impl super::ChargePoints {
+impl ChargePoints {
     /// The charger's device, seen now; its claims must still stand.
     async fn charger_seen(&self, charger: &Charger) -> Result<Device, Error> {
         let now = self.clock.now();
@@ -691,7 +692,7 @@ impl super::ChargePoints {
     }
 }
 
-impl super::ChargePoints {
+impl ChargePoints {
     /// The connector a transaction runs on, for messages that name only
     /// the transaction.
     pub async fn transaction_connector(
@@ -707,7 +708,7 @@ impl super::ChargePoints {
     }
 }
 
-impl super::ChargePoints {
+impl ChargePoints {
     /// Notes calls just sent to the charger.
     pub async fn calls_sent(&self, calls: &[super::PendingCall]) -> Result<(), Error> {
         Ok(self.store.put_pending_calls(calls).await?)

@@ -1,6 +1,7 @@
 //! Energy time series from the pre-aggregated hour roll-ups: days and
 //! months are sums of hours, read with one paginated Query per call.
 
+use super::Console;
 use super::views::{EnergyPoint, EnergySeries, EnergyTotal};
 use crate::telemetry::{EnergyHour, EnergyScope};
 use chrono::{DateTime, Datelike, Duration, DurationRound, TimeZone, Utc};
@@ -91,7 +92,7 @@ fn next_month(t: DateTime<Utc>) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(t)
 }
 
-impl super::Console {
+impl Console {
     /// The energy series of one site or device from the pre-aggregated hour
     /// buckets (days and months are sums of hours): one paginated Query per
     /// call, never the samples.

@@ -1,6 +1,7 @@
 //! Firmware adoption per model: which versions run where, against the
 //! newest release known for the model, from the operators' counters.
 
+use super::Console;
 use super::paging::Paging;
 use super::views::{
     FirmwareModel, FirmwarePage, FirmwareSummary, ListPage, VersionCount, percentage,
@@ -11,7 +12,7 @@ use kernel::error::Error;
 use kernel::version::FirmwareVersion;
 use std::collections::BTreeMap;
 
-impl super::Console {
+impl Console {
     pub async fn firmware_versions(
         &self,
         caller: &Caller,

@@ -3,11 +3,12 @@
 //! models it does not rate counted apart (a registration cannot add to the
 //! catalogue). Counts come from the operators' counters.
 
+use super::Console;
 use kernel::access::Caller;
 use kernel::catalogue::{ModelPage, ModelView, UnknownModels, models, spec};
 use std::collections::{BTreeMap, BTreeSet};
 
-impl super::Console {
+impl Console {
     pub async fn models(&self, caller: &Caller) -> Result<ModelPage, kernel::Error> {
         let mut known: BTreeMap<&str, u32> = BTreeMap::new();
         let mut unknown_names = BTreeSet::new();

@@ -2,6 +2,7 @@
 //! function (and the local server's background task), or now by an
 //! operator. Each run is kept as the agent's last run for the operator.
 
+use super::Intelligence;
 use super::Subject;
 use super::Window;
 use super::anomalies::{
@@ -227,7 +228,7 @@ pub struct DueRuns {
     pub findings: u32,
 }
 
-impl super::Intelligence {
+impl Intelligence {
     /// The agents with their schedules and last runs for the subject's
     /// operator.
     pub async fn agents(

@@ -2,6 +2,7 @@
 //! the data in hand, over the findings kept at ingest
 //! (`observations::findings`), and the findings' reads.
 
+use super::Intelligence;
 use super::{Subject, Window, round2};
 use crate::observations::findings::Finding;
 pub use crate::observations::findings::{
@@ -262,7 +263,7 @@ pub struct AnomalyQuery {
     pub until: Option<DateTime<Utc>>,
 }
 
-impl super::Intelligence {
+impl Intelligence {
     /// Findings of the subject, newest first (default the last 24 h).
     pub async fn anomalies(&self, caller: &Caller, q: AnomalyQuery) -> Result<Vec<Anomaly>, Error> {
         let subject = self.subject(caller, q.scope).await?;

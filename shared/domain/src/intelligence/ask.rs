@@ -3,6 +3,7 @@
 //! from the caller's fleet only. Sites are named by (partial) name or id,
 //! devices by serial number.
 
+use super::Intelligence;
 use super::Subject;
 use super::agents::AgentId;
 use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, answer};
@@ -480,7 +481,7 @@ impl Answer {
     }
 }
 
-impl super::Intelligence {
+impl Intelligence {
     /// `POST /v1/intelligence/ask`: names the place first, judges the
     /// intent on the rest of the question, and answers that intent.
     pub async fn ask(&self, caller: &Caller, q: Question) -> Result<Answer, Error> {

@@ -4,6 +4,7 @@
 //! forecast and actions tied to findings, as data and as text whose every
 //! number is one of the KPIs.
 
+use super::Intelligence;
 use super::agents::AgentId;
 use super::anomalies::{Anomaly, Severity, outcome, unsuccessful};
 use super::forecast::{DEFAULT_HISTORY_DAYS, History, predict};
@@ -198,7 +199,7 @@ fn actions(anomalies: &[Anomaly], least: &[(LeastHealthy, Vec<String>)]) -> Vec<
     out
 }
 
-impl super::Intelligence {
+impl Intelligence {
     pub async fn daily_briefing(
         &self,
         caller: &Caller,

@@ -10,6 +10,7 @@
 //! pattern the weekly profile alone wins the choice and equals the
 //! pattern, so the method never does worse than seasonal naive there.
 
+use super::Intelligence;
 use super::Window;
 use crate::telemetry::energy::hour_of;
 use chrono::{DateTime, Duration, Utc};
@@ -375,7 +376,7 @@ pub(crate) fn history(
     }
 }
 
-impl super::Intelligence {
+impl Intelligence {
     /// The last complete hour's end, and the first hour of a history of
     /// `days` before it.
     fn history_range(&self, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {

@@ -3,6 +3,7 @@
 //! without data is left out and the others' weights scale up. Stored by the
 //! health-scorer agent; the default window is served from its latest run.
 
+use super::Intelligence;
 use super::agents::AgentId;
 use super::anomalies::{outcome, unsuccessful};
 use super::{FaultMark, Subject, Window, round2};
@@ -220,7 +221,7 @@ pub struct HealthQuery {
     pub window_hours: u32,
 }
 
-impl super::Intelligence {
+impl Intelligence {
     /// Every device's score over the last `hours`, worst first.
     pub(crate) async fn compute_health(
         &self,

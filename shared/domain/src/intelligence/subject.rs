@@ -1,5 +1,6 @@
 //! Whose fleet an intelligence request is about, decided once per request.
 
+use super::Intelligence;
 use kernel::access::{Caller, not_found};
 use kernel::error::Error;
 use kernel::ids::{DeviceId, OperatorId, SiteId};
@@ -49,7 +50,7 @@ impl Subject {
     }
 }
 
-impl super::Intelligence {
+impl Intelligence {
     /// The operator of the named site or device, else the named operator
     /// (admins, or clients of several operators), else the caller's only
     /// one. Anything the caller may not see is "not found".

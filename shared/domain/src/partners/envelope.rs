@@ -5,6 +5,7 @@
 //! wire format and its cryptography are the `tcec` crate's.
 
 use super::Partner;
+use super::Partners;
 use crate::throttle::Attempt;
 use chrono::{DateTime, Duration, Utc};
 use kernel::error::Error;
@@ -52,7 +53,7 @@ fn replay_guard_until(at: DateTime<Utc>, now: DateTime<Utc>, window: Duration) -
     at.max(now) + window * 2
 }
 
-impl super::Partners {
+impl Partners {
     /// The partner that signs with this 9-character id.
     pub async fn partner_by_code(&self, code: &str) -> Result<Option<Partner>, Error> {
         Ok(self.store.partner_by_code(code).await?)

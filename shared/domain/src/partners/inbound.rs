@@ -2,6 +2,7 @@
 //! tells us about its own connectors and sessions, kept per partner
 //! (the newest push replaces the previous one) for its tenant to read.
 
+use super::Partners;
 use super::{Partner, PartnerConnector, PartnerSession};
 use kernel::error::Error;
 use serde::Serialize;
@@ -51,7 +52,7 @@ pub struct SessionAccepted {
     pub succ_stat: u32,
 }
 
-impl super::Partners {
+impl Partners {
     /// `/customer/notification_stationStatus`.
     pub async fn partner_connector_pushed(
         &self,

@@ -8,6 +8,7 @@
 //! order per partner.
 
 use super::Partner;
+use super::Partners;
 use super::notify::check_notify_url;
 pub use crate::outbox::{Delivery, DeliveryStatus};
 use async_trait::async_trait;
@@ -169,7 +170,7 @@ fn localize(payload: &Value, offset_minutes: i32) -> Value {
     out
 }
 
-impl super::Partners {
+impl Partners {
     /// One pass of the delivery loop: sends up to `limit` due messages;
     /// answers how many were delivered. Partners are served side by side,
     /// so a slow or hanging one holds up only its own messages; each

@@ -2,6 +2,7 @@
 //! connectors in the standard's shape, only of the partner's tenant.
 
 use super::Partner;
+use super::Partners;
 use chrono::{Duration, NaiveDateTime};
 use kernel::catalogue::{CurrentType, rating, spec};
 use kernel::error::Error;
@@ -192,7 +193,7 @@ fn station(site: &Site, devices: &[Device]) -> StationInfo {
     }
 }
 
-impl super::Partners {
+impl Partners {
     /// `/customer/query_station_info`.
     pub async fn partner_stations(
         &self,

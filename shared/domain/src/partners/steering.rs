@@ -4,6 +4,7 @@
 //! operator, idempotent on `StartChargeSeq`.
 
 use super::Partner;
+use super::Partners;
 use super::outbox::{SESSION_SLACK, SessionMark};
 use crate::commands::dispatch::ConnectorCommand;
 use kernel::access::Caller;
@@ -92,7 +93,7 @@ fn started_here(
     })
 }
 
-impl super::Partners {
+impl Partners {
     /// Queues the command a steering route asks for.
     pub async fn partner_steer(
         &self,
