@@ -81,3 +81,18 @@ pub fn template() -> serde_yaml::Value {
     let text = std::fs::read_to_string(workspace_file("template.yaml")).expect("template.yaml");
     serde_yaml::from_str(&text).expect("template.yaml parses")
 }
+
+/// `app` on a loopback port, reached as a deployment is (by the Twin, an
+/// HTTP console): its base URL, and the server's task to abort at the end.
+pub async fn serve(app: axum::Router) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("the test server runs");
+    });
+    (base, server)
+}

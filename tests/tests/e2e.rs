@@ -35,10 +35,7 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
     } else {
         (4, 18)
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = whole_app(&env.domain);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (base, server) = system_tests::serve(whole_app(&env.domain)).await;
 
     let token = env.operator_token(Role::Admin, vec![]).await;
     let console = HttpConsole::new(&base, token);

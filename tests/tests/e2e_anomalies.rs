@@ -14,10 +14,7 @@ use testkit::TestEnv;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_misbehaving_fleet_shows_up_in_the_anomalies() {
     let env = TestEnv::live(|_| {}).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = whole_app(&env.domain);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (base, server) = system_tests::serve(whole_app(&env.domain)).await;
     let seed = fastrand::u64(1..u64::MAX / 2);
     println!("twin seed {seed}");
     let summary = twin::run(twin::Config {

@@ -86,10 +86,7 @@ async fn a_fleet_takes_a_profile_and_a_campaign_and_a_failing_fleet_pauses_its_o
         .try_init();
     let env = TestEnv::live(|_| {}).await;
     let chargers = if env.backend == "dynoxide" { 8 } else { 4 };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = whole_app(&env.domain);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (base, server) = system_tests::serve(whole_app(&env.domain)).await;
     let console = HttpConsole::new(&base, env.operator_token(Role::Admin, vec![]).await);
     let seed = std::env::var("E2E_SEED")
         .ok()

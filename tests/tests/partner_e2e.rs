@@ -55,23 +55,19 @@ async fn receive(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
     let env = TestEnv::live(|s| s.allow_local_notify_urls = true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let app = whole_app(&env.domain);
-    let served = app.clone();
-    let server = tokio::spawn(async move { axum::serve(listener, served).await });
+    let (base, server) = system_tests::serve(app.clone()).await;
 
     let receiver = Receiver {
         keys: Arc::default(),
         failures: Arc::new(AtomicU32::new(2)),
         received: Arc::default(),
     };
-    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/evcs", hook.local_addr().unwrap());
     let hook_app = axum::Router::new()
         .route("/evcs/{route}", axum::routing::post(receive))
         .with_state(receiver.clone());
-    let hook_server = tokio::spawn(async move { axum::serve(hook, hook_app).await });
+    let (hook, hook_server) = system_tests::serve(hook_app).await;
+    let notify_url = format!("{hook}/evcs");
 
     let acme = env.domain.settings.default_operator.clone();
     let partner = TestPartner::create_with(&env, &app, &acme, Some(notify_url)).await;
