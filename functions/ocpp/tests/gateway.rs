@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use domain::Domain;
 use domain::admin::AdminCommand;
 use domain::chargepoints::{Charger, ChargerAddress, ChargerLink, NewChargePoint, Order};
-use domain::commands::dispatch::ConnectorCommand;
+use domain::commands::dispatch::{ConnectorCommand, QueuedCommand};
 use domain::console::{Paging, RecordFilter};
 use domain::idtags::{IdTagChange, IdTagStatus, NewIdTag};
 use domain::storage::ports::*;
@@ -144,6 +144,24 @@ impl Station {
         );
     }
 
+    /// The console's remote start on connector 1, as an admin asks it.
+    async fn remote_start(&self) -> QueuedCommand {
+        self.domain
+            .commands
+            .queue_connector_command(
+                &admin(),
+                self.device_id,
+                one(),
+                ConnectorCommand::Start {
+                    charge_power: None,
+                    target_soc: None,
+                },
+                None,
+            )
+            .await
+            .unwrap()
+    }
+
     fn sent(&self) -> Vec<Value> {
         self.wire.sent.lock().unwrap().clone()
     }
@@ -235,21 +253,7 @@ async fn a_16_session_lands_in_the_fleet_and_a_repeated_stop_makes_one_record() 
 async fn a_remote_start_is_sent_at_once_and_settled_by_the_answer_and_the_transaction() {
     let env = TestEnv::new().await;
     let s = Station::connect(&env, Version::V201).await;
-    let queued = s
-        .domain
-        .commands
-        .queue_connector_command(
-            &admin(),
-            s.device_id,
-            one(),
-            ConnectorCommand::Start {
-                charge_power: None,
-                target_soc: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let queued = s.remote_start().await;
     let sent = s.sent();
     assert_eq!(sent.len(), 1);
     let call = &sent[0];
@@ -886,21 +890,7 @@ async fn a_fault_or_pause_inside_a_transaction_counts_no_energy_twice() {
 async fn a_retried_1_6_start_gets_its_transaction_back_and_the_platform_tag_stays_accepted() {
     let env = TestEnv::new().await;
     let s = Station::connect(&env, Version::V16).await;
-    let queued = s
-        .domain
-        .commands
-        .queue_connector_command(
-            &admin(),
-            s.device_id,
-            one(),
-            ConnectorCommand::Start {
-                charge_power: None,
-                target_soc: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let queued = s.remote_start().await;
     let call = s.sent().last().cloned().unwrap();
     let tag = call[3]["idTag"].as_str().unwrap().to_owned();
     s.answer(
@@ -961,21 +951,7 @@ async fn a_2_0_1_remote_start_joining_a_running_transaction_completes_and_a_late
         event("Started", 0, "cable-1", json!({})),
     )
     .await;
-    let queued = s
-        .domain
-        .commands
-        .queue_connector_command(
-            &admin(),
-            s.device_id,
-            one(),
-            ConnectorCommand::Start {
-                charge_power: None,
-                target_soc: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let queued = s.remote_start().await;
     let call = s.sent().last().cloned().unwrap();
     let mut joined = event(
         "Updated",
