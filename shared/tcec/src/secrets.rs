@@ -11,7 +11,6 @@ use kernel::access::Caller;
 use kernel::ids::OperatorId;
 use kernel::secret::Secret;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Length of every shared secret (16 bytes: an AES-128 key or IV).
 pub const SECRET_LEN: usize = 16;
@@ -81,17 +80,18 @@ pub struct PartnerDraft {
 }
 
 /// The creation answer: the only time the secrets are shown.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedPartner {
     #[serde(flatten)]
     pub partner: PartnerView,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub operator_secret: Secret<String>,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub data_secret: Secret<String>,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub data_secret_iv: Secret<String>,
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub sig_secret: Secret<String>,
 }
 

@@ -11,7 +11,6 @@ use hmac::{Hmac, Mac};
 use kernel::secret::Secret;
 use md5::Md5;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 type HmacMd5 = Hmac<Md5>;
 
@@ -179,18 +178,19 @@ impl WireKeys {
 }
 
 /// `{OperatorID, Data, TimeStamp, Seq, Sig}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WireRequest {
     #[serde(rename = "OperatorID")]
-    #[schema(example = "123456789")]
+    #[cfg_attr(feature = "openapi", schema(example = "123456789"))]
     pub operator_id: String,
     #[serde(rename = "Data")]
     pub data: String,
     #[serde(rename = "TimeStamp")]
-    #[schema(example = "20180120165755")]
+    #[cfg_attr(feature = "openapi", schema(example = "20180120165755"))]
     pub time_stamp: String,
     #[serde(rename = "Seq")]
-    #[schema(example = "0001")]
+    #[cfg_attr(feature = "openapi", schema(example = "0001"))]
     pub seq: String,
     #[serde(rename = "Sig")]
     pub sig: String,
@@ -205,7 +205,8 @@ impl WireRequest {
 
 /// `{Ret, Msg, Data, Sig}`; a refusal from before the partner is known is
 /// unsigned (`Sig` empty): there is no secret to sign it with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WireAnswer {
     #[serde(rename = "Ret")]
     pub ret: u32,
