@@ -17,8 +17,7 @@ use testkit::console::HttpConsole;
 /// domain sending commands through them.
 async fn serve(env: &TestEnv) -> (String, Domain) {
     let sockets = Arc::new(local_server::ocpp::Sockets::default());
-    let domain = env.domain.clone().with_charger_link(sockets.clone());
-    sockets.serve(domain.clone());
+    let domain = sockets.attached(env.domain.clone(), Arc::new(env.store.clone()));
     let app = local_server::app(&domain, sockets, "e2e");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -528,7 +528,7 @@ async fn start_charging_queues_one_command_per_start_charge_seq() {
     assert_eq!(again.data, first.data);
     assert_eq!(w.open_commands(&c).await, 1);
     let command = &w.env.store.open_commands(c.device_id()).await.unwrap()[0];
-    assert_eq!(command.command, kernel::model::CommandKind::StartCharging);
+    assert_eq!(command.kind(), kernel::model::CommandKind::StartCharging);
 
     // The same StartChargeSeq for another connector is refused.
     let reused = w

@@ -4,6 +4,7 @@
 //! the admin's command injection.
 
 mod campaigns;
+mod params;
 mod profiles;
 mod routes;
 

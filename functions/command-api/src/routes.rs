@@ -5,7 +5,9 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use domain::Domain;
 use domain::admin::AdminCommand;
-use domain::commands::dispatch::{ConnectorCommand, QueuedCommand};
+use domain::commands::CommandParams;
+use domain::commands::dispatch::QueuedCommand;
+use domain::commands::params::{SetSchedule, StartCharging, StartDischarging, StopCharging};
 use domain::commands::schedule::Schedule;
 use domain::flexibility::{DeviceAllocation, FlexRequest};
 use kernel::Error;
@@ -104,7 +106,7 @@ async fn send(
     domain: &Domain,
     caller: &Caller,
     path: (String, String),
-    command: ConnectorCommand,
+    command: CommandParams,
     key: IdempotencyKey,
 ) -> ApiResult<QueuedCommand> {
     let (device, connector) = connector_path(path)?;
@@ -134,10 +136,10 @@ async fn start(
     key: IdempotencyKey,
     JsonBody(body): JsonBody<StartRequest>,
 ) -> ApiResult<QueuedCommand> {
-    let command = ConnectorCommand::Start {
+    let command = CommandParams::StartCharging(StartCharging {
         charge_power: body.charge_power,
         target_soc: body.target_soc,
-    };
+    });
     send(&domain, &caller, path, command, key).await
 }
 
@@ -162,9 +164,9 @@ async fn stop(
         &domain,
         &caller,
         path,
-        ConnectorCommand::Stop {
+        CommandParams::StopCharging(StopCharging {
             reason: body.reason,
-        },
+        }),
         key,
     )
     .await
@@ -187,11 +189,11 @@ async fn discharge(
     key: IdempotencyKey,
     JsonBody(body): JsonBody<DischargeRequest>,
 ) -> ApiResult<QueuedCommand> {
-    let command = ConnectorCommand::Discharge {
+    let command = CommandParams::StartDischarging(StartDischarging {
         discharge_power: body.discharge_power,
         duration: body.duration,
         min_soc: body.min_soc,
-    };
+    });
     send(&domain, &caller, path, command, key).await
 }
 
@@ -216,7 +218,7 @@ async fn schedule(
         &domain,
         &caller,
         path,
-        ConnectorCommand::Schedule(body),
+        CommandParams::SetSchedule(SetSchedule { schedule: body }),
         key,
     )
     .await
@@ -322,9 +324,8 @@ async fn queue_command(
         .all()?;
     let command = AdminCommand {
         device_id,
-        kind,
         connector_id,
-        params: body.params,
+        params: crate::params::command_params(kind, body.params)?,
     };
     Ok(Reply::accepted(
         domain.admin.queue_admin_command(&caller, command).await?,

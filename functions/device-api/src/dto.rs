@@ -9,11 +9,12 @@ use domain::sites::{MAX_SITE_DEVICES, SiteRegistration};
 use domain::telemetry::{
     EventType, FirmwareReport, Heartbeat, HeartbeatStatus, LifecycleEvent, StatusSample,
 };
+use kernel::command::CommandView;
 use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use kernel::input::{
     AllFields, check, connector, currency_ok, id, number, one_of, optional, short_text, text, time,
 };
-use kernel::model::{CommandView, ConnectorState, FirmwareStatus};
+use kernel::model::{ConnectorState, FirmwareStatus};
 use kernel::secret::Secret;
 use kernel::{Error, FieldError};
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@
 use api::ApiError;
 use domain::Domain;
 use domain::devices::credentials::TokenClaims;
-use kernel::model::CommandView;
+use kernel::command::CommandView;
 use std::time::Duration;
 use tokio::time::Instant;
 

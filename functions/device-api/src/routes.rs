@@ -214,14 +214,14 @@ async fn charging_records(
 #[utoipa::path(get, path = "/v1/device/commands", tag = "device",
     params(PollQuery), security(("bearer" = [])),
     responses(
-        (status = 200, description = "a command, or null", body = Envelope<Option<kernel::model::CommandView>>),
+        (status = 200, description = "a command, or null", body = Envelope<Option<kernel::command::CommandView>>),
         (status = 401, description = "no valid token", body = Failure),
     ))]
 async fn commands(
     State(domain): State<Domain>,
     DeviceCaller(claims): DeviceCaller,
     QueryParams(q): QueryParams<PollQuery>,
-) -> ApiResult<Option<kernel::model::CommandView>> {
+) -> ApiResult<Option<kernel::command::CommandView>> {
     Ok(Reply::ok(
         crate::long_poll::next_command(&domain, claims, q.wait).await?,
     ))

@@ -15,7 +15,7 @@ use serde_json::json;
 use std::time::Instant;
 use testkit::{TestEnv, call};
 
-async fn queue(env: &TestEnv, c: &Charger, kind: CommandKind) -> kernel::model::Command {
+async fn queue(env: &TestEnv, c: &Charger, kind: CommandKind) -> kernel::command::Command {
     env.queue(c.device_id(), Some(1), kind).await
 }
 

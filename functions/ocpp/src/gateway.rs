@@ -1,18 +1,15 @@
 //! One charger's connection: every frame it sends answered (checked
-//! against the official schemas first, then mapped onto the fleet), and
-//! the platform's calls to it tracked until their answers settle their
-//! commands. The transport (the local server's sockets, or API Gateway's
-//! WebSocket API) only moves text.
+//! against the official schemas first, then mapped onto the fleet); its
+//! answers to the platform's calls settle their commands (`ocpp-link`).
+//! The transport (the local server's sockets, or API Gateway's WebSocket
+//! API) only moves text.
 
-use crate::calls::{answer_of, calls_for};
 use crate::inbound;
 use domain::Domain;
-use domain::chargepoints::{Answer, Charger, Order, PendingCall};
+use domain::chargepoints::Charger;
 use kernel::error::Error;
-use ocpp::{Direction, ErrorCode, Frame, Version, call, call_error, call_result, validate};
-
-/// How long the platform waits for the answer to one of its calls.
-pub const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+use ocpp::{Direction, ErrorCode, Frame, Version, call_error, call_result, validate};
+use ocpp_link::answers;
 
 /// What the transport does after a frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,91 +35,6 @@ impl Connection {
         }
     }
 
-    /// The frames that carry `orders` (message id, text), noted in the
-    /// store as waiting for their answers. An order this version cannot
-    /// carry fails its command.
-    pub async fn send_orders(&self, domain: &Domain, orders: Vec<Order>) -> Vec<(String, String)> {
-        let mut frames = Vec::new();
-        let mut pending = Vec::new();
-        let now = domain.clock.now();
-        for order in orders {
-            match calls_for(self.version, &order) {
-                Ok(calls) => {
-                    for c in calls {
-                        frames.push((
-                            c.message_id.clone(),
-                            call(&c.message_id, c.action, &c.payload),
-                        ));
-                        pending.push(PendingCall {
-                            device_id: self.charger.device_id,
-                            message_id: c.message_id,
-                            action: c.action.to_owned(),
-                            command_id: c.command_id,
-                            parts: c.parts,
-                            sent_at: now,
-                        });
-                    }
-                }
-                Err(why) => {
-                    domain
-                        .charge_points
-                        .charger_answered(&self.charger, order.command_id, Answer::Failed(why))
-                        .await
-                }
-            }
-        }
-        if let Err(e) = domain.charge_points.calls_sent(&pending).await {
-            // Unnoted, their answers settle nothing: fail them now rather
-            // than leave them delivered until they expire.
-            tracing::warn!(charge_point_id = %self.charger.charge_point_id, error = %e, "calls not noted");
-            for p in pending {
-                domain
-                    .charge_points
-                    .charger_answered(
-                        &self.charger,
-                        p.command_id,
-                        Answer::Failed("the call could not be noted".into()),
-                    )
-                    .await;
-            }
-            return Vec::new();
-        }
-        frames
-    }
-
-    /// No answer came in time: the command fails.
-    pub async fn answer_overdue(&self, domain: &Domain, message_id: &str) {
-        if let Ok(Some(call)) = domain
-            .charge_points
-            .call_answered(&self.charger, message_id)
-            .await
-        {
-            let why = format!(
-                "{}: no answer within {} s",
-                call.action,
-                ANSWER_TIMEOUT.as_secs()
-            );
-            domain
-                .charge_points
-                .charger_answered(&self.charger, call.command_id, Answer::Failed(why))
-                .await;
-        }
-    }
-
-    async fn answered(&self, domain: &Domain, message_id: &str) -> Option<PendingCall> {
-        match domain
-            .charge_points
-            .call_answered(&self.charger, message_id)
-            .await
-        {
-            Ok(call) => call,
-            Err(e) => {
-                tracing::warn!(charge_point_id = %self.charger.charge_point_id, error = %e, "answer not matched");
-                None
-            }
-        }
-    }
-
     /// Handles one text frame from the charger.
     pub async fn on_text(&self, domain: &Domain, text: &str) -> Reply {
         let frame = match Frame::parse(text) {
@@ -136,50 +48,15 @@ impl Connection {
                 payload,
             } => self.on_call(domain, &id, &action, payload).await,
             Frame::Result { id, payload } => {
-                if let Some(c) = self.answered(domain, &id).await {
-                    let answer =
-                        match validate(self.version, &c.action, Direction::Response, &payload) {
-                            Ok(()) => answer_of(&c.action, &payload),
-                            Err(v) => Answer::Failed(format!(
-                                "{}: invalid answer ({})",
-                                c.action, v.description
-                            )),
-                        };
-                    self.settle(domain, &c, answer).await;
-                }
+                answers::on_result(domain, &self.charger, self.version, &id, &payload).await;
                 Reply::Nothing
             }
             Frame::Error { id, error } => {
-                if let Some(c) = self.answered(domain, &id).await {
-                    let why = format!(
-                        "{}: CALLERROR {} {}",
-                        c.action, error.code, error.description
-                    );
-                    self.settle(domain, &c, Answer::Failed(why.trim_end().to_owned()))
-                        .await;
-                }
+                answers::on_error(domain, &self.charger, &id, &error.code, &error.description)
+                    .await;
                 Reply::Nothing
             }
         }
-    }
-
-    /// A split command is done when every part was; any part failing
-    /// fails it at once.
-    async fn settle(&self, domain: &Domain, call: &PendingCall, answer: Answer) {
-        if call.parts > 1 && answer == Answer::Done {
-            match domain.charge_points.last_part_answered(call).await {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(e) => {
-                    tracing::warn!(command_id = %call.command_id, error = %e, "part not counted");
-                    return;
-                }
-            }
-        }
-        domain
-            .charge_points
-            .charger_answered(&self.charger, call.command_id, answer)
-            .await;
     }
 
     async fn on_call(

@@ -3,8 +3,6 @@
 //! OCPP-J frames and carries the platform's commands to it, for whichever
 //! transport holds the WebSocket.
 
-pub mod calls;
-pub mod connections;
 pub mod gateway;
 mod id_tags;
 mod inbound;
@@ -15,7 +13,7 @@ use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use gateway::{ANSWER_TIMEOUT, Connection, Reply};
+pub use gateway::{Connection, Reply};
 
 pub fn routes() -> OpenApiRouter<Domain> {
     OpenApiRouter::new()

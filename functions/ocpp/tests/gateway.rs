@@ -6,8 +6,10 @@
 use async_trait::async_trait;
 use domain::Domain;
 use domain::admin::AdminCommand;
-use domain::chargepoints::{Charger, ChargerAddress, ChargerLink, NewChargePoint, Order};
-use domain::commands::dispatch::{ConnectorCommand, QueuedCommand};
+use domain::chargepoints::{Charger, NewChargePoint};
+use domain::commands::dispatch::QueuedCommand;
+use domain::commands::params::{StartCharging, StartDischarging, StopCharging};
+use domain::commands::{CommandParams, LineAddress};
 use domain::console::{Paging, RecordFilter};
 use domain::idtags::{IdTagChange, IdTagStatus, NewIdTag};
 use domain::storage::ports::*;
@@ -17,6 +19,7 @@ use kernel::ids::{ConnectorId, DeviceId, OperatorId};
 use kernel::model::{CommandStatus, ConnectorState, Role};
 use ocpp::Version;
 use ocpp_gateway::{Connection, Reply};
+use ocpp_link::{Gone, OcppLine, Transport};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use testkit::TestEnv;
@@ -37,35 +40,28 @@ fn operator(op: &OperatorId, role: Role) -> Caller {
     }
 }
 
-/// A link that holds one connection and keeps the frames it sent.
+/// A transport that holds one connection and keeps the frames sent on it.
 #[derive(Default)]
 struct Wire {
-    connection: Mutex<Option<Arc<Connection>>>,
-    domain: Mutex<Option<Domain>>,
+    connection_id: Mutex<Option<String>>,
     sent: Mutex<Vec<Value>>,
 }
 
 #[async_trait]
-impl ChargerLink for Wire {
-    async fn send(&self, to: &ChargerAddress, orders: Vec<Order>) -> bool {
-        let connection = self.connection.lock().unwrap().clone();
-        let domain = self.domain.lock().unwrap().clone();
-        let (Some(connection), Some(domain)) = (connection, domain) else {
-            return false;
-        };
-        if connection.connection_id != to.connection.connection_id {
-            return false;
+impl Transport for Wire {
+    async fn post(&self, to: &LineAddress, _: &str, frame: String) -> Result<(), Gone> {
+        let open = self.connection_id.lock().unwrap().clone();
+        if open.as_deref() != Some(to.connection.connection_id.as_str()) {
+            return Err(Gone);
         }
-        for (_, frame) in connection.send_orders(&domain, orders).await {
-            self.sent
-                .lock()
-                .unwrap()
-                .push(serde_json::from_str(&frame).unwrap());
-        }
-        true
+        self.sent
+            .lock()
+            .unwrap()
+            .push(serde_json::from_str(&frame).unwrap());
+        Ok(())
     }
 
-    async fn close(&self, _: &ChargerAddress) {}
+    async fn close(&self, _: &LineAddress) {}
 }
 
 struct Station {
@@ -81,8 +77,12 @@ impl Station {
     /// A provisioned charge point, logged in and connected over `version`.
     async fn connect(env: &TestEnv, version: Version) -> Self {
         let wire = Arc::new(Wire::default());
-        let domain = env.domain.clone().with_charger_link(wire.clone());
-        *wire.domain.lock().unwrap() = Some(domain.clone());
+        let line = OcppLine::new(
+            Arc::new(env.store.clone()),
+            env.domain.clock.clone(),
+            wire.clone(),
+        );
+        let domain = env.domain.clone().with_charger_line(Arc::new(line));
         let id = format!("CP-{}", &uuid_like());
         let provisioned = domain
             .charge_points
@@ -106,7 +106,7 @@ impl Station {
             .await
             .unwrap();
         let connection = Arc::new(Connection::new(charger.clone(), version, "conn-1".into()));
-        *wire.connection.lock().unwrap() = Some(connection.clone());
+        *wire.connection_id.lock().unwrap() = Some("conn-1".into());
         domain
             .charge_points
             .charger_connected(&charger, version.subprotocol(), "conn-1")
@@ -152,10 +152,7 @@ impl Station {
                 &admin(),
                 self.device_id,
                 one(),
-                ConnectorCommand::Start {
-                    charge_power: None,
-                    target_soc: None,
-                },
+                CommandParams::StartCharging(StartCharging::default()),
                 None,
             )
             .await
@@ -306,7 +303,7 @@ async fn a_remote_start_is_sent_at_once_and_settled_by_the_answer_and_the_transa
             &admin(),
             s.device_id,
             one(),
-            ConnectorCommand::Stop { reason: None },
+            CommandParams::StopCharging(StopCharging::default()),
             None,
         )
         .await
@@ -351,9 +348,8 @@ async fn an_answer_nobody_waits_for_changes_nothing_and_overdue_calls_fail() {
             &admin(),
             AdminCommand {
                 device_id: s.device_id,
-                kind: kernel::model::CommandKind::Reboot,
                 connector_id: None,
-                params: Default::default(),
+                params: CommandParams::Reboot(Default::default()),
             },
         )
         .await
@@ -363,9 +359,7 @@ async fn an_answer_nobody_waits_for_changes_nothing_and_overdue_calls_fail() {
         (call[2].as_str(), call[3]["type"].as_str()),
         (Some("Reset"), Some("Soft"))
     );
-    s.connection
-        .answer_overdue(&s.domain, &reboot.command_id.to_string())
-        .await;
+    ocpp_link::answers::overdue(&s.domain, s.charger(), &reboot.command_id.to_string()).await;
     let failed = env
         .store
         .get_command(reboot.command_id)
@@ -389,11 +383,11 @@ async fn an_answer_nobody_waits_for_changes_nothing_and_overdue_calls_fail() {
 async fn commands_a_charge_point_cannot_take_are_refused_before_queueing() {
     let env = TestEnv::new().await;
     let s = Station::connect(&env, Version::V16).await;
-    let discharge = ConnectorCommand::Discharge {
+    let discharge = CommandParams::StartDischarging(StartDischarging {
         discharge_power: 5.0,
         duration: 60,
         min_soc: 20.0,
-    };
+    });
     let refused = s
         .domain
         .commands
@@ -408,7 +402,7 @@ async fn commands_a_charge_point_cannot_take_are_refused_before_queueing() {
             &admin(),
             s.device_id,
             one(),
-            ConnectorCommand::Stop { reason: None },
+            CommandParams::StopCharging(StopCharging::default()),
             None,
         )
         .await
@@ -423,10 +417,7 @@ async fn commands_a_charge_point_cannot_take_are_refused_before_queueing() {
         .charger_disconnected(s.charger(), "conn-1")
         .await
         .unwrap();
-    let start = ConnectorCommand::Start {
-        charge_power: None,
-        target_soc: None,
-    };
+    let start = CommandParams::StartCharging(StartCharging::default());
     let refused = s
         .domain
         .commands

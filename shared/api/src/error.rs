@@ -29,7 +29,7 @@ pub struct ErrorBody {
 /// or, for bad values, the problems per field.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
-    /// The error code, e.g. 40400; see the README's table.
+    /// The error code, e.g. 40400; see the table in docs/api.md.
     pub code: u32,
     pub message: String,
     pub data: Option<ErrorBody>,

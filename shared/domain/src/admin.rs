@@ -3,35 +3,23 @@
 //! for it (connector commands, a profile's apply).
 
 use crate::access::Access;
-use crate::commands::dispatch::{QueuedCommand, as_connector_command, check_command};
-use crate::commands::{Commands, NewCommand};
+use crate::commands::dispatch::{QueuedCommand, check_command};
+use crate::commands::params::ApplyConfiguration;
+use crate::commands::{CommandParams, Commands, NewCommand};
 use crate::profiles::Profiles;
 use kernel::access::Caller;
 use kernel::catalogue::rating;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId};
 use kernel::input::Problems;
-use kernel::model::{CommandKind, CommandStatus, Role};
-use serde_json::{Map, Value, json};
-
-/// Fields of the command object that parameters may not use.
-const RESERVED_FIELDS: &[&str] = &[
-    "command_id",
-    "command",
-    "device_id",
-    "connector_id",
-    "status",
-    "created_at",
-    "expires_at",
-];
+use kernel::model::{CommandStatus, Role};
 
 /// An admin's manual command (`POST /admin/queue-command`).
 #[derive(Debug, Clone)]
 pub struct AdminCommand {
     pub device_id: DeviceId,
-    pub kind: CommandKind,
     pub connector_id: Option<ConnectorId>,
-    pub params: Map<String, Value>,
+    pub params: CommandParams,
 }
 
 /// An admin's manual commands.
@@ -61,48 +49,29 @@ impl AdminCommands {
         &self,
         caller: &Caller,
         device: &kernel::model::Device,
-        params: &Map<String, Value>,
+        params: &ApplyConfiguration,
     ) -> Result<QueuedCommand, Error> {
         let mut p = Problems::default();
-        let profile_id = params
-            .get("profile_id")
-            .and_then(Value::as_str)
-            .and_then(kernel::ids::ProfileId::parse);
         p.check(
-            profile_id.is_some(),
+            params.profile_id.is_some(),
             "profile_id",
             "must be the id of a configuration profile",
         );
-        let unexpected: Vec<&str> = params
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !matches!(*k, "profile_id" | "version" | "settings"))
-            .collect();
-        if !unexpected.is_empty() {
-            p.add(
-                "params",
-                format!(
-                    "apply_configuration takes profile_id, version and settings only, not {}",
-                    unexpected.join(", ")
-                ),
-            );
+        if let Some(settings) = &params.settings {
+            crate::profiles::check_settings(settings, &device.model, &mut p);
         }
-        let settings = params
-            .get("settings")
-            .map(|raw| crate::profiles::settings_for(raw, &device.model, &mut p));
         p.finish()?;
-        let profile_id =
-            profile_id.ok_or_else(|| Error::invalid("profile_id", "must be a profile id"))?;
+        let profile_id = params
+            .profile_id
+            .ok_or_else(|| Error::invalid("profile_id", "must be a profile id"))?;
         let (version, current) = self.profiles.profile_settings(caller, profile_id).await?;
-        if let Some(given) = params.get("version")
-            && given.as_u64() != Some(u64::from(version))
-        {
+        if params.version.is_some_and(|given| given != version) {
             return Err(Error::invalid(
                 "version",
                 format!("must be the profile's current version, {version}"),
             ));
         }
-        if settings.flatten().is_some_and(|s| s != current) {
+        if params.settings.as_ref().is_some_and(|s| *s != current) {
             return Err(Error::invalid(
                 "settings",
                 format!(
@@ -137,7 +106,7 @@ impl AdminCommands {
             .visible_device(caller, command.device_id)
             .await?;
         self.commands
-            .charger_can_take(&device, command.kind, command.connector_id)
+            .charger_can_take(&device, command.params.kind(), command.connector_id)
             .await?;
         let mut p = Problems::default();
         let rating = rating(&device.model);
@@ -148,76 +117,44 @@ impl AdminCommands {
                 "is not a connector of this model",
             );
         }
-        let params = &command.params;
-        // Parameters sit beside the fixed fields on the wire; they may not
-        // shadow them.
-        let reserved: Vec<&str> = params
-            .keys()
-            .map(String::as_str)
-            .filter(|k| RESERVED_FIELDS.contains(k))
-            .collect();
-        if !reserved.is_empty() {
-            p.add(
-                "params",
-                format!("reserved field names: {}", reserved.join(", ")),
-            );
-        }
-        for (name, value) in params {
-            if let Some(problem) = kernel::input::json_problem(value) {
-                p.add(name, problem);
+        match &command.params {
+            CommandParams::ApplyConfiguration(apply) => {
+                p.finish()?;
+                return self.admin_apply(caller, &device, apply).await;
             }
-        }
-        if command.kind == CommandKind::ApplyConfiguration {
-            p.finish()?;
-            return self.admin_apply(caller, &device, params).await;
-        }
-        match command.kind {
-            CommandKind::UpdateFirmware => {
-                let location = params
-                    .get("location")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+            CommandParams::UpdateFirmware(update) => {
                 p.check(
-                    kernel::input::web_url(location).is_some(),
+                    kernel::input::web_url(&update.location).is_some(),
                     "location",
                     "must be an absolute http(s) URL of the firmware image with a host",
                 );
-                let version = params
-                    .get("version")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if let Err(e) = kernel::input::text(version.to_owned(), 64, "version") {
+                if let Err(e) = kernel::input::text(update.version.clone(), 64, "version") {
                     p.add(&e.field, e.problem);
                 }
             }
-            CommandKind::SetPowerLimit => {
-                let limit = params
-                    .get("limit_kw")
-                    .and_then(Value::as_f64)
-                    .unwrap_or(-1.0);
-                p.range(limit, 0.0, rating.max_power_kw, "limit_kw");
+            CommandParams::SetPowerLimit(limit) => {
+                p.range(limit.limit_kw, 0.0, rating.max_power_kw, "limit_kw");
             }
             _ => {}
         }
-        let connector_command = as_connector_command(command.kind, params)?;
-        if connector_command.is_some() && command.connector_id.is_none() {
+        if command.params.is_for_a_connector() && command.connector_id.is_none() {
             p.add("connector_id", "is required for this command");
         }
         p.finish()?;
         // Connector commands get the console's checks and parameters.
-        let params = match connector_command {
-            Some(c) => {
-                let checked = check_command(&c, &rating)?;
-                let mut params = checked.params;
-                if let Some(kw) = checked.requested_kw {
-                    params.insert("charge_power".into(), json!(kw));
-                }
-                params
+        let params = if command.params.is_for_a_connector() {
+            let checked = check_command(&command.params, &rating)?;
+            let mut params = checked.params;
+            if let (CommandParams::StartCharging(start), Some(kw)) =
+                (&mut params, checked.requested_kw)
+            {
+                start.charge_power = Some(kw);
             }
-            None => command.params,
+            params
+        } else {
+            command.params
         };
         let new = NewCommand {
-            kind: command.kind,
             connector_id: command.connector_id,
             params,
             origin: None,

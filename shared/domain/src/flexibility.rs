@@ -2,7 +2,8 @@
 //! over its active connectors and queuing power limits.
 
 use crate::access::Access;
-use crate::commands::{Commands, NewCommand};
+use crate::commands::params::SetPowerLimit;
+use crate::commands::{CommandParams, Commands, NewCommand};
 use crate::devices::DeviceStore;
 use crate::sites::SiteStore;
 use crate::sites::capacity::{live_connectors, signed_power};
@@ -11,10 +12,9 @@ use kernel::access::Caller;
 use kernel::catalogue::rating;
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId, SiteId};
-use kernel::model::{CommandKind, ConnectorState, Device, Role};
+use kernel::model::{ConnectorState, Device, Role};
 use kernel::{Clock, Settings};
 use serde::Serialize;
-use serde_json::{Map, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -138,13 +138,12 @@ impl Flexibility {
                 .position(|(sd, sc, _)| *sd == d.device_id && *sc == cid);
             let (limit_kw, command_id) = match slot {
                 Some(i) => {
-                    let mut params = Map::new();
-                    params.insert("limit_kw".into(), json!(shares[i]));
-                    params.insert("duration_s".into(), json!(req.duration_s));
                     let new = NewCommand {
-                        kind: CommandKind::SetPowerLimit,
                         connector_id: Some(cid),
-                        params,
+                        params: CommandParams::SetPowerLimit(SetPowerLimit {
+                            limit_kw: shares[i],
+                            duration_s: Some(req.duration_s),
+                        }),
                         origin: None,
                     };
                     let (cmd, _) = self.commands.queue_command(d, new, None).await?;

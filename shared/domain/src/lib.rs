@@ -105,12 +105,12 @@ impl Domain {
     }
 
     /// Every service built afresh over the same store, settings and clock,
-    /// sending commands to OCPP chargers through `link` (caches start
-    /// empty: link at start-up, before the services are used).
-    pub fn with_charger_link(self, link: Arc<dyn chargepoints::ChargerLink>) -> Self {
+    /// sending commands to OCPP chargers on `line` (caches start empty:
+    /// give the line at start-up, before the services are used).
+    pub fn with_charger_line(self, line: Arc<dyn commands::ChargerLine>) -> Self {
         self.assembler
             .clone()
-            .assemble(self.settings.clone(), self.clock.clone(), Some(link))
+            .assemble(self.settings.clone(), self.clock.clone(), Some(line))
     }
 
     /// Whether the store answers; used by the deep health check.
@@ -127,7 +127,7 @@ pub trait Assemble: Send + Sync {
         self: Arc<Self>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,
-        charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
+        charger_line: Option<Arc<dyn commands::ChargerLine>>,
     ) -> Domain;
 }
 
@@ -152,7 +152,7 @@ where
         self: Arc<Self>,
         settings: Arc<Settings>,
         clock: Arc<dyn Clock>,
-        charger_link: Option<Arc<dyn chargepoints::ChargerLink>>,
+        charger_line: Option<Arc<dyn commands::ChargerLine>>,
     ) -> Domain {
         let throttle = throttle::Throttle::new(self.clone(), settings.clone(), clock.clone());
         let feeds = feeds::Feeds::new(self.clone(), settings.clone(), clock.clone());
@@ -196,12 +196,12 @@ where
             },
             commands::CommandHooks {
                 owed: Arc::new(partner_notices.clone()),
-                line: Arc::new(chargepoints::ChargePointLine::new(
+                rules: Arc::new(chargepoints::ChargePointRules::new(
                     self.clone(),
                     clock.clone(),
-                    charger_link.clone(),
                 )),
                 reports: Arc::new(profiles::ConfigurationReports::new(self.clone())),
+                line: charger_line,
             },
         );
         let owed: Arc<dyn outbox::Owed> = Arc::new(partner_notices.clone());
@@ -289,7 +289,6 @@ where
                 commands: commands.clone(),
                 telemetry: telemetry.clone(),
                 records: records.clone(),
-                link: charger_link,
             },
         );
         Domain {

@@ -6,9 +6,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use kernel::command::Command;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeliveryId, PartnerId};
-use kernel::model::{ChargingRecord, Command, ConnectorState, Device};
+use kernel::model::{ChargingRecord, ConnectorState, Device};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -42,11 +42,13 @@ macro_rules! wire_enum {
 pub mod access;
 pub mod catalogue;
 pub mod clock;
+pub mod command;
 pub mod error;
 pub mod ids;
 pub mod input;
 pub mod model;
 pub mod paging;
+pub mod schedule;
 pub mod secret;
 pub mod settings;
 pub mod storage;

@@ -380,26 +380,6 @@ pub struct HistoryEntry {
     pub message: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Command {
-    pub command_id: CommandId,
-    pub command: CommandKind,
-    pub device_id: DeviceId,
-    pub connector_id: Option<ConnectorId>,
-    pub status: CommandStatus,
-    /// Command-specific parameters, shown flat beside the fixed fields.
-    pub params: serde_json::Map<String, serde_json::Value>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub operator_id: OperatorId,
-    pub history: Vec<HistoryEntry>,
-    /// The partner platform that asked for it, if one did: its result is
-    /// pushed to that partner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<CommandOrigin>,
-}
-
 /// A partner's command: who asked, and its session's `StartChargeSeq`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandOrigin {
@@ -407,38 +387,6 @@ pub struct CommandOrigin {
     pub start_charge_seq: String,
     /// The connector as the partner named it.
     pub connector: String,
-}
-
-/// A command as devices and the console see it: fixed fields and the
-/// command's parameters side by side.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CommandView {
-    pub command_id: CommandId,
-    pub command: CommandKind,
-    pub device_id: DeviceId,
-    pub connector_id: Option<ConnectorId>,
-    pub status: CommandStatus,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    #[serde(flatten)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub params: serde_json::Map<String, serde_json::Value>,
-}
-
-impl Command {
-    pub fn view(&self) -> CommandView {
-        CommandView {
-            command_id: self.command_id,
-            command: self.command,
-            device_id: self.device_id,
-            connector_id: self.connector_id,
-            status: self.status,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            params: self.params.clone(),
-        }
-    }
 }
 
 /// One line of the shared request log (`GET /v1/debug/requests`).

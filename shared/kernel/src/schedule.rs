@@ -1,8 +1,8 @@
 //! Charging schedules: a subset of the OCPP 2.1 ChargingProfile.
 
+use crate::catalogue::Rating;
+use crate::input::Problems;
 use chrono::{DateTime, Utc};
-use kernel::catalogue::Rating;
-use kernel::input::Problems;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,8 +102,7 @@ impl Schedule {
         };
         for (i, period) in self.periods.iter().enumerate() {
             let field = |name: &str| format!("periods[{i}].{name}");
-            if !(kernel::input::representable(period.limit) && (0.0..=max).contains(&period.limit))
-            {
+            if !(crate::input::representable(period.limit) && (0.0..=max).contains(&period.limit)) {
                 p.add(&field("limit"), format!("must be 0..{max} for this model"));
             }
             let bidirectional =
@@ -132,7 +131,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kernel::catalogue::rating;
+    use crate::catalogue::rating;
 
     fn schedule(periods: Vec<(i64, f64)>) -> Schedule {
         Schedule {
@@ -159,7 +158,7 @@ mod tests {
         s.check(&rating(model), &mut p);
         match p.finish() {
             Ok(()) => vec![],
-            Err(kernel::Error::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            Err(crate::Error::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
             Err(e) => panic!("{e:?}"),
         }
     }

@@ -2,9 +2,9 @@
 //! charger's answers to them mean for the command.
 
 use domain::chargepoints::{Answer, ChargerOrder, Order};
-use domain::commands::schedule::{Kind, Purpose, Recurrency, Schedule, Unit};
-use domain::profiles::ChargerSettings;
+use kernel::command::ChargerSettings;
 use kernel::ids::CommandId;
+use kernel::schedule::{Kind, Purpose, Recurrency, Schedule, Unit};
 use ocpp::v16::Profile;
 use ocpp::{Version, v16, v201};
 use serde_json::{Map, Value};
@@ -308,8 +308,8 @@ pub fn answer_of(action: &str, payload: &Map<String, Value>) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::commands::schedule::Period;
     use kernel::ids::ConnectorId;
+    use kernel::schedule::Period;
     use ocpp::{Direction, validate};
     use serde_json::json;
 

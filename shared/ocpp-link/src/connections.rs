@@ -1,15 +1,16 @@
-//! Calls to chargers through API Gateway's `@connections` management API:
-//! what a function that queues commands uses, so that a command reaches a
-//! connected charger at once.
+//! The transport in AWS: API Gateway's `@connections` management API, which
+//! every function that queues commands posts through, so that a command
+//! reaches a connected charger at once.
 
-use crate::gateway::Connection;
+use crate::line::{Gone, OcppLine, Transport};
 use async_trait::async_trait;
 use aws_sdk_apigatewaymanagement::Client;
+use aws_sdk_apigatewaymanagement::error::SdkError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use domain::Domain;
-use domain::chargepoints::{ChargerAddress, ChargerLink, Order};
-use ocpp::Version;
-use std::sync::{Arc, OnceLock};
+use domain::chargepoints::ChargePointStore;
+use domain::commands::LineAddress;
+use std::sync::Arc;
 
 /// The management endpoint of the WebSocket API's stage
 /// (`https://<api>.execute-api.<region>.amazonaws.com/<stage>`).
@@ -17,12 +18,12 @@ pub const ENDPOINT_VARIABLE: &str = "OCPP_CONNECTIONS_URL";
 
 pub struct Connections {
     client: Client,
-    domain: OnceLock<Domain>,
 }
 
 impl Connections {
-    /// The link `OCPP_CONNECTIONS_URL` names; `None` without it (commands
-    /// for OCPP chargers then wait for their next heartbeat).
+    /// The transport `OCPP_CONNECTIONS_URL` names; `None` without it
+    /// (commands for OCPP chargers then go out when they next send a
+    /// heartbeat).
     pub async fn from_env() -> Option<Arc<Self>> {
         let endpoint = std::env::var(ENDPOINT_VARIABLE)
             .ok()
@@ -33,10 +34,55 @@ impl Connections {
             .build();
         Some(Arc::new(Self {
             client: Client::from_conf(config),
-            domain: OnceLock::new(),
         }))
     }
 
+    /// `domain` sending commands to OCPP chargers through these
+    /// connections; the line notes its calls in `store`.
+    pub fn attached(self: &Arc<Self>, domain: Domain, store: Arc<dyn ChargePointStore>) -> Domain {
+        let line = OcppLine::new(store, domain.clock.clone(), self.clone());
+        domain.with_charger_line(Arc::new(line))
+    }
+
+    /// `domain` sending commands to OCPP chargers through the transport
+    /// the environment names, if it names one.
+    pub async fn attach(domain: Domain, store: Arc<dyn ChargePointStore>) -> Domain {
+        match Self::from_env().await {
+            Some(connections) => connections.attached(domain, store),
+            None => domain,
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for Connections {
+    async fn post(&self, to: &LineAddress, message_id: &str, frame: String) -> Result<(), Gone> {
+        let connection_id = to.connection.connection_id.as_str();
+        let sent = self
+            .client
+            .post_to_connection()
+            .connection_id(connection_id)
+            .data(Blob::new(frame.into_bytes()))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // 410 is a connection that ended; any other failure is
+                // as final for this call.
+                let gone = matches!(&e, SdkError::ServiceError(s) if s.err().is_gone_exception());
+                tracing::warn!(connection_id, message_id, gone, error = %e, "call not delivered");
+                Err(Gone)
+            }
+        }
+    }
+
+    async fn close(&self, to: &LineAddress) {
+        self.close_connection(&to.connection.connection_id).await;
+    }
+}
+
+impl Connections {
     /// Closes a connection (a charger whose credentials ended, or one the
     /// table no longer knows).
     pub async fn close_connection(&self, connection_id: &str) {
@@ -49,59 +95,5 @@ impl Connections {
         if let Err(e) = closed {
             tracing::debug!(connection_id, error = %e, "connection not closed");
         }
-    }
-
-    /// `domain` sending through this link.
-    pub fn attached(self: &Arc<Self>, domain: Domain) -> Domain {
-        let domain = domain.with_charger_link(self.clone());
-        let _ = self.domain.set(domain.clone());
-        domain
-    }
-
-    /// `domain` with the link the environment names, if it names one.
-    pub async fn attach(domain: Domain) -> Domain {
-        match Self::from_env().await {
-            Some(link) => link.attached(domain),
-            None => domain,
-        }
-    }
-}
-
-#[async_trait]
-impl ChargerLink for Connections {
-    async fn send(&self, to: &ChargerAddress, orders: Vec<Order>) -> bool {
-        let (Some(domain), Some(version)) = (
-            self.domain.get(),
-            Version::from_subprotocol(&to.connection.protocol),
-        ) else {
-            return false;
-        };
-        let charger = match domain
-            .charge_points
-            .socket(&to.connection.connection_id)
-            .await
-        {
-            Ok(Some(socket)) => socket.charger(),
-            _ => return false,
-        };
-        let connection = Connection::new(charger, version, to.connection.connection_id.clone());
-        for (_, frame) in connection.send_orders(domain, orders).await {
-            let sent = self
-                .client
-                .post_to_connection()
-                .connection_id(&to.connection.connection_id)
-                .data(Blob::new(frame.into_bytes()))
-                .send()
-                .await;
-            if let Err(e) = sent {
-                tracing::warn!(charge_point_id = %to.charge_point_id, error = %e, "call not delivered");
-                return false;
-            }
-        }
-        true
-    }
-
-    async fn close(&self, to: &ChargerAddress) {
-        self.close_connection(&to.connection.connection_id).await;
     }
 }

@@ -8,12 +8,16 @@ use kernel::{Settings, SystemClock};
 use std::sync::Arc;
 
 pub async fn domain_from_env() -> Result<Domain, SettingsError> {
+    Ok(from_env().await?.1)
+}
+
+/// The store and the domain over it, for a function that hands the store
+/// to an edge part of its own too (the OCPP line notes calls in it).
+pub async fn from_env() -> Result<(Arc<DynamoStore>, Domain), SettingsError> {
     let settings = Settings::from_env()?;
     let client = client_from_env(None).await;
     let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
-    Ok(Domain::new(
-        Arc::new(store),
-        settings,
-        Arc::new(SystemClock),
-    ))
+    let store = Arc::new(store);
+    let domain = Domain::new(store.clone(), settings, Arc::new(SystemClock));
+    Ok((store, domain))
 }

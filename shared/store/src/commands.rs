@@ -11,11 +11,89 @@ use chrono::{DateTime, Utc};
 use domain::commands::schedule::Schedule;
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
 use domain::partners::outbox::Delivery;
+use kernel::command::Command;
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
-use kernel::model::{Activity, Command, CommandStatus};
+use kernel::model::{Activity, CommandKind, CommandOrigin, CommandStatus, HistoryEntry};
 use kernel::storage::{StoreError, StoreResult, WriteOutcome};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-fn command_item(command: &Command) -> Item<&Command> {
+/// A command as the table keeps it: its parameters a map beside
+/// `command`, the shape its items have always had.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredCommand {
+    command_id: CommandId,
+    command: CommandKind,
+    device_id: DeviceId,
+    connector_id: Option<ConnectorId>,
+    status: CommandStatus,
+    params: Map<String, Value>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
+    operator_id: OperatorId,
+    history: Vec<HistoryEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<CommandOrigin>,
+}
+
+impl StoredCommand {
+    fn of(command: &Command) -> StoreResult<Self> {
+        let Value::Object(mut params) = serde_json::to_value(&command.params)
+            .map_err(|e| StoreError::internal(format!("command parameters: {e}")))?
+        else {
+            return Err(StoreError::internal("command parameters are not a map"));
+        };
+        params.remove("command");
+        Ok(Self {
+            command_id: command.command_id,
+            command: command.kind(),
+            device_id: command.device_id,
+            connector_id: command.connector_id,
+            status: command.status,
+            params,
+            created_at: command.created_at,
+            expires_at: command.expires_at,
+            delivered_at: command.delivered_at,
+            operator_id: command.operator_id.clone(),
+            history: command.history.clone(),
+            origin: command.origin.clone(),
+        })
+    }
+
+    fn into_command(self) -> StoreResult<Command> {
+        let mut fields = self.params;
+        fields.insert(
+            "command".into(),
+            serde_json::to_value(self.command).unwrap_or_default(),
+        );
+        let params = serde_json::from_value(Value::Object(fields)).map_err(|e| {
+            StoreError::internal(format!("command {}: parameters: {e}", self.command_id))
+        })?;
+        Ok(Command {
+            command_id: self.command_id,
+            device_id: self.device_id,
+            connector_id: self.connector_id,
+            status: self.status,
+            params,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            delivered_at: self.delivered_at,
+            operator_id: self.operator_id,
+            history: self.history,
+            origin: self.origin,
+        })
+    }
+}
+
+fn commands(stored: Vec<StoredCommand>) -> StoreResult<Vec<Command>> {
+    stored
+        .into_iter()
+        .map(StoredCommand::into_command)
+        .collect()
+}
+
+fn command_item(command: &StoredCommand) -> Item<&StoredCommand> {
     let mut item = Item::new(keys::command(command.command_id), command).gsi2(
         keys::operator_commands(&command.operator_id),
         format!("{}#{}", keys::time(command.created_at), command.command_id),
@@ -52,7 +130,7 @@ impl CommandStore for DynamoStore {
         idempotency: Option<&IdempotencyClaim>,
     ) -> StoreResult<Queued> {
         let mut items = vec![
-            self.put_new_item(&command_item(command))?,
+            self.put_new_item(&command_item(&StoredCommand::of(command)?))?,
             self.open_count_change(command.device_id, 1)?,
             self.activity_put(activity)?,
         ];
@@ -132,7 +210,10 @@ impl CommandStore for DynamoStore {
     }
 
     async fn get_command(&self, id: CommandId) -> StoreResult<Option<Command>> {
-        self.get(keys::command(id)).await
+        self.get::<StoredCommand>(keys::command(id))
+            .await?
+            .map(StoredCommand::into_command)
+            .transpose()
     }
 
     async fn operator_commands(
@@ -141,27 +222,31 @@ impl CommandStore for DynamoStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<Command>> {
-        self.query_all(
-            Some(keys::GSI2),
-            "GSI2PK = :p AND GSI2SK BETWEEN :from AND :to",
-            vec![
-                (":p", s(keys::operator_commands(operator))),
-                (":from", s(keys::time(from))),
-                (":to", s(format!("{}~", keys::time(to)))),
-            ],
-            false,
-        )
-        .await
+        let stored = self
+            .query_all(
+                Some(keys::GSI2),
+                "GSI2PK = :p AND GSI2SK BETWEEN :from AND :to",
+                vec![
+                    (":p", s(keys::operator_commands(operator))),
+                    (":from", s(keys::time(from))),
+                    (":to", s(format!("{}~", keys::time(to)))),
+                ],
+                false,
+            )
+            .await?;
+        commands(stored)
     }
 
     async fn open_commands(&self, device: DeviceId) -> StoreResult<Vec<Command>> {
-        self.query_all(
-            Some(keys::GSI1),
-            "GSI1PK = :q",
-            vec![(":q", s(keys::device_queue(device)))],
-            false,
-        )
-        .await
+        let stored = self
+            .query_all(
+                Some(keys::GSI1),
+                "GSI1PK = :q",
+                vec![(":q", s(keys::device_queue(device)))],
+                false,
+            )
+            .await?;
+        commands(stored)
     }
 
     async fn update_command(
@@ -173,7 +258,7 @@ impl CommandStore for DynamoStore {
     ) -> StoreResult<WriteOutcome> {
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_attrs(&command_item(command))?))
+            .set_item(Some(to_attrs(&command_item(&StoredCommand::of(command)?))?))
             // The history read is one entry shorter: a concurrent move (a
             // second redelivery, a report) since the read makes this fail.
             .condition_expression("#st = :expected AND size(history) = :read")

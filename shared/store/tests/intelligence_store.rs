@@ -13,10 +13,9 @@ use domain::intelligence::{FaultMark, IntelligenceStore, Outage, Window};
 use domain::observations::ObservationStore;
 use domain::telemetry::{ConnectorWrite, FaultWrite, TelemetryStore};
 use kernel::Clock;
+use kernel::command::{Command, CommandParams};
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
-use kernel::model::{
-    Activity, Command, CommandKind, CommandStatus, Connector, ConnectorState, Device,
-};
+use kernel::model::{Activity, CommandStatus, Connector, ConnectorState, Device};
 use kernel::storage::WriteOutcome;
 use testkit::TestEnv;
 
@@ -298,11 +297,10 @@ async fn an_operators_commands_are_read_by_creation_time() {
     for h in [0, 5, 30] {
         let c = Command {
             command_id: CommandId::time_ordered(),
-            command: CommandKind::Reboot,
             device_id: device,
             connector_id: None,
             status: CommandStatus::Queued,
-            params: serde_json::Map::new(),
+            params: CommandParams::Reboot(Default::default()),
             created_at: t + Duration::hours(h),
             expires_at: t + Duration::hours(h + 1),
             delivered_at: None,

@@ -17,6 +17,7 @@ use domain::telemetry::{ConnectorWrite, EnergyAdd, EnergyScope, FirmwareWrite, T
 use domain::tenants::TenantStore;
 use domain::throttle::ThrottleStore;
 use kernel::Clock;
+use kernel::command::{Command, CommandParams};
 use kernel::ids::ConnectorId;
 use kernel::ids::{CampaignId, CommandId, DeviceId, OperatorId, ProfileId, RecordId, SiteId};
 use kernel::model::*;
@@ -34,11 +35,10 @@ fn op(slug: &str) -> OperatorId {
 fn command(device: &Device, now: DateTime<Utc>) -> Command {
     Command {
         command_id: CommandId::time_ordered(),
-        command: CommandKind::Reboot,
         device_id: device.device_id,
         connector_id: None,
         status: CommandStatus::Queued,
-        params: Default::default(),
+        params: CommandParams::Reboot(Default::default()),
         created_at: now,
         expires_at: now + Duration::minutes(5),
         delivered_at: None,
@@ -1343,4 +1343,89 @@ async fn profiles_are_listed_per_operator_and_updated_only_from_the_version_read
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_command_item_written_before_typed_parameters_still_loads() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let env = TestEnv::new().await;
+    let d = registered(&env, "ACME-OLD").await;
+    let id = CommandId::time_ordered();
+    let (pk, sk) = store::keys::command(id);
+    let now = env
+        .clock
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let params = std::collections::HashMap::from([
+        ("charge_power".to_owned(), A::N("7.4".into())),
+        ("target_soc".to_owned(), A::N("80".into())),
+    ]);
+    let history = A::L(vec![A::M(std::collections::HashMap::from([
+        ("status".to_owned(), A::S("queued".into())),
+        ("at".to_owned(), A::S(now.clone())),
+        ("message".to_owned(), A::Null(true)),
+    ]))]);
+    // The item exactly as commands were written before their parameters
+    // were typed: a map beside `command`.
+    env.store
+        .client()
+        .put_item()
+        .table_name(env.store.table())
+        .item("PK", A::S(pk))
+        .item("SK", A::S(sk))
+        .item("GSI1PK", A::S(store::keys::device_queue(d.device_id)))
+        .item("GSI1SK", A::S(id.to_string()))
+        .item("command_id", A::S(id.to_string()))
+        .item("command", A::S("start_charging".into()))
+        .item("device_id", A::S(d.device_id.to_string()))
+        .item("connector_id", A::N("1".into()))
+        .item("status", A::S("queued".into()))
+        .item("params", A::M(params))
+        .item("created_at", A::S(now.clone()))
+        .item("expires_at", A::S(now))
+        .item("delivered_at", A::Null(true))
+        .item("operator_id", A::S(d.operator_id.to_string()))
+        .item("history", history)
+        .send()
+        .await
+        .unwrap();
+    let read = env.store.get_command(id).await.unwrap().unwrap();
+    assert_eq!(
+        read.params,
+        CommandParams::StartCharging(kernel::command::params::StartCharging {
+            charge_power: Some(7.4),
+            target_soc: Some(80.0),
+        })
+    );
+    let open = env.store.open_commands(d.device_id).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].command_id, id);
+    // Written back, it keeps the same shape.
+    let mut delivered = read.clone();
+    delivered.status = CommandStatus::Delivered;
+    delivered.history.push(HistoryEntry {
+        status: CommandStatus::Delivered,
+        at: env.clock.now(),
+        message: None,
+    });
+    env.store
+        .update_command(&delivered, CommandStatus::Queued, &act(), None)
+        .await
+        .unwrap();
+    let raw = env
+        .store
+        .client()
+        .get_item()
+        .table_name(env.store.table())
+        .key("PK", A::S(store::keys::command(id).0))
+        .key("SK", A::S("CMD".into()))
+        .send()
+        .await
+        .unwrap();
+    let item = raw.item().unwrap();
+    assert_eq!(item["command"], A::S("start_charging".into()));
+    let params = item["params"].as_m().unwrap();
+    let soc: f64 = params["target_soc"].as_n().unwrap().parse().unwrap();
+    assert_eq!(soc, 80.0);
+    assert!(!params.contains_key("command"));
 }

@@ -15,8 +15,9 @@ use http_body_util::BodyExt;
 use kernel::Settings;
 use kernel::access::Caller;
 use kernel::clock::ManualClock;
+use kernel::command::{Command, CommandParams};
 use kernel::ids::{ConnectorId, DeviceId, OperatorId};
-use kernel::model::{Command, CommandKind, Device, Operator, Role};
+use kernel::model::{CommandKind, Device, Operator, Role};
 use local_dynamo::{Engine, Storage};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -173,7 +174,8 @@ impl TestEnv {
         token.access_token.expose().clone()
     }
 
-    /// Queues a command as a platform admin would, and reads it back.
+    /// Queues a command that needs no parameters (a start at full power,
+    /// a stop, a reboot) as a platform admin would, and reads it back.
     pub async fn queue(
         &self,
         device: DeviceId,
@@ -185,11 +187,16 @@ impl TestEnv {
             role: Role::Admin,
             operators: vec![],
         };
+        let params = match kind {
+            CommandKind::StartCharging => CommandParams::StartCharging(Default::default()),
+            CommandKind::StopCharging => CommandParams::StopCharging(Default::default()),
+            CommandKind::Reboot => CommandParams::Reboot(Default::default()),
+            other => panic!("{other:?} needs parameters: queue it through its route"),
+        };
         let command = AdminCommand {
             device_id: device,
-            kind,
             connector_id: connector.and_then(ConnectorId::new),
-            params: Default::default(),
+            params,
         };
         let queued = self
             .domain

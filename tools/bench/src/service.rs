@@ -47,10 +47,10 @@ impl Service {
         let store = DynamoStore::new(client, &table).with_retention(settings.retention);
         // As the local server: OCPP chargers' sockets, and commands sent
         // through them.
+        let store = Arc::new(store);
         let sockets = Arc::new(local_server::ocpp::Sockets::default());
-        let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock))
-            .with_charger_link(sockets.clone());
-        sockets.serve(domain.clone());
+        let domain = Domain::new(store.clone(), settings, Arc::new(SystemClock));
+        let domain = sockets.attached(domain, store);
         let app = local_server::app(&domain, sockets, "bench");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -79,10 +79,10 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot create the table: {e}"))?;
     let store = DynamoStore::new(client, &settings.table_name).with_retention(settings.retention);
+    let store = Arc::new(store);
     let sockets = Arc::new(local_server::ocpp::Sockets::default());
-    let domain = Domain::new(Arc::new(store), settings, Arc::new(SystemClock))
-        .with_charger_link(sockets.clone());
-    sockets.serve(domain.clone());
+    let domain = Domain::new(store.clone(), settings, Arc::new(SystemClock));
+    let domain = sockets.attached(domain, store);
     local_server::seed(&domain, local_server::admin_from_env()).await?;
     // Partner pushes leave from the outbox, never from a request.
     tokio::spawn(notifier::run_forever(

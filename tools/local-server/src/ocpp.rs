@@ -1,6 +1,7 @@
 //! `/ocpp/<charge_point_id>`: OCPP chargers' WebSockets, served by the
 //! local server itself over the gateway the Lambda function runs. The
-//! sockets also carry commands to chargers the moment they are queued.
+//! sockets are also the OCPP line's transport: commands reach chargers
+//! the moment they are queued.
 
 use async_trait::async_trait;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -8,13 +9,15 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Domain;
-use domain::chargepoints::{ChargerAddress, ChargerLink, Order};
+use domain::commands::LineAddress;
 use futures_util::{SinkExt, StreamExt};
 use ocpp::MAX_FRAME_BYTES;
-use ocpp_gateway::{ANSWER_TIMEOUT, Connection, Reply};
+use ocpp_gateway::{Connection, Reply};
+use domain::chargepoints::ChargePointStore;
+use ocpp_link::{ANSWER_TIMEOUT, Gone, OcppLine, Transport};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// A frame this much over the OCPP limit is still read, so that it can be
@@ -23,9 +26,25 @@ const READ_LIMIT: usize = 4 * MAX_FRAME_BYTES;
 /// Bytes read from a charger's socket at a time.
 const SOCKET_BUFFER: usize = 4 * 1024;
 
+/// A frame on its way to a charger; a platform CALL names its message id,
+/// whose answer the connection then waits for.
+struct Outgoing {
+    message: Message,
+    call: Option<String>,
+}
+
+impl From<Message> for Outgoing {
+    fn from(message: Message) -> Self {
+        Self {
+            message,
+            call: None,
+        }
+    }
+}
+
 struct Live {
     connection: Arc<Connection>,
-    outbox: mpsc::UnboundedSender<Message>,
+    outbox: mpsc::UnboundedSender<Outgoing>,
 }
 
 /// The open connections, by charge point id (one each: a newer one
@@ -33,23 +52,21 @@ struct Live {
 #[derive(Default)]
 pub struct Sockets {
     live: Mutex<HashMap<String, Live>>,
-    domain: OnceLock<Domain>,
 }
 
 impl Sockets {
-    /// The domain this link serves; the link is built before it.
-    pub fn serve(&self, domain: Domain) {
-        let _ = self.domain.set(domain);
+    /// `domain` sending commands to OCPP chargers over these sockets; the
+    /// line notes its calls in `store`.
+    pub fn attached(self: &Arc<Self>, domain: Domain, store: Arc<dyn ChargePointStore>) -> Domain {
+        let line = OcppLine::new(store, domain.clock.clone(), self.clone());
+        domain.with_charger_line(Arc::new(line))
     }
 
-    fn find(
-        &self,
-        to: &ChargerAddress,
-    ) -> Option<(Arc<Connection>, mpsc::UnboundedSender<Message>)> {
+    fn find(&self, to: &LineAddress) -> Option<mpsc::UnboundedSender<Outgoing>> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         live.get(&to.charge_point_id)
             .filter(|l| l.connection.connection_id == to.connection.connection_id)
-            .map(|l| (l.connection.clone(), l.outbox.clone()))
+            .map(|l| l.outbox.clone())
     }
 }
 
@@ -61,27 +78,19 @@ fn close(code: u16, reason: &str) -> Message {
 }
 
 #[async_trait]
-impl ChargerLink for Sockets {
-    async fn send(&self, to: &ChargerAddress, orders: Vec<Order>) -> bool {
-        let (Some((connection, outbox)), Some(domain)) = (self.find(to), self.domain.get()) else {
-            return false;
+impl Transport for Sockets {
+    async fn post(&self, to: &LineAddress, message_id: &str, frame: String) -> Result<(), Gone> {
+        let outbox = self.find(to).ok_or(Gone)?;
+        let frame = Outgoing {
+            message: Message::Text(frame.into()),
+            call: Some(message_id.to_owned()),
         };
-        for (message_id, frame) in connection.send_orders(domain, orders).await {
-            if outbox.send(Message::Text(frame.into())).is_err() {
-                return false;
-            }
-            let (connection, domain) = (connection.clone(), domain.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(ANSWER_TIMEOUT).await;
-                connection.answer_overdue(&domain, &message_id).await;
-            });
-        }
-        true
+        outbox.send(frame).map_err(|_| Gone)
     }
 
-    async fn close(&self, to: &ChargerAddress) {
-        if let Some((_, outbox)) = self.find(to) {
-            let _ = outbox.send(close(close_code::POLICY, "credentials changed"));
+    async fn close(&self, to: &LineAddress) {
+        if let Some(outbox) = self.find(to) {
+            let _ = outbox.send(close(close_code::POLICY, "credentials changed").into());
         }
     }
 }
@@ -158,12 +167,21 @@ async fn run(
 ) {
     let id = connection.charger.charge_point_id.clone();
     let (mut sink, mut stream) = socket.split();
-    let (outbox, mut queued) = mpsc::unbounded_channel::<Message>();
+    let (outbox, mut queued) = mpsc::unbounded_channel::<Outgoing>();
+    let (writing, answers) = (connection.clone(), domain.clone());
     let writer = tokio::spawn(async move {
-        while let Some(message) = queued.recv().await {
+        while let Some(Outgoing { message, call }) = queued.recv().await {
             let closing = matches!(message, Message::Close(_));
             if sink.send(message).await.is_err() || closing {
                 break;
+            }
+            // A call sent waits for its answer so long.
+            if let Some(message_id) = call {
+                let (connection, domain) = (writing.clone(), answers.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(ANSWER_TIMEOUT).await;
+                    ocpp_link::answers::overdue(&domain, &connection.charger, &message_id).await;
+                });
             }
         }
     });
@@ -181,7 +199,7 @@ async fn run(
     if let Some(old) = replaced {
         let _ = old
             .outbox
-            .send(close(close_code::NORMAL, "replaced by a newer connection"));
+            .send(close(close_code::NORMAL, "replaced by a newer connection").into());
     }
     let protocol = connection.version.subprotocol();
     let ready = async {
@@ -203,24 +221,25 @@ async fn run(
             Message::Text(text) => text,
             Message::Close(_) => break,
             Message::Binary(_) => {
-                let _ = outbox.send(close(close_code::UNSUPPORTED, "OCPP-J frames are text"));
+                let _ =
+                    outbox.send(close(close_code::UNSUPPORTED, "OCPP-J frames are text").into());
                 break;
             }
             _ => continue,
         };
         if text.len() > MAX_FRAME_BYTES {
-            let _ = outbox.send(close(close_code::SIZE, "frame over 64 KiB"));
+            let _ = outbox.send(close(close_code::SIZE, "frame over 64 KiB").into());
             break;
         }
         match connection.on_text(&domain, &text).await {
             Reply::Send(frame) => {
-                if outbox.send(Message::Text(frame.into())).is_err() {
+                if outbox.send(Message::Text(frame.into()).into()).is_err() {
                     break;
                 }
             }
             Reply::Nothing => {}
             Reply::Close(why) => {
-                let _ = outbox.send(close(close_code::POLICY, &why));
+                let _ = outbox.send(close(close_code::POLICY, &why).into());
                 break;
             }
         }

@@ -5,16 +5,16 @@ use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxy
 use aws_lambda_events::encodings::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use ocpp_gateway::connections::Connections;
 use ocpp_gateway::websocket::on_event;
+use ocpp_link::connections::Connections;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let domain = store::bootstrap::domain_from_env().await?;
+    let (store, domain) = store::bootstrap::from_env().await?;
     let link = Connections::from_env().await;
     let domain = match &link {
-        Some(link) => link.attached(domain),
+        Some(link) => link.attached(domain, store),
         None => domain,
     };
     let link = &link;

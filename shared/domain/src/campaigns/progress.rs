@@ -4,17 +4,17 @@
 
 use super::waves::{Step, next_step};
 use super::{Campaign, CampaignMember, CampaignStatus, Campaigns, LinkChange, MemberState};
-use crate::commands::NewCommand;
+use crate::commands::params::UpdateFirmware;
+use crate::commands::{CommandParams, NewCommand};
 use crate::telemetry::FirmwareReported;
 use async_trait::async_trait;
 use chrono::Duration;
 use kernel::error::Error;
 use kernel::ids::DeviceId;
 use kernel::model::CampaignLink;
-use kernel::model::{CommandKind, Device, FirmwareStatus};
+use kernel::model::{Device, FirmwareStatus};
 use kernel::storage::WriteOutcome;
 use kernel::version::FirmwareVersion;
-use serde_json::{Map, json};
 
 /// A device sent an update that has not reported an outcome after this
 /// long counts as failed.
@@ -173,14 +173,13 @@ impl Campaigns {
             let (Some(device), WriteOutcome::Written) = (device, moved) else {
                 continue;
             };
-            let mut params = Map::new();
-            params.insert("location".into(), json!(c.firmware_url));
-            params.insert("version".into(), json!(c.target_version));
-            params.insert("campaign_id".into(), json!(c.campaign_id));
             let new = NewCommand {
-                kind: CommandKind::UpdateFirmware,
                 connector_id: None,
-                params,
+                params: CommandParams::UpdateFirmware(UpdateFirmware {
+                    location: c.firmware_url.clone(),
+                    version: c.target_version.to_string(),
+                    campaign_id: Some(c.campaign_id),
+                }),
                 origin: None,
             };
             self.commands.queue_command(device, new, None).await?;

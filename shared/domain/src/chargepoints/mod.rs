@@ -3,14 +3,14 @@
 //! OCPP wire format is the gateway's; here a charge point is a device
 //! whose messages arrive over a kept connection.
 
-mod link;
 mod messages;
+mod orders;
 mod port;
 
 pub use crate::idtags::TokenStatus;
-pub(crate) use link::ChargePointLine;
-pub use link::{ChargerAddress, ChargerLink, ChargerOrder, Order};
 pub use messages::{Answer, BootInfo, MeterReading, StartOutcome, StatusReport, TxEnd, TxStart};
+pub(crate) use orders::ChargePointRules;
+pub use orders::{ChargerOrder, Order, order_for};
 pub use port::ChargePointStore;
 
 use crate::access::Access;
@@ -316,8 +316,6 @@ pub(crate) struct ChargePointParts {
     pub(crate) commands: Commands,
     pub(crate) telemetry: Telemetry,
     pub(crate) records: Records,
-    /// Where this process reaches chargers' connections.
-    pub(crate) link: Option<Arc<dyn ChargerLink>>,
 }
 
 /// OCPP charge points: provisioning, their connections, and what their
@@ -335,7 +333,6 @@ pub struct ChargePoints {
     commands: Commands,
     telemetry: Telemetry,
     records: Records,
-    charger_link: Option<Arc<dyn ChargerLink>>,
 }
 
 impl ChargePoints {
@@ -352,7 +349,6 @@ impl ChargePoints {
             commands: parts.commands,
             telemetry: parts.telemetry,
             records: parts.records,
-            charger_link: parts.link,
         }
     }
 }
@@ -517,14 +513,7 @@ impl ChargePoints {
                 },
             )
             .await?;
-        if let (Some(link), Some(connection)) = (&self.charger_link, &device.connection) {
-            link.close(&link::ChargerAddress {
-                charge_point_id: cp.charge_point_id.clone(),
-                device_id: cp.device_id,
-                connection: connection.clone(),
-            })
-            .await;
-        }
+        self.commands.close_line(&device).await;
         tracing::info!(charge_point_id = %cp.charge_point_id, "charge point password rotated");
         Ok(Provisioned {
             charge_point_id: cp.charge_point_id,

@@ -1,18 +1,18 @@
-//! Commands to OCPP chargers: sent the moment they are queued over the
-//! charger's open connection (no heartbeat to wait for), as orders the
-//! gateway turns into the charger's version of OCPP.
+//! What a command asks of an OCPP charger, in the platform's terms: the
+//! order the edge's OCPP line turns into the charger's version of OCPP,
+//! with what its answers and transactions will need noted on the charge
+//! point; and what a charge point can take at all.
 
 use super::{ChargePointStore, FirmwareOrder, RemoteStart, update_charge_point};
+use crate::commands::params::{SetPowerLimit, StartCharging, UpdateFirmware};
 use crate::commands::schedule::Schedule;
-use crate::commands::{ChargerLine, Commands};
-use crate::profiles::ChargerSettings;
+use crate::commands::{ChargerRules, ChargerSettings, Command, CommandParams};
 use async_trait::async_trait;
-use kernel::Clock;
+use chrono::{DateTime, Utc};
 use kernel::error::Error;
-use kernel::ids::{CommandId, ConnectorId, DeviceId};
-use kernel::model::{Command, CommandKind, Device, LiveConnection};
+use kernel::ids::{CommandId, ConnectorId};
+use kernel::model::{CommandKind, Device};
 use kernel::version::FirmwareVersion;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// What the charger is asked to do, in the platform's terms.
@@ -47,25 +47,6 @@ pub struct Order {
     pub order: ChargerOrder,
 }
 
-/// Where a charger's connection is.
-#[derive(Debug, Clone)]
-pub struct ChargerAddress {
-    pub charge_point_id: String,
-    pub device_id: DeviceId,
-    pub connection: LiveConnection,
-}
-
-/// The transport to chargers' connections: the local server's own
-/// sockets, or API Gateway's `@connections` in AWS.
-#[async_trait]
-pub trait ChargerLink: Send + Sync {
-    /// Sends the orders on the charger's connection; `false` when that
-    /// connection is gone.
-    async fn send(&self, to: &ChargerAddress, orders: Vec<Order>) -> bool;
-    /// Closes the charger's connection (its password changed).
-    async fn close(&self, to: &ChargerAddress);
-}
-
 /// 20 random hex digits: an id tag (1.6 allows 20) nobody can guess.
 fn issued_tag() -> Result<String, Error> {
     Ok(kernel::secret::new_secret()?[..20].to_uppercase())
@@ -77,31 +58,21 @@ fn number_of(tag: &str) -> i64 {
     i64::from_str_radix(&tag[..7], 16).unwrap_or(1).max(1)
 }
 
-fn param_f64(cmd: &Command, name: &str) -> Option<f64> {
-    cmd.params.get(name).and_then(Value::as_f64)
-}
-
-/// Commands' line to charge points: what they can take, and sending it
-/// over their connections where this process reaches them.
+/// What charge points can take, from their item.
 #[derive(Clone)]
-pub(crate) struct ChargePointLine {
+pub(crate) struct ChargePointRules {
     store: Arc<dyn ChargePointStore>,
-    clock: Arc<dyn Clock>,
-    link: Option<Arc<dyn ChargerLink>>,
+    clock: Arc<dyn kernel::Clock>,
 }
 
-impl ChargePointLine {
-    pub(crate) fn new(
-        store: Arc<dyn ChargePointStore>,
-        clock: Arc<dyn Clock>,
-        link: Option<Arc<dyn ChargerLink>>,
-    ) -> Self {
-        Self { store, clock, link }
+impl ChargePointRules {
+    pub(crate) fn new(store: Arc<dyn ChargePointStore>, clock: Arc<dyn kernel::Clock>) -> Self {
+        Self { store, clock }
     }
 }
 
 #[async_trait]
-impl ChargerLine for ChargePointLine {
+impl ChargerRules for ChargePointRules {
     /// What a charge point cannot take: any command while it is not
     /// connected (409, as an offline device), a discharge (neither OCPP
     /// version carries V2G: 422), a stop with no session to end (409).
@@ -139,165 +110,112 @@ impl ChargerLine for ChargePointLine {
             _ => Ok(()),
         }
     }
-
-    /// Sends a connected charge point its deliverable commands now.
-    async fn push(&self, commands: &Commands, device: &Device) -> Result<(), Error> {
-        let (Some(link), Some(id), Some(connection)) =
-            (&self.link, &device.charge_point_id, &device.connection)
-        else {
-            return Ok(());
-        };
-        if !device.connected(self.clock.now()) {
-            return Ok(());
-        }
-        let delivered = commands.deliver(device.device_id, usize::MAX).await?;
-        if delivered.is_empty() {
-            return Ok(());
-        }
-        let mut orders = Vec::new();
-        for cmd in &delivered {
-            match self.order_for(id, cmd).await {
-                Ok(order) => orders.push(Order {
-                    command_id: cmd.command_id,
-                    connector_id: cmd.connector_id,
-                    order,
-                }),
-                Err(why) => {
-                    commands
-                        .fail_command(device.device_id, cmd.command_id, why)
-                        .await?
-                }
-            }
-        }
-        let to = ChargerAddress {
-            charge_point_id: id.clone(),
-            device_id: device.device_id,
-            connection: connection.clone(),
-        };
-        let sent: Vec<CommandId> = orders.iter().map(|o| o.command_id).collect();
-        if !link.send(&to, orders).await {
-            for command in sent {
-                commands
-                    .fail_command(
-                        device.device_id,
-                        command,
-                        "the charger's connection closed".into(),
-                    )
-                    .await?;
-            }
-        }
-        Ok(())
-    }
 }
 
-impl ChargePointLine {
-    /// The order for a command, noting on the charge point what its
-    /// answers and transactions will need to find it again.
-    async fn order_for(&self, id: &str, cmd: &Command) -> Result<ChargerOrder, String> {
-        let connector = cmd.connector_id;
-        let needs_connector =
-            || connector.ok_or_else(|| "the command names no connector".to_owned());
-        let internal = |e: Error| e.to_string();
-        Ok(match cmd.command {
-            CommandKind::StartCharging => {
-                let connector = needs_connector()?;
-                let fresh = issued_tag().map_err(internal)?;
-                let mut start = None;
-                // Sent again (a redelivery), a start keeps its tag: the
-                // charger's answer and transaction match either call.
-                update_charge_point(self.store.as_ref(), id, |cp| {
-                    let kept = cp
-                        .remote_starts
-                        .get(&connector)
-                        .filter(|r| r.command_id == cmd.command_id)
-                        .cloned();
-                    let chosen = kept.unwrap_or_else(|| RemoteStart {
-                        command_id: cmd.command_id,
-                        id_tag: fresh.clone(),
-                        remote_start_id: number_of(&fresh),
-                        at: self.clock.now(),
-                    });
-                    cp.remote_starts.insert(connector, chosen.clone());
-                    start = Some(chosen);
-                    Ok(())
-                })
-                .await
-                .map_err(internal)?;
-                let start = start.ok_or_else(|| "the remote start was not noted".to_owned())?;
-                ChargerOrder::Start {
-                    id_tag: start.id_tag,
-                    remote_start_id: start.remote_start_id,
-                    limit_kw: param_f64(cmd, "charge_power"),
-                }
-            }
-            CommandKind::StopCharging => {
-                let connector = needs_connector()?;
-                let mut transaction = None;
-                update_charge_point(self.store.as_ref(), id, |cp| {
-                    transaction = cp.sessions.get(&connector).cloned();
-                    if let Some(tx) = &transaction {
-                        cp.stops.insert(tx.clone(), cmd.command_id);
-                    }
-                    Ok(())
-                })
-                .await
-                .map_err(internal)?;
-                ChargerOrder::Stop {
-                    transaction_id: transaction
-                        .ok_or_else(|| "no transaction runs on that connector".to_owned())?,
-                }
-            }
-            CommandKind::SetSchedule => ChargerOrder::Schedule(
-                cmd.params
-                    .get("schedule")
-                    .cloned()
-                    .and_then(|s| serde_json::from_value(s).ok())
-                    .ok_or_else(|| "the command carries no schedule".to_owned())?,
-            ),
-            CommandKind::SetPowerLimit => ChargerOrder::PowerLimit {
-                limit_kw: param_f64(cmd, "limit_kw")
-                    .ok_or_else(|| "the command carries no limit_kw".to_owned())?,
-                duration_s: cmd.params.get("duration_s").and_then(Value::as_i64),
-            },
-            CommandKind::ApplyConfiguration => ChargerOrder::Configure(
-                cmd.params
-                    .get("settings")
-                    .cloned()
-                    .and_then(|s| serde_json::from_value(s).ok())
-                    .ok_or_else(|| "the command carries no settings".to_owned())?,
-            ),
-            CommandKind::UpdateFirmware => {
-                let location = cmd
-                    .params
-                    .get("location")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| "the command carries no location".to_owned())?
-                    .to_owned();
-                let version = cmd
-                    .params
-                    .get("version")
-                    .and_then(Value::as_str)
-                    .and_then(FirmwareVersion::parse)
-                    .ok_or_else(|| "the command carries no version".to_owned())?;
-                let order = FirmwareOrder {
+/// The order for a delivered command to charge point `id`, noting on the
+/// charge point what its answers and transactions will need to find it
+/// again (a remote start's tag, a stop's transaction, a firmware order).
+/// The reason it cannot be sent, where it cannot.
+pub async fn order_for(
+    store: &dyn ChargePointStore,
+    now: DateTime<Utc>,
+    id: &str,
+    cmd: &Command,
+) -> Result<Order, String> {
+    let connector = cmd.connector_id;
+    let needs_connector = || connector.ok_or_else(|| "the command names no connector".to_owned());
+    let internal = |e: Error| e.to_string();
+    let order = match &cmd.params {
+        CommandParams::StartCharging(StartCharging { charge_power, .. }) => {
+            let connector = needs_connector()?;
+            let fresh = issued_tag().map_err(internal)?;
+            let mut start = None;
+            // Sent again (a redelivery), a start keeps its tag: the
+            // charger's answer and transaction match either call.
+            update_charge_point(store, id, |cp| {
+                let kept = cp
+                    .remote_starts
+                    .get(&connector)
+                    .filter(|r| r.command_id == cmd.command_id)
+                    .cloned();
+                let chosen = kept.unwrap_or_else(|| RemoteStart {
                     command_id: cmd.command_id,
-                    version,
-                };
-                update_charge_point(self.store.as_ref(), id, |cp| {
-                    cp.firmware = Some(order.clone());
-                    Ok(())
-                })
-                .await
-                .map_err(internal)?;
-                ChargerOrder::UpdateFirmware {
-                    location,
-                    request_id: number_of(&issued_tag().map_err(internal)?),
+                    id_tag: fresh.clone(),
+                    remote_start_id: number_of(&fresh),
+                    at: now,
+                });
+                cp.remote_starts.insert(connector, chosen.clone());
+                start = Some(chosen);
+                Ok(())
+            })
+            .await
+            .map_err(internal)?;
+            let start = start.ok_or_else(|| "the remote start was not noted".to_owned())?;
+            ChargerOrder::Start {
+                id_tag: start.id_tag,
+                remote_start_id: start.remote_start_id,
+                limit_kw: *charge_power,
+            }
+        }
+        CommandParams::StopCharging(_) => {
+            let connector = needs_connector()?;
+            let mut transaction = None;
+            update_charge_point(store, id, |cp| {
+                transaction = cp.sessions.get(&connector).cloned();
+                if let Some(tx) = &transaction {
+                    cp.stops.insert(tx.clone(), cmd.command_id);
                 }
+                Ok(())
+            })
+            .await
+            .map_err(internal)?;
+            ChargerOrder::Stop {
+                transaction_id: transaction
+                    .ok_or_else(|| "no transaction runs on that connector".to_owned())?,
             }
-            CommandKind::Reboot => ChargerOrder::Reset,
-            CommandKind::StartDischarging => {
-                return Err("OCPP charge points cannot discharge".into());
+        }
+        CommandParams::SetSchedule(set) => ChargerOrder::Schedule(set.schedule.clone()),
+        CommandParams::SetPowerLimit(SetPowerLimit {
+            limit_kw,
+            duration_s,
+        }) => ChargerOrder::PowerLimit {
+            limit_kw: *limit_kw,
+            duration_s: *duration_s,
+        },
+        CommandParams::ApplyConfiguration(apply) => ChargerOrder::Configure(
+            apply
+                .settings
+                .clone()
+                .ok_or_else(|| "the command carries no settings".to_owned())?,
+        ),
+        CommandParams::UpdateFirmware(UpdateFirmware {
+            location, version, ..
+        }) => {
+            let version = FirmwareVersion::parse(version)
+                .ok_or_else(|| format!("{version} is not a firmware version"))?;
+            let order = FirmwareOrder {
+                command_id: cmd.command_id,
+                version,
+            };
+            update_charge_point(store, id, |cp| {
+                cp.firmware = Some(order.clone());
+                Ok(())
+            })
+            .await
+            .map_err(internal)?;
+            ChargerOrder::UpdateFirmware {
+                location: location.clone(),
+                request_id: number_of(&issued_tag().map_err(internal)?),
             }
-        })
-    }
+        }
+        CommandParams::Reboot(_) => ChargerOrder::Reset,
+        CommandParams::StartDischarging(_) => {
+            return Err("OCPP charge points cannot discharge".into());
+        }
+    };
+    Ok(Order {
+        command_id: cmd.command_id,
+        connector_id: cmd.connector_id,
+        order,
+    })
 }

@@ -2,35 +2,18 @@
 //! every check of the contract before anything is queued, and the admin's
 //! manual command injection.
 
+use super::params::{StartCharging, StartDischarging, StopCharging};
 use super::schedule::Schedule;
-use super::{Commands, IdempotencyClaim, NewCommand, Queued};
+use super::{Command, CommandParams, Commands, IdempotencyClaim, NewCommand, ParamFields, Queued};
 use kernel::access::{Caller, not_found};
 use kernel::catalogue::{Rating, rating};
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId};
 use kernel::input::Problems;
-use kernel::model::{Command, CommandKind, CommandOrigin, CommandStatus, Role};
+use kernel::model::{CommandOrigin, CommandStatus, Role};
 use kernel::secret::hash_secret;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
-
-/// What an operator asks a connector to do.
-#[derive(Debug, Clone)]
-pub enum ConnectorCommand {
-    Start {
-        charge_power: Option<f64>,
-        target_soc: Option<f64>,
-    },
-    Stop {
-        reason: Option<String>,
-    },
-    Discharge {
-        discharge_power: f64,
-        duration: i64,
-        min_soc: f64,
-    },
-    Schedule(Schedule),
-}
+use serde::Serialize;
+use serde_json::json;
 
 /// The answer to a queued command.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +49,7 @@ impl Commands {
         caller: &Caller,
         device_id: DeviceId,
         connector_id: ConnectorId,
-        command: ConnectorCommand,
+        command: CommandParams,
         idempotency_key: Option<&str>,
     ) -> Result<QueuedCommand, Error> {
         let target = (device_id, connector_id);
@@ -80,7 +63,7 @@ impl Commands {
         &self,
         caller: &Caller,
         (device_id, connector_id): (DeviceId, ConnectorId),
-        command: ConnectorCommand,
+        command: CommandParams,
         idempotency_key: Option<&str>,
         origin: Option<CommandOrigin>,
     ) -> Result<QueuedCommand, Error> {
@@ -104,8 +87,8 @@ impl Commands {
             )));
         }
         let checked = check_command(&command, &rating)?;
-        self.line
-            .can_take(&device, checked.kind, Some(connector_id))
+        self.rules
+            .can_take(&device, checked.params.kind(), Some(connector_id))
             .await?;
         // The request as asked, before the site's capacity lowers it: what
         // an idempotency key is bound to.
@@ -120,13 +103,14 @@ impl Commands {
                 .sites
                 .start_power(&device, connector_id, requested)
                 .await?;
-            params.insert("charge_power".into(), json!(granted));
+            if let CommandParams::StartCharging(start) = &mut params {
+                start.charge_power = Some(granted);
+            }
             if granted < requested {
                 answer_power = Some((granted, requested));
             }
         }
         let new = NewCommand {
-            kind: checked.kind,
             connector_id: Some(connector_id),
             params,
             origin,
@@ -174,71 +158,11 @@ impl Commands {
     }
 }
 
-#[derive(Deserialize)]
-struct StartParams {
-    charge_power: Option<f64>,
-    target_soc: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct StopParams {
-    reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct DischargeParams {
-    discharge_power: f64,
-    duration: i64,
-    min_soc: f64,
-}
-
-#[derive(Deserialize)]
-struct ScheduleParams {
-    schedule: Schedule,
-}
-
-/// An admin's connector command read from its parameters, so that it gets
-/// the same checks as the console's; `None` for other kinds.
-pub(crate) fn as_connector_command(
-    kind: CommandKind,
-    params: &Map<String, Value>,
-) -> Result<Option<ConnectorCommand>, Error> {
-    fn read<T: serde::de::DeserializeOwned>(params: &Map<String, Value>) -> Result<T, Error> {
-        serde_json::from_value(Value::Object(params.clone())).map_err(|e| {
-            Error::invalid("params", kernel::input::plain_serde_message(&e.to_string()))
-        })
-    }
-    Ok(Some(match kind {
-        CommandKind::StartCharging => {
-            let p: StartParams = read(params)?;
-            ConnectorCommand::Start {
-                charge_power: p.charge_power,
-                target_soc: p.target_soc,
-            }
-        }
-        CommandKind::StopCharging => ConnectorCommand::Stop {
-            reason: read::<StopParams>(params)?.reason,
-        },
-        CommandKind::StartDischarging => {
-            let p: DischargeParams = read(params)?;
-            ConnectorCommand::Discharge {
-                discharge_power: p.discharge_power,
-                duration: p.duration,
-                min_soc: p.min_soc,
-            }
-        }
-        CommandKind::SetSchedule => {
-            ConnectorCommand::Schedule(read::<ScheduleParams>(params)?.schedule)
-        }
-        _ => return Ok(None),
-    }))
-}
-
 /// A connector command after its checks against the model.
 #[derive(Debug)]
 pub(crate) struct Checked {
-    pub(crate) kind: CommandKind,
-    pub(crate) params: Map<String, Value>,
+    /// The parameters as queued (defaults filled in).
+    pub(crate) params: CommandParams,
     schedule: Option<Schedule>,
     /// The start power asked for, before the site's capacity may lower it.
     pub(crate) requested_kw: Option<f64>,
@@ -249,23 +173,19 @@ fn request_digest(device: DeviceId, connector: ConnectorId, checked: &Checked) -
     let canonical = json!({
         "device_id": device,
         "connector_id": connector,
-        "command": checked.kind,
-        "params": checked.params,
+        "command": checked.params.kind(),
+        "params": ParamFields(checked.params.clone()),
         "requested_kw": checked.requested_kw,
     });
     hash_secret(&canonical.to_string())
 }
 
 /// Validates a connector command against the model's rating.
-pub(crate) fn check_command(command: &ConnectorCommand, rating: &Rating) -> Result<Checked, Error> {
+pub(crate) fn check_command(command: &CommandParams, rating: &Rating) -> Result<Checked, Error> {
     let mut p = Problems::default();
-    let mut params = Map::new();
     let checked = match command {
-        ConnectorCommand::Start {
-            charge_power,
-            target_soc,
-        } => {
-            let power = charge_power.unwrap_or(rating.max_power_kw);
+        CommandParams::StartCharging(start) => {
+            let power = start.charge_power.unwrap_or(rating.max_power_kw);
             if !(kernel::input::representable(power) && power > 0.0 && power <= rating.max_power_kw)
             {
                 p.add(
@@ -276,24 +196,30 @@ pub(crate) fn check_command(command: &ConnectorCommand, rating: &Rating) -> Resu
                     ),
                 );
             }
-            let soc = target_soc.unwrap_or(100.0);
+            let soc = start.target_soc.unwrap_or(100.0);
             p.range(soc, 1.0, 100.0, "target_soc");
-            params.insert("target_soc".into(), json!(soc));
-            (CommandKind::StartCharging, None, Some(power))
+            let params = CommandParams::StartCharging(StartCharging {
+                charge_power: None,
+                target_soc: Some(soc),
+            });
+            (params, None, Some(power))
         }
-        ConnectorCommand::Stop { reason } => {
-            let reason = reason.clone().unwrap_or_else(|| "remote".into());
+        CommandParams::StopCharging(stop) => {
+            let reason = stop.reason.clone().unwrap_or_else(|| "remote".into());
             if let Err(e) = kernel::input::text(reason.clone(), 64, "reason") {
                 p.add(&e.field, e.problem);
             }
-            params.insert("reason".into(), json!(reason));
-            (CommandKind::StopCharging, None, None)
+            let params = CommandParams::StopCharging(StopCharging {
+                reason: Some(reason),
+            });
+            (params, None, None)
         }
-        ConnectorCommand::Discharge {
-            discharge_power,
-            duration,
-            min_soc,
-        } => {
+        CommandParams::StartDischarging(discharge) => {
+            let StartDischarging {
+                discharge_power,
+                duration,
+                min_soc,
+            } = discharge;
             if !rating.v2g {
                 p.add("discharge_power", "this model cannot discharge (no V2G)");
             }
@@ -319,24 +245,23 @@ pub(crate) fn check_command(command: &ConnectorCommand, rating: &Rating) -> Resu
                 "min_soc",
                 "must be 0 or more and below 100",
             );
-            params.insert("discharge_power".into(), json!(discharge_power));
-            params.insert("duration".into(), json!(duration));
-            params.insert("min_soc".into(), json!(min_soc));
-            (CommandKind::StartDischarging, None, None)
+            (command.clone(), None, None)
         }
-        ConnectorCommand::Schedule(schedule) => {
-            schedule.check(rating, &mut p);
-            params.insert(
-                "schedule".into(),
-                serde_json::to_value(schedule).unwrap_or_default(),
-            );
-            (CommandKind::SetSchedule, Some(schedule.clone()), None)
+        CommandParams::SetSchedule(set) => {
+            set.schedule.check(rating, &mut p);
+            (command.clone(), Some(set.schedule.clone()), None)
+        }
+        other => {
+            let kind: &str = other.kind().into();
+            return Err(Error::invalid(
+                "command",
+                format!("{kind} is not a connector command"),
+            ));
         }
     };
     p.finish()?;
-    let (kind, schedule, requested_kw) = checked;
+    let (params, schedule, requested_kw) = checked;
     Ok(Checked {
-        kind,
         params,
         schedule,
         requested_kw,
@@ -350,35 +275,40 @@ mod tests {
     #[test]
     fn start_power_must_fit_the_model() {
         let ac = rating("TP-AC22");
-        let over = ConnectorCommand::Start {
+        let over = CommandParams::StartCharging(StartCharging {
             charge_power: Some(50.0),
             target_soc: Some(80.0),
-        };
+        });
         assert!(check_command(&over, &ac).is_err());
-        let fine = ConnectorCommand::Start {
+        let fine = CommandParams::StartCharging(StartCharging {
             charge_power: Some(11.0),
             target_soc: None,
-        };
+        });
         let checked = check_command(&fine, &ac).unwrap();
-        assert_eq!(checked.kind, CommandKind::StartCharging);
         assert_eq!(checked.requested_kw, Some(11.0));
-        assert_eq!(checked.params["target_soc"], 100.0);
+        assert_eq!(
+            checked.params,
+            CommandParams::StartCharging(StartCharging {
+                charge_power: None,
+                target_soc: Some(100.0)
+            })
+        );
     }
 
     #[test]
     fn discharge_needs_a_v2g_model_and_sane_values() {
-        let cmd = ConnectorCommand::Discharge {
+        let cmd = CommandParams::StartDischarging(StartDischarging {
             discharge_power: 10.0,
             duration: 300,
             min_soc: 20.0,
-        };
+        });
         assert!(check_command(&cmd, &rating("TP-AC22")).is_err());
         assert!(check_command(&cmd, &rating("TP-DC180")).is_ok());
-        let bad = ConnectorCommand::Discharge {
+        let bad = CommandParams::StartDischarging(StartDischarging {
             discharge_power: 10.0,
             duration: 0,
             min_soc: 100.0,
-        };
+        });
         match check_command(&bad, &rating("TP-DC180")) {
             Err(Error::Invalid(e)) => {
                 let fields: Vec<_> = e.iter().map(|f| f.field.as_str()).collect();
@@ -392,11 +322,13 @@ mod tests {
     fn an_idempotency_key_is_bound_to_the_request_as_asked() {
         let ac = rating("TP-AC22");
         let (device, one) = (DeviceId::random(), ConnectorId::new(1).unwrap());
-        let start = |kw| ConnectorCommand::Start {
-            charge_power: Some(kw),
-            target_soc: None,
+        let start = |kw| {
+            CommandParams::StartCharging(StartCharging {
+                charge_power: Some(kw),
+                target_soc: None,
+            })
         };
-        let digest = |c: &ConnectorCommand, connector| {
+        let digest = |c: &CommandParams, connector| {
             request_digest(device, connector, &check_command(c, &ac).unwrap())
         };
         assert_eq!(digest(&start(11.0), one), digest(&start(11.0), one));

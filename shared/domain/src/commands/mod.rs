@@ -8,8 +8,11 @@
 
 pub mod dispatch;
 mod port;
-pub mod schedule;
 
+pub use kernel::command::{
+    ChargerSettings, Command, CommandParams, CommandView, ParamFields, params,
+};
+pub use kernel::schedule;
 pub use port::{CommandStore, IdempotencyClaim, Queued};
 
 use crate::access::Access;
@@ -23,10 +26,9 @@ use chrono::{DateTime, Utc};
 use kernel::clock::not_ahead;
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, DeviceId};
-use kernel::model::{Command, CommandKind, CommandStatus, CommandView, Device, HistoryEntry};
+use kernel::model::{CommandKind, CommandStatus, Device, HistoryEntry, LiveConnection};
 use kernel::storage::WriteOutcome;
 use kernel::{Clock, Settings};
-use serde_json::{Map, Value};
 use std::sync::Arc;
 
 kernel::wire_enum! {
@@ -61,9 +63,8 @@ pub struct CommandReport {
 /// A command to queue for one device.
 #[derive(Debug, Clone)]
 pub struct NewCommand {
-    pub kind: CommandKind,
     pub connector_id: Option<ConnectorId>,
-    pub params: Map<String, Value>,
+    pub params: CommandParams,
     pub origin: Option<kernel::model::CommandOrigin>,
 }
 
@@ -92,23 +93,60 @@ fn advance(
     next
 }
 
-/// How commands reach chargers that keep a connection open (OCPP), which
-/// take a command the moment it is queued. Charge points implement it;
-/// commands only hold it, so nothing here calls up.
+/// Where a connected charger's line reaches it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineAddress {
+    pub charge_point_id: String,
+    pub device_id: DeviceId,
+    pub connection: LiveConnection,
+}
+
+impl LineAddress {
+    /// The line of a charger that keeps a connection open, while it does.
+    pub fn of(device: &Device, now: DateTime<Utc>) -> Option<Self> {
+        match (&device.charge_point_id, &device.connection) {
+            (Some(id), Some(connection)) if device.connected(now) => Some(Self {
+                charge_point_id: id.clone(),
+                device_id: device.device_id,
+                connection: connection.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A command that did not go out on a line, and why: it fails with that
+/// reason rather than wait, delivered, for its expiry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undelivered {
+    pub command_id: CommandId,
+    pub reason: String,
+}
+
+/// The transport to chargers that keep a connection open (OCPP), which
+/// take a command the moment it is queued. Commands hand it what they have
+/// already marked delivered; it turns them into the charger's protocol and
+/// sends them. Implemented at the edge; nothing it does calls back here.
 #[async_trait]
-pub(crate) trait ChargerLine: Send + Sync {
-    /// Refuses what the device's charger cannot take now (409 or 422);
-    /// chargers that poll take anything.
+pub trait ChargerLine: Send + Sync {
+    /// Sends `commands` on the charger's connection; those that did not go
+    /// out come back.
+    async fn send(&self, to: &LineAddress, commands: &[Command]) -> Vec<Undelivered>;
+    /// Closes the charger's connection (its credentials ended).
+    async fn close(&self, to: &LineAddress);
+}
+
+/// What a charger can take now, which charge points know: any command
+/// for a charger that polls, less for one on a line.
+#[async_trait]
+pub(crate) trait ChargerRules: Send + Sync {
+    /// Refuses what the device's charger cannot take now (409 or 422).
     async fn can_take(
         &self,
         device: &Device,
         kind: CommandKind,
         connector: Option<ConnectorId>,
     ) -> Result<(), Error>;
-
-    /// Sends a connected charger its deliverable commands now, where this
-    /// process reaches its connection.
-    async fn push(&self, commands: &Commands, device: &Device) -> Result<(), Error>;
 }
 
 /// What happens elsewhere when a device settles a command (completed,
@@ -122,8 +160,10 @@ pub(crate) trait Settled: Send + Sync {
 #[derive(Clone)]
 pub(crate) struct CommandHooks {
     pub(crate) owed: Arc<dyn Owed>,
-    pub(crate) line: Arc<dyn ChargerLine>,
+    pub(crate) rules: Arc<dyn ChargerRules>,
     pub(crate) reports: Arc<dyn Settled>,
+    /// Where this process reaches chargers' connections, if anywhere.
+    pub(crate) line: Option<Arc<dyn ChargerLine>>,
 }
 
 /// What commands are built on.
@@ -147,8 +187,9 @@ pub struct Commands {
     devices: Devices,
     sites: Sites,
     owed: Arc<dyn Owed>,
-    line: Arc<dyn ChargerLine>,
+    rules: Arc<dyn ChargerRules>,
     reports: Arc<dyn Settled>,
+    line: Option<Arc<dyn ChargerLine>>,
 }
 
 impl Commands {
@@ -166,8 +207,9 @@ impl Commands {
             devices: parts.devices,
             sites: parts.sites,
             owed: hooks.owed,
-            line: hooks.line,
+            rules: hooks.rules,
             reports: hooks.reports,
+            line: hooks.line,
         }
     }
 
@@ -178,18 +220,37 @@ impl Commands {
         kind: CommandKind,
         connector: Option<ConnectorId>,
     ) -> Result<(), Error> {
-        self.line.can_take(device, kind, connector).await
+        self.rules.can_take(device, kind, connector).await
     }
 
-    /// Sends a connected charger what is deliverable now.
+    /// Sends a charger on a line what is deliverable now: marked delivered
+    /// here, then handed to the line; what did not go out fails.
     pub(crate) async fn push_to_charger(&self, device: &Device) -> Result<(), Error> {
-        self.line.push(self, device).await
+        let (Some(line), Some(to)) = (&self.line, LineAddress::of(device, self.clock.now())) else {
+            return Ok(());
+        };
+        let due = self.deliver(device.device_id, usize::MAX).await?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        for lost in line.send(&to, &due).await {
+            self.fail_command(device.device_id, lost.command_id, lost.reason)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Closes a charger's line (its credentials ended).
+    pub(crate) async fn close_line(&self, device: &Device) {
+        if let (Some(line), Some(to)) = (&self.line, LineAddress::of(device, self.clock.now())) {
+            line.close(&to).await;
+        }
     }
 }
 
 impl Commands {
     fn command_activity(&self, cmd: &Command, what: &str) -> kernel::model::Activity {
-        let command: &str = cmd.command.into();
+        let command: &str = cmd.kind().into();
         self.feeds
             .activity(
                 &format!("command.{what}"),
@@ -213,7 +274,6 @@ impl Commands {
         let now = self.clock.now();
         let cmd = Command {
             command_id: CommandId::time_ordered(),
-            command: new.kind,
             device_id: device.device_id,
             connector_id: new.connector_id,
             status: CommandStatus::Queued,
@@ -237,7 +297,7 @@ impl Commands {
         if queued == Queued::Created {
             tracing::info!(command_id = %cmd.command_id, device_id = %device.device_id, "command queued");
             // An OCPP charger on its connection gets it now.
-            self.line.push(self, device).await?;
+            self.push_to_charger(device).await?;
         }
         Ok((cmd, queued))
     }

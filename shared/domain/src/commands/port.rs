@@ -1,12 +1,13 @@
 //! Storage of commands: the command item, the device's open queue, the
 //! idempotency claims and the schedules sent to connectors.
 
+use super::Command;
 use super::schedule::Schedule;
 use crate::outbox::Delivery;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
-use kernel::model::{Activity, Command, CommandStatus};
+use kernel::model::{Activity, CommandStatus};
 use kernel::storage::{StoreResult, WriteOutcome};
 
 /// What an idempotency key claimed: the command it created and a digest of

@@ -3,10 +3,10 @@
 
 use super::energy::Granularity;
 use chrono::{DateTime, Duration, Utc};
+use kernel::command::CommandView;
 use kernel::ids::{ConnectorId, DeviceId, SiteId};
 use kernel::model::{
-    CommandView, ConnectorState, Device, DeviceStatus, FirmwareProgress, FirmwareStatus,
-    HistoryEntry, Site,
+    ConnectorState, Device, DeviceStatus, FirmwareProgress, FirmwareStatus, HistoryEntry, Site,
 };
 pub use kernel::paging::ListPage;
 use serde::Serialize;

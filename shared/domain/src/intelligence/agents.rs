@@ -11,9 +11,10 @@ use super::anomalies::{
 use super::forecast::{DEFAULT_HISTORY_DAYS, ForecastStatus, ForecastSubject, answer};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use kernel::access::Caller;
+use kernel::command::Command;
 use kernel::error::Error;
 use kernel::ids::{DeviceId, OperatorId};
-use kernel::model::{Command, Role};
+use kernel::model::Role;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use uuid::Uuid;

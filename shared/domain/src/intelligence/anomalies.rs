@@ -14,7 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
 
-use kernel::model::{Command, CommandStatus, ConnectorState, Device};
+use kernel::command::Command;
+use kernel::model::{CommandStatus, ConnectorState, Device};
 
 /// A session charging this long without `STUCK_MIN_KWH` more is stuck.
 pub const STUCK_AFTER: Duration = Duration::minutes(20);

@@ -14,9 +14,10 @@ pub use crate::outbox::{Delivery, DeliveryStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;
+use kernel::command::Command;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId, PartnerId};
-use kernel::model::{ChargingRecord, Command, CommandKind, CommandStatus, Role};
+use kernel::model::{ChargingRecord, CommandKind, CommandStatus, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
@@ -84,7 +85,7 @@ fn start_result(cmd: &Command) -> Option<(u32, u32)> {
 pub fn start_charge_result(cmd: &Command, now: DateTime<Utc>) -> Option<Delivery> {
     let origin = cmd.origin.as_ref()?;
     if !matches!(
-        cmd.command,
+        cmd.kind(),
         CommandKind::StartCharging | CommandKind::StartDischarging
     ) {
         return None;

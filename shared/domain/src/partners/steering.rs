@@ -6,7 +6,8 @@
 use super::Partner;
 use super::Partners;
 use super::outbox::{SESSION_SLACK, SessionMark};
-use crate::commands::dispatch::ConnectorCommand;
+use crate::commands::CommandParams;
+use crate::commands::params::{StartCharging, StartDischarging, StopCharging};
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId};
@@ -173,22 +174,21 @@ impl Partners {
             }
         }
         let command = match req.kind {
-            SteerKind::StartCharging => ConnectorCommand::Start {
-                charge_power: None,
-                target_soc: None,
-            },
-            SteerKind::StopCharging | SteerKind::StopDischarging => ConnectorCommand::Stop {
-                reason: Some("partner".into()),
-            },
+            SteerKind::StartCharging => CommandParams::StartCharging(StartCharging::default()),
+            SteerKind::StopCharging | SteerKind::StopDischarging => {
+                CommandParams::StopCharging(StopCharging {
+                    reason: Some("partner".into()),
+                })
+            }
             SteerKind::StartDischarging {
                 discharge_power,
                 duration,
                 min_soc,
-            } => ConnectorCommand::Discharge {
+            } => CommandParams::StartDischarging(StartDischarging {
                 discharge_power,
                 duration,
                 min_soc,
-            },
+            }),
         };
         // One key per session start and one per its stop: the stop carries
         // the same StartChargeSeq as the start it ends.

@@ -8,7 +8,8 @@ mod port;
 pub use port::ProfileStore;
 
 use crate::access::Access;
-use crate::commands::{Commands, NewCommand, Settled};
+use crate::commands::params::ApplyConfiguration;
+use crate::commands::{Command, CommandParams, Commands, NewCommand, Settled};
 use crate::devices::DeviceStore;
 use crate::feeds::Feeds;
 use async_trait::async_trait;
@@ -18,12 +19,10 @@ use kernel::catalogue::{rating, spec};
 use kernel::error::Error;
 use kernel::ids::{CommandId, DeviceId, OperatorId, ProfileId, SiteId};
 use kernel::input::Problems;
-use kernel::model::{
-    AppliedConfiguration, Command, CommandKind, CommandStatus, Device, PendingConfiguration, Role,
-};
+use kernel::model::{AppliedConfiguration, CommandStatus, Device, PendingConfiguration, Role};
 use kernel::{Clock, Settings};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+
 use std::sync::Arc;
 
 /// Bounds of the settings (contract §10).
@@ -31,20 +30,7 @@ pub const HEARTBEAT_INTERVAL_S: (u32, u32) = (10, 3600);
 pub const METER_INTERVAL_S: (u32, u32) = (5, 3600);
 pub const MIN_CURRENT_A: f64 = 1.0;
 
-/// What a profile sets on a charger.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ChargerSettings {
-    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 3600))]
-    pub heartbeat_interval_s: u32,
-    #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 3600))]
-    pub meter_interval_s: u32,
-    /// At most the model's rated current.
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
-    pub max_current_a: f64,
-    pub offline_charging: bool,
-    pub free_vend: bool,
-}
+pub use crate::commands::ChargerSettings;
 
 /// A stored profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,15 +166,7 @@ fn check_draft(draft: &ProfileDraft) -> Result<(), Error> {
 /// Settings given as JSON, with the profile route's checks (intervals,
 /// and a current within 1..the model's rating); `None` with the problems
 /// noted when they do not pass.
-pub(crate) fn settings_for(raw: &Value, model: &str, p: &mut Problems) -> Option<ChargerSettings> {
-    let Ok(s) = serde_json::from_value::<ChargerSettings>(raw.clone()) else {
-        p.add(
-            "settings",
-            "must be {heartbeat_interval_s, meter_interval_s, max_current_a, offline_charging, free_vend}",
-        );
-        return None;
-    };
-    let before = p.len();
+pub(crate) fn check_settings(s: &ChargerSettings, model: &str, p: &mut Problems) {
     for (value, (lo, hi), field) in [
         (
             s.heartbeat_interval_s,
@@ -211,16 +189,15 @@ pub(crate) fn settings_for(raw: &Value, model: &str, p: &mut Problems) -> Option
         rating(model).max_current_a,
         "settings.max_current_a",
     );
-    (p.len() == before).then_some(s)
 }
 
 /// The command parameters of an apply.
-fn apply_params(p: &Profile) -> Map<String, Value> {
-    let mut params = Map::new();
-    params.insert("profile_id".into(), json!(p.profile_id));
-    params.insert("version".into(), json!(p.version));
-    params.insert("settings".into(), json!(p.settings));
-    params
+fn apply_params(p: &Profile) -> CommandParams {
+    CommandParams::ApplyConfiguration(ApplyConfiguration {
+        profile_id: Some(p.profile_id),
+        version: Some(p.version),
+        settings: Some(p.settings.clone()),
+    })
 }
 
 ports!(
@@ -482,7 +459,6 @@ impl Profiles {
         let mut commands = Vec::with_capacity(devices.len());
         for d in &devices {
             let new = NewCommand {
-                kind: CommandKind::ApplyConfiguration,
                 connector_id: None,
                 params: apply_params(&profile),
                 origin: None,
@@ -527,23 +503,16 @@ impl Settled for ConfigurationReports {
     /// A device answered an `apply_configuration` command: a completed one
     /// records the version it applied; any outcome ends its pending state.
     async fn settled(&self, cmd: &Command, at: DateTime<Utc>) -> Result<(), Error> {
-        if cmd.command != CommandKind::ApplyConfiguration {
-            return Ok(());
-        }
-        let profile_id = cmd
-            .params
-            .get("profile_id")
-            .and_then(Value::as_str)
-            .and_then(ProfileId::parse);
-        let version = cmd
-            .params
-            .get("version")
-            .and_then(Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok());
         // An admin's hand-made command may carry no profile: nothing to record.
-        let (Some(profile_id), Some(version)) = (profile_id, version) else {
+        let CommandParams::ApplyConfiguration(ApplyConfiguration {
+            profile_id: Some(profile_id),
+            version: Some(version),
+            ..
+        }) = &cmd.params
+        else {
             return Ok(());
         };
+        let (profile_id, version) = (*profile_id, *version);
         let applied = (cmd.status == CommandStatus::Completed).then_some(AppliedConfiguration {
             profile_id,
             version,
@@ -619,7 +588,7 @@ mod tests {
             created_at: now,
             updated_at: now,
         };
-        let mut d: Device = serde_json::from_value(json!({
+        let mut d: Device = serde_json::from_value(serde_json::json!({
             "device_id": DeviceId::random(), "sn": "S", "model": "TP-AC22",
             "manufacturer": "T", "firmware_version": "1", "secret_hash": "h",
             "revoked_before": 0, "operator_id": "acme", "site_id": null,

@@ -24,12 +24,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use energy::{Attribution, Before, counter_delta, plan};
 use kernel::clock::not_ahead;
+use kernel::command::CommandView;
 use kernel::error::Error;
 use kernel::ids::ConnectorId;
 use kernel::model::CampaignLink;
-use kernel::model::{
-    CommandView, Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Sample,
-};
+use kernel::model::{Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Sample};
 use kernel::storage::{Retention, WriteOutcome};
 use kernel::version::FirmwareVersion;
 use kernel::{Clock, Settings};
