@@ -1,10 +1,11 @@
 //! The table in `template.yaml` is the table the code creates: same keys,
 //! same indexes, same TTL attribute. The production settings are wired and
-//! documented: every parameter and output in the README's table, the
-//! throttles on the stage, a reserved concurrency and a log group with the
-//! retention parameter for every function, the alarm topic on every alarm,
-//! the signing key only in the device API, a reason for every scanner skip,
-//! auto scaling for every capacity of a provisioned table.
+//! documented: every parameter and output in the tables of
+//! `docs/operations.md`, the throttles on the stage, a reserved concurrency
+//! and a log group with the retention parameter for every function, the
+//! alarm topic on every alarm, the signing key only in the device API, a
+//! reason for every scanner skip (listed there too), auto scaling for every
+//! capacity of a provisioned table.
 
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -127,13 +128,14 @@ fn parameter_default(doc: &Value, name: &str) -> String {
     }
 }
 
-/// The README's section on production settings.
+/// The section on production settings of `docs/operations.md`.
 fn production_settings() -> String {
-    let readme = std::fs::read_to_string(workspace_file("README.md")).expect("README.md");
-    let start = readme
+    let doc =
+        std::fs::read_to_string(workspace_file("docs/operations.md")).expect("docs/operations.md");
+    let start = doc
         .find("\n## Production settings\n")
-        .expect("README has a section ## Production settings");
-    let rest = &readme[start + 1..];
+        .expect("docs/operations.md has a section ## Production settings");
+    let rest = &doc[start + 1..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
     rest[..end].to_owned()
 }

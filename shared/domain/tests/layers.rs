@@ -1,7 +1,7 @@
 //! The capabilities' order, kept: a module may use (`crate::x::…`) only the
 //! modules listed before it. A new module must be given its place here, and
-//! an import that points up the list (a circle in the making) fails. The
-//! README's architecture section explains the order.
+//! an import that points up the list (a circle in the making) fails.
+//! `ARCHITECTURE.md` ("Layers") explains the order.
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -1,5 +1,5 @@
 //! Every partition and sort key, in one place. The access patterns they
-//! serve are listed once, in the README ("Access patterns").
+//! serve are listed once, in `ARCHITECTURE.md` ("Access patterns").
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use kernel::ids::ConnectorId;
