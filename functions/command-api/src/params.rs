@@ -24,6 +24,10 @@ const RESERVED_FIELDS: &[&str] = &[
     "expires_at",
 ];
 
+/// Parameters only the platform sets (the campaign a firmware update
+/// belongs to), never a caller.
+const PLATFORM_ONLY: &[&str] = &["campaign_id"];
+
 /// The typed parameters of `kind` from the request's other fields.
 pub fn command_params(
     kind: CommandKind,
@@ -48,7 +52,11 @@ pub fn command_params(
             p.add(name, problem);
         }
     }
-    let known = CommandParams::fields(kind);
+    let known: Vec<&str> = CommandParams::fields(kind)
+        .iter()
+        .copied()
+        .filter(|k| !PLATFORM_ONLY.contains(k))
+        .collect();
     let unknown: Vec<&str> = fields
         .keys()
         .map(String::as_str)
@@ -142,6 +150,14 @@ mod tests {
         );
         assert_eq!(
             problem_field(CommandKind::Reboot, json!({"please": true})),
+            "params"
+        );
+        assert_eq!(
+            problem_field(
+                CommandKind::UpdateFirmware,
+                json!({"location": "https://fw.example.com/a.bin", "version": "2",
+                    "campaign_id": "0190a7a0-0000-7000-8000-000000000000"})
+            ),
             "params"
         );
     }
