@@ -5,9 +5,41 @@
 //! without a default, a `{{resolve:...}}` reference) takes the local value
 //! kept for that variable.
 
-use crate::template::{Locals, TemplateError, unsupported};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the template does not parse: {0}")]
+    Parse(#[from] serde_yaml::Error),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Local stand-ins for what only a deployment has.
+#[derive(Debug, Clone, Default)]
+pub struct Locals {
+    /// Parameter values given on the command line (`Name=Value`).
+    pub parameters: BTreeMap<String, String>,
+    /// What `!Ref` to the table resource gives.
+    pub table_name: String,
+    /// Values of variables the template takes from a parameter without a
+    /// default or a `{{resolve:...}}` reference, by variable name.
+    pub secrets: BTreeMap<String, String>,
+    /// Values of variables whose deployed value is the address of a
+    /// resource the stage stands in for (the WebSocket API, its
+    /// distribution): the stage's own, by variable name.
+    pub endpoints: BTreeMap<String, String>,
+}
+
+pub(crate) fn unsupported(what: String) -> TemplateError {
+    TemplateError::Unsupported(what)
+}
 
 pub struct Resolver<'a> {
     doc: &'a Value,

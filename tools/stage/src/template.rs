@@ -2,25 +2,13 @@
 //! memory, timeout and environment, and the HTTP API's routes. Everything
 //! comes from the template, so the stage keeps no second list of either.
 
-use crate::intrinsics::Resolver;
+pub use crate::intrinsics::{Locals, TemplateError};
+use crate::intrinsics::{Resolver, unsupported};
 use crate::routes::RouteKey;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
-
-#[derive(Debug, thiserror::Error)]
-pub enum TemplateError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("the template does not parse: {0}")]
-    Parse(#[from] serde_yaml::Error),
-    #[error("{0}")]
-    Unsupported(String),
-}
 
 /// Lambda's defaults when neither the function nor `Globals` sets them.
 const DEFAULT_MEMORY_MB: u64 = 128;
@@ -75,22 +63,6 @@ pub struct Stack {
     pub websocket: Option<WebSocketApi>,
     /// The environment of `Globals`, resolved: the settings all share.
     pub shared_environment: BTreeMap<String, String>,
-}
-
-/// Local stand-ins for what only a deployment has.
-#[derive(Debug, Clone, Default)]
-pub struct Locals {
-    /// Parameter values given on the command line (`Name=Value`).
-    pub parameters: BTreeMap<String, String>,
-    /// What `!Ref` to the table resource gives.
-    pub table_name: String,
-    /// Values of variables the template takes from a parameter without a
-    /// default or a `{{resolve:...}}` reference, by variable name.
-    pub secrets: BTreeMap<String, String>,
-    /// Values of variables whose deployed value is the address of a
-    /// resource the stage stands in for (the WebSocket API, its
-    /// distribution): the stage's own, by variable name.
-    pub endpoints: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -246,10 +218,6 @@ fn read(path: &Path) -> Result<String, TemplateError> {
 
 fn mapping(value: &Value) -> impl Iterator<Item = (&Value, &Value)> {
     value.as_mapping().into_iter().flat_map(Mapping::iter)
-}
-
-pub(crate) fn unsupported(what: String) -> TemplateError {
-    TemplateError::Unsupported(what)
 }
 
 fn schedule(function: &str, event: &str, expression: &Value) -> Result<Schedule, TemplateError> {

@@ -5,6 +5,7 @@ use crate::api::{Answer, Api};
 use crate::misbehaviour::{
     BURST_EVERY_S, BURST_FAULTS, Fault, Misbehaviour, OVER_POWER, RESET_AFTER_KWH, STUCK_FOR,
 };
+use crate::stats::Configuration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -69,18 +70,6 @@ struct Upgrade {
     version: String,
     step: u32,
     fails: bool,
-}
-
-/// The configuration a charger runs with, as the last profile it applied
-/// set it (or its factory defaults).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Configuration {
-    pub profile_id: Option<String>,
-    pub version: Option<u64>,
-    pub heartbeat_interval_s: f64,
-    /// `None`: a sample every step.
-    pub meter_interval_s: Option<f64>,
-    pub max_current_a: Option<f64>,
 }
 
 pub struct Charger {

@@ -317,7 +317,7 @@ async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summa
             energy_discharged_kwh: 0.0,
             firmware_installs: c.firmware_installs,
             firmware_failures: c.firmware_failures,
-            configuration: crate::charger::Configuration {
+            configuration: crate::stats::Configuration {
                 profile_id: None,
                 version: None,
                 heartbeat_interval_s: c.heartbeat_s,

@@ -12,8 +12,8 @@ mod stats;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use charger::Configuration;
 pub use fleet::run;
+pub use stats::Configuration;
 pub use stats::{DeviceReport, Heartbeats, Stats, Summary};
 
 #[derive(Debug, Clone)]

@@ -165,7 +165,7 @@ pub struct DeviceReport {
     pub firmware_installs: u32,
     pub firmware_failures: u32,
     /// The settings it runs with and the profile version they came from.
-    pub configuration: crate::charger::Configuration,
+    pub configuration: Configuration,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -230,4 +230,16 @@ impl Summary {
         }
         out
     }
+}
+
+/// The configuration a charger runs with, as the last profile it applied
+/// set it (or its factory defaults).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Configuration {
+    pub profile_id: Option<String>,
+    pub version: Option<u64>,
+    pub heartbeat_interval_s: f64,
+    /// `None`: a sample every step.
+    pub meter_interval_s: Option<f64>,
+    pub max_current_a: Option<f64>,
 }

@@ -2,24 +2,13 @@
 //! months are sums of hours, read with one paginated Query per call.
 
 use super::Console;
-use super::views::{EnergyPoint, EnergySeries, EnergyTotal};
+use super::views::{EnergyPoint, EnergySeries, EnergyTotal, Granularity};
 use crate::telemetry::{EnergyHour, EnergyScope};
 use chrono::{DateTime, Datelike, Duration, DurationRound, TimeZone, Utc};
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{DeviceId, SiteId};
 use std::collections::BTreeMap;
-
-kernel::wire_enum! {
-    /// The width of one point of an energy series.
-    #[derive(Default)]
-    pub enum Granularity {
-        #[default]
-        Hour,
-        Day,
-        Month,
-}
-}
 
 impl Granularity {
     /// The range shown when the caller names no `from`.

@@ -8,8 +8,9 @@ mod models;
 pub mod paging;
 pub mod views;
 
-pub use energy::{EnergyQuery, EnergyTarget, Granularity};
+pub use energy::{EnergyQuery, EnergyTarget};
 pub use paging::Paging;
+pub use views::Granularity;
 
 use crate::access::Access;
 use crate::commands::CommandStore;

@@ -1,7 +1,6 @@
 //! What the console sees: read models built from stored entities, with
 //! derived values (online status, status summaries) computed at read time.
 
-use super::energy::Granularity;
 use chrono::{DateTime, Duration, Utc};
 use kernel::command::CommandView;
 use kernel::ids::{ConnectorId, DeviceId, SiteId};
@@ -211,6 +210,17 @@ pub struct CommandDetail {
     #[serde(flatten)]
     pub command: CommandView,
     pub history: Vec<HistoryEntry>,
+}
+
+kernel::wire_enum! {
+    /// The width of one point of an energy series.
+    #[derive(Default)]
+    pub enum Granularity {
+        #[default]
+        Hour,
+        Day,
+        Month,
+}
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

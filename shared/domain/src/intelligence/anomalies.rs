@@ -296,7 +296,7 @@ impl Intelligence {
     ) -> Result<Vec<Anomaly>, Error> {
         self.ensure_ran(
             &subject.operator,
-            &[super::agents::AgentId::AnomalyDetector],
+            &[super::catalogue::AgentId::AnomalyDetector],
         )
         .await?;
         let found = self

@@ -416,7 +416,7 @@ impl Intelligence {
         };
         self.ensure_ran(
             &subject.operator,
-            &[super::agents::AgentId::EnergyForecaster],
+            &[super::catalogue::AgentId::EnergyForecaster],
         )
         .await?;
         let until = hour_of(self.clock.now());
@@ -509,7 +509,7 @@ impl Intelligence {
             .await?;
         self.ensure_ran(
             &subject.operator,
-            &[super::agents::AgentId::UtilizationForecaster],
+            &[super::catalogue::AgentId::UtilizationForecaster],
         )
         .await?;
         let site = subject

@@ -4,8 +4,8 @@
 //! health-scorer agent; the default window is served from its latest run.
 
 use super::Intelligence;
-use super::agents::AgentId;
 use super::anomalies::{outcome, unsuccessful};
+use super::catalogue::AgentId;
 use super::{FaultMark, Subject, Window, round2};
 use chrono::{DateTime, Duration, Utc};
 use kernel::access::Caller;

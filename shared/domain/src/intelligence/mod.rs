@@ -7,6 +7,7 @@ pub mod agents;
 pub mod anomalies;
 pub mod ask;
 pub mod briefing;
+mod catalogue;
 pub mod forecast;
 pub mod health;
 mod port;
