@@ -5,15 +5,15 @@ use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, PageQuery, QueryParam
 use axum::extract::State;
 use domain::Domain;
 use domain::console::views::{
-    CommandDetail, ConnectorView, DeviceView, EnergySeries, FirmwarePage, ListPage, SiteDetail,
-    SiteView,
+    CommandDetail, ConnectorView, DeviceView, EnergySeries, FirmwarePage, ListPage, RecordView,
+    SiteDetail, SiteView,
 };
 use domain::console::{DeviceFilter, EnergyQuery, EnergyTarget, Granularity, Paging, RecordFilter};
 use kernel::Error;
 use kernel::catalogue::ModelPage;
 use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
 use kernel::input::{AllFields, id, one_of, optional, time};
-use kernel::model::{ChargingRecord, DeviceStatus, Operator};
+use kernel::model::{DeviceStatus, Operator};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -220,14 +220,14 @@ impl TryFrom<RecordQuery> for (RecordFilter, Paging) {
 /// Charging records, newest first.
 #[utoipa::path(get, path = "/v1/charging-records", tag = "console", security(("bearer" = [])), params(RecordQuery),
     responses(
-        (status = 200, description = "a page of records", body = Envelope<ListPage<ChargingRecord>>),
+        (status = 200, description = "a page of records", body = Envelope<ListPage<RecordView>>),
         (status = 422, description = "bad filter", body = Failure),
     ))]
 pub async fn list_records(
     State(domain): State<Domain>,
     Console(caller): Console,
     QueryParams(q): QueryParams<RecordQuery>,
-) -> ApiResult<ListPage<ChargingRecord>> {
+) -> ApiResult<ListPage<RecordView>> {
     let (filter, paging) = q.try_into()?;
     Ok(Reply::ok(
         domain.console.list_records(&caller, filter, paging).await?,
@@ -238,14 +238,14 @@ pub async fn list_records(
 #[utoipa::path(get, path = "/v1/charging-records/{id}", tag = "console", security(("bearer" = [])),
     params(("id" = String, Path, description = "record id")),
     responses(
-        (status = 200, description = "the record", body = Envelope<ChargingRecord>),
+        (status = 200, description = "the record", body = Envelope<RecordView>),
         (status = 404, description = "not visible to the caller", body = Failure),
     ))]
 pub async fn get_record(
     State(domain): State<Domain>,
     Console(caller): Console,
     Id(id): Id<RecordId>,
-) -> ApiResult<ChargingRecord> {
+) -> ApiResult<RecordView> {
     Ok(Reply::ok(domain.console.record_detail(&caller, id).await?))
 }
 

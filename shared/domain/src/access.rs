@@ -24,8 +24,14 @@ pub struct Access {
     settings: Arc<Settings>,
 }
 
+/// What `Access` is built on.
+pub(crate) struct AccessParts {
+    pub(crate) settings: Arc<Settings>,
+}
+
 impl Access {
-    pub(crate) fn new(store: Arc<dyn AccessPorts>, settings: Arc<Settings>) -> Self {
+    pub(crate) fn new(store: Arc<dyn AccessPorts>, parts: AccessParts) -> Self {
+        let AccessParts { settings } = parts;
         Self { store, settings }
     }
 

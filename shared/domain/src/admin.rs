@@ -30,8 +30,20 @@ pub struct AdminCommands {
     profiles: Profiles,
 }
 
+/// What `AdminCommands` is built on.
+pub(crate) struct AdminCommandsParts {
+    pub(crate) access: Access,
+    pub(crate) commands: Commands,
+    pub(crate) profiles: Profiles,
+}
+
 impl AdminCommands {
-    pub(crate) fn new(access: Access, commands: Commands, profiles: Profiles) -> Self {
+    pub(crate) fn new(parts: AdminCommandsParts) -> Self {
+        let AdminCommandsParts {
+            access,
+            commands,
+            profiles,
+        } = parts;
         Self {
             access,
             commands,

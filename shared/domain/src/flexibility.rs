@@ -84,14 +84,22 @@ pub struct Flexibility {
     commands: Commands,
 }
 
+/// What `Flexibility` is built on.
+pub(crate) struct FlexibilityParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) access: Access,
+    pub(crate) commands: Commands,
+}
+
 impl Flexibility {
-    pub(crate) fn new(
-        store: Arc<dyn FlexibilityPorts>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-        access: Access,
-        commands: Commands,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn FlexibilityPorts>, parts: FlexibilityParts) -> Self {
+        let FlexibilityParts {
+            settings,
+            clock,
+            access,
+            commands,
+        } = parts;
         Self {
             store,
             settings,

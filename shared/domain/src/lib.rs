@@ -154,17 +154,46 @@ where
         clock: Arc<dyn Clock>,
         charger_line: Option<Arc<dyn commands::ChargerLine>>,
     ) -> Domain {
-        let throttle = throttle::Throttle::new(self.clone(), settings.clone(), clock.clone());
-        let feeds = feeds::Feeds::new(self.clone(), settings.clone(), clock.clone());
-        let partner_notices =
-            partners::feeds::PartnerNotices::new(self.clone(), settings.clone(), clock.clone());
-        let access = access::Access::new(self.clone(), settings.clone());
-        let observations = observations::Observations::new(self.clone(), clock.clone());
+        let throttle = throttle::Throttle::new(
+            self.clone(),
+            throttle::ThrottleParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+            },
+        );
+        let feeds = feeds::Feeds::new(
+            self.clone(),
+            feeds::FeedsParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+            },
+        );
+        let partner_notices = partners::feeds::PartnerNotices::new(
+            self.clone(),
+            partners::feeds::PartnerNoticesParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+            },
+        );
+        let access = access::Access::new(
+            self.clone(),
+            access::AccessParts {
+                settings: settings.clone(),
+            },
+        );
+        let observations = observations::Observations::new(
+            self.clone(),
+            observations::ObservationsParts {
+                clock: clock.clone(),
+            },
+        );
         let tenants = tenants::Tenants::new(
             self.clone(),
-            settings.clone(),
-            clock.clone(),
-            throttle.clone(),
+            tenants::TenantsParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                throttle: throttle.clone(),
+            },
         );
         let devices = devices::Devices::new(
             self.clone(),
@@ -176,13 +205,21 @@ where
                 observations: observations.clone(),
             },
         );
-        let id_tags = idtags::IdTags::new(self.clone(), clock.clone(), access.clone());
+        let id_tags = idtags::IdTags::new(
+            self.clone(),
+            idtags::IdTagsParts {
+                clock: clock.clone(),
+                access: access.clone(),
+            },
+        );
         let sites = sites::Sites::new(
             self.clone(),
-            settings.clone(),
-            clock.clone(),
-            devices.clone(),
-            feeds.clone(),
+            sites::SitesParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                devices: devices.clone(),
+                feeds: feeds.clone(),
+            },
         );
         let commands = commands::Commands::new(
             self.clone(),
@@ -193,8 +230,6 @@ where
                 access: access.clone(),
                 devices: devices.clone(),
                 sites: sites.clone(),
-            },
-            commands::CommandHooks {
                 owed: Arc::new(partner_notices.clone()),
                 rules: Arc::new(chargepoints::ChargePointRules::new(
                     self.clone(),
@@ -207,10 +242,12 @@ where
         let owed: Arc<dyn outbox::Owed> = Arc::new(partner_notices.clone());
         let campaigns = campaigns::Campaigns::new(
             self.clone(),
-            clock.clone(),
-            access.clone(),
-            commands.clone(),
-            feeds.clone(),
+            campaigns::CampaignsParts {
+                clock: clock.clone(),
+                access: access.clone(),
+                commands: commands.clone(),
+                feeds: feeds.clone(),
+            },
         );
         let telemetry = telemetry::Telemetry::new(
             self.clone(),
@@ -227,33 +264,50 @@ where
         );
         let records = records::Records::new(
             self.clone(),
-            clock.clone(),
-            feeds.clone(),
-            devices.clone(),
-            owed,
+            records::RecordsParts {
+                clock: clock.clone(),
+                feeds: feeds.clone(),
+                devices: devices.clone(),
+                owed,
+            },
         );
-        let recount = recount::FleetRecount::new(self.clone(), access.clone());
+        let recount = recount::FleetRecount::new(
+            self.clone(),
+            recount::FleetRecountParts {
+                access: access.clone(),
+            },
+        );
         let profiles = profiles::Profiles::new(
             self.clone(),
-            settings.clone(),
-            clock.clone(),
-            access.clone(),
-            commands.clone(),
-            feeds.clone(),
+            profiles::ProfilesParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                access: access.clone(),
+                commands: commands.clone(),
+                feeds: feeds.clone(),
+            },
         );
         let flexibility = flexibility::Flexibility::new(
             self.clone(),
-            settings.clone(),
-            clock.clone(),
-            access.clone(),
-            commands.clone(),
+            flexibility::FlexibilityParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                access: access.clone(),
+                commands: commands.clone(),
+            },
         );
-        let admin = admin::AdminCommands::new(access.clone(), commands.clone(), profiles.clone());
+        let admin = admin::AdminCommands::new(admin::AdminCommandsParts {
+            access: access.clone(),
+            commands: commands.clone(),
+            profiles: profiles.clone(),
+        });
         let console = console::Console::new(
             self.clone(),
-            settings.clone(),
-            clock.clone(),
-            access.clone(),
+            console::ConsoleParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                access: access.clone(),
+            },
         );
         let intelligence = intelligence::Intelligence::new(
             self.clone(),

@@ -33,8 +33,14 @@ pub struct FleetRecount {
     access: Access,
 }
 
+/// What `FleetRecount` is built on.
+pub(crate) struct FleetRecountParts {
+    pub(crate) access: Access,
+}
+
 impl FleetRecount {
-    pub(crate) fn new(store: Arc<dyn RecountPorts>, access: Access) -> Self {
+    pub(crate) fn new(store: Arc<dyn RecountPorts>, parts: FleetRecountParts) -> Self {
+        let FleetRecountParts { access } = parts;
         Self { store, access }
     }
 

@@ -289,12 +289,12 @@ pub struct Site {
     pub flex_until: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// A charging session's record (a CDR) as the platform holds it; the
+/// store keeps it as its own item and the routes answer with its view.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChargingRecord {
     pub record_id: RecordId,
     pub device_id: DeviceId,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub operator_id: OperatorId,
     pub site_id: Option<SiteId>,
     pub connector_id: ConnectorId,
@@ -307,8 +307,7 @@ pub struct ChargingRecord {
     pub stop_reason: Option<String>,
     pub received_at: DateTime<Utc>,
     /// The driver's card or app token the session started with (OCPP);
-    /// null for sessions started otherwise.
-    #[serde(default)]
+    /// none for sessions started otherwise.
     pub id_tag: Option<String>,
 }
 

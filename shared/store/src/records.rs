@@ -11,9 +11,72 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 use domain::partners::outbox::Delivery;
 use domain::records::{RecordOutcome, RecordStore};
-use kernel::ids::{OperatorId, RecordId};
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, RecordId, SiteId};
 use kernel::model::{Activity, ChargingRecord};
 use kernel::storage::{StoreError, StoreResult};
+use serde::{Deserialize, Serialize};
+
+/// A record as the table keeps it.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredRecord {
+    record_id: RecordId,
+    device_id: DeviceId,
+    operator_id: OperatorId,
+    site_id: Option<SiteId>,
+    connector_id: ConnectorId,
+    start_time: DateTime<Utc>,
+    end_time: DateTime<Utc>,
+    energy: f64,
+    max_power: Option<f64>,
+    cost: Option<f64>,
+    currency: Option<String>,
+    stop_reason: Option<String>,
+    received_at: DateTime<Utc>,
+    #[serde(default)]
+    id_tag: Option<String>,
+}
+
+impl From<&ChargingRecord> for StoredRecord {
+    fn from(r: &ChargingRecord) -> Self {
+        Self {
+            record_id: r.record_id,
+            device_id: r.device_id,
+            operator_id: r.operator_id.clone(),
+            site_id: r.site_id,
+            connector_id: r.connector_id,
+            start_time: r.start_time,
+            end_time: r.end_time,
+            energy: r.energy,
+            max_power: r.max_power,
+            cost: r.cost,
+            currency: r.currency.clone(),
+            stop_reason: r.stop_reason.clone(),
+            received_at: r.received_at,
+            id_tag: r.id_tag.clone(),
+        }
+    }
+}
+
+impl From<StoredRecord> for ChargingRecord {
+    fn from(r: StoredRecord) -> Self {
+        Self {
+            record_id: r.record_id,
+            device_id: r.device_id,
+            operator_id: r.operator_id,
+            site_id: r.site_id,
+            connector_id: r.connector_id,
+            start_time: r.start_time,
+            end_time: r.end_time,
+            energy: r.energy,
+            max_power: r.max_power,
+            cost: r.cost,
+            currency: r.currency,
+            stop_reason: r.stop_reason,
+            received_at: r.received_at,
+            id_tag: r.id_tag,
+        }
+    }
+}
 
 #[async_trait]
 impl RecordStore for DynamoStore {
@@ -23,7 +86,7 @@ impl RecordStore for DynamoStore {
         activity: &Activity,
         push: Option<&Delivery>,
     ) -> StoreResult<RecordOutcome> {
-        let item = Item::new(keys::record(record.record_id), record).gsi1(
+        let item = Item::new(keys::record(record.record_id), StoredRecord::from(record)).gsi1(
             keys::operator_records(&record.operator_id),
             format!("{}#{}", keys::time(record.start_time), record.record_id),
         );
@@ -59,7 +122,7 @@ impl RecordStore for DynamoStore {
             _ => None,
         };
         let existing = match returned {
-            Some(item) if !item.is_empty() => Some(from_attrs(item)?),
+            Some(item) if !item.is_empty() => Some(from_attrs::<StoredRecord>(item)?.into()),
             _ => self.get_record(record.record_id).await?,
         };
         let existing = existing.ok_or_else(|| {
@@ -78,20 +141,25 @@ impl RecordStore for DynamoStore {
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<ChargingRecord>> {
         // `~` sorts after every id, so the upper bound includes `to` itself.
-        self.query_all(
-            Some(keys::GSI1),
-            "GSI1PK = :p AND GSI1SK BETWEEN :from AND :to",
-            vec![
-                (":p", s(keys::operator_records(operator))),
-                (":from", s(keys::time(from))),
-                (":to", s(format!("{}~", keys::time(to)))),
-            ],
-            true,
-        )
-        .await
+        let stored: Vec<StoredRecord> = self
+            .query_all(
+                Some(keys::GSI1),
+                "GSI1PK = :p AND GSI1SK BETWEEN :from AND :to",
+                vec![
+                    (":p", s(keys::operator_records(operator))),
+                    (":from", s(keys::time(from))),
+                    (":to", s(format!("{}~", keys::time(to)))),
+                ],
+                true,
+            )
+            .await?;
+        Ok(stored.into_iter().map(ChargingRecord::from).collect())
     }
 
     async fn get_record(&self, id: RecordId) -> StoreResult<Option<ChargingRecord>> {
-        self.get(keys::record(id)).await
+        Ok(self
+            .get::<StoredRecord>(keys::record(id))
+            .await?
+            .map(ChargingRecord::from))
     }
 }

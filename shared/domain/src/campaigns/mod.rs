@@ -196,14 +196,22 @@ pub struct Campaigns {
     feeds: Feeds,
 }
 
+/// What `Campaigns` is built on.
+pub(crate) struct CampaignsParts {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) access: Access,
+    pub(crate) commands: Commands,
+    pub(crate) feeds: Feeds,
+}
+
 impl Campaigns {
-    pub(crate) fn new(
-        store: Arc<dyn CampaignsPorts>,
-        clock: Arc<dyn Clock>,
-        access: Access,
-        commands: Commands,
-        feeds: Feeds,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn CampaignsPorts>, parts: CampaignsParts) -> Self {
+        let CampaignsParts {
+            clock,
+            access,
+            commands,
+            feeds,
+        } = parts;
         Self {
             store,
             clock,

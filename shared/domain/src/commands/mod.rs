@@ -156,16 +156,6 @@ pub(crate) trait Settled: Send + Sync {
     async fn settled(&self, cmd: &Command, at: DateTime<Utc>) -> Result<(), Error>;
 }
 
-/// The named interfaces commands hold to the capabilities above them.
-#[derive(Clone)]
-pub(crate) struct CommandHooks {
-    pub(crate) owed: Arc<dyn Owed>,
-    pub(crate) rules: Arc<dyn ChargerRules>,
-    pub(crate) reports: Arc<dyn Settled>,
-    /// Where this process reaches chargers' connections, if anywhere.
-    pub(crate) line: Option<Arc<dyn ChargerLine>>,
-}
-
 /// What commands are built on.
 pub(crate) struct CommandParts {
     pub(crate) settings: Arc<Settings>,
@@ -174,6 +164,12 @@ pub(crate) struct CommandParts {
     pub(crate) access: Access,
     pub(crate) devices: Devices,
     pub(crate) sites: Sites,
+    /// The interfaces commands hold to the capabilities above them.
+    pub(crate) owed: Arc<dyn Owed>,
+    pub(crate) rules: Arc<dyn ChargerRules>,
+    pub(crate) reports: Arc<dyn Settled>,
+    /// Where this process reaches chargers' connections, if anywhere.
+    pub(crate) line: Option<Arc<dyn ChargerLine>>,
 }
 
 /// Commands: queued, delivered, answered.
@@ -193,11 +189,7 @@ pub struct Commands {
 }
 
 impl Commands {
-    pub(crate) fn new(
-        store: Arc<dyn CommandStore>,
-        parts: CommandParts,
-        hooks: CommandHooks,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn CommandStore>, parts: CommandParts) -> Self {
         Self {
             store,
             settings: parts.settings,
@@ -206,10 +198,10 @@ impl Commands {
             access: parts.access,
             devices: parts.devices,
             sites: parts.sites,
-            owed: hooks.owed,
-            rules: hooks.rules,
-            reports: hooks.reports,
-            line: hooks.line,
+            owed: parts.owed,
+            rules: parts.rules,
+            reports: parts.reports,
+            line: parts.line,
         }
     }
 

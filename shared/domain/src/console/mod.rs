@@ -24,7 +24,7 @@ use futures_util::future::try_join_all;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{CommandId, DeviceId, RecordId, SiteId};
-use kernel::model::{ChargingRecord, CommandStatus, Device, DeviceStatus, HistoryEntry};
+use kernel::model::{CommandStatus, Device, DeviceStatus, HistoryEntry};
 use kernel::{Clock, Settings};
 use std::sync::Arc;
 use views::*;
@@ -79,13 +79,20 @@ pub struct Console {
     access: Access,
 }
 
+/// What `Console` is built on.
+pub(crate) struct ConsoleParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) access: Access,
+}
+
 impl Console {
-    pub(crate) fn new(
-        store: Arc<dyn ConsolePorts>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-        access: Access,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn ConsolePorts>, parts: ConsoleParts) -> Self {
+        let ConsoleParts {
+            settings,
+            clock,
+            access,
+        } = parts;
         Self {
             store,
             settings,
@@ -279,7 +286,7 @@ impl Console {
         caller: &Caller,
         filter: RecordFilter,
         paging: Paging,
-    ) -> Result<ListPage<ChargingRecord>, Error> {
+    ) -> Result<ListPage<RecordView>, Error> {
         let from = filter.from.unwrap_or(DateTime::<Utc>::MIN_UTC);
         let to = filter
             .to
@@ -311,16 +318,15 @@ impl Console {
                 .cmp(&a.start_time)
                 .then(b.record_id.cmp(&a.record_id))
         });
+        let records = records.into_iter().map(RecordView::from).collect();
         Ok(ListPage::slice(records, paging.page, paging.size))
     }
 
-    pub async fn record_detail(
-        &self,
-        caller: &Caller,
-        id: RecordId,
-    ) -> Result<ChargingRecord, Error> {
+    pub async fn record_detail(&self, caller: &Caller, id: RecordId) -> Result<RecordView, Error> {
         let found = self.store.get_record(id).await?;
-        caller.visible(found, |r| &r.operator_id, &format!("charging record {id}"))
+        caller
+            .visible(found, |r| &r.operator_id, &format!("charging record {id}"))
+            .map(RecordView::from)
     }
 
     pub async fn command_detail(

@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kernel::command::CommandView;
-use kernel::ids::{ConnectorId, DeviceId, SiteId};
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, RecordId, SiteId};
 use kernel::model::{
-    ConnectorState, Device, DeviceStatus, FirmwareProgress, FirmwareStatus, HistoryEntry, Site,
+    ChargingRecord, ConnectorState, Device, DeviceStatus, FirmwareProgress, FirmwareStatus,
+    HistoryEntry, Site,
 };
 pub use kernel::paging::ListPage;
 use serde::Serialize;
@@ -202,6 +203,53 @@ pub struct SiteDetail {
     /// Share of `power_capacity` in use, in %.
     pub utilisation_percentage: f64,
     pub devices: Vec<DeviceView>,
+}
+
+/// A charging record as the routes answer with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ChargingRecord))]
+pub struct RecordView {
+    pub record_id: RecordId,
+    pub device_id: DeviceId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub operator_id: OperatorId,
+    pub site_id: Option<SiteId>,
+    pub connector_id: ConnectorId,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    /// kWh.
+    pub energy: f64,
+    /// kW.
+    pub max_power: Option<f64>,
+    pub cost: Option<f64>,
+    pub currency: Option<String>,
+    pub stop_reason: Option<String>,
+    pub received_at: DateTime<Utc>,
+    /// The driver's card or app token the session started with (OCPP);
+    /// null for sessions started otherwise.
+    pub id_tag: Option<String>,
+}
+
+impl From<ChargingRecord> for RecordView {
+    fn from(r: ChargingRecord) -> Self {
+        Self {
+            record_id: r.record_id,
+            device_id: r.device_id,
+            operator_id: r.operator_id,
+            site_id: r.site_id,
+            connector_id: r.connector_id,
+            start_time: r.start_time,
+            end_time: r.end_time,
+            energy: r.energy,
+            max_power: r.max_power,
+            cost: r.cost,
+            currency: r.currency,
+            stop_reason: r.stop_reason,
+            received_at: r.received_at,
+            id_tag: r.id_tag,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

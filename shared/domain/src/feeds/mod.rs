@@ -18,12 +18,15 @@ pub struct Feeds {
     clock: Arc<dyn Clock>,
 }
 
+/// What `Feeds` is built on.
+pub(crate) struct FeedsParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
 impl Feeds {
-    pub(crate) fn new(
-        store: Arc<dyn FeedStore>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn FeedStore>, parts: FeedsParts) -> Self {
+        let FeedsParts { settings, clock } = parts;
         Self {
             store,
             settings,

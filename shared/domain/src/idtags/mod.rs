@@ -144,8 +144,15 @@ pub struct IdTags {
     access: Access,
 }
 
+/// What `IdTags` is built on.
+pub(crate) struct IdTagsParts {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) access: Access,
+}
+
 impl IdTags {
-    pub(crate) fn new(store: Arc<dyn IdTagStore>, clock: Arc<dyn Clock>, access: Access) -> Self {
+    pub(crate) fn new(store: Arc<dyn IdTagStore>, parts: IdTagsParts) -> Self {
+        let IdTagsParts { clock, access } = parts;
         Self {
             store,
             clock,

@@ -68,8 +68,14 @@ pub struct Observations {
     clock: Arc<dyn Clock>,
 }
 
+/// What `Observations` is built on.
+pub(crate) struct ObservationsParts {
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
 impl Observations {
-    pub(crate) fn new(store: Arc<dyn ObservationStore>, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(store: Arc<dyn ObservationStore>, parts: ObservationsParts) -> Self {
+        let ObservationsParts { clock } = parts;
         Self { store, clock }
     }
 }

@@ -56,12 +56,15 @@ pub struct PartnerNotices {
     cache: Arc<FeedCache>,
 }
 
+/// What `PartnerNotices` is built on.
+pub(crate) struct PartnerNoticesParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
 impl PartnerNotices {
-    pub(crate) fn new(
-        store: Arc<dyn PartnerStore>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn PartnerStore>, parts: PartnerNoticesParts) -> Self {
+        let PartnerNoticesParts { settings, clock } = parts;
         Self {
             store,
             settings,

@@ -216,15 +216,24 @@ pub struct Profiles {
     feeds: Feeds,
 }
 
+/// What `Profiles` is built on.
+pub(crate) struct ProfilesParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) access: Access,
+    pub(crate) commands: Commands,
+    pub(crate) feeds: Feeds,
+}
+
 impl Profiles {
-    pub(crate) fn new(
-        store: Arc<dyn ProfilesPorts>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-        access: Access,
-        commands: Commands,
-        feeds: Feeds,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn ProfilesPorts>, parts: ProfilesParts) -> Self {
+        let ProfilesParts {
+            settings,
+            clock,
+            access,
+            commands,
+            feeds,
+        } = parts;
         Self {
             store,
             settings,

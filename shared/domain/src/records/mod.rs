@@ -43,14 +43,22 @@ pub struct Records {
     owed: Arc<dyn Owed>,
 }
 
+/// What `Records` is built on.
+pub(crate) struct RecordsParts {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) feeds: Feeds,
+    pub(crate) devices: Devices,
+    pub(crate) owed: Arc<dyn Owed>,
+}
+
 impl Records {
-    pub(crate) fn new(
-        store: Arc<dyn RecordStore>,
-        clock: Arc<dyn Clock>,
-        feeds: Feeds,
-        devices: Devices,
-        owed: Arc<dyn Owed>,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn RecordStore>, parts: RecordsParts) -> Self {
+        let RecordsParts {
+            clock,
+            feeds,
+            devices,
+            owed,
+        } = parts;
         Self {
             store,
             clock,

@@ -81,14 +81,22 @@ pub struct Sites {
     feeds: Feeds,
 }
 
+/// What `Sites` is built on.
+pub(crate) struct SitesParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) devices: Devices,
+    pub(crate) feeds: Feeds,
+}
+
 impl Sites {
-    pub(crate) fn new(
-        store: Arc<dyn SitesPorts>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-        devices: Devices,
-        feeds: Feeds,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn SitesPorts>, parts: SitesParts) -> Self {
+        let SitesParts {
+            settings,
+            clock,
+            devices,
+            feeds,
+        } = parts;
         Self {
             store,
             settings,

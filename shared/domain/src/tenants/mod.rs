@@ -53,13 +53,20 @@ pub struct Tenants {
     throttle: Throttle,
 }
 
+/// What `Tenants` is built on.
+pub(crate) struct TenantsParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) throttle: Throttle,
+}
+
 impl Tenants {
-    pub(crate) fn new(
-        store: Arc<dyn TenantStore>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-        throttle: Throttle,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn TenantStore>, parts: TenantsParts) -> Self {
+        let TenantsParts {
+            settings,
+            clock,
+            throttle,
+        } = parts;
         Self {
             store,
             settings,

@@ -73,12 +73,15 @@ pub struct Throttle {
     clock: Arc<dyn Clock>,
 }
 
+/// What `Throttle` is built on.
+pub(crate) struct ThrottleParts {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
 impl Throttle {
-    pub(crate) fn new(
-        store: Arc<dyn ThrottleStore>,
-        settings: Arc<Settings>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub(crate) fn new(store: Arc<dyn ThrottleStore>, parts: ThrottleParts) -> Self {
+        let ThrottleParts { settings, clock } = parts;
         Self {
             store,
             settings,
