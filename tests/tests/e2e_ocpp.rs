@@ -43,9 +43,12 @@ fn fleet(
         sites: 1,
         chargers: 3,
         duration: Duration::from_secs(seconds),
-        // 8 s of wall time are 160 simulated minutes: sessions (30 to 120
-        // minutes) end within the run.
-        speed: 1200.0,
+        // 16 s of wall time are 160 simulated minutes: sessions (30 to 120
+        // minutes) end within the run. A step (10 simulated seconds) is
+        // 16 ms of wall time, which a debug build on a busy machine keeps
+        // pace with; at twice the speed it fell behind and no session
+        // might end.
+        speed: 600.0,
         seed: fastrand::u64(1..1_000_000),
         state: None,
         provisioning_key: None,
@@ -94,7 +97,7 @@ async fn an_ocpp_fleet_charges_with_its_cards_and_the_console_agrees() {
     let token = env.operator_token(Role::Admin, vec![]).await;
     let console = HttpConsole::new(&base, token);
     for protocol in ["ocpp1.6", "ocpp2.0.1"] {
-        let summary = twin::run(fleet(&base, protocol, client.clone(), 12.0, 8))
+        let summary = twin::run(fleet(&base, protocol, client.clone(), 12.0, 16))
             .await
             .unwrap();
         assert_eq!(
