@@ -313,8 +313,32 @@ async fn placeholders(
         }
         campaigns.push(c.campaign_id.to_string());
     }
+    // A tariff of the fixture site, and a fleet-wide one valid in 2030
+    // (the recorded creation is fleet-wide in 2027: none overlaps).
+    let tariff_maker = env.operator_token(Role::Operator, vec![acme.clone()]).await;
+    let mut tariffs = Vec::new();
+    for scope in [
+        json!({"site_id": site.data()["site_id"]}),
+        json!({"valid_from": "2030-01-01T00:00:00Z", "valid_to": "2031-01-01T00:00:00Z"}),
+    ] {
+        let mut body = json!({"name": "Fixture", "currency": "GBP", "vat_percent": 20,
+            "elements": [{"price_components": [{"type": "ENERGY", "price": 0.3}]}]});
+        body.as_object_mut()
+            .expect("an object")
+            .extend(scope.as_object().expect("an object").clone());
+        let made = testkit::call_as(&app, &tariff_maker, "POST", "/v1/tariffs", Some(body)).await;
+        assert_eq!(made.status, 201, "tariff: {:?}", made.body);
+        tariffs.push(
+            made.data()["tariff_id"]
+                .as_str()
+                .expect("tariff id")
+                .to_owned(),
+        );
+    }
     BTreeMap::from([
         ("PROFILE_ID", profile.profile_id.to_string()),
+        ("TARIFF_ID", tariffs[0].clone()),
+        ("DELETABLE_TARIFF_ID", tariffs[1].clone()),
         ("CAMPAIGN_ID", campaigns[0].clone()),
         ("RUNNING_CAMPAIGN_ID", campaigns[1].clone()),
         ("PAUSED_CAMPAIGN_ID", campaigns[2].clone()),

@@ -24,6 +24,7 @@ struct Tenant {
     /// The charge point's own device.
     charge_point_device: String,
     id_tag: String,
+    tariff_id: String,
 }
 
 async fn get(app: &axum::Router, token: &str, path: &str) -> Reply {
@@ -131,7 +132,17 @@ async fn tenant(env: &TestEnv, app: &axum::Router, slug: &str) -> Tenant {
     )
     .await;
     assert_eq!(id_tag.status, 201, "{:?}", id_tag.body);
+    let tariff = post(
+        app,
+        Some(&token),
+        "/v1/tariffs",
+        json!({"name": format!("{slug} standard"), "currency": "GBP", "site_id": site_id,
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 0.3}]}]}),
+    )
+    .await;
+    assert_eq!(tariff.status, 201, "{:?}", tariff.body);
     Tenant {
+        tariff_id: tariff.data()["tariff_id"].as_str().unwrap().to_owned(),
         id_tag: id_tag.data()["id_tag"].as_str().unwrap().to_owned(),
         charge_point_device: charge_point.data()["device_id"]
             .as_str()
@@ -291,6 +302,8 @@ impl Read {
             &t.campaign_id
         } else if self.path.starts_with("/v1/id-tags/") {
             &t.id_tag
+        } else if self.path.starts_with("/v1/tariffs/") {
+            &t.tariff_id
         } else if self.path.starts_with("/v1/ocpp/charge-points/") {
             &t.charge_point_id
         } else if self.path.starts_with("/v1/partners/")
@@ -321,9 +334,10 @@ impl Read {
 }
 
 impl Tenant {
-    fn ids(&self) -> [&String; 11] {
+    fn ids(&self) -> [&String; 12] {
         [
             &self.id_tag,
+            &self.tariff_id,
             &self.charge_point_id,
             &self.charge_point_device,
             &self.partner_id,

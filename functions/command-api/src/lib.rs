@@ -7,6 +7,7 @@ mod campaigns;
 mod params;
 mod profiles;
 mod routes;
+mod tariffs;
 
 use domain::Domain;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +26,12 @@ pub fn routes() -> OpenApiRouter<Domain> {
         .routes(routes!(campaigns::pause_campaign))
         .routes(routes!(campaigns::resume_campaign))
         .routes(routes!(campaigns::cancel_campaign))
+        .routes(routes!(tariffs::list_tariffs, tariffs::create_tariff))
+        .routes(routes!(
+            tariffs::get_tariff,
+            tariffs::replace_tariff,
+            tariffs::delete_tariff
+        ))
 }
 
 pub fn router(domain: Domain) -> axum::Router {

@@ -4,7 +4,7 @@
 //! request log), `outbox` (what changes owe partners), `observations`
 //! (outages, findings at ingest), `tenants` (operators, clients, sessions);
 //! `devices`, `sites`, `access` (who sees what), `idtags` (drivers' tokens),
-//! `recount`; `commands`; `telemetry`, `records`; `campaigns`, `profiles`,
+//! `tariffs`, `recount`; `commands`; `telemetry`, `records`; `campaigns`, `profiles`,
 //! `flexibility`, `admin`; `console` (the operators' reads), `intelligence`,
 //! `partners`, `chargepoints`. What they share (ids, entities, settings,
 //! the caller, the error) is the `kernel` crate; the ports are implemented
@@ -40,6 +40,7 @@ pub mod records;
 pub mod recount;
 pub mod sites;
 pub mod storage;
+pub mod tariffs;
 pub mod telemetry;
 pub mod tenants;
 pub mod throttle;
@@ -68,6 +69,8 @@ pub struct Domain {
     pub devices: devices::Devices,
     /// Drivers' tokens.
     pub id_tags: idtags::IdTags,
+    /// Tariffs.
+    pub tariffs: tariffs::Tariffs,
     /// Sites and their capacity.
     pub sites: sites::Sites,
     /// Commands and their lifecycle.
@@ -141,6 +144,7 @@ where
         + console::ConsolePorts
         + feeds::FeedStore
         + idtags::IdTagStore
+        + tariffs::TariffStore
         + intelligence::IntelligencePorts
         + partners::PartnersPorts
         + profiles::ProfilesPorts
@@ -210,6 +214,14 @@ where
             idtags::IdTagsParts {
                 clock: clock.clone(),
                 access: access.clone(),
+            },
+        );
+        let tariffs = tariffs::Tariffs::new(
+            self.clone(),
+            tariffs::TariffsParts {
+                clock: clock.clone(),
+                access: access.clone(),
+                feeds: feeds.clone(),
             },
         );
         let sites = sites::Sites::new(
@@ -367,6 +379,7 @@ where
             observations,
             devices,
             id_tags,
+            tariffs,
             sites,
             commands,
             assembler: self,

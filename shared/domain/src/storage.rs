@@ -30,6 +30,7 @@ pub mod ports {
     pub use crate::profiles::ProfileStore;
     pub use crate::records::RecordStore;
     pub use crate::sites::SiteStore;
+    pub use crate::tariffs::TariffStore;
     pub use crate::telemetry::TelemetryStore;
     pub use crate::tenants::TenantStore;
     pub use crate::throttle::ThrottleStore;

@@ -18,6 +18,7 @@ const ORDER: &[&str] = &[
     "sites",
     "access",
     "idtags",
+    "tariffs",
     "recount",
     "commands",
     "telemetry",

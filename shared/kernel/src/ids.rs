@@ -59,6 +59,7 @@ uuid_id!(ProfileId, "configuration profile");
 uuid_id!(CampaignId, "firmware campaign");
 uuid_id!(PartnerId, "partner");
 uuid_id!(DeliveryId, "delivery");
+uuid_id!(TariffId, "tariff");
 
 /// A connector's number on its charger (OCPP numbers them from 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use kernel::ids::ConnectorId;
 use kernel::ids::{
-    CampaignId, CommandId, DeliveryId, DeviceId, OperatorId, PartnerId, ProfileId, RecordId, SiteId,
+    CampaignId, CommandId, DeliveryId, DeviceId, OperatorId, PartnerId, ProfileId, RecordId,
+    SiteId, TariffId,
 };
 
 pub const PK: &str = "PK";
@@ -135,6 +136,14 @@ pub fn profile(id: ProfileId) -> (String, String) {
 
 pub fn operator_profiles(op: &OperatorId) -> String {
     format!("OP#{op}#PROFILE")
+}
+
+pub fn tariff(id: TariffId) -> (String, String) {
+    (format!("TARIFF#{id}"), "TARIFF".into())
+}
+
+pub fn operator_tariffs(op: &OperatorId) -> String {
+    format!("OP#{op}#TARIFF")
 }
 
 pub fn campaign(id: CampaignId) -> (String, String) {

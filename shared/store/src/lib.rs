@@ -23,6 +23,7 @@ mod profiles;
 mod records;
 mod sites;
 pub mod table;
+mod tariffs;
 mod telemetry;
 mod tenants;
 mod throttle;
