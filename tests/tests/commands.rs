@@ -306,6 +306,13 @@ async fn a_retried_post_with_the_same_idempotency_key_returns_the_first_command(
 #[tokio::test]
 async fn concurrent_first_uses_of_one_key_queue_one_command() {
     let w = World::new().await;
+    // moto's server applies concurrent transactions without isolating
+    // them (two conditional puts of one new key can both succeed under
+    // load), so the race is judged on the embedded engine, which, like
+    // DynamoDB, serialises them.
+    if w.env.backend != "dynoxide" {
+        return;
+    }
     let c = w.charger("IDEM-2", "TP-AC22").await;
     let path = format!("/v1/devices/{}/connectors/1/start", c.id);
     // Ten bodies, two of them alike, sent at once: the winner's twin gets
