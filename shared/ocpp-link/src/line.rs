@@ -63,10 +63,9 @@ impl ChargerLine for OcppLine {
         let mut frames = Vec::new();
         let mut pending = Vec::new();
         for cmd in commands {
-            let calls = match order_for(self.store.as_ref(), now, &to.charge_point_id, cmd).await {
-                Ok(order) => calls_for(version, &order),
-                Err(why) => Err(why),
-            };
+            let calls = order_for(self.store.as_ref(), now, &to.charge_point_id, cmd)
+                .await
+                .and_then(|order| calls_for(version, &order));
             match calls {
                 Ok(calls) => {
                     for c in calls {
