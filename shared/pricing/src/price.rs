@@ -251,12 +251,14 @@ pub fn periods(tariff: &TariffContent, tz: Tz, session: &Session) -> Vec<Period>
     cuts.retain(|t| *t >= session.start && *t <= session.end);
     cuts.sort_unstable();
     cuts.dedup();
+    let energy: Vec<Decimal> = cuts.iter().map(|t| energy_at(&curve, *t)).collect();
     cuts.windows(2)
-        .map(|w| Period {
-            start: w[0],
-            end: w[1],
-            activity: session.activity_at(w[0]),
-            energy_wh: energy_at(&curve, w[1]) - energy_at(&curve, w[0]),
+        .zip(energy.windows(2))
+        .map(|(t, e)| Period {
+            start: t[0],
+            end: t[1],
+            activity: session.activity_at(t[0]),
+            energy_wh: e[1] - e[0],
         })
         .collect()
 }
