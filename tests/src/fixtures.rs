@@ -313,13 +313,16 @@ async fn placeholders(
         }
         campaigns.push(c.campaign_id.to_string());
     }
-    // A tariff of the fixture site, and a fleet-wide one valid in 2030
-    // (the recorded creation is fleet-wide in 2027: none overlaps).
+    // A tariff of the fixture site, and one of the fixture charger valid in
+    // 2030 (the recorded creation is the charger's in 2027: none overlaps,
+    // and a second setup on the same table has a site and charger of its
+    // own).
     let tariff_maker = env.operator_token(Role::Operator, vec![acme.clone()]).await;
     let mut tariffs = Vec::new();
     for scope in [
         json!({"site_id": site.data()["site_id"]}),
-        json!({"valid_from": "2030-01-01T00:00:00Z", "valid_to": "2031-01-01T00:00:00Z"}),
+        json!({"device_id": charger.id, "valid_from": "2030-01-01T00:00:00Z",
+            "valid_to": "2031-01-01T00:00:00Z"}),
     ] {
         let mut body = json!({"name": "Fixture", "currency": "GBP", "vat_percent": 20,
             "elements": [{"price_components": [{"type": "ENERGY", "price": 0.3}]}]});
