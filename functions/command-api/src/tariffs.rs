@@ -104,6 +104,11 @@ pub struct TariffRequest {
     pub operator_id: Option<String>,
 }
 
+/// The parsed value, or its problem noted.
+fn noted<T>(p: &mut Problems, parsed: kernel::input::Parsed<T>) -> Option<T> {
+    parsed.map_err(|e| p.add(&e.field, e.problem)).ok()
+}
+
 /// A decimal as the client wrote it (the shortest text of the number).
 fn decimal(value: f64) -> Option<Decimal> {
     representable(value)
@@ -258,9 +263,7 @@ impl TryFrom<TariffRequest> for TariffDraft {
 
     fn try_from(r: TariffRequest) -> Result<Self, Error> {
         let mut p = Problems::default();
-        let name = text(r.name, 64, "name")
-            .map_err(|e| p.add(&e.field, e.problem))
-            .ok();
+        let name = noted(&mut p, text(r.name, 64, "name"));
         if !currency_ok(&r.currency) {
             p.add("currency", "must be 3 upper-case letters (ISO 4217)");
         }
@@ -274,39 +277,34 @@ impl TryFrom<TariffRequest> for TariffDraft {
             .enumerate()
             .map(|(i, e)| element(e, &format!("elements[{i}]"), &mut p))
             .collect();
-        let site_id = r.site_id.as_deref().and_then(|s| {
-            id::<SiteId>(s, "site_id")
-                .map_err(|e| p.add(&e.field, e.problem))
-                .ok()
-        });
-        let device_id = r.device_id.as_deref().and_then(|s| {
-            id::<DeviceId>(s, "device_id")
-                .map_err(|e| p.add(&e.field, e.problem))
-                .ok()
-        });
+        let site_id = r
+            .site_id
+            .as_deref()
+            .and_then(|s| noted(&mut p, id::<SiteId>(s, "site_id")));
+        let device_id = r
+            .device_id
+            .as_deref()
+            .and_then(|s| noted(&mut p, id::<DeviceId>(s, "device_id")));
         if r.site_id.is_some() && r.device_id.is_some() {
             p.add("device_id", "give site_id or device_id, not both");
         }
-        let valid_from = r.valid_from.as_deref().and_then(|s| {
-            time(s, "valid_from")
-                .map_err(|e| p.add(&e.field, e.problem))
-                .ok()
-        });
-        let valid_to = r.valid_to.as_deref().and_then(|s| {
-            time(s, "valid_to")
-                .map_err(|e| p.add(&e.field, e.problem))
-                .ok()
-        });
+        let valid_from = r
+            .valid_from
+            .as_deref()
+            .and_then(|s| noted(&mut p, time(s, "valid_from")));
+        let valid_to = r
+            .valid_to
+            .as_deref()
+            .and_then(|s| noted(&mut p, time(s, "valid_to")));
         if let (Some(from), Some(to)) = (valid_from, valid_to)
             && to <= from
         {
             p.add("valid_to", "must be after valid_from");
         }
-        let operator_id = r.operator_id.as_deref().and_then(|s| {
-            id::<OperatorId>(s, "operator_id")
-                .map_err(|e| p.add(&e.field, e.problem))
-                .ok()
-        });
+        let operator_id = r
+            .operator_id
+            .as_deref()
+            .and_then(|s| noted(&mut p, id::<OperatorId>(s, "operator_id")));
         p.finish()?;
         Ok(Self {
             name: name.unwrap_or_default(),
@@ -344,16 +342,14 @@ impl TryFrom<TariffQuery> for (TariffFilter, Paging) {
 
     fn try_from(q: TariffQuery) -> Result<Self, Error> {
         let mut p = Problems::default();
-        let site_id = q.site_id.as_deref().and_then(|s| {
-            id::<SiteId>(s, "site_id")
-                .map_err(|e| p.add(&e.field, e.problem))
-                .ok()
-        });
-        let device_id = q.device_id.as_deref().and_then(|s| {
-            id::<DeviceId>(s, "device_id")
-                .map_err(|e| p.add(&e.field, e.problem))
-                .ok()
-        });
+        let site_id = q
+            .site_id
+            .as_deref()
+            .and_then(|s| noted(&mut p, id::<SiteId>(s, "site_id")));
+        let device_id = q
+            .device_id
+            .as_deref()
+            .and_then(|s| noted(&mut p, id::<DeviceId>(s, "device_id")));
         p.finish()?;
         Ok((
             TariffFilter { site_id, device_id },
