@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use domain::commands::schedule::Schedule;
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
 use domain::partners::outbox::Delivery;
-use kernel::command::Command;
+use kernel::command::{Command, ParamFields};
 use kernel::ids::{CommandId, ConnectorId, DeviceId, OperatorId};
 use kernel::model::{Activity, CommandKind, CommandOrigin, CommandStatus, HistoryEntry};
 use kernel::storage::{StoreError, StoreResult, WriteOutcome};
@@ -39,12 +39,13 @@ struct StoredCommand {
 
 impl StoredCommand {
     fn of(command: &Command) -> StoreResult<Self> {
-        let Value::Object(mut params) = serde_json::to_value(&command.params)
+        // The parameters as the view shows them: beside `command`, not
+        // holding it.
+        let Value::Object(params) = serde_json::to_value(ParamFields(command.params.clone()))
             .map_err(|e| StoreError::internal(format!("command parameters: {e}")))?
         else {
             return Err(StoreError::internal("command parameters are not a map"));
         };
-        params.remove("command");
         Ok(Self {
             command_id: command.command_id,
             command: command.kind(),
