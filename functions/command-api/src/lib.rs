@@ -7,6 +7,7 @@ mod campaigns;
 mod params;
 mod profiles;
 mod routes;
+mod sites;
 mod tariffs;
 
 use domain::Domain;
@@ -32,6 +33,7 @@ pub fn routes() -> OpenApiRouter<Domain> {
             tariffs::replace_tariff,
             tariffs::delete_tariff
         ))
+        .routes(routes!(sites::update_site))
 }
 
 pub fn router(domain: Domain) -> axum::Router {

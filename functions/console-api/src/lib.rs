@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<Domain> {
         .routes(routes!(reads::list_records))
         .routes(routes!(reads::get_record))
         .routes(routes!(reads::energy))
+        .routes(routes!(reads::revenue))
         .routes(routes!(reads::firmware_versions))
         .routes(routes!(reads::get_command))
         .routes(routes!(reads::models))

@@ -8,7 +8,10 @@ use domain::console::views::{
     CommandDetail, ConnectorView, DeviceView, EnergySeries, FirmwarePage, ListPage, RecordView,
     SiteDetail, SiteView,
 };
-use domain::console::{DeviceFilter, EnergyQuery, EnergyTarget, Granularity, Paging, RecordFilter};
+use domain::console::{
+    DeviceFilter, EnergyQuery, EnergyTarget, Granularity, Paging, RecordFilter, RevenueQuery,
+    RevenueSeries,
+};
 use kernel::Error;
 use kernel::catalogue::ModelPage;
 use kernel::ids::{CommandId, DeviceId, OperatorId, RecordId, SiteId};
@@ -314,6 +317,66 @@ pub async fn energy(
 ) -> ApiResult<EnergySeries> {
     Ok(Reply::ok(
         domain.console.energy(&caller, q.try_into()?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevenueParams {
+    /// `day` (default) or `month`; days and months are UTC.
+    #[param(value_type = Option<Granularity>)]
+    pub granularity: Option<String>,
+    /// Default: 30 days or 12 months before `to`.
+    #[param(format = DateTime)]
+    pub from: Option<String>,
+    /// Default now.
+    #[param(format = DateTime)]
+    pub to: Option<String>,
+    /// At most one of site_id and device_id; neither is the whole fleet.
+    #[param(format = Uuid)]
+    pub site_id: Option<String>,
+    #[param(format = Uuid)]
+    pub device_id: Option<String>,
+}
+
+impl TryFrom<RevenueParams> for RevenueQuery {
+    type Error = Error;
+
+    fn try_from(q: RevenueParams) -> Result<Self, Error> {
+        let (granularity, from, to, site_id, device_id) = (
+            optional(q.granularity.as_deref(), |g| {
+                one_of::<Granularity>(g, "granularity")
+            }),
+            optional(q.from.as_deref(), |t| time(t, "from")),
+            optional(q.to.as_deref(), |t| time(t, "to")),
+            optional(q.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
+            optional(q.device_id.as_deref(), |s| id::<DeviceId>(s, "device_id")),
+        )
+            .all()?;
+        Ok(Self {
+            granularity,
+            from,
+            to,
+            site_id,
+            device_id,
+        })
+    }
+}
+
+/// Revenue of priced sessions per currency, from pre-aggregated buckets.
+#[utoipa::path(get, path = "/v1/aggregated/revenue", tag = "console", security(("bearer" = [])), params(RevenueParams),
+    responses(
+        (status = 200, description = "the series", body = Envelope<RevenueSeries>),
+        (status = 404, description = "site or device not visible to the caller", body = Failure),
+        (status = 422, description = "bad range or scope", body = Failure),
+    ))]
+pub async fn revenue(
+    State(domain): State<Domain>,
+    Console(caller): Console,
+    QueryParams(q): QueryParams<RevenueParams>,
+) -> ApiResult<RevenueSeries> {
+    Ok(Reply::ok(
+        domain.console.revenue(&caller, q.try_into()?).await?,
     ))
 }
 

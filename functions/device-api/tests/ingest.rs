@@ -513,10 +513,14 @@ async fn dynamodb_requests_per_route_stay_within_their_budget() {
     c.post(&app, "/v1/device/charging-records", body.clone())
         .await;
     // The device, the partner session mark (a partner's CDR is pushed to
-    // it), the record's transaction.
-    cost("charging record", 3);
+    // it), the record's transaction; pricing adds the operator's tariffs
+    // (then kept a minute; a device in a site adds its time zone, alike).
+    cost("charging record, tariffs read", 4);
     c.post(&app, "/v1/device/charging-records", body).await;
     cost("duplicate charging record", 3);
+    let body = record(&env, &kernel::ids::RecordId::random().to_string(), 2.0);
+    c.post(&app, "/v1/device/charging-records", body).await;
+    cost("charging record, tariffs kept", 3);
 }
 
 #[tokio::test]

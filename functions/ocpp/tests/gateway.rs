@@ -991,3 +991,171 @@ async fn a_2_0_1_remote_start_joining_a_running_transaction_completes_and_a_late
         .unwrap();
     assert_eq!(records.total, 1);
 }
+
+/// The default operator's fleet-wide tariff: energy at 0.30 a kWh, 20 % VAT.
+async fn energy_tariff(env: &TestEnv) {
+    let content = pricing::TariffContent {
+        currency: "GBP".into(),
+        vat_percent: pricing::Decimal::from(20),
+        elements: vec![pricing::Element {
+            price_components: vec![pricing::PriceComponent {
+                dimension: pricing::Dimension::Energy,
+                price: "0.30".parse().unwrap(),
+                step_size: 1,
+            }],
+            restrictions: None,
+        }],
+    };
+    let acme = env.domain.settings.default_operator.clone();
+    env.domain
+        .tariffs
+        .create_tariff(
+            &operator(&acme, Role::Operator),
+            domain::tariffs::TariffDraft {
+                name: "Energy".into(),
+                content,
+                site_id: None,
+                device_id: None,
+                valid_from: None,
+                valid_to: None,
+                operator_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    env.clock.advance(chrono::Duration::seconds(1));
+}
+
+fn costs_sent(s: &Station) -> Vec<Value> {
+    s.sent()
+        .into_iter()
+        .filter(|f| f[2] == "CostUpdated")
+        .map(|f| f[3].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_priced_2_0_1_transaction_hears_its_cost_once_a_minute_and_its_total_at_the_end() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V201).await;
+    energy_tariff(&env).await;
+    let event = |kind: &str, seq: u32, wh: u32| {
+        json!({"eventType": kind, "timestamp": env.now(), "triggerReason": "MeterValuePeriodic",
+            "seqNo": seq, "transactionInfo": {"transactionId": "pc-1"},
+            "evse": {"id": 1, "connectorId": 1},
+            "meterValue": [{"timestamp": env.now(), "sampledValue": [
+                {"value": wh, "measurand": "Energy.Active.Import.Register"}]}]})
+    };
+    s.call("TransactionEvent", event("Started", 0, 0)).await;
+    // A reading every 20 s, 200 Wh each, for three minutes.
+    let mut requests = Vec::new();
+    for seq in 1..9 {
+        env.clock.advance(chrono::Duration::seconds(20));
+        env.counter.reset();
+        let answer = s
+            .call("TransactionEvent", event("Updated", seq, seq * 200))
+            .await;
+        requests.push(env.counter.total());
+        assert!(answer[2].get("totalCost").is_none(), "only the end has it");
+    }
+    println!("DynamoDB requests per meter value: {requests:?}");
+    // Pricing adds nothing to a reading; a running cost adds the mark it
+    // keeps on the transaction, and a tariff read once a minute.
+    let plain = *requests.iter().min().unwrap();
+    let dearer: Vec<u64> = requests.iter().filter(|&&r| r > plain).copied().collect();
+    assert_eq!(dearer.len(), 3, "{requests:?}");
+    assert!(dearer.iter().all(|&r| r <= plain + 2), "{requests:?}");
+    let told = costs_sent(&s);
+    assert_eq!(
+        told,
+        vec![
+            json!({"totalCost": 0.07, "transactionId": "pc-1"}),
+            json!({"totalCost": 0.29, "transactionId": "pc-1"}),
+            json!({"totalCost": 0.5, "transactionId": "pc-1"}),
+        ],
+        "0.2, 0.8 and 1.4 kWh at 0.36 incl. VAT, a minute apart"
+    );
+    for frame in s.sent().iter().filter(|f| f[2] == "CostUpdated") {
+        ocpp::validate(
+            Version::V201,
+            "CostUpdated",
+            ocpp::Direction::Request,
+            frame[3].as_object().unwrap(),
+        )
+        .unwrap();
+    }
+    // Its answer settles nothing and fails nothing.
+    let id = s.sent()[0][1].as_str().unwrap().to_owned();
+    s.answer(&id, json!({})).await;
+
+    env.clock.advance(chrono::Duration::seconds(20));
+    let end = s.call("TransactionEvent", event("Ended", 9, 1800)).await;
+    assert_eq!(end[2]["totalCost"], 0.65, "1.8 kWh at 0.36");
+    ocpp::validate(
+        Version::V201,
+        "TransactionEvent",
+        ocpp::Direction::Response,
+        end[2].as_object().unwrap(),
+    )
+    .unwrap();
+    let again = s.call("TransactionEvent", event("Ended", 9, 1800)).await;
+    assert_eq!(
+        again[2]["totalCost"], 0.65,
+        "a repeated end gets the same total"
+    );
+    let record = env
+        .domain
+        .console
+        .list_records(
+            &admin(),
+            RecordFilter::default(),
+            Paging::parse(None, None).unwrap(),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.device_id == s.device_id)
+        .unwrap();
+    let price = record.price.unwrap();
+    assert_eq!((price.excl_vat, price.incl_vat), (0.54, 0.65));
+    assert_eq!(record.cost, Some(0.65));
+}
+
+#[tokio::test]
+async fn a_priced_1_6_transaction_hears_no_running_cost_and_its_record_is_priced() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    energy_tariff(&env).await;
+    let start = s
+        .call("StartTransaction", json!({"connectorId": 1, "idTag": "LOCAL1", "meterStart": 1000, "timestamp": now(&env)}))
+        .await;
+    let tx = start[2]["transactionId"].as_i64().unwrap();
+    for wh in [2000, 3000, 4000] {
+        env.clock.advance(chrono::Duration::seconds(70));
+        s.call("MeterValues", json!({"connectorId": 1, "transactionId": tx, "meterValue": [{"timestamp": now(&env), "sampledValue": [
+            {"value": wh.to_string(), "measurand": "Energy.Active.Import.Register"}]}]}))
+            .await;
+    }
+    assert!(costs_sent(&s).is_empty(), "1.6 has no running cost");
+    s.call(
+        "StopTransaction",
+        json!({"meterStop": 5000, "timestamp": now(&env), "transactionId": tx}),
+    )
+    .await;
+    let record = env
+        .domain
+        .console
+        .list_records(
+            &admin(),
+            RecordFilter::default(),
+            Paging::parse(None, None).unwrap(),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.device_id == s.device_id)
+        .unwrap();
+    assert_eq!(record.price.unwrap().incl_vat, 1.44, "4 kWh at 0.36");
+}

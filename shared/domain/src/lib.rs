@@ -144,7 +144,7 @@ where
         + console::ConsolePorts
         + feeds::FeedStore
         + idtags::IdTagStore
-        + tariffs::TariffStore
+        + tariffs::TariffsPorts
         + intelligence::IntelligencePorts
         + partners::PartnersPorts
         + profiles::ProfilesPorts
@@ -280,6 +280,7 @@ where
                 clock: clock.clone(),
                 feeds: feeds.clone(),
                 devices: devices.clone(),
+                tariffs: tariffs.clone(),
                 owed,
             },
         );
@@ -355,6 +356,7 @@ where
                 commands: commands.clone(),
                 telemetry: telemetry.clone(),
                 records: records.clone(),
+                tariffs: tariffs.clone(),
             },
         );
         Domain {

@@ -53,6 +53,7 @@ pub mod secret;
 pub mod settings;
 pub mod storage;
 pub mod text;
+pub mod trace;
 pub mod version;
 
 pub use clock::{Clock, SystemClock};

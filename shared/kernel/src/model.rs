@@ -3,10 +3,12 @@
 
 use crate::ids::{
     CampaignId, CommandId, ConnectorId, DeviceId, OperatorId, ProfileId, RecordId, SerialNumber,
-    SiteId,
+    SiteId, TariffId,
 };
+use crate::trace::SessionTrace;
 use crate::version::FirmwareVersion;
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -76,6 +78,9 @@ pub struct Connector {
     /// applies only over it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket_mark: Option<DateTime<Utc>>,
+    /// The connector's last session as pricing needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionTrace>,
 }
 
 impl Connector {
@@ -96,6 +101,7 @@ impl Connector {
             since: Some(ts),
             since_energy: Some(0.0),
             bucket_mark: None,
+            session: None,
         }
     }
 }
@@ -287,6 +293,14 @@ pub struct Site {
     pub flex_limit_kw: Option<f64>,
     #[serde(default)]
     pub flex_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-3.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// IANA; tariffs' restrictions are read in it (UTC where none).
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// A charging session's record (a CDR) as the platform holds it; the
@@ -309,6 +323,27 @@ pub struct ChargingRecord {
     /// The driver's card or app token the session started with (OCPP);
     /// none for sessions started otherwise.
     pub id_tag: Option<String>,
+    /// What the session cost by the tariff in force at its start.
+    pub price: Option<RecordPrice>,
+    /// Seconds connected but not charging.
+    pub parking_time_s: i64,
+}
+
+/// A session's price (contract §14): exact amounts, excluding VAT but for
+/// `incl_vat`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordPrice {
+    pub tariff_id: TariffId,
+    pub currency: String,
+    pub vat_percent: Decimal,
+    /// Rounded half-up to cents.
+    pub excl_vat: Decimal,
+    pub incl_vat: Decimal,
+    /// The dimensions' amounts, unrounded.
+    pub energy: Decimal,
+    pub time: Decimal,
+    pub parking_time: Decimal,
+    pub flat: Decimal,
 }
 
 impl ChargingRecord {
@@ -319,6 +354,8 @@ impl ChargingRecord {
             operator_id: other.operator_id.clone(),
             site_id: other.site_id,
             received_at: other.received_at,
+            price: other.price.clone(),
+            parking_time_s: other.parking_time_s,
             ..self.clone()
         } == *other
     }

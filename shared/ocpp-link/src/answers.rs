@@ -14,6 +14,10 @@ pub const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3
 /// The call an answer is for, no longer pending; `None` when nobody waits
 /// for it (answered already, or never sent).
 async fn answered(domain: &Domain, charger: &Charger, message_id: &str) -> Option<PendingCall> {
+    // A notice's answer settles nothing, and costs no read.
+    if message_id.starts_with(crate::line::NOTICE_PREFIX) {
+        return None;
+    }
     match domain
         .charge_points
         .call_answered(charger, message_id)

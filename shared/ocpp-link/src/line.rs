@@ -3,12 +3,16 @@
 use crate::calls::calls_for;
 use async_trait::async_trait;
 use domain::chargepoints::{ChargePointStore, PendingCall, order_for};
-use domain::commands::{ChargerLine, LineAddress, Undelivered};
+use domain::commands::{ChargerLine, LineAddress, Notice, Undelivered};
 use kernel::Clock;
 use kernel::command::Command;
 use kernel::ids::CommandId;
 use ocpp::Version;
+use rust_decimal::prelude::ToPrimitive;
 use std::sync::Arc;
+
+/// The start of a notice's message id: its answer is waited for by nobody.
+pub const NOTICE_PREFIX: &str = "notice-";
 
 /// The connection a frame was for is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +117,27 @@ impl ChargerLine for OcppLine {
         undelivered.extend(frames.map(|(c, _, _)| lost(c, "the charger's connection closed")));
         undelivered.dedup_by_key(|u| u.command_id);
         undelivered
+    }
+
+    async fn tell(&self, to: &LineAddress, notice: &Notice) {
+        // 1.6 has no message for a running cost.
+        if Version::from_subprotocol(&to.connection.protocol) != Some(Version::V201) {
+            return;
+        }
+        let (action, payload) = match notice {
+            Notice::RunningCost {
+                transaction_id,
+                total_cost,
+            } => (
+                "CostUpdated",
+                ocpp::v201::cost_updated(transaction_id, total_cost.to_f64().unwrap_or_default()),
+            ),
+        };
+        let message_id = format!("{NOTICE_PREFIX}{}", self.clock.now().timestamp_micros());
+        let frame = ocpp::call(&message_id, action, &payload);
+        if self.transport.post(to, &message_id, frame).await == Err(Gone) {
+            tracing::debug!(charge_point_id = %to.charge_point_id, "notice not delivered: connection gone");
+        }
     }
 
     async fn close(&self, to: &LineAddress) {

@@ -63,6 +63,7 @@ const V201: Sources = schemas!(
     [
         "Authorize",
         "BootNotification",
+        "CostUpdated",
         "DataTransfer",
         "FirmwareStatusNotification",
         "Heartbeat",

@@ -153,11 +153,22 @@ pub fn authorize(status: &str, expiry: Option<DateTime<Utc>>) -> Value {
     json!({"idTokenInfo": id_token_info(status, expiry)})
 }
 
-pub fn transaction_event(status: Option<&str>) -> Value {
-    match status {
-        Some(status) => json!({"idTokenInfo": id_token_info(status, None)}),
-        None => json!({}),
+/// The answer to a TransactionEvent: the token's standing where it named
+/// one, and the transaction's final cost once it ended and was priced.
+pub fn transaction_event(status: Option<&str>, total_cost: Option<f64>) -> Value {
+    let mut answer = json!({});
+    if let Some(status) = status {
+        answer["idTokenInfo"] = id_token_info(status, None);
     }
+    if let Some(cost) = total_cost {
+        answer["totalCost"] = json!(cost);
+    }
+    answer
+}
+
+/// `CostUpdated`: a running transaction's cost so far, incl. VAT.
+pub fn cost_updated(transaction_id: &str, total_cost: f64) -> Value {
+    json!({"totalCost": total_cost, "transactionId": transaction_id})
 }
 
 pub fn empty() -> Value {

@@ -90,6 +90,24 @@ impl Session {
         points
     }
 
+    /// Seconds connected but not charging, whatever the tariff.
+    pub fn parking_seconds(&self) -> i64 {
+        let mut cuts = vec![self.start];
+        cuts.extend(
+            self.activity
+                .iter()
+                .map(|a| a.0)
+                .filter(|t| *t > self.start && *t < self.end),
+        );
+        cuts.push(self.end);
+        let parked: Duration = cuts
+            .windows(2)
+            .filter(|w| self.activity_at(w[0]) == Activity::Parking)
+            .map(|w| w[1] - w[0])
+            .sum();
+        seconds(parked).round().try_into().unwrap_or(i64::MAX)
+    }
+
     fn activity_at(&self, t: DateTime<Utc>) -> Activity {
         self.activity
             .iter()

@@ -106,6 +106,7 @@ fn parking_is_priced_while_connected_but_not_charging() {
     s.activity = vec![(at("2026-03-02T11:00:00Z"), Activity::Parking)];
     let p = price(&t, Tz::UTC, &s);
     assert_eq!(p.parking_time_s, 3600);
+    assert_eq!(s.parking_seconds(), 3600, "the same without a tariff");
     assert_eq!(
         p.excl_vat,
         d("9.00"),

@@ -103,6 +103,16 @@ pub fn record(id: RecordId) -> (String, String) {
     (format!("CDR#{id}"), "CDR".into())
 }
 
+/// A scope's revenue days (`ALL`, `SITE#<id>` or `DEV#<id>`).
+pub fn revenue(op: &OperatorId, scope: &str) -> String {
+    format!("OP#{op}#REV#{scope}")
+}
+
+/// A day's sort key: `YYYY-MM-DD` (UTC).
+pub fn day(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
 pub fn operator_records(op: &OperatorId) -> String {
     format!("OP#{op}#CDR")
 }
@@ -140,6 +150,11 @@ pub fn operator_profiles(op: &OperatorId) -> String {
 
 pub fn tariff(id: TariffId) -> (String, String) {
     (format!("TARIFF#{id}"), "TARIFF".into())
+}
+
+/// A tariff's past version, beside the tariff.
+pub fn past_tariff(id: TariffId, version: u32) -> (String, String) {
+    (format!("TARIFF#{id}"), format!("V#{version:06}"))
 }
 
 pub fn operator_tariffs(op: &OperatorId) -> String {

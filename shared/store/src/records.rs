@@ -1,19 +1,21 @@
 //! Charge detail records: written once (conditional on the record id),
 //! listed per operator by start time.
 
-use crate::core::{DynamoStore, cancelled_items, s};
+use crate::core::{DynamoStore, cancelled_items, invalid_request, n, s};
 use crate::errors::map_sdk;
-use crate::items::{Item, from_attrs};
+use crate::items::{Item, from_attrs, key_attrs};
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
-use chrono::{DateTime, Utc};
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use domain::partners::outbox::Delivery;
-use domain::records::{RecordOutcome, RecordStore};
+use domain::records::{RecordOutcome, RecordStore, RevenueDay, RevenueScope};
 use kernel::ids::{ConnectorId, DeviceId, OperatorId, RecordId, SiteId};
-use kernel::model::{Activity, ChargingRecord};
+use kernel::model::{Activity, ChargingRecord, RecordPrice};
 use kernel::storage::{StoreError, StoreResult};
+use pricing::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 /// A record as the table keeps it.
@@ -34,6 +36,10 @@ struct StoredRecord {
     received_at: DateTime<Utc>,
     #[serde(default)]
     id_tag: Option<String>,
+    #[serde(default)]
+    price: Option<RecordPrice>,
+    #[serde(default)]
+    parking_time_s: i64,
 }
 
 impl From<&ChargingRecord> for StoredRecord {
@@ -53,6 +59,8 @@ impl From<&ChargingRecord> for StoredRecord {
             stop_reason: r.stop_reason.clone(),
             received_at: r.received_at,
             id_tag: r.id_tag.clone(),
+            price: r.price.clone(),
+            parking_time_s: r.parking_time_s,
         }
     }
 }
@@ -74,6 +82,8 @@ impl From<StoredRecord> for ChargingRecord {
             stop_reason: r.stop_reason,
             received_at: r.received_at,
             id_tag: r.id_tag,
+            price: r.price,
+            parking_time_s: r.parking_time_s,
         }
     }
 }
@@ -98,6 +108,16 @@ impl RecordStore for DynamoStore {
         let mut items = vec![put, self.activity_put(activity)?];
         if let Some(push) = push {
             items.push(self.delivery_put(push)?);
+        }
+        if let Some(price) = &record.price {
+            let scopes = [
+                Some(RevenueScope::Operator),
+                record.site_id.map(RevenueScope::Site),
+                Some(RevenueScope::Device(record.device_id)),
+            ];
+            for scope in scopes.into_iter().flatten() {
+                items.push(self.revenue_add(record, price, scope)?);
+            }
         }
         let out = self
             .client
@@ -161,5 +181,103 @@ impl RecordStore for DynamoStore {
             .get::<StoredRecord>(keys::record(id))
             .await?
             .map(ChargingRecord::from))
+    }
+
+    async fn revenue_days(
+        &self,
+        operator: &OperatorId,
+        scope: RevenueScope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<RevenueDay>> {
+        // `~` sorts after every currency, so the upper bound takes `to`'s day.
+        let stored: Vec<StoredRevenue> = self
+            .query_all(
+                None,
+                "PK = :p AND SK BETWEEN :from AND :to",
+                vec![
+                    (":p", s(keys::revenue(operator, &scope_key(scope)))),
+                    (":from", s(keys::day(from))),
+                    (":to", s(format!("{}~", keys::day(to)))),
+                ],
+                false,
+            )
+            .await?;
+        stored.into_iter().map(StoredRevenue::day).collect()
+    }
+}
+
+/// One day's revenue of one scope in one currency, added to by each
+/// priced record (integer cents and Wh: `ADD` on them is exact).
+#[derive(Debug, Deserialize)]
+struct StoredRevenue {
+    /// `YYYY-MM-DD`.
+    day: String,
+    currency: String,
+    sessions: u64,
+    energy_wh: i64,
+    excl_vat_cents: i64,
+    incl_vat_cents: i64,
+}
+
+impl StoredRevenue {
+    fn day(self) -> StoreResult<RevenueDay> {
+        let day = NaiveDate::parse_from_str(&self.day, "%Y-%m-%d")
+            .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+            .map_err(|_| StoreError::internal(format!("revenue day {}", self.day)))?;
+        Ok(RevenueDay {
+            day,
+            currency: self.currency,
+            sessions: self.sessions,
+            energy_wh: self.energy_wh,
+            excl_vat_cents: self.excl_vat_cents,
+            incl_vat_cents: self.incl_vat_cents,
+        })
+    }
+}
+
+fn scope_key(scope: RevenueScope) -> String {
+    match scope {
+        RevenueScope::Operator => "ALL".into(),
+        RevenueScope::Site(id) => format!("SITE#{id}"),
+        RevenueScope::Device(id) => format!("DEV#{id}"),
+    }
+}
+
+fn cents(amount: Decimal) -> i64 {
+    (amount * Decimal::ONE_HUNDRED)
+        .round()
+        .to_i64()
+        .unwrap_or_default()
+}
+
+impl DynamoStore {
+    fn revenue_add(
+        &self,
+        record: &ChargingRecord,
+        price: &RecordPrice,
+        scope: RevenueScope,
+    ) -> StoreResult<TransactWriteItem> {
+        let key = (
+            keys::revenue(&record.operator_id, &scope_key(scope)),
+            format!("{}#{}", keys::day(record.end_time), price.currency),
+        );
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .update_expression(
+                "ADD sessions :one, energy_wh :e, excl_vat_cents :x, incl_vat_cents :i \
+                 SET currency = :c, #day = :d",
+            )
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":e", n((record.energy * 1000.0).round() as i64))
+            .expression_attribute_values(":x", n(cents(price.excl_vat)))
+            .expression_attribute_values(":i", n(cents(price.incl_vat)))
+            .expression_attribute_values(":c", s(&price.currency))
+            .expression_attribute_names("#day", "day")
+            .expression_attribute_values(":d", s(keys::day(record.end_time)))
+            .build()
+            .map_err(invalid_request)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }

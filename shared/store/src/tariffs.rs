@@ -5,8 +5,8 @@ use crate::items::{Item, key_attrs, to_attrs};
 use crate::keys;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
-use chrono::{DateTime, Utc};
-use domain::tariffs::{Tariff, TariffStore};
+use chrono::{DateTime, Duration, Utc};
+use domain::tariffs::{Tariff, TariffStore, TariffVersion};
 use kernel::ids::{DeviceId, OperatorId, SiteId, TariffId};
 use kernel::model::Activity;
 use kernel::storage::{StoreError, StoreResult, WriteOutcome};
@@ -27,7 +27,13 @@ struct StoredTariff {
     version: u32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Set on a past version: when a later one, or the deletion, replaced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    superseded_at: Option<DateTime<Utc>>,
 }
+
+/// How long a past version is kept: longer than a late record is accepted.
+const PAST_VERSION_DAYS: i64 = 60;
 
 impl From<&Tariff> for StoredTariff {
     fn from(t: &Tariff) -> Self {
@@ -43,6 +49,7 @@ impl From<&Tariff> for StoredTariff {
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            superseded_at: None,
         }
     }
 }
@@ -72,6 +79,28 @@ fn tariff_item(tariff: &Tariff) -> Item<StoredTariff> {
     )
 }
 
+/// A version as it was until `at`, beside the tariff on the same index.
+fn past_item(tariff: &Tariff, at: DateTime<Utc>) -> Item<StoredTariff> {
+    let mut stored = StoredTariff::from(tariff);
+    stored.superseded_at = Some(at);
+    Item::new(keys::past_tariff(tariff.tariff_id, tariff.version), stored)
+        .gsi1(
+            keys::operator_tariffs(&tariff.operator_id),
+            format!("{}#V{:06}", tariff.tariff_id, tariff.version),
+        )
+        .expires((at + Duration::days(PAST_VERSION_DAYS)).timestamp())
+}
+
+impl StoredTariff {
+    fn version(self) -> TariffVersion {
+        let superseded_at = self.superseded_at;
+        TariffVersion {
+            tariff: self.into(),
+            superseded_at,
+        }
+    }
+}
+
 #[async_trait]
 impl TariffStore for DynamoStore {
     async fn insert_tariff(&self, tariff: &Tariff, activity: &Activity) -> StoreResult<()> {
@@ -98,6 +127,16 @@ impl TariffStore for DynamoStore {
     }
 
     async fn operator_tariffs(&self, operator: &OperatorId) -> StoreResult<Vec<Tariff>> {
+        Ok(self
+            .tariff_versions(operator)
+            .await?
+            .into_iter()
+            .filter(|v| v.superseded_at.is_none())
+            .map(|v| v.tariff)
+            .collect())
+    }
+
+    async fn tariff_versions(&self, operator: &OperatorId) -> StoreResult<Vec<TariffVersion>> {
         let stored: Vec<StoredTariff> = self
             .query_all(
                 Some(keys::GSI1),
@@ -106,30 +145,38 @@ impl TariffStore for DynamoStore {
                 false,
             )
             .await?;
-        Ok(stored.into_iter().map(Tariff::from).collect())
+        Ok(stored.into_iter().map(StoredTariff::version).collect())
     }
 
     async fn replace_tariff(
         &self,
-        tariff: &Tariff,
-        expected_version: u32,
+        next: &Tariff,
+        previous: &Tariff,
         activity: &Activity,
     ) -> StoreResult<WriteOutcome> {
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_attrs(&tariff_item(tariff))?))
+            .set_item(Some(to_attrs(&tariff_item(next))?))
             .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(expected_version))
+            .expression_attribute_values(":v", n(previous.version))
             .build()
             .map_err(invalid_request)?;
         self.transact(vec![
             TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder()
+                .put(self.put_item(&past_item(previous, next.updated_at))?)
+                .build(),
             self.activity_put(activity)?,
         ])
         .await
     }
 
-    async fn delete_tariff(&self, tariff: &Tariff, activity: &Activity) -> StoreResult<()> {
+    async fn delete_tariff(
+        &self,
+        tariff: &Tariff,
+        at: DateTime<Utc>,
+        activity: &Activity,
+    ) -> StoreResult<()> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key_attrs(keys::tariff(tariff.tariff_id))))
@@ -138,6 +185,9 @@ impl TariffStore for DynamoStore {
         // Already gone is as good as deleted.
         self.transact(vec![
             TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder()
+                .put(self.put_item(&past_item(tariff, at))?)
+                .build(),
             self.activity_put(activity)?,
         ])
         .await?;

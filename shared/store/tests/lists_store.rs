@@ -44,6 +44,9 @@ fn site(name: &str, operator: &str, now: DateTime<Utc>) -> Site {
         updated_at: now,
         flex_limit_kw: None,
         flex_until: None,
+        city: None,
+        country: None,
+        time_zone: None,
     }
 }
 

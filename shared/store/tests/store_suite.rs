@@ -2,7 +2,7 @@
 //! embedded engine in every `cargo test`, and on moto by the test script
 //! (`TEST_DYNAMODB_ENDPOINT`). Each test gets a fresh table.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use domain::campaigns::{
     Campaign, CampaignCounts, CampaignMember, CampaignStatus, CampaignStore, LinkChange,
     MemberState,
@@ -11,7 +11,7 @@ use domain::commands::{CommandStore, IdempotencyClaim, Queued};
 use domain::devices::{DeviceStore, Profile};
 use domain::feeds::FeedStore;
 use domain::profiles::{ChargerSettings, Profile as ConfigurationProfile, ProfileStore};
-use domain::records::{RecordOutcome, RecordStore};
+use domain::records::{RecordOutcome, RecordStore, RevenueDay, RevenueScope};
 use domain::sites::{SiteMember, SiteStore};
 use domain::telemetry::{ConnectorWrite, EnergyAdd, EnergyScope, FirmwareWrite, TelemetryStore};
 use domain::tenants::TenantStore;
@@ -76,6 +76,7 @@ fn connector(ts: DateTime<Utc>, energy: f64) -> Connector {
         since: Some(ts),
         since_energy: Some(energy),
         bucket_mark: None,
+        session: None,
     }
 }
 
@@ -516,6 +517,8 @@ async fn a_charge_record_is_stored_once() {
         stop_reason: None,
         received_at: now,
         id_tag: None,
+        price: None,
+        parking_time_s: 0,
     };
     assert_eq!(
         env.store.put_record(&record, &act(), None).await.unwrap(),
@@ -531,6 +534,84 @@ async fn a_charge_record_is_stored_once() {
         env.store.get_record(record.record_id).await.unwrap(),
         Some(record)
     );
+}
+
+#[tokio::test]
+async fn a_priced_record_adds_to_its_days_revenue_once_per_scope() {
+    let env = TestEnv::new().await;
+    let d = registered(&env, "REV-1").await;
+    let now = env.clock.now();
+    let site = SiteId::random();
+    let price = |excl: &str, incl: &str| RecordPrice {
+        tariff_id: kernel::ids::TariffId::time_ordered(),
+        currency: "GBP".into(),
+        vat_percent: "20".parse().unwrap(),
+        excl_vat: excl.parse().unwrap(),
+        incl_vat: incl.parse().unwrap(),
+        energy: excl.parse().unwrap(),
+        time: Default::default(),
+        parking_time: Default::default(),
+        flat: Default::default(),
+    };
+    let record = |energy: f64, p: RecordPrice| ChargingRecord {
+        record_id: RecordId::random(),
+        device_id: d.device_id,
+        operator_id: d.operator_id.clone(),
+        site_id: Some(site),
+        connector_id: ConnectorId::new(1).unwrap(),
+        start_time: now - Duration::hours(1),
+        end_time: now,
+        energy,
+        max_power: None,
+        cost: None,
+        currency: None,
+        stop_reason: None,
+        received_at: now,
+        id_tag: None,
+        price: Some(p),
+        parking_time_s: 0,
+    };
+    let first = record(12.345, price("3.09", "3.71"));
+    let second = record(0.5, price("0.13", "0.16"));
+    for r in [&first, &first, &second] {
+        env.store.put_record(r, &act(), None).await.unwrap();
+    }
+    let day = now.duration_trunc(Duration::days(1)).unwrap();
+    let acme = d.operator_id.clone();
+    for scope in [
+        RevenueScope::Operator,
+        RevenueScope::Site(site),
+        RevenueScope::Device(d.device_id),
+    ] {
+        let days = env
+            .store
+            .revenue_days(&acme, scope, day - Duration::days(1), day)
+            .await
+            .unwrap();
+        assert_eq!(
+            days,
+            vec![RevenueDay {
+                day,
+                currency: "GBP".into(),
+                sessions: 2,
+                energy_wh: 12_845,
+                excl_vat_cents: 322,
+                incl_vat_cents: 387,
+            }],
+            "{scope:?}: the repeated record counts once"
+        );
+    }
+    let before = env
+        .store
+        .revenue_days(
+            &acme,
+            RevenueScope::Operator,
+            day - Duration::days(3),
+            day - Duration::days(1),
+        )
+        .await
+        .unwrap();
+    assert!(before.is_empty(), "days outside the range are left out");
 }
 
 #[tokio::test]
@@ -644,6 +725,9 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         updated_at: now,
         flex_limit_kw: None,
         flex_until: None,
+        city: None,
+        country: None,
+        time_zone: None,
     };
     let stale = SiteMember {
         previous_site: Some(SiteId::random()),
@@ -887,6 +971,8 @@ async fn operator_records_come_newest_first_within_the_range() {
             stop_reason: None,
             received_at: now,
             id_tag: None,
+            price: None,
+            parking_time_s: 0,
         };
         env.store.put_record(&record, &act(), None).await.unwrap();
     }
@@ -982,6 +1068,9 @@ async fn a_site_saved_from_a_stale_read_does_not_erase_a_cap_set_meanwhile() {
         updated_at: now,
         flex_limit_kw: None,
         flex_until: None,
+        city: None,
+        country: None,
+        time_zone: None,
     };
     assert_eq!(
         env.store.save_site(&site, None, &[], &act()).await.unwrap(),

@@ -7,6 +7,7 @@ use kernel::error::Error;
 use kernel::model::ConnectorState;
 use ocpp::meter::Reading;
 use ocpp::v201;
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value};
 
 pub(super) async fn handle(
@@ -204,8 +205,9 @@ async fn transaction_event(
                 .await?;
         }
     }
+    let mut total_cost = None;
     if e.event_type == "Ended" {
-        domain
+        total_cost = domain
             .charge_points
             .transaction_ended(
                 charger,
@@ -230,5 +232,8 @@ async fn transaction_event(
                 .await?,
         );
     }
-    Ok(v201::transaction_event(status.map(|s| s.as_str())))
+    Ok(v201::transaction_event(
+        status.map(|s| s.as_str()),
+        total_cost.and_then(|c| c.to_f64()),
+    ))
 }

@@ -3,17 +3,23 @@
 //! charging records, firmware progress, the command lifecycle).
 
 use super::ChargePoints;
-use super::{ChargePoint, Charger, Transaction};
+use super::{ChargePoint, Charger, CostTold, Transaction};
+use crate::commands::Notice;
 use crate::commands::{CommandReport, Report};
 use crate::devices::revoked;
 use crate::idtags::TokenStatus;
 use crate::records::RecordUpload;
+use crate::tariffs::session_of;
 use crate::telemetry::{FirmwareReport, Move, StatusSample};
 use chrono::{DateTime, Utc};
 use kernel::error::Error;
 use kernel::ids::{CommandId, ConnectorId, RecordId};
 use kernel::model::{ConnectorState, Device, FirmwareStatus};
 use kernel::version::FirmwareVersion;
+use pricing::Decimal;
+
+/// A running transaction's cost is told a charger at most this often.
+const RUNNING_COST_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 /// A connector's state as a charger reported it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -341,6 +347,7 @@ impl ChargePoints {
             max_power_kw: None,
             last_register_wh: start.meter_start_wh,
             ended_at: None,
+            cost_told: None,
         };
         self.store.put_transaction(&tx).await?;
         self.telemetry
@@ -516,23 +523,86 @@ impl ChargePoints {
             energy_delivered: energy_kwh,
             soc: reading.soc.or_else(|| live.and_then(|c| c.soc)),
         };
+        let at = sample.timestamp;
         self.telemetry.record_status(charger.claims, sample).await?;
+        let mut notice = None;
+        if let Some(tx) = tx.as_mut().filter(|t| t.ended_at.is_none())
+            && let Some(cost) = self.running_cost(&device, tx, at, energy_kwh).await?
+        {
+            notice = Some(Notice::RunningCost {
+                transaction_id: tx.transaction_id.clone(),
+                total_cost: cost.total_cost,
+            });
+            tx.cost_told = Some(cost);
+            changed = true;
+        }
         if let Some(tx) = tx.filter(|_| changed) {
             self.store.put_transaction(&tx).await?;
+        }
+        if let Some(notice) = notice {
+            self.commands.tell_charger(&device, &notice).await;
         }
         Ok(())
     }
 
+    /// The running cost to tell a 2.0.1 charger now, if any: a priced
+    /// transaction's cost so far, when it changed and at most once a
+    /// minute (contract §14). The tariff is read as at the session's end.
+    async fn running_cost(
+        &self,
+        device: &Device,
+        tx: &Transaction,
+        at: DateTime<Utc>,
+        energy_kwh: f64,
+    ) -> Result<Option<CostTold>, Error> {
+        let speaks_201 = device
+            .connection
+            .as_ref()
+            .is_some_and(|c| c.protocol == "ocpp2.0.1");
+        let now = self.clock.now();
+        if !speaks_201
+            || tx
+                .cost_told
+                .as_ref()
+                .is_some_and(|c| now - c.at < RUNNING_COST_EVERY)
+        {
+            return Ok(None);
+        }
+        let Some(pricer) = self.tariffs.pricer(device, tx.started_at).await? else {
+            return Ok(None);
+        };
+        let trace = device
+            .connectors
+            .get(&tx.connector_id)
+            .and_then(|c| c.session.as_ref());
+        let session = session_of(trace, tx.started_at, at.max(tx.started_at), energy_kwh);
+        let total_cost = pricing::price(&pricer.content, pricer.tz, &session).incl_vat;
+        let told = tx
+            .cost_told
+            .as_ref()
+            .map_or(Decimal::ZERO, |c| c.total_cost);
+        Ok((total_cost != told).then_some(CostTold {
+            at: now,
+            total_cost,
+        }))
+    }
+
     /// A transaction ended: its charging record (one, whatever the
     /// repeats), the connector's session closed, a remote stop completed.
-    pub async fn transaction_ended(&self, charger: &Charger, end: TxEnd) -> Result<(), Error> {
+    /// Answers the session's price incl. VAT where it was priced.
+    pub async fn transaction_ended(
+        &self,
+        charger: &Charger,
+        end: TxEnd,
+    ) -> Result<Option<Decimal>, Error> {
         let Some(mut tx) = self
             .store
             .get_transaction(charger.device_id, &end.transaction_id)
             .await?
         else {
             tracing::info!(charge_point_id = %charger.charge_point_id, transaction_id = %end.transaction_id, "end of an unknown transaction");
-            return self.charger_heartbeat(charger).await;
+            self.charger_heartbeat(charger).await?;
+            return Ok(None);
         };
         // Without a stop register (a 2.0.1 end with no meter value), the
         // session's energy as the connector last counted it.
@@ -564,12 +634,12 @@ impl ChargePoints {
             // A driver's token; a remote start's tag is the platform's own.
             id_tag: tx.id_tag.clone().filter(|_| tx.command_id.is_none()),
         };
-        if let Err(e) = self.records.upload_record(charger.claims, upload).await {
+        let total_cost = match self.records.upload_record(charger.claims, upload).await {
+            Ok(record) => record.price.map(|p| p.incl_vat),
             // A repeat with other figures keeps the first record.
-            if !matches!(e, Error::Conflict(_)) {
-                return Err(e);
-            }
-        }
+            Err(Error::Conflict(_)) => None,
+            Err(e) => return Err(e),
+        };
         let mut stopped_by = None;
         if tx.ended_at.is_none() {
             tx.ended_at = Some(end.at);
@@ -588,7 +658,7 @@ impl ChargePoints {
         if let Some(command) = stopped_by {
             self.complete_command(charger, command).await;
         }
-        Ok(())
+        Ok(total_cost)
     }
 
     /// FirmwareStatusNotification: progress as `/v1/device/firmware/status`;

@@ -22,6 +22,7 @@ use crate::idtags::IdTags;
 use crate::observations::Observations;
 use crate::profiles::ProfileStore;
 use crate::records::Records;
+use crate::tariffs::Tariffs;
 use crate::telemetry::Telemetry;
 use crate::throttle::{Attempt, Throttle};
 use chrono::{DateTime, Utc};
@@ -118,6 +119,16 @@ pub struct Transaction {
     pub max_power_kw: Option<f64>,
     pub last_register_wh: Option<f64>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The running cost last told the charger (2.0.1's `CostUpdated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_told: Option<CostTold>,
+}
+
+/// A running cost told a charger, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostTold {
+    pub at: DateTime<Utc>,
+    pub total_cost: rust_decimal::Decimal,
 }
 
 /// A call sent to a charger and not yet answered: what its answer
@@ -316,6 +327,7 @@ pub(crate) struct ChargePointParts {
     pub(crate) commands: Commands,
     pub(crate) telemetry: Telemetry,
     pub(crate) records: Records,
+    pub(crate) tariffs: Tariffs,
 }
 
 /// OCPP charge points: provisioning, their connections, and what their
@@ -333,6 +345,7 @@ pub struct ChargePoints {
     commands: Commands,
     telemetry: Telemetry,
     records: Records,
+    tariffs: Tariffs,
 }
 
 impl ChargePoints {
@@ -349,6 +362,7 @@ impl ChargePoints {
             commands: parts.commands,
             telemetry: parts.telemetry,
             records: parts.records,
+            tariffs: parts.tariffs,
         }
     }
 }

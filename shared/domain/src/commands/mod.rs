@@ -132,8 +132,22 @@ pub trait ChargerLine: Send + Sync {
     /// Sends `commands` on the charger's connection; those that did not go
     /// out come back.
     async fn send(&self, to: &LineAddress, commands: &[Command]) -> Vec<Undelivered>;
+    /// Tells the charger something that no command tracks; a notice that
+    /// does not arrive is not sent again.
+    async fn tell(&self, to: &LineAddress, notice: &Notice);
     /// Closes the charger's connection (its credentials ended).
     async fn close(&self, to: &LineAddress);
+}
+
+/// What the platform tells a charger on its line outside any command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A priced transaction's cost so far, incl. VAT (OCPP 2.0.1's
+    /// `CostUpdated`).
+    RunningCost {
+        transaction_id: String,
+        total_cost: rust_decimal::Decimal,
+    },
 }
 
 /// What a charger can take now, which charge points know: any command
@@ -230,6 +244,13 @@ impl Commands {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Tells a charger on a line `notice`; nothing where it has none.
+    pub(crate) async fn tell_charger(&self, device: &Device, notice: &Notice) {
+        if let (Some(line), Some(to)) = (&self.line, LineAddress::of(device, self.clock.now())) {
+            line.tell(&to, notice).await;
+        }
     }
 
     /// Closes a charger's line (its credentials ended).

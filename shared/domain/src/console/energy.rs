@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 impl Granularity {
     /// The range shown when the caller names no `from`.
-    fn default_span(self) -> Duration {
+    pub(super) fn default_span(self) -> Duration {
         match self {
             Self::Hour => Duration::hours(24),
             Self::Day => Duration::days(30),
@@ -21,7 +21,7 @@ impl Granularity {
     }
 
     /// The start of the point `t` falls in.
-    fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
+    pub(super) fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Self::Hour => trunc(t, Duration::hours(1)),
             Self::Day => trunc(t, Duration::days(1)),
@@ -30,7 +30,7 @@ impl Granularity {
     }
 
     /// The start of the point after the one starting at `t`.
-    fn next(self, t: DateTime<Utc>) -> DateTime<Utc> {
+    pub(super) fn next(self, t: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Self::Hour => t + Duration::hours(1),
             Self::Day => t + Duration::days(1),
@@ -39,7 +39,7 @@ impl Granularity {
     }
 
     /// The widest range a call may ask for (contract §6).
-    fn too_long(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<&'static str> {
+    pub(super) fn too_long(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<&'static str> {
         let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
         match self {
             Self::Hour if to - from > Duration::days(31) => Some("31 days"),
@@ -146,7 +146,7 @@ fn trunc(t: DateTime<Utc>, unit: Duration) -> DateTime<Utc> {
 }
 
 /// The start of the first point at or after `t`.
-fn ceil(g: Granularity, t: DateTime<Utc>) -> DateTime<Utc> {
+pub(super) fn ceil(g: Granularity, t: DateTime<Utc>) -> DateTime<Utc> {
     let down = g.floor(t);
     if down == t { t } else { g.next(down) }
 }

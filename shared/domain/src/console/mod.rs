@@ -6,10 +6,12 @@ pub mod energy;
 mod firmware;
 mod models;
 pub mod paging;
+pub mod revenue;
 pub mod views;
 
 pub use energy::{EnergyQuery, EnergyTarget};
 pub use paging::Paging;
+pub use revenue::{RevenuePoint, RevenueQuery, RevenueSeries, RevenueTotal};
 pub use views::Granularity;
 
 use crate::access::Access;

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kernel::command::CommandView;
-use kernel::ids::{ConnectorId, DeviceId, OperatorId, RecordId, SiteId};
+use kernel::ids::{ConnectorId, DeviceId, OperatorId, RecordId, SiteId, TariffId};
 use kernel::model::{
     ChargingRecord, ConnectorState, Device, DeviceStatus, FirmwareProgress, FirmwareStatus,
-    HistoryEntry, Site,
+    HistoryEntry, RecordPrice, Site,
 };
 pub use kernel::paging::ListPage;
 use serde::Serialize;
@@ -168,6 +168,12 @@ pub struct SiteView {
     pub power_capacity: f64,
     pub operator_id: String,
     pub created_at: DateTime<Utc>,
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-3.
+    pub country: Option<String>,
+    /// IANA; `UTC` unless set.
+    pub time_zone: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 pub fn site_view(
@@ -190,6 +196,10 @@ pub fn site_view(
         power_capacity: site.power_capacity,
         operator_id: site.operator_id.to_string(),
         created_at: site.created_at,
+        city: site.city.clone(),
+        country: site.country.clone(),
+        time_zone: site.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+        updated_at: site.updated_at,
     }
 }
 
@@ -229,10 +239,61 @@ pub struct RecordView {
     /// The driver's card or app token the session started with (OCPP);
     /// null for sessions started otherwise.
     pub id_tag: Option<String>,
+    /// The price by the tariff in force at the session's start; null
+    /// where none was.
+    pub price: Option<PriceView>,
+    /// Seconds connected but not charging.
+    pub parking_time_s: i64,
+}
+
+/// A record's price (contract §14): totals to the cent, the dimensions'
+/// amounts excluding VAT to 4 decimals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordPrice))]
+pub struct PriceView {
+    pub tariff_id: TariffId,
+    pub currency: String,
+    pub excl_vat: f64,
+    pub incl_vat: f64,
+    pub vat_percent: f64,
+    pub energy: f64,
+    pub time: f64,
+    pub parking_time: f64,
+    pub flat: f64,
+}
+
+fn amount(d: rust_decimal::Decimal, dp: u32) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .to_f64()
+        .unwrap_or_default()
+}
+
+impl From<&RecordPrice> for PriceView {
+    fn from(p: &RecordPrice) -> Self {
+        Self {
+            tariff_id: p.tariff_id,
+            currency: p.currency.clone(),
+            excl_vat: amount(p.excl_vat, 2),
+            incl_vat: amount(p.incl_vat, 2),
+            vat_percent: amount(p.vat_percent, 4),
+            energy: amount(p.energy, 4),
+            time: amount(p.time, 4),
+            parking_time: amount(p.parking_time, 4),
+            flat: amount(p.flat, 4),
+        }
+    }
 }
 
 impl From<ChargingRecord> for RecordView {
     fn from(r: ChargingRecord) -> Self {
+        let price = r.price.as_ref().map(PriceView::from);
+        // What the charger reported stands; else the price says it.
+        let (cost, currency) = match (&r.cost, &price) {
+            (None, Some(p)) => (Some(p.incl_vat), Some(p.currency.clone())),
+            _ => (r.cost, r.currency),
+        };
         Self {
             record_id: r.record_id,
             device_id: r.device_id,
@@ -243,11 +304,13 @@ impl From<ChargingRecord> for RecordView {
             end_time: r.end_time,
             energy: r.energy,
             max_power: r.max_power,
-            cost: r.cost,
-            currency: r.currency,
+            cost,
+            currency,
             stop_reason: r.stop_reason,
             received_at: r.received_at,
             id_tag: r.id_tag,
+            price,
+            parking_time_s: r.parking_time_s,
         }
     }
 }

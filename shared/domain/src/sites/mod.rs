@@ -142,9 +142,8 @@ impl Sites {
         if existing.as_ref().is_some_and(|s| s.operator_id != operator) {
             return Err(site_not_found());
         }
-        if operator != self.settings.default_operator
-            && self.store.get_operator(&operator).await?.is_none()
-        {
+        let owner = self.store.get_operator(&operator).await?;
+        if operator != self.settings.default_operator && owner.is_none() {
             return Err(Error::invalid(
                 "operator_id",
                 format!("unknown operator {operator}"),
@@ -191,6 +190,12 @@ impl Sites {
             updated_at: now,
             flex_limit_kw: existing.as_ref().and_then(|s| s.flex_limit_kw),
             flex_until: existing.as_ref().and_then(|s| s.flex_until),
+            city: existing.as_ref().and_then(|s| s.city.clone()),
+            country: match &existing {
+                Some(s) => s.country.clone(),
+                None => owner.as_ref().and_then(|o| alpha3(&o.country)),
+            },
+            time_zone: existing.as_ref().and_then(|s| s.time_zone.clone()),
         };
         let members: Vec<SiteMember> = devices.iter().map(SiteMember::from).collect();
         let activity = self
@@ -233,5 +238,95 @@ impl Sites {
             }
         }
         Ok(rights)
+    }
+}
+
+/// `PATCH /v1/sites/:id`: the fields given, each checked at the edge for
+/// its shape.
+#[derive(Debug, Clone, Default)]
+pub struct SiteChanges {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub time_zone: Option<String>,
+    pub power_capacity: Option<f64>,
+}
+
+/// The alpha-3 code of an ISO 3166-1 alpha-2 country.
+fn alpha3(alpha2: &str) -> Option<String> {
+    isocountry::CountryCode::for_alpha2(alpha2)
+        .ok()
+        .map(|c| c.alpha3().to_owned())
+}
+
+impl Sites {
+    /// Changes a site's description; an operator's act. A country must be
+    /// an ISO 3166-1 alpha-3 code and a time zone an IANA name.
+    pub async fn update_site(
+        &self,
+        caller: &Caller,
+        id: SiteId,
+        changes: SiteChanges,
+    ) -> Result<Site, Error> {
+        let found = self.store.get_site(id).await?;
+        let current = caller.visible(found, |s| &s.operator_id, &format!("site {id}"))?;
+        caller.require(Role::Operator)?;
+        if let Some(c) = &changes.country
+            && isocountry::CountryCode::for_alpha3(c).is_err()
+        {
+            return Err(Error::invalid(
+                "country",
+                "must be an ISO 3166-1 alpha-3 code, such as GBR",
+            ));
+        }
+        if let Some(z) = &changes.time_zone
+            && z.parse::<pricing::Tz>().is_err()
+        {
+            return Err(Error::invalid(
+                "time_zone",
+                "must be an IANA time zone, such as Europe/London",
+            ));
+        }
+        let country = match changes.country {
+            Some(c) => Some(c),
+            None if current.country.is_none() => self
+                .store
+                .get_operator(&current.operator_id)
+                .await?
+                .and_then(|o| alpha3(&o.country)),
+            None => current.country.clone(),
+        };
+        let next = Site {
+            name: changes.name.unwrap_or_else(|| current.name.clone()),
+            address: changes.address.unwrap_or_else(|| current.address.clone()),
+            postcode: changes.postcode.unwrap_or_else(|| current.postcode.clone()),
+            city: changes.city.or_else(|| current.city.clone()),
+            country,
+            time_zone: changes.time_zone.or_else(|| current.time_zone.clone()),
+            power_capacity: changes.power_capacity.unwrap_or(current.power_capacity),
+            updated_at: self.clock.now(),
+            ..current.clone()
+        };
+        let activity = self
+            .feeds
+            .activity(
+                "site.saved",
+                &next.operator_id,
+                format!("site {} changed", next.name),
+            )
+            .with_site(Some(id))
+            .done();
+        match self
+            .store
+            .save_site(&next, Some(&current), &[], &activity)
+            .await?
+        {
+            WriteOutcome::Written => Ok(next),
+            WriteOutcome::Conflict => Err(Error::Conflict(format!(
+                "site {id} changed concurrently; retry"
+            ))),
+        }
     }
 }

@@ -3,15 +3,19 @@
 //! be valid at the same time. What a tariff's content is and how it prices
 //! a session is the `pricing` crate's.
 
+mod in_force;
 mod port;
 mod view;
 
+pub use in_force::{Pricer, TariffVersion, session_of, site_zone};
 pub use port::TariffStore;
 pub use view::{ComponentView, ElementView, PriceType, RestrictionsView, TariffView};
 
 use crate::access::Access;
 use crate::feeds::Feeds;
+use crate::sites::SiteStore;
 use chrono::{DateTime, Utc};
+use in_force::TariffCache;
 use kernel::Clock;
 use kernel::access::{Caller, not_found};
 use kernel::error::Error;
@@ -88,17 +92,23 @@ pub(crate) struct TariffsParts {
     pub(crate) feeds: Feeds,
 }
 
+ports!(
+    /// The ports tariffs use: their own, and sites for their time zones.
+    TariffsPorts: TariffStore, SiteStore
+);
+
 /// Operators' tariffs.
 #[derive(Clone)]
 pub struct Tariffs {
-    store: Arc<dyn TariffStore>,
+    store: Arc<dyn TariffsPorts>,
     clock: Arc<dyn Clock>,
     access: Access,
     feeds: Feeds,
+    cache: Arc<TariffCache>,
 }
 
 impl Tariffs {
-    pub(crate) fn new(store: Arc<dyn TariffStore>, parts: TariffsParts) -> Self {
+    pub(crate) fn new(store: Arc<dyn TariffsPorts>, parts: TariffsParts) -> Self {
         let TariffsParts {
             clock,
             access,
@@ -109,6 +119,7 @@ impl Tariffs {
             clock,
             access,
             feeds,
+            cache: Arc::default(),
         }
     }
 
@@ -195,6 +206,7 @@ impl Tariffs {
         self.store
             .insert_tariff(&tariff, &self.activity(&tariff, "created"))
             .await?;
+        self.cache.forget(&tariff.operator_id);
         Ok(TariffView::from(&tariff))
     }
 
@@ -266,10 +278,13 @@ impl Tariffs {
         self.check_overlap(&next).await?;
         match self
             .store
-            .replace_tariff(&next, current.version, &self.activity(&next, "replaced"))
+            .replace_tariff(&next, &current, &self.activity(&next, "replaced"))
             .await?
         {
-            WriteOutcome::Written => Ok(TariffView::from(&next)),
+            WriteOutcome::Written => {
+                self.cache.forget(&next.operator_id);
+                Ok(TariffView::from(&next))
+            }
             WriteOutcome::Conflict => Err(Error::Conflict(format!(
                 "tariff {id} changed concurrently; read it and retry"
             ))),
@@ -281,8 +296,13 @@ impl Tariffs {
         let current = self.visible_tariff(caller, id).await?;
         caller.require(Role::Operator)?;
         self.store
-            .delete_tariff(&current, &self.activity(&current, "deleted"))
+            .delete_tariff(
+                &current,
+                self.clock.now(),
+                &self.activity(&current, "deleted"),
+            )
             .await?;
+        self.cache.forget(&current.operator_id);
         Ok(TariffView::from(&current))
     }
 }

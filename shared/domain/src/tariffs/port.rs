@@ -1,7 +1,9 @@
-//! Storage of tariffs: an item each, listed per operator.
+//! Storage of tariffs: an item each, listed per operator, with the
+//! versions they replaced.
 
-use super::Tariff;
+use super::{Tariff, TariffVersion};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use kernel::ids::{OperatorId, TariffId};
 use kernel::model::Activity;
 use kernel::storage::{StoreResult, WriteOutcome};
@@ -12,12 +14,22 @@ pub trait TariffStore: Send + Sync {
     async fn get_tariff(&self, id: TariffId) -> StoreResult<Option<Tariff>>;
     /// An operator's tariffs, oldest first.
     async fn operator_tariffs(&self, operator: &OperatorId) -> StoreResult<Vec<Tariff>>;
-    /// Writes `tariff` if its stored version is still `expected_version`.
+    /// An operator's tariffs and the versions they replaced or deleted
+    /// (kept while a late record may still need them): one query.
+    async fn tariff_versions(&self, operator: &OperatorId) -> StoreResult<Vec<TariffVersion>>;
+    /// Writes `next` if `previous` is still the stored version, and keeps
+    /// `previous` as superseded at `next.updated_at`.
     async fn replace_tariff(
         &self,
-        tariff: &Tariff,
-        expected_version: u32,
+        next: &Tariff,
+        previous: &Tariff,
         activity: &Activity,
     ) -> StoreResult<WriteOutcome>;
-    async fn delete_tariff(&self, tariff: &Tariff, activity: &Activity) -> StoreResult<()>;
+    /// Deletes the tariff, keeping it as a version superseded `at`.
+    async fn delete_tariff(
+        &self,
+        tariff: &Tariff,
+        at: DateTime<Utc>,
+        activity: &Activity,
+    ) -> StoreResult<()>;
 }

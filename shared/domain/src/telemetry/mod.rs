@@ -30,6 +30,7 @@ use kernel::ids::ConnectorId;
 use kernel::model::CampaignLink;
 use kernel::model::{Connector, ConnectorState, Device, FirmwareProgress, FirmwareStatus, Sample};
 use kernel::storage::{Retention, WriteOutcome};
+use kernel::trace::{SessionTrace, TracePoint};
 use kernel::version::FirmwareVersion;
 use kernel::{Clock, Settings};
 use std::sync::Arc;
@@ -309,10 +310,11 @@ impl Telemetry {
                 since,
                 since_energy,
                 bucket_mark,
+                session: None,
             };
             // A sample older than the last event still counts its energy but
             // leaves the state the event set.
-            let connector = match previous {
+            let mut connector = match previous {
                 Some(c) if c.ts > ts => Connector {
                     energy_delivered: reading.energy_delivered,
                     peaks: reading.peaks,
@@ -323,6 +325,7 @@ impl Telemetry {
                 },
                 _ => reading,
             };
+            connector.session = traced(previous, &connector, false);
             let pushes = self
                 .owed
                 .status_moved(
@@ -560,7 +563,8 @@ fn moved(
     // no new session.
     let opens =
         state == ConnectorState::Preparing || (state == ConnectorState::Charging && !resumes);
-    if opens && !session_open {
+    let opens = opens && !session_open;
+    if opens {
         next.energy_delivered = 0.0;
     }
     if was != Some(state) {
@@ -574,7 +578,40 @@ fn moved(
         next.power = 0.0;
         next.current = 0.0;
     }
+    next.session = traced(previous, &next, opens);
     next
+}
+
+/// The last reading of a connector, as a trace point.
+fn reading(c: &Connector) -> TracePoint {
+    TracePoint {
+        at: c.ts,
+        kwh: c.energy_delivered,
+        state: c.state,
+    }
+}
+
+/// The connector's session trace after it moved from `previous` to
+/// `next`: a new one where a session opens (a move that `opens`, or a
+/// reading that finds the connector charging or preparing outside one),
+/// else the last one followed.
+fn traced(previous: Option<&Connector>, next: &Connector, opens: bool) -> Option<SessionTrace> {
+    let current = previous.and_then(|c| c.session.clone());
+    let outside = current.as_ref().is_none_or(|t| t.closed);
+    let starts = matches!(
+        next.state,
+        ConnectorState::Charging | ConnectorState::Preparing
+    );
+    if opens || (outside && starts) {
+        return Some(SessionTrace::open(
+            next.ts,
+            next.energy_delivered,
+            next.state,
+        ));
+    }
+    let mut trace = current?;
+    trace.follow(previous.map(reading), reading(next));
+    Some(trace)
 }
 
 #[cfg(test)]

@@ -18,14 +18,19 @@ export function render(main) {
       h('button', { type: 'button', class: 'btn btn-primary', onclick: openAdd, text: 'Add token…' }), filter),
     box), section('Last sessions', sessionsBox));
 
+  // Only the latest list is drawn: an earlier one answered late would show
+  // a token as it was before the last change.
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     let data;
     try {
       data = await api('/v1/id-tags', { query: { size: 100, status: filter.value || undefined } });
     } catch (err) {
-      replace(box, failure('Driver tokens', err));
+      if (mine === latest) replace(box, failure('Driver tokens', err));
       return;
     }
+    if (mine !== latest) return;
     replace(box, table('Driver tokens', [
       { label: 'Token', value: (t) => h('code', { text: t.id_tag }) },
       { label: 'Label', value: (t) => t.label || '—' },

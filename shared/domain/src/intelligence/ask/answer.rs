@@ -82,7 +82,7 @@ impl Intelligence {
         let fleet = self.access.operator_devices(&op).await?;
         let sites = self.store.operator_sites(&op).await?;
         let place = match &named.site {
-            Some(site) => Place::Site(site.clone()),
+            Some(site) => Place::Site(Box::new(site.clone())),
             None => resolve(&q.text, &sites, &fleet),
         };
         // The place named, the rest of the question says what is asked.
@@ -95,7 +95,7 @@ impl Intelligence {
         }
         let subject = match place {
             Place::Site(s) => Subject {
-                site: Some(s),
+                site: Some(*s),
                 ..Subject::fleet(&op)
             },
             Place::Device(d) => Subject {

@@ -189,7 +189,7 @@ fn named_place(q: &str) -> Option<String> {
 /// What the question names, resolved in the caller's fleet.
 pub(super) enum Place {
     Fleet,
-    Site(Site),
+    Site(Box<Site>),
     Device(Box<Device>),
     /// A name that is no site of the caller's.
     Unknown(String),
@@ -310,7 +310,7 @@ pub(super) fn resolve(question: &str, sites: &[Site], fleet: &[Device]) -> Place
         })
         .max_by_key(|s| s.name.len())
     {
-        return Place::Site(s.clone());
+        return Place::Site(Box::new(s.clone()));
     }
     // A site named in part: the most of its name's words in the question.
     let named: Vec<&str> = tokens
@@ -328,11 +328,11 @@ pub(super) fn resolve(question: &str, sites: &[Site], fleet: &[Device]) -> Place
         .filter(|(n, _)| *n > 0)
         .max_by_key(|(n, _)| *n);
     if let Some((_, s)) = best {
-        return Place::Site(s.clone());
+        return Place::Site(Box::new(s.clone()));
     }
     match named_place(&q).or_else(|| proper_name(question)) {
         Some(name) => match sites.iter().find(|s| s.name.to_lowercase().contains(&name)) {
-            Some(s) => Place::Site(s.clone()),
+            Some(s) => Place::Site(Box::new(s.clone())),
             None => Place::Unknown(name),
         },
         None => Place::Fleet,
