@@ -96,6 +96,17 @@ async fn an_ocpp_fleet_charges_with_its_cards_and_the_console_agrees() {
     let client = admin_client(&env).await;
     let token = env.operator_token(Role::Admin, vec![]).await;
     let console = HttpConsole::new(&base, token);
+    // The operator prices its sessions: energy and a fee per session.
+    console
+        .post(
+            "/v1/tariffs",
+            json!({"name": "Fleet", "currency": "GBP", "vat_percent": 20,
+                "operator_id": env.domain.settings.default_operator.to_string(),
+                "elements": [{"price_components": [{"type": "ENERGY", "price": 0.35},
+                    {"type": "FLAT", "price": 0.5}]}]}),
+            201,
+        )
+        .await;
     for protocol in ["ocpp1.6", "ocpp2.0.1"] {
         let summary = twin::run(fleet(&base, protocol, client.clone(), 12.0, 16))
             .await
@@ -120,6 +131,8 @@ async fn an_ocpp_fleet_charges_with_its_cards_and_the_console_agrees() {
         }
         let mut records = 0;
         let mut energy = 0.0;
+        let cents = |v: &serde_json::Value| (v.as_f64().unwrap() * 100.0).round() as i64;
+        let (mut priced, mut revenue) = (0, 0);
         for device in &summary.devices {
             let page = console
                 .get(&format!(
@@ -134,7 +147,32 @@ async fn an_ocpp_fleet_charges_with_its_cards_and_the_console_agrees() {
                 );
                 energy += r["energy"].as_f64().unwrap();
                 records += 1;
+                assert_eq!(r["price"]["currency"], "GBP", "{protocol}: {r}");
+                priced += cents(&r["price"]["incl_vat"]);
             }
+            let days = console
+                .get(&format!(
+                    "/v1/aggregated/revenue?device_id={}",
+                    device.device_id
+                ))
+                .await;
+            revenue += days["total"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| cents(&t["incl_vat"]))
+                .sum::<i64>();
+        }
+        assert_eq!(
+            revenue, priced,
+            "{protocol}: the console's revenue is the records' prices"
+        );
+        if protocol == "ocpp2.0.1" {
+            assert_eq!(
+                summary.priced.total_cents, priced,
+                "{protocol}: the chargers were told the records' totals"
+            );
+            assert_eq!(summary.priced.sessions, summary.charging_records);
         }
         assert_eq!(
             records, summary.charging_records,

@@ -446,7 +446,10 @@ impl OcppCharger {
                 let event = self.tx_event("Ended", "StopAuthorized",
                     json!({"transactionId": session.transaction, "stoppedReason": reason, "chargingState": "Idle"}),
                     json!({"meterValue": meter}));
-                self.link.call("TransactionEvent", event).await;
+                let answer = self.link.call("TransactionEvent", event).await;
+                if let Some(cost) = answer.and_then(|a| a["totalCost"].as_f64()) {
+                    self.link.stats.total_cost(cost);
+                }
                 self.status("Available").await;
             }
         }
@@ -577,6 +580,12 @@ impl OcppCharger {
     }
 
     async fn obey(&mut self, id: &str, action: &str, payload: &Value, at: Instant, t: f64) {
+        // A running cost is news, not a command.
+        if action == "CostUpdated" && self.version == Version::V201 {
+            self.link.stats.running_cost();
+            self.link.answer(id, json!({}));
+            return;
+        }
         self.link.stats.command_received();
         let accepted = json!({"status": "Accepted"});
         match action {

@@ -22,6 +22,8 @@ struct Inner {
     unexpected: Vec<String>,
     unexpected_count: u64,
     heartbeats: Heartbeats,
+    running_costs: u64,
+    priced: Priced,
 }
 
 /// At most this many unexpected errors are kept verbatim.
@@ -81,6 +83,20 @@ impl Stats {
         self.with(|s| s.faults += 1);
     }
 
+    /// A running cost the platform told a charger (OCPP 2.0.1).
+    pub fn running_cost(&self) {
+        self.with(|s| s.running_costs += 1);
+    }
+
+    /// A session's total cost, as the end of its transaction was answered.
+    pub fn total_cost(&self, cost: f64) {
+        self.with(|s| {
+            s.priced.sessions += 1;
+            // In cents, so that the sum is exact.
+            s.priced.total_cents += (cost * 100.0).round() as i64;
+        });
+    }
+
     /// Requests and errors so far, for the progress line.
     pub fn progress(&self) -> (u64, u64, f64) {
         self.with(|s| {
@@ -127,6 +143,8 @@ impl Stats {
                 energy_discharged_kwh: s.energy_discharged_kwh,
                 charging_records: s.charging_records,
                 faults: s.faults,
+                running_costs: s.running_costs,
+                priced: s.priced,
                 unexpected_errors: s.unexpected_count,
                 unexpected: s.unexpected.clone(),
                 devices,
@@ -134,6 +152,12 @@ impl Stats {
             }
         })
     }
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Priced {
+    pub sessions: u64,
+    pub total_cents: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -182,6 +206,10 @@ pub struct Summary {
     pub energy_discharged_kwh: f64,
     pub charging_records: u64,
     pub faults: u64,
+    /// Running costs told the fleet's 2.0.1 chargers.
+    pub running_costs: u64,
+    /// Sessions whose end was answered with a total cost, and their sum.
+    pub priced: Priced,
     pub unexpected_errors: u64,
     pub unexpected: Vec<String>,
     pub devices: Vec<DeviceReport>,
@@ -224,6 +252,14 @@ impl Summary {
             "energy: {:.3} kWh charged, {:.3} kWh discharged; {} charge records; {} faults\n",
             self.energy_charged_kwh, self.energy_discharged_kwh, self.charging_records, self.faults
         ));
+        if self.priced.sessions > 0 || self.running_costs > 0 {
+            out.push_str(&format!(
+                "priced: {} sessions answered with a total cost, {:.2} in all; {} running costs\n",
+                self.priced.sessions,
+                self.priced.total_cents as f64 / 100.0,
+                self.running_costs
+            ));
+        }
         out.push_str(&format!("unexpected errors: {}\n", self.unexpected_errors));
         for e in &self.unexpected {
             out.push_str(&format!("  {e}\n"));
