@@ -1,6 +1,6 @@
-//! `PATCH /v1/sites/:id` (contract §14): a site's description, each field
-//! checked for its shape here and for its meaning (country, time zone) in
-//! the domain.
+//! `PATCH /v1/sites/:id` (contract §14, §16): a site's description and its
+//! load management, each field checked for its shape here and for its
+//! meaning (country, time zone, capacities) in the domain.
 
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, JsonBody, Reply};
 use axum::extract::State;
@@ -10,6 +10,7 @@ use domain::sites::SiteChanges;
 use kernel::Error;
 use kernel::ids::SiteId;
 use kernel::input::{Problems, representable, short_text, text};
+use kernel::model::LoadManagement;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -36,6 +37,23 @@ pub struct SitePatch {
     /// kW, the grid connection.
     #[schema(minimum = 0, maximum = 100000)]
     pub power_capacity: Option<f64>,
+    /// Sharing the connection among the site's sessions (contract §16).
+    pub load_management: Option<LoadManagementPatch>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadManagementPatch {
+    pub enabled: bool,
+    /// kW; default the site's `power_capacity`.
+    #[schema(minimum = 0, maximum = 100000)]
+    pub capacity_kw: Option<f64>,
+    /// kW each session needs at least; default 1.4.
+    #[schema(minimum = 0)]
+    pub min_session_kw: Option<f64>,
+    /// kW kept free; default 0.
+    #[schema(minimum = 0)]
+    pub reserve_kw: Option<f64>,
 }
 
 impl TryFrom<SitePatch> for SiteChanges {
@@ -54,6 +72,12 @@ impl TryFrom<SitePatch> for SiteChanges {
             country: r.country,
             time_zone: r.time_zone,
             power_capacity: r.power_capacity,
+            load_management: r.load_management.map(|lm| LoadManagement {
+                enabled: lm.enabled,
+                capacity_kw: lm.capacity_kw,
+                min_session_kw: lm.min_session_kw,
+                reserve_kw: lm.reserve_kw,
+            }),
         };
         if let Some(c) = &changes.country
             && !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
@@ -93,9 +117,10 @@ pub async fn update_site(
     Id(id): Id<SiteId>,
     JsonBody(body): JsonBody<SitePatch>,
 ) -> ApiResult<SiteDetail> {
-    domain
+    let site = domain
         .sites
         .update_site(&caller, id, body.try_into()?)
         .await?;
+    domain.loads.site_changed(&site).await?;
     Ok(Reply::ok(domain.console.site_detail(&caller, id).await?))
 }

@@ -32,6 +32,7 @@ pub mod feeds;
 pub mod flexibility;
 pub mod idtags;
 pub mod intelligence;
+pub mod loads;
 pub mod observations;
 pub mod outbox;
 pub mod partners;
@@ -75,6 +76,8 @@ pub struct Domain {
     pub sites: sites::Sites,
     /// Commands and their lifecycle.
     pub commands: commands::Commands,
+    /// Site load management.
+    pub loads: loads::Loads,
     /// Firmware campaigns.
     pub campaigns: campaigns::Campaigns,
     /// What chargers report.
@@ -145,6 +148,7 @@ where
         + feeds::FeedStore
         + idtags::IdTagStore
         + tariffs::TariffsPorts
+        + loads::LoadsPorts
         + intelligence::IntelligencePorts
         + partners::PartnersPorts
         + profiles::ProfilesPorts
@@ -251,6 +255,14 @@ where
                 line: charger_line,
             },
         );
+        let loads = loads::Loads::new(
+            self.clone(),
+            loads::LoadsParts {
+                settings: settings.clone(),
+                clock: clock.clone(),
+                commands: commands.clone(),
+            },
+        );
         let owed: Arc<dyn outbox::Owed> = Arc::new(partner_notices.clone());
         let campaigns = campaigns::Campaigns::new(
             self.clone(),
@@ -272,6 +284,7 @@ where
                 commands: commands.clone(),
                 owed: owed.clone(),
                 firmware: Arc::new(campaigns.clone()),
+                loads: loads.clone(),
             },
         );
         let records = records::Records::new(
@@ -384,6 +397,7 @@ where
             tariffs,
             sites,
             commands,
+            loads,
             assembler: self,
         }
     }

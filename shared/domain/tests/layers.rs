@@ -21,6 +21,7 @@ const ORDER: &[&str] = &[
     "tariffs",
     "recount",
     "commands",
+    "loads",
     "telemetry",
     "records",
     "campaigns",

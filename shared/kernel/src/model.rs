@@ -301,6 +301,21 @@ pub struct Site {
     /// IANA; tariffs' restrictions are read in it (UTC where none).
     #[serde(default)]
     pub time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_management: Option<LoadManagement>,
+}
+
+/// How a site shares its grid connection among its sessions (§16).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoadManagement {
+    pub enabled: bool,
+    /// kW; the site's `power_capacity` where none.
+    pub capacity_kw: Option<f64>,
+    /// kW each session needs at least; default 1.4.
+    pub min_session_kw: Option<f64>,
+    /// kW kept free; default 0.
+    pub reserve_kw: Option<f64>,
 }
 
 /// A charging session's record (a CDR) as the platform holds it; the

@@ -64,6 +64,11 @@ pub fn site_devices(site: SiteId) -> String {
     format!("SITE#{site}#DEV")
 }
 
+/// A site's load management allocation, beside the site.
+pub fn site_allocation(id: SiteId) -> (String, String) {
+    (format!("SITE#{id}"), "ALLOC".into())
+}
+
 pub fn site(id: SiteId) -> (String, String) {
     (format!("SITE#{id}"), "SITE".into())
 }

@@ -17,6 +17,7 @@ mod idtags;
 mod intelligence;
 mod items;
 pub mod keys;
+mod loads;
 mod observations;
 mod partners;
 mod profiles;

@@ -47,6 +47,7 @@ fn site(name: &str, operator: &str, now: DateTime<Utc>) -> Site {
         city: None,
         country: None,
         time_zone: None,
+        load_management: None,
     }
 }
 

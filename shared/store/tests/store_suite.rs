@@ -10,6 +10,7 @@ use domain::campaigns::{
 use domain::commands::{CommandStore, IdempotencyClaim, Queued};
 use domain::devices::{DeviceStore, Profile};
 use domain::feeds::FeedStore;
+use domain::loads::{LoadStore, SiteAllocation};
 use domain::profiles::{ChargerSettings, Profile as ConfigurationProfile, ProfileStore};
 use domain::records::{RecordOutcome, RecordStore, RevenueDay, RevenueScope};
 use domain::sites::{SiteMember, SiteStore};
@@ -615,6 +616,40 @@ async fn a_priced_record_adds_to_its_days_revenue_once_per_scope() {
 }
 
 #[tokio::test]
+async fn a_site_allocation_is_written_only_over_the_version_read() {
+    let env = TestEnv::new().await;
+    let site = SiteId::random();
+    let now = env.clock.now();
+    let first = SiteAllocation {
+        site_id: site,
+        version: 1,
+        computed_at: now,
+        shares: vec![],
+    };
+    let w = |a: SiteAllocation, expected: Option<u64>| {
+        let store = env.store.clone();
+        async move { store.save_allocation(&a, expected).await.unwrap() }
+    };
+    assert_eq!(w(first.clone(), None).await, WriteOutcome::Written);
+    assert_eq!(
+        w(first.clone(), None).await,
+        WriteOutcome::Conflict,
+        "a second first write loses"
+    );
+    let second = SiteAllocation {
+        version: 2,
+        ..first.clone()
+    };
+    assert_eq!(w(second.clone(), Some(1)).await, WriteOutcome::Written);
+    assert_eq!(
+        w(SiteAllocation { version: 3, ..first }, Some(1)).await,
+        WriteOutcome::Conflict,
+        "a stale version loses"
+    );
+    assert_eq!(env.store.get_allocation(site).await.unwrap(), Some(second));
+}
+
+#[tokio::test]
 async fn a_secret_rotates_only_from_the_hash_it_read_and_kills_old_tokens() {
     let env = TestEnv::new().await;
     let d = registered(&env, "ACME-7").await;
@@ -728,6 +763,7 @@ async fn a_site_never_changes_operator_and_members_move_only_from_where_they_wer
         city: None,
         country: None,
         time_zone: None,
+        load_management: None,
     };
     let stale = SiteMember {
         previous_site: Some(SiteId::random()),
@@ -1071,6 +1107,7 @@ async fn a_site_saved_from_a_stale_read_does_not_erase_a_cap_set_meanwhile() {
         city: None,
         country: None,
         time_zone: None,
+        load_management: None,
     };
     assert_eq!(
         env.store.save_site(&site, None, &[], &act()).await.unwrap(),

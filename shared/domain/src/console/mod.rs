@@ -17,6 +17,7 @@ pub use views::Granularity;
 use crate::access::Access;
 use crate::commands::CommandStore;
 use crate::devices::DeviceStore;
+use crate::loads::{LoadStore, load_view};
 use crate::records::RecordStore;
 use crate::sites::SiteStore;
 use crate::sites::capacity;
@@ -69,7 +70,7 @@ fn in_order(mut devices: Vec<Device>, start: usize, end: usize) -> Vec<Device> {
 
 ports!(
     /// The ports the console's reads use.
-    ConsolePorts: DeviceStore, SiteStore, RecordStore, CommandStore, TelemetryStore
+    ConsolePorts: DeviceStore, SiteStore, RecordStore, CommandStore, TelemetryStore, LoadStore
 );
 
 /// The operators' reads.
@@ -152,7 +153,16 @@ impl Console {
         let devices = self.access.site_members(&site).await?;
         let refs: Vec<&Device> = devices.iter().collect();
         let current_power = capacity::load(&site, &devices, now, self.offline_after(), None);
+        // The allocation is read only where load management was set.
+        let load_management = match &site.load_management {
+            Some(lm) => {
+                let allocation = self.store.get_allocation(site.site_id).await?;
+                Some(load_view(&site, lm, allocation.as_ref(), &devices))
+            }
+            None => None,
+        };
         Ok(SiteDetail {
+            load_management,
             site: site_view(&site, &refs, now, self.offline_after()),
             current_power,
             utilisation_percentage: (current_power.max(0.0) * 1000.0 / site.power_capacity).round()

@@ -213,6 +213,9 @@ pub struct SiteDetail {
     /// Share of `power_capacity` in use, in %.
     pub utilisation_percentage: f64,
     pub devices: Vec<DeviceView>,
+    /// Shown once load management was set for the site (contract §16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_management: Option<crate::loads::LoadView>,
 }
 
 /// A charging record as the routes answer with it.

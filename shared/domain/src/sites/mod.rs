@@ -12,7 +12,7 @@ use crate::tenants::TenantStore;
 use kernel::access::Caller;
 use kernel::error::Error;
 use kernel::ids::{DeviceId, OperatorId, SiteId};
-use kernel::model::{Role, Site};
+use kernel::model::{LoadManagement, Role, Site};
 use kernel::storage::WriteOutcome;
 use kernel::{Clock, Settings};
 use std::sync::Arc;
@@ -196,6 +196,7 @@ impl Sites {
                 None => owner.as_ref().and_then(|o| alpha3(&o.country)),
             },
             time_zone: existing.as_ref().and_then(|s| s.time_zone.clone()),
+            load_management: existing.as_ref().and_then(|s| s.load_management),
         };
         let members: Vec<SiteMember> = devices.iter().map(SiteMember::from).collect();
         let activity = self
@@ -252,6 +253,39 @@ pub struct SiteChanges {
     pub country: Option<String>,
     pub time_zone: Option<String>,
     pub power_capacity: Option<f64>,
+    pub load_management: Option<LoadManagement>,
+}
+
+/// §16's rules: a capacity in (0, 100000] kW; a minimum per session and a
+/// reserve within it (the reserve below it).
+fn check_load_management(lm: &LoadManagement, power_capacity: f64) -> Result<(), Error> {
+    let capacity = lm.capacity_kw.unwrap_or(power_capacity);
+    let mut p = kernel::input::Problems::default();
+    if let Some(c) = lm.capacity_kw
+        && !(c > 0.0 && c <= 100_000.0)
+    {
+        p.add(
+            "load_management.capacity_kw",
+            "must be above 0 and at most 100000",
+        );
+    }
+    if let Some(m) = lm.min_session_kw
+        && !(0.0..=capacity).contains(&m)
+    {
+        p.add(
+            "load_management.min_session_kw",
+            format!("must be 0..{capacity}"),
+        );
+    }
+    if let Some(r) = lm.reserve_kw
+        && !(r >= 0.0 && r < capacity)
+    {
+        p.add(
+            "load_management.reserve_kw",
+            format!("must be at least 0 and under {capacity}"),
+        );
+    }
+    p.finish()
 }
 
 /// The alpha-3 code of an ISO 3166-1 alpha-2 country.
@@ -289,6 +323,10 @@ impl Sites {
                 "must be an IANA time zone, such as Europe/London",
             ));
         }
+        let capacity = changes.power_capacity.unwrap_or(current.power_capacity);
+        if let Some(lm) = &changes.load_management {
+            check_load_management(lm, capacity)?;
+        }
         let country = match changes.country {
             Some(c) => Some(c),
             None if current.country.is_none() => self
@@ -306,6 +344,7 @@ impl Sites {
             country,
             time_zone: changes.time_zone.or_else(|| current.time_zone.clone()),
             power_capacity: changes.power_capacity.unwrap_or(current.power_capacity),
+            load_management: changes.load_management.or(current.load_management),
             updated_at: self.clock.now(),
             ..current.clone()
         };

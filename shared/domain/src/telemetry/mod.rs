@@ -16,6 +16,7 @@ use crate::devices::Devices;
 use crate::devices::credentials::TokenClaims;
 use crate::devices::revoked;
 use crate::feeds::Feeds;
+use crate::loads::Loads;
 use crate::observations::FaultMark;
 use crate::observations::Observations;
 use crate::observations::findings::{counter_reset, fault_burst, power_over_rating, recent_faults};
@@ -167,6 +168,7 @@ pub(crate) struct TelemetryParts {
     /// What a connector's move owes partners.
     pub(crate) owed: Arc<dyn Owed>,
     pub(crate) firmware: Arc<dyn FirmwareReported>,
+    pub(crate) loads: Loads,
 }
 
 /// What chargers report, kept.
@@ -181,6 +183,7 @@ pub struct Telemetry {
     commands: Commands,
     owed: Arc<dyn Owed>,
     firmware: Arc<dyn FirmwareReported>,
+    loads: Loads,
 }
 
 impl Telemetry {
@@ -195,6 +198,7 @@ impl Telemetry {
             commands: parts.commands,
             owed: parts.owed,
             firmware: parts.firmware,
+            loads: parts.loads,
         }
     }
 }
@@ -349,8 +353,10 @@ impl Telemetry {
                 pushes,
                 fault: None,
             };
+            let moved = previous.map(|c| c.state) != Some(write.connector.state);
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
                 self.observations.note_outage(&device, now).await?;
+                self.loads.connector_moved(&device, moved).await;
                 let hour_peak = previous
                     .filter(|c| c.peaks.hour == Some(energy::hour_of(ts)))
                     .map_or(0.0, |c| c.peaks.hour_kw);
@@ -469,8 +475,10 @@ impl Telemetry {
                 pushes,
                 fault: fault.clone(),
             };
+            let moved = previous.map(|c| c.state) != Some(state);
             if self.store.apply_connector(&write).await? == WriteOutcome::Written {
                 self.observations.note_outage(&device, now).await?;
+                self.loads.connector_moved(&device, moved).await;
                 if let Some(f) = fault {
                     self.observations
                         .keep_finding(fault_burst(&device, &f.recent, now))
