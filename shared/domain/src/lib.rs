@@ -4,7 +4,7 @@
 //! request log), `outbox` (what changes owe partners), `observations`
 //! (outages, findings at ingest), `tenants` (operators, clients, sessions);
 //! `devices`, `sites`, `access` (who sees what), `idtags` (drivers' tokens),
-//! `tariffs`, `recount`; `commands`; `telemetry`, `records`; `campaigns`, `profiles`,
+//! `tariffs`, `recount`; `commands`, `loads`; `telemetry`, `records`; `campaigns`, `profiles`,
 //! `flexibility`, `admin`; `console` (the operators' reads), `intelligence`,
 //! `partners`, `chargepoints`. What they share (ids, entities, settings,
 //! the caller, the error) is the `kernel` crate; the ports are implemented
