@@ -6,6 +6,7 @@ ADMIN_CLIENT_SECRET, SCREENSHOT_DIR, and optionally CHROMIUM (the browser
 binary, /usr/bin/chromium by default). scripts/console-test sets them all.
 """
 
+import calendar
 import csv
 import io
 import json
@@ -14,6 +15,7 @@ import re
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -42,8 +44,8 @@ pytestmark = pytest.mark.skipif(
 
 # ---- the API, directly, to choose test subjects and wait for data ----
 
-def _call(path, token=None, body=None):
-    req = urllib.request.Request(BASE + path, method="POST" if body is not None else "GET")
+def _call(path, token=None, body=None, method=None):
+    req = urllib.request.Request(BASE + path, method=method or ("POST" if body is not None else "GET"))
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
@@ -125,10 +127,10 @@ def shot(tab, name, full_page=True):
     tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
-def sign_in(tab, route=""):
+def sign_in(tab, route="", client_id=CLIENT_ID, client_secret=CLIENT_SECRET):
     tab.goto(f"{BASE}/console/{route}")
-    tab.get_by_label("Client ID").fill(CLIENT_ID)
-    tab.get_by_label("Client secret").fill(CLIENT_SECRET)
+    tab.get_by_label("Client ID").fill(client_id)
+    tab.get_by_label("Client secret").fill(client_secret)
     tab.get_by_role("button", name="Sign in").click()
     expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
 
@@ -507,3 +509,332 @@ def test_planned_pages_draw_the_contracts_answers(page, token):
     page.get_by_role("link", name="Firmware", exact=True).click()
     expect(page.locator("#campaigns table")).to_contain_text("running")
     expect(page.get_by_role("button", name=re.compile("^Pause campaign"))).to_be_visible()
+
+
+# ---- tariffs and priced sessions ----
+# Each test prices its own charger in its own site, so the Twin's sessions
+# and the other tests' tariffs (two of one scope may not overlap) stay apart.
+
+def _stamp():
+    return int(time.time() * 1000) % 10**10
+
+
+def _charger_in_own_site(label):
+    """A fresh HTTP charger, registered as chargers do, alone in a new site."""
+    sn = f"{label}-{_stamp()}"
+    reg = _call("/v1/device/register", body={"sn": sn, "model": "TP-AC22", "manufacturer": "Tellus Power",
+                                             "firmware_version": "1.6.0"})["data"]
+    auth = _call("/v1/device/auth", body={"device_id": reg["device_id"], "device_secret": reg["device_secret"],
+                                          "grant_type": "client_credentials"})
+    charger = {"id": reg["device_id"], "sn": sn, "token": auth["access_token"]}
+    _call("/v1/device/heartbeat", charger["token"], {"timestamp": iso(time.time()), "status": "online"})
+    name = f"Harbour {sn}"
+    site = _call("/v1/device/site", body={"name": name, "lat": 51.45, "lng": -2.6, "power_capacity": 50,
+                                          "device_ids": [charger["id"]]})["data"]
+    return charger, {"site_id": site["site_id"], "name": name}
+
+
+def _session(charger, start, charging_min, end):
+    """Charging from `start` at 6 kW for `charging_min` minutes, then parked
+    until `end`, when the charger uploads the record; its id is returned."""
+    def post(path, body):
+        _call(path, charger["token"], body)
+    post("/v1/device/events", {"timestamp": iso(start), "event_type": "start", "connector_id": 1})
+    for m in range(5, charging_min + 1, 5):
+        post("/v1/device/status", {"timestamp": iso(start + 60 * m), "connector_id": 1, "state": "charging",
+                                   "voltage": 400, "current": 16, "power": 6.0, "energy_delivered": m * 0.1})
+    post("/v1/device/events", {"timestamp": iso(start + 60 * charging_min), "event_type": "stop", "connector_id": 1})
+    record_id = str(uuid.uuid4())
+    post("/v1/device/charging-records", {"record_id": record_id, "connector_id": 1, "start_time": iso(start),
+                                         "end_time": iso(end), "energy": round(charging_min * 0.1, 3)})
+    # Unplugged afterwards, so the connector is not left charging in the fleet's counts.
+    post("/v1/device/status", {"timestamp": iso(end), "connector_id": 1, "state": "idle",
+                               "voltage": 400, "current": 0, "power": 0, "energy_delivered": 0})
+    return record_id
+
+
+def _site_tariff(token, site_id, currency, name):
+    body = {"name": name, "currency": currency, "vat_percent": 20, "site_id": site_id, "elements": [
+        {"price_components": [{"type": "ENERGY", "price": 0.2}, {"type": "TIME", "price": 1.2},
+                              {"type": "PARKING_TIME", "price": 6, "step_size": 60}, {"type": "FLAT", "price": 1}]}]}
+    return _call("/v1/tariffs", token, body)["data"]
+
+
+def _priced_session(token, currency="EUR"):
+    """A charger in its own site with a tariff, and one session priced by it:
+    30 minutes charging (3 kWh), then 10 minutes parked."""
+    charger, site = _charger_in_own_site("PRICED")
+    tariff = _site_tariff(token, site["site_id"], currency, f"Harbour {currency}")
+    start = int(time.time()) // 60 * 60 - 45 * 60
+    record_id = _session(charger, start, 30, start + 40 * 60)
+    record = _call(f"/v1/charging-records/{record_id}", token)["data"]
+    return charger, site, tariff, record
+
+
+def _euros(amount):
+    assert round(amount, 2) == amount, amount
+    return f"€{amount:,.2f}"
+
+
+def _facts(locator):
+    """A <dl>'s terms and values, as the reader sees them."""
+    terms = locator.locator("dt").all_inner_texts()
+    values = locator.locator("dd").all_inner_texts()
+    return {t.replace("\xa0", " ").strip(): v.replace("\xa0", " ").strip() for t, v in zip(terms, values)}
+
+
+def test_a_tariff_is_created_edited_and_deleted_through_the_dialogs(page, token):
+    _, site = _charger_in_own_site("TARIFF")
+    name = f"Peak and off-peak {_stamp()}"
+    sign_in(page, "#/tariffs")
+    expect(page.get_by_role("heading", name="Tariffs", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Tariffs", exact=True)).to_have_attribute("aria-current", "page")
+    page.get_by_role("button", name="New tariff…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("Currency").fill("eur")  # sent upper-case, as the API wants it
+    dialog.get_by_label("VAT (%)").fill("19")
+    dialog.get_by_label("Applies to").select_option(label=f"Site: {site['name']}")
+    peak = dialog.get_by_role("group", name="Element 1")
+    peak.get_by_label("Energy, per kWh").fill("0.55")
+    peak.get_by_label("Energy step size (Wh)").fill("100")
+    peak.get_by_label("Parking time, per hour").fill("4")
+    peak.get_by_text("Restrictions (optional)").click()
+    peak.get_by_label("Start time").fill("07:00")
+    peak.get_by_label("End time").fill("22:00")
+    peak.get_by_label("Monday").check()
+    peak.get_by_label("Friday").check()
+    peak.get_by_label("Maximum duration (minutes)").fill("120")
+    dialog.get_by_role("button", name="Add element").click()
+    rest = dialog.get_by_role("group", name="Element 2")
+    rest.get_by_label("Energy, per kWh").fill("0.3")
+    rest.get_by_label("Flat fee, per session").fill("1")
+    shot(page, "12-new-tariff")
+    dialog.get_by_role("button", name="Create tariff").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text(f"{name} created.")
+
+    stored = [t for t in api(token, "/v1/tariffs", site_id=site["site_id"])["items"] if t["name"] == name]
+    assert len(stored) == 1, stored
+    t = stored[0]
+    assert (t["currency"], t["vat_percent"], t["site_id"], t["device_id"]) == ("EUR", 19, site["site_id"], None)
+    assert t["valid_from"] is None and t["valid_to"] is None
+    assert t["elements"][0]["price_components"] == [
+        {"type": "ENERGY", "price": 0.55, "step_size": 100}, {"type": "PARKING_TIME", "price": 4, "step_size": 1}]
+    r = t["elements"][0]["restrictions"]
+    assert (r["start_time"], r["end_time"], r["day_of_week"], r["max_duration"]) == (
+        "07:00", "22:00", ["MONDAY", "FRIDAY"], 7200), r
+    assert t["elements"][1]["price_components"] == [
+        {"type": "ENERGY", "price": 0.3, "step_size": 1}, {"type": "FLAT", "price": 1, "step_size": 1}]
+    assert not t["elements"][1].get("restrictions")
+
+    row = page.locator(f'tr[data-tariff-id="{t["tariff_id"]}"]')
+    expect(row).to_contain_text(site["name"])
+    expect(row).to_contain_text("in force")
+    expect(row).to_contain_text("€0.55 per kWh (billed per 100 Wh)")
+    expect(row).to_contain_text("when 07:00–22:00 · Mon, Fri · within the first 2 h")
+    expect(row).to_contain_text("€1.00 per session")
+    shot(page, "13-tariffs")
+
+    # Editing replaces it: a new version with the changed VAT, the rest kept.
+    row.get_by_role("button", name=f"Edit {name}").click()
+    expect(dialog.get_by_label("Applies to")).to_have_value(f"site:{site['site_id']}")
+    expect(dialog.get_by_role("group", name="Element 1").get_by_label("Start time")).to_have_value("07:00")
+    dialog.get_by_label("VAT (%)").fill("20")
+    dialog.get_by_role("button", name="Save tariff").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text(f"{name} saved")
+    again = _call(f"/v1/tariffs/{t['tariff_id']}", token)["data"]
+    assert again["vat_percent"] == 20 and again["updated_at"] != t["updated_at"], again
+    assert (again["created_at"], again["site_id"], again["elements"]) == (t["created_at"], t["site_id"], t["elements"])
+
+    row.get_by_role("button", name=f"Delete {name}").click()
+    expect(dialog).to_contain_text(f"Delete {name}?")
+    dialog.get_by_role("button", name="Delete tariff").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_have_count(0)
+    assert api(token, "/v1/tariffs", site_id=site["site_id"])["items"] == []
+
+
+def test_a_bad_price_is_refused_in_the_dialog_with_the_field_named(page, token):
+    name = f"Negative {_stamp()}"
+    sign_in(page, "#/tariffs")
+    page.get_by_role("button", name="New tariff…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("Currency").fill("GBP")
+    price = dialog.get_by_role("group", name="Element 1").get_by_label("Energy, per kWh")
+    price.fill("-1")
+    dialog.get_by_role("button", name="Create tariff").click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("elements[0].price_components[0].price")
+    expect(dialog).to_be_visible()  # kept open to correct the value
+    expect(price).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Name")).not_to_have_attribute("aria-invalid", "true")
+    shot(page, "14-tariff-refused")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert not [t for t in api(token, "/v1/tariffs", size=100)["items"] if t["name"] == name]
+
+
+def test_a_viewer_sees_the_tariffs_but_is_offered_no_changes_once_refused(page, token):
+    _, site = _charger_in_own_site("VIEWER")
+    operator_id = _call(f"/v1/sites/{site['site_id']}", token)["data"]["operator_id"]
+    tariff = _site_tariff(token, site["site_id"], "GBP", f"Viewer {_stamp()}")
+    viewer = _call("/admin/clients", token, {"name": "console viewer", "operator_ids": [operator_id],
+                                             "role": "viewer"})["data"]
+    sign_in(page, "#/tariffs", viewer["client_id"], viewer["client_secret"])
+    row = page.locator(f'tr[data-tariff-id="{tariff["tariff_id"]}"]')
+    expect(row).to_contain_text(tariff["name"])
+    # The console cannot know a client's role before the API refuses it.
+    page.get_by_role("button", name="New tariff…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Not allowed")
+    dialog.get_by_label("Currency").fill("GBP")
+    dialog.get_by_label("Applies to").select_option(label=f"Site: {site['name']}")
+    dialog.get_by_role("group", name="Element 1").get_by_label("Flat fee, per session").fill("1")
+    dialog.get_by_role("button", name="Create tariff").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("operator role")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="New tariff…")).to_be_hidden()
+    expect(page.locator("[data-read-only]")).to_be_visible()
+    expect(row).to_contain_text(tariff["name"])
+    expect(row.get_by_role("button")).to_have_count(0)
+    page.reload()  # remembered for the tab
+    expect(row).to_be_visible()
+    expect(page.get_by_role("button", name="New tariff…")).to_be_hidden()
+    assert [t["tariff_id"] for t in api(token, "/v1/tariffs", site_id=site["site_id"])["items"]] == [tariff["tariff_id"]]
+
+
+def test_the_site_page_shows_its_time_zone_and_the_tariff_that_applies(page, token):
+    _, site = _charger_in_own_site("SITE")
+    stored = _call(f"/v1/sites/{site['site_id']}", token)["data"]
+    assert stored["time_zone"] == "UTC"
+    # A fleet-wide tariff for the next hour only, deleted at the end, so the
+    # Twin's sessions are priced by it for as short a time as possible.
+    now = int(time.time())
+    fleet = _call("/v1/tariffs", token, {
+        "name": f"Fleet {_stamp()}", "currency": "GBP", "vat_percent": 20, "valid_from": iso(now - 60),
+        "valid_to": iso(now + 3600), "elements": [{"price_components": [{"type": "ENERGY", "price": 0.39}]}]})["data"]
+    try:
+        assert fleet["operator_id"] == stored["operator_id"]
+        sign_in(page, f"#/sites/{site['site_id']}")
+        expect(page.get_by_role("heading", name=site["name"])).to_be_visible()
+        details = page.locator("#site-details")
+        expect(details.locator("[data-time-zone]")).to_have_text("UTC")
+        applies = details.locator("[data-tariff-scope]")
+        expect(applies).to_have_attribute("data-tariff-scope", "operator")
+        expect(applies).to_contain_text(fleet["name"])
+        expect(applies).to_contain_text("operator-wide tariff")
+        expect(applies).to_contain_text("£0.39 per kWh")
+
+        details.get_by_role("button", name="Edit details…").click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_label("Time zone").fill("Mars/Olympus_Mons")
+        dialog.get_by_role("button", name="Save details").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("time_zone")
+        dialog.get_by_label("City").fill("Bristol")
+        dialog.get_by_label("Country").fill("gbr")
+        dialog.get_by_label("Time zone").fill("Europe/London")
+        dialog.get_by_role("button", name="Save details").click()
+        expect(dialog).to_be_hidden()
+        expect(details.locator("[data-time-zone]")).to_have_text("Europe/London")
+        expect(details.locator("[data-city]")).to_have_text("Bristol")
+        expect(details.locator("[data-country]")).to_have_text("GBR")
+        patched = _call(f"/v1/sites/{site['site_id']}", token)["data"]
+        assert (patched["time_zone"], patched["city"], patched["country"]) == ("Europe/London", "Bristol", "GBR")
+
+        # The site's own tariff takes over from the fleet's.
+        own = _site_tariff(token, site["site_id"], "GBP", f"Harbour own {_stamp()}")
+        page.reload()
+        expect(applies).to_have_attribute("data-tariff-scope", "site")
+        expect(applies).to_contain_text(own["name"])
+        expect(applies).to_contain_text("this site’s tariff")
+        expect(applies).to_contain_text("£6.00 per hour parked (billed per 1 min)")
+        expect(applies).not_to_contain_text(fleet["name"])
+        expect(details.locator("[data-time-zone]")).to_have_text("Europe/London")
+        shot(page, "15-site-tariff")
+    finally:
+        _call(f"/v1/tariffs/{fleet['tariff_id']}", token, method="DELETE")
+
+
+def test_a_priced_record_shows_its_breakdown_and_an_unpriced_one_says_so(page, token):
+    charger, site = _charger_in_own_site("RECORDS")
+    start = int(time.time()) // 60 * 60 - 90 * 60
+    unpriced = _session(charger, start, 10, start + 15 * 60)  # before the site has a tariff
+    _site_tariff(token, site["site_id"], "EUR", "Harbour EUR")
+    start = int(time.time()) // 60 * 60 - 45 * 60
+    priced = _session(charger, start, 30, start + 40 * 60)
+    record = _call(f"/v1/charging-records/{priced}", token)["data"]
+    price = record["price"]
+    assert price is not None and price["currency"] == "EUR", record
+    assert record["parking_time_s"] == 600
+    # 3 kWh at 0.20, 30 min at 1.20 an hour, 10 min parked at 6 an hour, 1 flat.
+    assert (price["energy"], price["time"], price["parking_time"], price["flat"]) == (0.6, 0.6, 1.0, 1.0), price
+    assert (price["excl_vat"], price["incl_vat"]) == (3.2, 3.84), price
+    assert _call(f"/v1/charging-records/{unpriced}", token)["data"]["price"] is None
+
+    sign_in(page, f"#/records?device_id={charger['id']}")
+    row = page.locator(f'tr[data-record-id="{priced}"]')
+    expect(row).to_contain_text("€3.84")
+    expect(row.locator('td[data-label="Parked"]')).to_have_text("10 min")
+    plain = page.locator(f'tr[data-record-id="{unpriced}"]')
+    expect(plain).to_contain_text("not priced")
+    expect(plain.get_by_role("button")).to_have_count(0)
+
+    button = row.get_by_role("button", name=re.compile(f"^Price breakdown of the session on {charger['sn']}"))
+    expect(button).to_have_attribute("aria-expanded", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    breakdown = page.locator(f'tr[data-breakdown="{priced}"]')
+    expect(breakdown).to_be_visible()
+    facts = _facts(breakdown)
+    assert facts["Energy"] == _euros(price["energy"])
+    assert facts["Charging time"] == _euros(price["time"])
+    assert facts["Parking time"] == _euros(price["parking_time"])
+    assert facts["Flat fee"] == _euros(price["flat"])
+    assert facts["Excl. VAT"] == _euros(price["excl_vat"])
+    assert facts["VAT 20 %"] == _euros(round(price["incl_vat"] - price["excl_vat"], 2))
+    assert facts["Incl. VAT"] == _euros(price["incl_vat"])
+    assert facts["Currency"] == "EUR"
+    assert facts["Parked"] == "10 min"
+    # The breakdown sits right under its record and closes again.
+    assert page.evaluate("(id) => document.querySelector(`tr[data-record-id='${id}']`).nextElementSibling"
+                         ".dataset.breakdown", priced) == priced
+    shot(page, "16-record-breakdown")
+    button.click()
+    expect(breakdown).to_have_count(0)
+
+
+def test_the_overview_shows_the_last_30_days_revenue_per_currency(page, token):
+    empty = {"granularity": "day", "from": iso(time.time() - 30 * 86400), "to": iso(time.time()),
+             "series": [], "total": []}
+    pattern = re.compile(r"/v1/aggregated/revenue(\?.*)?$")
+    page.route(pattern, lambda route: route.fulfill(status=200, content_type="application/json", body=_ok(empty)))
+    sign_in(page)
+    revenue = page.get_by_role("region", name="Revenue, last 30 days")
+    expect(revenue).to_contain_text("No priced sessions yet.")
+    page.unroute(pattern)
+
+    _, _, _, record = _priced_session(token, "EUR")
+    assert record["price"]["incl_vat"] == 3.84
+    with page.expect_response(lambda r: "/v1/aggregated/revenue" in r.url) as answer:
+        page.reload()
+    url = urllib.parse.urlparse(answer.value.url)
+    query = urllib.parse.parse_qs(url.query)
+    assert query["granularity"] == ["day"]
+    days = (calendar.timegm(time.strptime(query["to"][0][:19], "%Y-%m-%dT%H:%M:%S"))
+            - calendar.timegm(time.strptime(query["from"][0][:19], "%Y-%m-%dT%H:%M:%S"))) / 86400
+    assert 29 < days <= 30, query
+    totals = answer.value.json()["data"]["total"]
+    eur = next(t for t in totals if t["currency"] == "EUR")
+    assert eur["sessions"] >= 1 and eur["incl_vat"] >= 3.84, totals
+    rows = revenue.locator("tbody tr")
+    expect(rows).to_have_count(len(totals))
+    row = revenue.locator('tr[data-currency="EUR"]')
+    cells = {c.get_attribute("data-label"): c.inner_text().replace("\xa0", " ") for c in row.locator("td").all()}
+    assert cells == {
+        "Currency": "EUR", "Sessions": str(eur["sessions"]), "Energy": f"{eur['energy']:,.2f} kWh",
+        "Excl. VAT": _euros(eur["excl_vat"]), "Incl. VAT": _euros(eur["incl_vat"]),
+    }, cells
+    shot(page, "17-overview-revenue")

@@ -11,6 +11,7 @@ import * as site from './pages/site.js';
 import * as devices from './pages/devices.js';
 import * as device from './pages/device.js';
 import * as records from './pages/records.js';
+import * as tariffs from './pages/tariffs.js';
 import * as firmware from './pages/firmware.js';
 import * as profiles from './pages/profiles.js';
 import * as tokens from './pages/tokens.js';
@@ -23,6 +24,7 @@ const routes = [
   { nav: 'devices', pattern: /^\/devices$/, page: devices },
   { nav: 'devices', pattern: /^\/devices\/([\w-]+)$/, page: device },
   { nav: 'records', pattern: /^\/records$/, page: records },
+  { nav: 'tariffs', pattern: /^\/tariffs$/, page: tariffs },
   { nav: 'firmware', pattern: /^\/firmware$/, page: firmware },
   { nav: 'profiles', pattern: /^\/profiles$/, page: profiles },
   { nav: 'tokens', pattern: /^\/tokens$/, page: tokens },

@@ -81,10 +81,15 @@ export const volts = (v) => fmtNum(v, 'V', 0);
 export const amps = (v) => fmtNum(v, 'A', 1);
 export const pct = (v, digits = 0) => fmtNum(v, '%', digits);
 
-export function fmtMoney(amount, currency) {
+// `maxDigits` above 2 shows tariff prices and per-dimension amounts as exactly
+// as the API keeps them (e.g. £0.2999), never fewer than the currency's own.
+export function fmtMoney(amount, currency, maxDigits = 0) {
   if (amount === undefined || amount === null) return '—';
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(amount);
+    const digits = new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().minimumFractionDigits;
+    return new Intl.NumberFormat(undefined, {
+      style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: Math.max(digits, maxDigits),
+    }).format(amount);
   } catch {
     return `${fmtNum(amount, '', 2)} ${currency || ''}`.trim();
   }
@@ -202,8 +207,9 @@ export function announce(message, kind = 'ok') {
 // ---- a confirmation dialog holding a form ----
 // `submit(form)` returns a promise; a rejection keeps the dialog open and
 // shows the error (the API's message) inside it.
-export function dialogForm({ title, intro, fields = [], confirmLabel = 'Confirm', danger = false, submit }) {
+export function dialogForm({ title, intro, fields = [], confirmLabel = 'Confirm', danger = false, wide = false, submit }) {
   const dialog = document.getElementById('dialog');
+  dialog.classList.toggle('dialog-wide', wide);
   const errorBox = h('div', { class: 'dialog-error' });
   const confirmBtn = h('button', { type: 'submit', class: danger ? 'btn btn-danger' : 'btn btn-primary', text: confirmLabel });
   const form = h('form', { method: 'dialog', class: 'dialog-form', novalidate: true },

@@ -1,18 +1,26 @@
-// Fleet overview: devices by status, sites, today's energy and a 7-day hourly
-// energy chart of the chosen site.
+// Fleet overview: devices by status, sites, today's energy, a 7-day hourly
+// energy chart of the chosen site, and the last 30 days' revenue.
 
 import { api, tabStore } from '../api.js';
 import {
   h, replace, refresh, pageHeader, section, stat, table, link, loading, failure, field, select, poll, kWh, kW,
+  fmtMoney,
 } from '../ui.js';
 import { energyChart, energyChartData } from '../chart.js';
 import { statusSummary } from './sites.js';
 
 const HOUR = 3600 * 1000;
+const DAY = 24 * HOUR;
 
 export function hourRange(hours) {
   const to = Math.floor(Date.now() / HOUR) * HOUR + HOUR;
   return { from: new Date(to - hours * HOUR).toISOString(), to: new Date(to).toISOString() };
+}
+
+// Today (UTC, as the API's day buckets) and the 29 days before it.
+function last30Days() {
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  return { from: new Date(today - 29 * DAY).toISOString(), to: new Date().toISOString() };
 }
 
 function todayRange() {
@@ -27,7 +35,8 @@ export function render(main) {
   const stats = h('div', { class: 'stats' }, loading());
   const sitesBox = h('div', {}, loading());
   const chartBox = h('div', {}, loading());
-  main.append(stats, section('Energy, last 7 days', chartBox), section('Sites', sitesBox));
+  const revenueBox = h('div', { id: 'revenue' }, loading());
+  main.append(stats, section('Energy, last 7 days', chartBox), section('Revenue, last 30 days', revenueBox), section('Sites', sitesBox));
 
   let siteList = [];
   let chart = null;
@@ -94,8 +103,30 @@ export function render(main) {
     }
   }
 
+  // One row per currency: amounts in different currencies are never added.
+  async function loadRevenue() {
+    let r;
+    try {
+      r = await api('/v1/aggregated/revenue', { query: { granularity: 'day', ...last30Days() } });
+    } catch (err) {
+      replace(revenueBox, failure('Revenue', err));
+      return;
+    }
+    refresh(revenueBox,
+      table('Revenue of the last 30 days per currency', [
+        { label: 'Currency', value: (t) => t.currency },
+        { label: 'Sessions', value: (t) => String(t.sessions), class: 'num' },
+        { label: 'Energy', value: (t) => kWh(t.energy), class: 'num' },
+        { label: 'Excl. VAT', value: (t) => fmtMoney(t.excl_vat, t.currency), class: 'num' },
+        { label: 'Incl. VAT', value: (t) => fmtMoney(t.incl_vat, t.currency), class: 'num' },
+      ], r.total, 'No priced sessions yet.'),
+      r.total.length > 0 && h('p', { class: 'muted small', text: 'Priced sessions by the day they ended (UTC days); a session without a tariff is not counted.' }));
+    revenueBox.querySelectorAll('tbody tr').forEach((tr, i) => { tr.dataset.currency = r.total[i].currency; });
+  }
+
   loadStats().catch((err) => replace(stats, failure('The overview', err)));
-  const stops = [poll(loadStats, 15000), poll(() => chartSite && loadChart(), 60000)];
+  loadRevenue();
+  const stops = [poll(loadStats, 15000), poll(() => chartSite && loadChart(), 60000), poll(loadRevenue, 60000)];
   return () => {
     stops.forEach((stop) => stop());
     if (chart) chart.destroy();

@@ -7,6 +7,7 @@ import {
   h, replace, pageHeader, table, link, loading, failure, pager, field, select, announce, errorNotice, kWh,
   kW, fmtTime, fmtMoney, fmtDuration,
 } from '../ui.js';
+import { vatText } from './tariffs.js';
 
 const SIZES = [5, 10, 20, 50, 100];
 const EXPORT_LIMIT = 10000;
@@ -70,6 +71,45 @@ export function render(main, query) {
     filters.addEventListener('reset', () => setTimeout(apply));
   }
 
+  // The cost, and for a priced record a button that opens its breakdown in
+  // a row of its own below, so the table keeps one line per record.
+  function costCell(r) {
+    const cost = fmtMoney(r.cost, r.currency);
+    if (!r.price) return [cost, h('div', { class: 'muted small', text: 'not priced' })];
+    const id = `price-${r.record_id}`;
+    const btn = h('button', {
+      type: 'button', class: 'btn btn-small', 'aria-expanded': 'false', 'aria-controls': id, text: 'Breakdown',
+      'aria-label': `Price breakdown of the session on ${deviceNames.get(r.device_id) || r.device_id.slice(0, 8)} started ${fmtTime(r.start_time)}`,
+    });
+    btn.addEventListener('click', () => {
+      const tr = btn.closest('tr');
+      const open = document.getElementById(id);
+      if (open) open.remove();
+      else tr.after(breakdownRow(r, id, tr.cells.length));
+      btn.setAttribute('aria-expanded', String(!open));
+    });
+    return [cost, ' ', btn];
+  }
+
+  function breakdownRow(r, id, span) {
+    const p = r.price;
+    const money = (v) => fmtMoney(v, p.currency, 4);
+    const pair = (term, value) => h('div', {}, h('dt', { text: term }), h('dd', { text: value }));
+    return h('tr', { class: 'record-details', id, 'data-breakdown': r.record_id },
+      h('td', { colspan: String(span) },
+        h('dl', { class: 'breakdown' },
+          pair('Energy', money(p.energy)),
+          pair('Charging time', money(p.time)),
+          pair('Parking time', money(p.parking_time)),
+          pair('Flat fee', money(p.flat)),
+          pair('Excl. VAT', fmtMoney(p.excl_vat, p.currency)),
+          pair(`VAT ${vatText(p.vat_percent)}`, fmtMoney(Math.round((p.incl_vat - p.excl_vat) * 100) / 100, p.currency)),
+          pair('Incl. VAT', fmtMoney(p.incl_vat, p.currency)),
+          pair('Currency', p.currency),
+          pair('Parked', fmtDuration(r.parking_time_s)),
+          h('div', {}, h('dt', { text: 'Tariff' }), h('dd', {}, link('#/tariffs', p.tariff_id.slice(0, 8)))))));
+  }
+
   async function load() {
     remember();
     try {
@@ -82,10 +122,12 @@ export function render(main, query) {
           { label: 'Connector', value: (r) => `#${r.connector_id}` },
           { label: 'Energy', value: (r) => kWh(r.energy), class: 'num' },
           { label: 'Max power', value: (r) => kW(r.max_power), class: 'num' },
-          { label: 'Cost', value: (r) => fmtMoney(r.cost, r.currency), class: 'num' },
+          { label: 'Parked', value: (r) => fmtDuration(r.parking_time_s), class: 'num' },
+          { label: 'Cost', value: costCell, class: 'num' },
           { label: 'Stop reason', value: (r) => (r.stop_reason || '—').replace(/_/g, ' ') },
         ], data.items, 'No charging records match these filters.'),
         pager(data, (p) => { state.page = p; load(); }, 'records'));
+      box.querySelectorAll('tbody tr').forEach((tr, i) => { tr.dataset.recordId = data.items[i].record_id; });
       box.dataset.total = String(data.total);
     } catch (err) {
       replace(box, failure('Charging records', err));

@@ -1,5 +1,6 @@
-// One site: its devices with live connectors (refreshed every few seconds),
-// a flexibility cap, and its energy over the last 7 days.
+// One site: where it is and the tariff its sessions are priced by, its
+// devices with live connectors (refreshed every few seconds), a flexibility
+// cap, and its energy over the last 7 days.
 
 import { api } from '../api.js';
 import {
@@ -9,6 +10,7 @@ import {
 import { energyChart, energyChartData } from '../chart.js';
 import { hourRange } from './overview.js';
 import { statusSummary } from './sites.js';
+import { allTariffs, elementText, tariffState, validityText, vatText } from './tariffs.js';
 
 export function connectorSummary(connectors) {
   if (!connectors.length) return h('span', { class: 'muted', text: 'no reports yet' });
@@ -23,8 +25,10 @@ export function render(main, siteId) {
   const stats = h('div', { class: 'stats' }, loading());
   const devicesBox = h('div', {}, loading());
   const capBox = h('div', {});
+  const detailsBox = h('div', { id: 'site-details' }, loading());
   const chartHolder = h('div', { id: 'energy-chart' });
   main.append(header, stats,
+    section('Location and tariff', detailsBox),
     section('Devices and live connectors', devicesBox, h('p', { class: 'muted small', text: 'Refreshed every 5 seconds.' })),
     section('Flexibility cap', capBox),
     section('Energy, last 7 days', chartHolder));
@@ -32,6 +36,8 @@ export function render(main, siteId) {
   let site = null;
   let chart = null;
   let lastAllocation = null;
+  let tariff = { scope: 'loading' };
+  let drawnDetails = '';
 
   async function load() {
     site = await api(`/v1/sites/${encodeURIComponent(siteId)}`);
@@ -54,6 +60,89 @@ export function render(main, siteId) {
       { label: 'Last seen', value: (d) => h('span', { title: fmtTime(d.last_seen), text: fmtAgo(d.last_seen) }) },
       { label: 'Firmware', value: (d) => d.firmware_version },
     ], site.devices, 'No devices in this site.'));
+    drawDetails();
+  }
+
+  // The site's own tariff in force, else its operator's fleet-wide one.
+  async function loadTariff() {
+    try {
+      const now = Date.now();
+      const own = await allTariffs({ site_id: siteId });
+      const mine = own.find((t) => tariffState(t, now) === 'in_force');
+      if (mine) {
+        tariff = { scope: 'site', t: mine };
+      } else {
+        const fleet = (await allTariffs()).filter((t) => !t.site_id && !t.device_id && t.operator_id === site.operator_id);
+        const wide = fleet.find((t) => tariffState(t, now) === 'in_force');
+        tariff = wide ? { scope: 'operator', t: wide } : { scope: 'none', others: own.length };
+      }
+    } catch (err) {
+      tariff = { scope: 'error', err };
+    }
+    drawDetails();
+  }
+
+  function tariffFacts() {
+    if (tariff.scope === 'loading') return h('span', { class: 'muted', text: 'Loading…' });
+    if (tariff.scope === 'error') return failure('Tariffs', tariff.err);
+    if (tariff.scope === 'none') {
+      return h('span', {
+        text: `None in force: sessions here are not priced.${tariff.others ? ` (This site has ${tariff.others} scheduled or ended.)` : ''}`,
+      });
+    }
+    const { t } = tariff;
+    return [
+      h('div', {}, link('#/tariffs', t.name), ' · ',
+        tariff.scope === 'site' ? 'this site’s tariff' : h('strong', { text: 'operator-wide tariff' }),
+        tariff.scope === 'operator' ? ' (the site has none of its own in force)' : ''),
+      h('div', { class: 'muted small', text: `${t.currency}, VAT ${vatText(t.vat_percent)}, valid ${validityText(t)}` }),
+      h('ol', { class: 'elements' }, t.elements.map((e) => h('li', { text: elementText(e, t.currency) }))),
+    ];
+  }
+
+  // Drawn when something in it changed, not on every poll.
+  function drawDetails() {
+    if (!site) return;
+    const key = JSON.stringify([site.city, site.country, site.time_zone, tariff.scope, tariff.t && tariff.t.tariff_id, tariff.t && tariff.t.version]);
+    if (key === drawnDetails) return;
+    drawnDetails = key;
+    refresh(detailsBox,
+      h('dl', { class: 'facts' },
+        h('dt', { text: 'City' }), h('dd', { 'data-city': '', text: site.city || '—' }),
+        h('dt', { text: 'Country' }), h('dd', { 'data-country': '', text: site.country || '—' }),
+        h('dt', { text: 'Time zone' }), h('dd', {},
+          h('span', { 'data-time-zone': '', text: site.time_zone || 'UTC' }),
+          h('span', { class: 'muted small', text: ' · tariffs’ times of day are read in it' })),
+        h('dt', { text: 'Tariff' }), h('dd', { 'data-tariff-scope': tariff.scope }, tariffFacts())),
+      h('button', { type: 'button', class: 'btn', 'data-key': 'edit-site', onclick: openDetails, text: 'Edit details…' }));
+  }
+
+  function openDetails() {
+    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+    const city = h('input', { name: 'city', maxlength: '128', value: site.city || '' });
+    const country = h('input', { name: 'country', maxlength: '3', size: '4', autocomplete: 'off', value: site.country || '' });
+    const zone = h('input', { name: 'time_zone', list: 'time-zones', autocomplete: 'off', spellcheck: false, value: site.time_zone || 'UTC' });
+    dialogForm({
+      title: `Details of ${site.name}`,
+      intro: 'The time zone is the one tariffs’ times of day and days of the week are read in. A field left empty stays as it is.',
+      fields: [
+        field('City', city),
+        field('Country', country, 'ISO 3166-1 alpha-3, e.g. GBR, DEU, FRA.'),
+        field('Time zone', zone, 'IANA, e.g. Europe/London.'),
+        h('datalist', { id: 'time-zones' }, ['UTC', ...zones.filter((z) => z !== 'UTC')].map((z) => h('option', { value: z }))),
+      ],
+      confirmLabel: 'Save details',
+      submit: async (form) => {
+        const f = formValues(form);
+        const body = {};
+        if (f.city.trim()) body.city = f.city.trim();
+        if (f.country.trim()) body.country = f.country.trim().toUpperCase();
+        if (f.time_zone.trim()) body.time_zone = f.time_zone.trim();
+        await api(`/v1/sites/${encodeURIComponent(siteId)}`, { method: 'PATCH', body });
+        announce(`Details of ${site.name} saved.`);
+        await load().catch(() => {}); // the next poll tries again
+      },
+    });
   }
 
   function drawCap() {
@@ -99,9 +188,13 @@ export function render(main, siteId) {
     else chart = energyChart(chartHolder, e.series, 'Site energy, last 7 days');
   }
 
-  load().then(drawCap).catch((err) => {
+  load().then(() => {
+    drawCap();
+    loadTariff();
+  }).catch((err) => {
     replace(stats, failure('This site', err));
     devicesBox.replaceChildren();
+    detailsBox.replaceChildren();
   });
   loadChart().catch((err) => replace(chartHolder, failure('Energy', err)));
   const stops = [poll(load, 5000), poll(loadChart, 60000)];
