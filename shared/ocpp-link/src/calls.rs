@@ -33,6 +33,7 @@ fn profile_of(schedule: &Schedule, id: i64) -> Profile {
         Unit::A => ("A", 1.0),
     };
     Profile {
+        transaction_id: None,
         id,
         purpose: match schedule.purpose {
             Purpose::TxProfile => "TxProfile",
@@ -64,10 +65,19 @@ fn profile_of(schedule: &Schedule, id: i64) -> Profile {
     }
 }
 
-fn power_limit(id: i64, limit_kw: f64, duration_s: Option<i64>) -> Profile {
+fn power_limit(
+    id: i64,
+    limit_kw: f64,
+    duration_s: Option<i64>,
+    transaction_id: Option<&str>,
+) -> Profile {
     Profile {
         id,
-        purpose: "TxDefaultProfile",
+        purpose: match transaction_id {
+            Some(_) => "TxProfile",
+            None => "TxDefaultProfile",
+        },
+        transaction_id: transaction_id.map(str::to_owned),
         kind: "Relative",
         recurrency: None,
         valid_from: None,
@@ -145,7 +155,7 @@ pub fn calls_for(version: Version, order: &Order) -> Result<Vec<Call>, String> {
         ) => {
             let limit = limit_kw.map(|kw| Profile {
                 purpose: "TxProfile",
-                ..power_limit(id, kw, None)
+                ..power_limit(id, kw, None, None)
             });
             one(
                 "RequestStartTransaction",
@@ -185,9 +195,10 @@ pub fn calls_for(version: Version, order: &Order) -> Result<Vec<Call>, String> {
             ChargerOrder::PowerLimit {
                 limit_kw,
                 duration_s,
+                transaction_id,
             },
         ) => {
-            let profile = power_limit(id, *limit_kw, *duration_s);
+            let profile = power_limit(id, *limit_kw, *duration_s, transaction_id.as_deref());
             match version {
                 Version::V16 => one(
                     "SetChargingProfile",
@@ -361,6 +372,7 @@ mod tests {
             ChargerOrder::PowerLimit {
                 limit_kw: 7.4,
                 duration_s: Some(900),
+                transaction_id: None,
             },
             ChargerOrder::Configure(ChargerSettings {
                 heartbeat_interval_s: 120,
@@ -396,6 +408,32 @@ mod tests {
                     assert!(call.message_id.len() <= 36, "{}", call.message_id);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_limit_on_a_running_transaction_is_its_tx_profile_in_either_version() {
+        let order = Order {
+            command_id: CommandId::time_ordered(),
+            connector_id: ConnectorId::new(1),
+            order: ChargerOrder::PowerLimit {
+                limit_kw: 11.0,
+                duration_s: None,
+                transaction_id: Some("42".into()),
+            },
+        };
+        for (version, profile, tx) in [
+            (Version::V16, "/csChargingProfiles", json!(42)),
+            (Version::V201, "/chargingProfile", json!("42")),
+        ] {
+            let call = calls_for(version, &order).unwrap().remove(0);
+            let Value::Object(payload) = &call.payload else {
+                panic!("{call:?}")
+            };
+            validate(version, call.action, Direction::Request, payload).unwrap();
+            let p = call.payload.pointer(profile).unwrap();
+            assert_eq!(p["chargingProfilePurpose"], "TxProfile", "{version:?}");
+            assert_eq!(p["transactionId"], tx, "{version:?}");
         }
     }
 

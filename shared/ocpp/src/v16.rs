@@ -201,6 +201,8 @@ pub struct Profile {
     pub unit: &'static str,
     /// (seconds from the start, limit in `unit`).
     pub periods: Vec<(i64, f64)>,
+    /// A `TxProfile`'s transaction.
+    pub transaction_id: Option<String>,
 }
 
 pub fn set_charging_profile(connector_id: u32, p: &Profile) -> Value {
@@ -231,6 +233,14 @@ pub fn set_charging_profile(connector_id: u32, p: &Profile) -> Value {
     }
     if let Some(t) = p.valid_to {
         profile["validTo"] = json!(time(t));
+    }
+    // 1.6 transaction ids are integers.
+    if let Some(tx) = p
+        .transaction_id
+        .as_deref()
+        .and_then(|t| t.parse::<i64>().ok())
+    {
+        profile["transactionId"] = json!(tx);
     }
     json!({"connectorId": connector_id, "csChargingProfiles": profile})
 }

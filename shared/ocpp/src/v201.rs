@@ -218,6 +218,9 @@ fn charging_profile(p: &Profile) -> Value {
     if let Some(t) = p.valid_to {
         profile["validTo"] = json!(time(t));
     }
+    if let Some(tx) = &p.transaction_id {
+        profile["transactionId"] = json!(tx);
+    }
     profile
 }
 

@@ -642,7 +642,14 @@ async fn a_site_allocation_is_written_only_over_the_version_read() {
     };
     assert_eq!(w(second.clone(), Some(1)).await, WriteOutcome::Written);
     assert_eq!(
-        w(SiteAllocation { version: 3, ..first }, Some(1)).await,
+        w(
+            SiteAllocation {
+                version: 3,
+                ..first
+            },
+            Some(1)
+        )
+        .await,
         WriteOutcome::Conflict,
         "a stale version loses"
     );

@@ -31,6 +31,9 @@ pub enum ChargerOrder {
     PowerLimit {
         limit_kw: f64,
         duration_s: Option<i64>,
+        /// The transaction running on the connector: the limit is its
+        /// `TxProfile`, else the connector's default.
+        transaction_id: Option<String>,
     },
     Configure(ChargerSettings),
     UpdateFirmware {
@@ -181,6 +184,14 @@ pub async fn order_for(
         }) => ChargerOrder::PowerLimit {
             limit_kw: *limit_kw,
             duration_s: *duration_s,
+            transaction_id: match cmd.connector_id {
+                Some(c) => store
+                    .get_charge_point(id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .and_then(|cp| cp.sessions.get(&c).cloned()),
+                None => None,
+            },
         },
         CommandParams::ApplyConfiguration(apply) => ChargerOrder::Configure(
             apply
