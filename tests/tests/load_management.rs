@@ -216,3 +216,36 @@ async fn bad_load_management_is_named_and_changes_nothing() {
         "nothing was set"
     );
 }
+
+#[tokio::test]
+async fn a_charger_that_refuses_its_limit_counts_at_its_rating_until_its_session_ends() {
+    let w = World::new().await;
+    let operator = w.token(Role::Operator).await;
+    let (site, c) = site(&w, "REFUSE", 2, 30.0).await;
+    managed(&w, &operator, &site, json!({"enabled": true})).await;
+    start(&w, &c[0]).await;
+    let commands = w.heartbeat(&c[0]).await;
+    let limit = commands
+        .iter()
+        .find(|cmd| cmd["command"] == "set_power_limit")
+        .expect("a limit");
+    w.report(&c[0], limit["command_id"].as_str().unwrap(), "rejected")
+        .await;
+    start(&w, &c[1]).await;
+    assert_eq!(
+        self::limit(&w, &c[1]).await,
+        Some(8.0),
+        "the refuser keeps its 22 kW"
+    );
+    assert_eq!(
+        self::limit(&w, &c[0]).await,
+        None,
+        "nothing more is sent it"
+    );
+    // Its next session can be steered again.
+    stop(&w, &c[0]).await;
+    w.env.clock.advance(chrono::Duration::seconds(1));
+    start(&w, &c[0]).await;
+    assert_eq!(self::limit(&w, &c[0]).await, Some(15.0));
+    assert_eq!(self::limit(&w, &c[1]).await, Some(15.0));
+}

@@ -251,7 +251,10 @@ where
                     self.clone(),
                     clock.clone(),
                 )),
-                reports: Arc::new(profiles::ConfigurationReports::new(self.clone())),
+                reports: vec![
+                    Arc::new(profiles::ConfigurationReports::new(self.clone())),
+                    Arc::new(loads::LimitRefusals::new(self.clone())),
+                ],
                 line: charger_line,
             },
         );

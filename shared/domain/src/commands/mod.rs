@@ -164,7 +164,8 @@ pub(crate) trait ChargerRules: Send + Sync {
 }
 
 /// What happens elsewhere when a device settles a command (completed,
-/// failed, rejected): profiles note a configuration's outcome.
+/// failed, rejected): profiles note a configuration's outcome, load
+/// management a power limit refused.
 #[async_trait]
 pub(crate) trait Settled: Send + Sync {
     async fn settled(&self, cmd: &Command, at: DateTime<Utc>) -> Result<(), Error>;
@@ -181,7 +182,7 @@ pub(crate) struct CommandParts {
     /// The interfaces commands hold to the capabilities above them.
     pub(crate) owed: Arc<dyn Owed>,
     pub(crate) rules: Arc<dyn ChargerRules>,
-    pub(crate) reports: Arc<dyn Settled>,
+    pub(crate) reports: Vec<Arc<dyn Settled>>,
     /// Where this process reaches chargers' connections, if anywhere.
     pub(crate) line: Option<Arc<dyn ChargerLine>>,
 }
@@ -198,7 +199,7 @@ pub struct Commands {
     sites: Sites,
     owed: Arc<dyn Owed>,
     rules: Arc<dyn ChargerRules>,
-    reports: Arc<dyn Settled>,
+    reports: Arc<[Arc<dyn Settled>]>,
     line: Option<Arc<dyn ChargerLine>>,
 }
 
@@ -214,7 +215,7 @@ impl Commands {
             sites: parts.sites,
             owed: parts.owed,
             rules: parts.rules,
-            reports: parts.reports,
+            reports: parts.reports.into(),
             line: parts.line,
         }
     }
@@ -440,7 +441,10 @@ impl Commands {
             .await?
         {
             WriteOutcome::Written if to != CommandStatus::Accepted => {
-                self.reports.settled(&next, now).await
+                for report in self.reports.iter() {
+                    report.settled(&next, now).await?;
+                }
+                Ok(())
             }
             WriteOutcome::Written => Ok(()),
             WriteOutcome::Conflict => Err(Error::Conflict(format!(

@@ -9,7 +9,7 @@ pub use allocate::{Budget, Session, Share, allocate};
 pub use port::LoadStore;
 
 use crate::commands::params::SetPowerLimit;
-use crate::commands::{CommandParams, Commands, NewCommand};
+use crate::commands::{Command, CommandParams, Commands, NewCommand, Settled};
 use crate::devices::DeviceStore;
 use crate::sites::SiteStore;
 use crate::sites::capacity::{cap, live_connectors};
@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use kernel::catalogue::rating;
 use kernel::error::Error;
 use kernel::ids::{ConnectorId, DeviceId, SiteId};
-use kernel::model::{ConnectorState, Device, LoadManagement, Site};
+use kernel::model::{CommandStatus, ConnectorState, Device, LoadManagement, Site};
 use kernel::storage::WriteOutcome;
 use kernel::{Clock, Settings};
 use serde::{Deserialize, Serialize};
@@ -302,5 +302,65 @@ impl Loads {
                 tracing::warn!(device_id = %device.device_id, error = %e, "power limit not queued");
             }
         }
+    }
+}
+
+/// A charger that refused or failed a power limit cannot be steered: its
+/// share counts at its rating until its session ends (contract §16).
+pub(crate) struct LimitRefusals {
+    store: Arc<dyn LoadsPorts>,
+}
+
+impl LimitRefusals {
+    pub(crate) fn new(store: Arc<dyn LoadsPorts>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait::async_trait]
+impl Settled for LimitRefusals {
+    async fn settled(&self, cmd: &Command, _: DateTime<Utc>) -> Result<(), Error> {
+        let refused = matches!(
+            cmd.status,
+            CommandStatus::Failed | CommandStatus::Rejected | CommandStatus::Expired
+        );
+        let (CommandParams::SetPowerLimit(_), Some(connector), true) =
+            (&cmd.params, cmd.connector_id, refused)
+        else {
+            return Ok(());
+        };
+        let Some(site) = self
+            .store
+            .get_device(cmd.device_id)
+            .await?
+            .and_then(|d| d.site_id)
+        else {
+            return Ok(());
+        };
+        for _ in 0..ATTEMPTS {
+            let Some(mut allocation) = self.store.get_allocation(site).await? else {
+                return Ok(());
+            };
+            let Some(share) = allocation.shares.iter_mut().find(|s| {
+                s.device_id == cmd.device_id && s.connector_id == connector && s.steerable
+            }) else {
+                return Ok(());
+            };
+            share.steerable = false;
+            let expected = allocation.version;
+            allocation.version += 1;
+            if self
+                .store
+                .save_allocation(&allocation, Some(expected))
+                .await?
+                == WriteOutcome::Written
+            {
+                tracing::info!(device_id = %cmd.device_id, "a refused power limit: counted at its rating");
+                return Ok(());
+            }
+        }
+        Err(Error::Conflict(format!(
+            "site {site}'s allocation is being changed concurrently"
+        )))
     }
 }
