@@ -519,19 +519,31 @@ def _stamp():
     return int(time.time() * 1000) % 10**10
 
 
-def _charger_in_own_site(label):
-    """A fresh HTTP charger, registered as chargers do, alone in a new site."""
-    sn = f"{label}-{_stamp()}"
+def _charger(sn):
+    """A fresh 22 kW HTTP charger, registered as chargers do, online."""
     reg = _call("/v1/device/register", body={"sn": sn, "model": "TP-AC22", "manufacturer": "Tellus Power",
                                              "firmware_version": "1.6.0"})["data"]
     auth = _call("/v1/device/auth", body={"device_id": reg["device_id"], "device_secret": reg["device_secret"],
                                           "grant_type": "client_credentials"})
     charger = {"id": reg["device_id"], "sn": sn, "token": auth["access_token"]}
     _call("/v1/device/heartbeat", charger["token"], {"timestamp": iso(time.time()), "status": "online"})
+    return charger
+
+
+def _chargers_in_own_site(label, n, power_capacity=50):
+    """`n` fresh chargers, alone in a new site of `power_capacity` kW."""
+    sn = f"{label}-{_stamp()}"
+    chargers = [_charger(f"{sn}-{i}" if n > 1 else sn) for i in range(n)]
     name = f"Harbour {sn}"
-    site = _call("/v1/device/site", body={"name": name, "lat": 51.45, "lng": -2.6, "power_capacity": 50,
-                                          "device_ids": [charger["id"]]})["data"]
-    return charger, {"site_id": site["site_id"], "name": name}
+    site = _call("/v1/device/site", body={"name": name, "lat": 51.45, "lng": -2.6, "power_capacity": power_capacity,
+                                          "device_ids": [c["id"] for c in chargers]})["data"]
+    return chargers, {"site_id": site["site_id"], "name": name}
+
+
+def _charger_in_own_site(label):
+    """A fresh HTTP charger alone in a new site."""
+    chargers, site = _chargers_in_own_site(label, 1)
+    return chargers[0], site
 
 
 def _session(charger, start, charging_min, end):
@@ -838,3 +850,121 @@ def test_the_overview_shows_the_last_30_days_revenue_per_currency(page, token):
         "Excl. VAT": _euros(eur["excl_vat"]), "Incl. VAT": _euros(eur["incl_vat"]),
     }, cells
     shot(page, "17-overview-revenue")
+
+
+# ---- load management (contract §16) ----
+
+def _limits(charger):
+    """The power limits a heartbeat hands the charger, by connector (the last of each)."""
+    answer = _call("/v1/device/heartbeat", charger["token"], {"timestamp": iso(time.time()), "status": "online"})
+    return {c["connector_id"]: c["limit_kw"] for c in answer["data"].get("commands", [])
+            if c["command"] == "set_power_limit"}
+
+
+def test_load_management_is_turned_on_and_off_through_the_dialog(page, token):
+    _, site = _charger_in_own_site("LOAD")
+    path = f"/v1/sites/{site['site_id']}"
+    assert "load_management" not in _call(path, token)["data"]
+    sign_in(page, f"#/sites/{site['site_id']}")
+    box = page.locator("#load-management")
+    expect(box.locator("[data-load-state]")).to_have_attribute("data-load-state", "unset")
+    expect(box.locator("[data-capacity]")).to_have_text("50.0\xa0kW")  # the site's connection until set
+
+    box.get_by_role("button", name="Edit load management…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Share the capacity among the sessions").check()
+    dialog.get_by_label("Capacity (kW)").fill("40")
+    dialog.get_by_label("Minimum per session (kW)").fill("2")
+    dialog.get_by_label("Reserve (kW)").fill("5")
+    shot(page, "18-load-management-dialog")
+    dialog.get_by_role("button", name="Save load management").click()
+    expect(dialog).to_be_hidden()
+    expect(box.locator("[data-load-state]")).to_have_attribute("data-load-state", "on")
+    expect(box.locator("[data-capacity]")).to_have_text("40.0\xa0kW")
+    expect(box.locator("[data-min-session]")).to_have_text("2.0\xa0kW")
+    expect(box.locator("[data-reserve]")).to_have_text("5.0\xa0kW")
+    expect(box.locator("[data-allocated]")).to_have_text("0.0\xa0kW of 40.0\xa0kW")
+    expect(page.locator("#load-chart")).to_have_attribute("data-capacity", "40")
+    lm = _call(path, token)["data"]["load_management"]
+    assert lm == {"enabled": True, "capacity_kw": 40, "min_session_kw": 2, "reserve_kw": 5,
+                  "allocated_kw": 0, "connectors": []}, lm
+
+    # Turned off, the settings stay for the next time.
+    box.get_by_role("button", name="Edit load management…").click()
+    expect(dialog.get_by_label("Capacity (kW)")).to_have_value("40")
+    enabled = dialog.get_by_label("Share the capacity among the sessions")
+    expect(enabled).to_be_checked()
+    enabled.uncheck()
+    dialog.get_by_role("button", name="Save load management").click()
+    expect(dialog).to_be_hidden()
+    expect(box.locator("[data-load-state]")).to_have_attribute("data-load-state", "off")
+    lm = _call(path, token)["data"]["load_management"]
+    assert (lm["enabled"], lm["capacity_kw"], lm["min_session_kw"], lm["reserve_kw"]) == (False, 40, 2, 5), lm
+
+
+def test_a_reserve_not_under_the_capacity_is_refused_with_the_field_named(page, token):
+    _, site = _charger_in_own_site("RESERVE")
+    sign_in(page, f"#/sites/{site['site_id']}")
+    box = page.locator("#load-management")
+    box.get_by_role("button", name="Edit load management…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Share the capacity among the sessions").check()
+    expect(dialog.get_by_label("Capacity (kW)")).to_have_value("50")
+    reserve = dialog.get_by_label("Reserve (kW)")
+    reserve.fill("50")
+    dialog.get_by_role("button", name="Save load management").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("load_management.reserve_kw")
+    expect(dialog).to_be_visible()  # kept open to correct the value
+    expect(reserve).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Capacity (kW)")).not_to_have_attribute("aria-invalid", "true")
+    shot(page, "19-load-management-refused")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(box.locator("[data-load-state]")).to_have_attribute("data-load-state", "unset")
+    assert "load_management" not in _call(f"/v1/sites/{site['site_id']}", token)["data"]
+
+
+def test_the_site_page_shows_each_sessions_share_as_the_api_gives_it(page, token):
+    chargers, site = _chargers_in_own_site("SHARE", 2, power_capacity=30)
+    path = f"/v1/sites/{site['site_id']}"
+    _call(path, token, {"load_management": {"enabled": True}}, method="PATCH")
+
+    def post(charger, route, body):
+        _call(route, charger["token"], {"timestamp": iso(time.time()), "connector_id": 1, **body})
+    try:
+        for c in chargers:
+            post(c, "/v1/device/events", {"event_type": "start"})
+        # Two 22 kW chargers on 30 kW: 15 kW each, sent to both.
+        for c in chargers:
+            assert _limits(c) == {1: 15}, c["sn"]
+        lm = _call(path, token)["data"]["load_management"]
+        assert sorted((s["device_id"], s["limit_kw"]) for s in lm["connectors"]) == sorted(
+            (c["id"], 15) for c in chargers), lm
+        assert lm["allocated_kw"] == 30, lm
+
+        sign_in(page, f"#/sites/{site['site_id']}")
+        box = page.locator("#load-management")
+        expect(box.locator("[data-load-state]")).to_have_attribute("data-load-state", "on")
+        expect(box.locator("[data-allocated]")).to_have_text("30.0\xa0kW of 30.0\xa0kW")
+        rows = box.locator("tbody tr")
+        expect(rows).to_have_count(len(lm["connectors"]))
+        for share in lm["connectors"]:
+            row = box.locator(f'tr[data-device-id="{share["device_id"]}"][data-connector-id="{share["connector_id"]}"]')
+            sn = next(c["sn"] for c in chargers if c["id"] == share["device_id"])
+            expect(row.get_by_role("link", name=sn)).to_have_attribute("href", f"#/devices/{share['device_id']}")
+            expect(row.locator('td[data-label="Limit"]')).to_have_text(f"{share['limit_kw']:.1f}\xa0kW")
+
+        # A charger's reading shows as its draw at the next refresh.
+        post(chargers[0], "/v1/device/status", {"state": "charging", "voltage": 400, "current": 18.5,
+                                                "power": 7.4, "energy_delivered": 0.1})
+        row = box.locator(f'tr[data-device-id="{chargers[0]["id"]}"]')
+        expect(row.locator('td[data-label="Draw"]')).to_have_text("7.4\xa0kW", timeout=15000)
+        expect(page.locator("#load-chart")).to_have_attribute("data-capacity", "30")
+        expect(page.locator("#load-chart")).to_have_attribute("data-points", "24")
+        shot(page, "20-load-management")
+    finally:
+        # Unplugged, so the connectors are not left charging in the fleet's counts.
+        for c in chargers:
+            post(c, "/v1/device/events", {"event_type": "stop"})
+            post(c, "/v1/device/status", {"state": "idle", "voltage": 400, "current": 0, "power": 0,
+                                          "energy_delivered": 0})

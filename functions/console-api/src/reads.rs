@@ -3,6 +3,7 @@
 
 use api::{ApiResult, Console, Envelope, ErrorEnvelope, Id, PageQuery, QueryParams, Reply};
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use domain::Domain;
 use domain::console::views::{
     CommandDetail, ConnectorView, DeviceView, EnergySeries, FirmwarePage, ListPage, RecordView,
@@ -271,20 +272,44 @@ pub struct EnergyParams {
     pub device_id: Option<String>,
 }
 
+/// An aggregate's query (energy, revenue): granularity, range and scope,
+/// every field's problem named.
+type Aggregate = (
+    Option<Granularity>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<SiteId>,
+    Option<DeviceId>,
+);
+
+fn aggregate(
+    granularity: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    site_id: Option<&str>,
+    device_id: Option<&str>,
+) -> Result<Aggregate, Error> {
+    (
+        optional(granularity, |g| one_of::<Granularity>(g, "granularity")),
+        optional(from, |t| time(t, "from")),
+        optional(to, |t| time(t, "to")),
+        optional(site_id, |s| id::<SiteId>(s, "site_id")),
+        optional(device_id, |s| id::<DeviceId>(s, "device_id")),
+    )
+        .all()
+}
+
 impl TryFrom<EnergyParams> for EnergyQuery {
     type Error = Error;
 
     fn try_from(q: EnergyParams) -> Result<Self, Error> {
-        let (granularity, from, to, site, device) = (
-            optional(q.granularity.as_deref(), |g| {
-                one_of::<Granularity>(g, "granularity")
-            }),
-            optional(q.from.as_deref(), |t| time(t, "from")),
-            optional(q.to.as_deref(), |t| time(t, "to")),
-            optional(q.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
-            optional(q.device_id.as_deref(), |s| id::<DeviceId>(s, "device_id")),
-        )
-            .all()?;
+        let (granularity, from, to, site, device) = aggregate(
+            q.granularity.as_deref(),
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.site_id.as_deref(),
+            q.device_id.as_deref(),
+        )?;
         let target = match (site, device) {
             (Some(site), None) => EnergyTarget::Site(site),
             (None, Some(device)) => EnergyTarget::Device(device),
@@ -343,16 +368,13 @@ impl TryFrom<RevenueParams> for RevenueQuery {
     type Error = Error;
 
     fn try_from(q: RevenueParams) -> Result<Self, Error> {
-        let (granularity, from, to, site_id, device_id) = (
-            optional(q.granularity.as_deref(), |g| {
-                one_of::<Granularity>(g, "granularity")
-            }),
-            optional(q.from.as_deref(), |t| time(t, "from")),
-            optional(q.to.as_deref(), |t| time(t, "to")),
-            optional(q.site_id.as_deref(), |s| id::<SiteId>(s, "site_id")),
-            optional(q.device_id.as_deref(), |s| id::<DeviceId>(s, "device_id")),
-        )
-            .all()?;
+        let (granularity, from, to, site_id, device_id) = aggregate(
+            q.granularity.as_deref(),
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.site_id.as_deref(),
+            q.device_id.as_deref(),
+        )?;
         Ok(Self {
             granularity,
             from,

@@ -527,7 +527,9 @@ impl Charger {
             }
             "set_power_limit" => {
                 let kw = cmd["limit_kw"].as_f64().unwrap_or(self.model.max_kw);
-                self.limit = Some((kw, t + cmd["duration_s"].as_f64().unwrap_or(3600.0)));
+                // Without a duration a limit holds until the next one.
+                let until = cmd["duration_s"].as_f64().map_or(f64::INFINITY, |d| t + d);
+                self.limit = Some((kw, until));
             }
             "set_schedule" => {
                 let first = &cmd["schedule"]["periods"][0];

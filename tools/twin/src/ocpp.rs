@@ -252,6 +252,9 @@ pub struct OcppCharger {
     /// When each remote start reached the charger, by its id tag (the
     /// benchmark's clock).
     pub remote_starts: Vec<(String, Instant)>,
+    /// The power limit of the last charging profile, kW: a transaction's
+    /// ends with it.
+    limit_kw: Option<(f64, bool)>,
 }
 
 pub struct Enrolled {
@@ -293,6 +296,7 @@ impl OcppCharger {
             firmware_installs: 0,
             firmware_failures: 0,
             remote_starts: Vec::new(),
+            limit_kw: None,
         })
     }
 
@@ -427,6 +431,12 @@ impl OcppCharger {
         let Some(session) = self.session.take() else {
             return;
         };
+        if self
+            .limit_kw
+            .is_some_and(|(_, for_transaction)| for_transaction)
+        {
+            self.limit_kw = None;
+        }
         self.charged_kwh += (self.register_wh - session.start_wh) / 1000.0;
         self.link
             .stats
@@ -480,7 +490,8 @@ impl OcppCharger {
             return;
         }
         if let Some(session) = &self.session {
-            self.register_wh += POWER_KW * 1000.0 * dt / 3600.0;
+            let power = self.power();
+            self.register_wh += power * 1000.0 * dt / 3600.0;
             if t >= session.ends_at {
                 let reason = match self.version {
                     Version::V16 => "EVDisconnected",
@@ -489,7 +500,7 @@ impl OcppCharger {
                 self.stop(reason).await;
             } else if t >= self.next_meter {
                 self.next_meter = t + METER_EVERY_S;
-                let meter = self.meter(POWER_KW);
+                let meter = self.meter(power);
                 match self.version {
                     Version::V16 => {
                         let tx = session.transaction.parse::<i64>().unwrap_or_default();
@@ -609,7 +620,11 @@ impl OcppCharger {
                 self.link.answer(id, accepted);
                 self.stop("Remote").await;
             }
-            "SetChargingProfile" | "ChangeConfiguration" | "Reset" => {
+            "SetChargingProfile" => {
+                self.limit_kw = profile_limit(payload);
+                self.link.answer(id, accepted);
+            }
+            "ChangeConfiguration" | "Reset" => {
                 if action == "ChangeConfiguration" && payload["key"] == "HeartbeatInterval" {
                     self.heartbeat_s = payload["value"]
                         .as_str()
@@ -667,7 +682,31 @@ impl OcppCharger {
     }
 }
 
+/// A charging profile's first limit in kW (a limit in A is three phases
+/// at 230 V), and whether it is a transaction's.
+fn profile_limit(payload: &Value) -> Option<(f64, bool)> {
+    let profile = payload
+        .get("csChargingProfiles")
+        .or_else(|| payload.get("chargingProfile"))?;
+    let schedule = match &profile["chargingSchedule"] {
+        Value::Array(all) => all.first()?,
+        one => one,
+    };
+    let limit = schedule["chargingSchedulePeriod"][0]["limit"].as_f64()?;
+    let kw = match schedule["chargingRateUnit"].as_str() {
+        Some("A") => limit * 3.0 * 230.0 / 1000.0,
+        _ => limit / 1000.0,
+    };
+    Some((kw, profile["chargingProfilePurpose"] == "TxProfile"))
+}
+
 impl OcppCharger {
+    /// What the car draws: the charger's rating, or the profile's limit.
+    fn power(&self) -> f64 {
+        self.limit_kw
+            .map_or(POWER_KW, |(kw, _)| kw.clamp(0.0, POWER_KW))
+    }
+
     /// One message of the charger's version, and its answer (benchmarks).
     pub async fn send(&mut self, action: &str, payload: Value) -> Option<Value> {
         self.link.call(action, payload).await
@@ -681,5 +720,24 @@ impl OcppCharger {
             .ok()??;
         self.obey(&id, &action, &payload, at, t).await;
         Some((action, at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profiles_limit_is_read_in_either_version_and_unit() {
+        let v16 = json!({"connectorId": 1, "csChargingProfiles": {"chargingProfilePurpose": "TxProfile",
+            "chargingSchedule": {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000.0}]}}});
+        assert_eq!(profile_limit(&v16), Some((11.0, true)));
+        let amps = json!({"connectorId": 1, "csChargingProfiles": {"chargingProfilePurpose": "TxDefaultProfile",
+            "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}]}}});
+        assert_eq!(profile_limit(&amps), Some((6.9, false)));
+        let v201 = json!({"evseId": 1, "chargingProfile": {"chargingProfilePurpose": "TxProfile",
+            "chargingSchedule": [{"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 3700.0}]}]}});
+        assert_eq!(profile_limit(&v201), Some((3.7, true)));
+        assert_eq!(profile_limit(&json!({})), None);
     }
 }

@@ -2,13 +2,14 @@
 // Each chart sizes itself to its container and exposes what it drew as data
 // attributes (data-points, data-nonzero) so tests and tools can check it.
 
-import { kWh, fmtNum } from './ui.js';
+import { kW, kWh, fmtNum } from './ui.js';
 
 const HEIGHT = 260;
 const BLUE = '#0b5cad';
 const PURPLE = '#8250df';
 const ORANGE = '#bc4c00';
 const GREY = '#57606a';
+const RED = '#cf222e';
 
 const toSeconds = (iso) => Date.parse(iso) / 1000;
 
@@ -111,4 +112,63 @@ export function forecastChart(container, forecast, actual = [], unit = 'kWh') {
   };
   const describe = (d) => `Forecast for the next ${ahead.length} hours with an 80 % interval, after ${past.length} hours of actual values.`;
   return mount(container, opts, data, describe);
+}
+
+// A site's average power in each hour (net of discharging: kWh over the
+// hour's length, so the current hour over its part gone by) against its
+// capacity and, while a reserve is kept, what is shared out.
+export function powerChartData(series, capacity, shared, now = Date.now()) {
+  const xs = series.map((p) => toSeconds(p.timestamp));
+  const average = series.map((p, i) => {
+    const start = xs[i] * 1000;
+    // At least 5 minutes, so a first sample does not read as a spike.
+    const hours = Math.min(1, Math.max(5 / 60, (now - start) / 3600000));
+    return start > now ? null : (p.charge_energy - p.discharge_energy) / hours;
+  });
+  const data = [xs, average, series.map(() => capacity)];
+  if (shared !== null && shared !== undefined) data.push(series.map(() => shared));
+  return data;
+}
+
+export function powerChart(container, series, capacity, shared, title = 'Site power') {
+  const fmt = (u, v) => kW(v);
+  const describe = (d) => {
+    const peak = Math.max(0, ...d[1].filter((v) => v !== null));
+    return `${title}: the highest hourly average over the last ${d[0].length} hours was ${kW(peak)}, against a capacity of ${kW(d[2][0])}.`;
+  };
+  const draw = (data) => {
+    const lines = [
+      xSeries,
+      { label: 'Average power', stroke: BLUE, fill: 'rgba(11, 92, 173, 0.35)', paths: uPlot.paths.bars({ size: [0.8, 14] }), points: { show: false }, value: fmt },
+      { label: 'Capacity', stroke: RED, width: 2, points: { show: false }, value: fmt },
+      { label: 'Shared out (capacity less reserve)', stroke: ORANGE, width: 1.5, dash: [6, 4], points: { show: false }, value: fmt },
+    ];
+    return mount(container, {
+      scales: {
+        x: { time: true, range: (u, min, max) => [min - 1800, max + 1800] },
+        y: { range: (u, min, max) => [0, Math.max(max, 1) * 1.1] },
+      },
+      series: lines.slice(0, data.length),
+      axes: [xAxis, { stroke: GREY, label: 'kW', size: 56 }],
+      legend: { live: true },
+    }, data, describe);
+  };
+  let data = powerChartData(series, capacity, shared);
+  let chart = draw(data);
+  container.dataset.capacity = String(capacity);
+  return {
+    update(s, cap, sh) {
+      const next = powerChartData(s, cap, sh);
+      // The reserve's line comes and goes with the reserve: a new plot.
+      if (next.length !== data.length) {
+        chart.destroy();
+        chart = draw(next);
+      } else {
+        chart.update(next);
+      }
+      data = next;
+      container.dataset.capacity = String(cap);
+    },
+    destroy: () => chart.destroy(),
+  };
 }

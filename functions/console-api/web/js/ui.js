@@ -71,7 +71,8 @@ export function fmtAgo(iso) {
 
 export function fmtNum(value, unit, digits = 1) {
   if (value === undefined || value === null || Number.isNaN(value)) return '—';
-  const n = Number(value).toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // + 0 turns -0 (an empty sum in the API, e.g. nothing allocated) into 0.
+  const n = (Number(value) + 0).toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
   return unit ? `${n}\u00a0${unit}` : n; // never break between number and unit
 }
 
@@ -247,6 +248,24 @@ export function dialogForm({ title, intro, fields = [], confirmLabel = 'Confirm'
   dialog.showModal();
   const first = form.querySelector('input, select, textarea');
   (first || confirmBtn).focus();
+}
+
+// The inputs the API's field errors name get aria-invalid, and closed
+// <details> holding one are opened, so the problem is where the eye goes.
+export function markInvalid(form, paths, errors) {
+  form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+  for (const e of errors) {
+    let path = e.field;
+    let el = paths.get(path);
+    while (!el && /[.[]/.test(path)) {
+      path = path.replace(/(\[\d+\]|\.[^.[]+)$/, '');
+      el = paths.get(path);
+    }
+    if (!el) continue;
+    el.setAttribute('aria-invalid', 'true');
+    const details = el.closest('details');
+    if (details) details.open = true;
+  }
 }
 
 // ---- polling that pauses in hidden tabs and never overlaps ----

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 impl Granularity {
     /// The range shown when the caller names no `from`.
-    pub(super) fn default_span(self) -> Duration {
+    fn default_span(self) -> Duration {
         match self {
             Self::Hour => Duration::hours(24),
             Self::Day => Duration::days(30),
@@ -30,7 +30,7 @@ impl Granularity {
     }
 
     /// The start of the point after the one starting at `t`.
-    pub(super) fn next(self, t: DateTime<Utc>) -> DateTime<Utc> {
+    fn next(self, t: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Self::Hour => t + Duration::hours(1),
             Self::Day => t + Duration::days(1),
@@ -38,8 +38,34 @@ impl Granularity {
         }
     }
 
+    /// A series' range from what the caller asked, whole points wide:
+    /// `to` defaults to `now`, `from` to the default span before it.
+    pub(super) fn range(
+        self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), Error> {
+        let to = to.unwrap_or(now);
+        let from = from.unwrap_or(to - self.default_span());
+        let (from, to) = (self.floor(from), ceil(self, to));
+        if from >= to {
+            return Err(Error::invalid("to", "must be after from"));
+        }
+        if let Some(most) = self.too_long(from, to) {
+            return Err(Error::invalid(
+                "to",
+                format!(
+                    "the range may span at most {most} at {} granularity",
+                    self.as_str()
+                ),
+            ));
+        }
+        Ok((from, to))
+    }
+
     /// The widest range a call may ask for (contract §6).
-    pub(super) fn too_long(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<&'static str> {
+    fn too_long(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<&'static str> {
         let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
         match self {
             Self::Hour if to - from > Duration::days(31) => Some("31 days"),
@@ -87,21 +113,7 @@ impl Console {
     /// call, never the samples.
     pub async fn energy(&self, caller: &Caller, q: EnergyQuery) -> Result<EnergySeries, Error> {
         let g = q.granularity;
-        let to = q.to.unwrap_or_else(|| self.clock.now());
-        let from = q.from.unwrap_or(to - g.default_span());
-        let (from, to) = (g.floor(from), ceil(g, to));
-        if from >= to {
-            return Err(Error::invalid("to", "must be after from"));
-        }
-        if let Some(most) = g.too_long(from, to) {
-            return Err(Error::invalid(
-                "to",
-                format!(
-                    "the range may span at most {most} at {} granularity",
-                    g.as_str()
-                ),
-            ));
-        }
+        let (from, to) = g.range(q.from, q.to, self.clock.now())?;
         let (scope, operator) = match q.target {
             EnergyTarget::Site(id) => {
                 let site = self.access.visible_site(caller, id).await?;
@@ -146,7 +158,7 @@ fn trunc(t: DateTime<Utc>, unit: Duration) -> DateTime<Utc> {
 }
 
 /// The start of the first point at or after `t`.
-pub(super) fn ceil(g: Granularity, t: DateTime<Utc>) -> DateTime<Utc> {
+fn ceil(g: Granularity, t: DateTime<Utc>) -> DateTime<Utc> {
     let down = g.floor(t);
     if down == t { t } else { g.next(down) }
 }

@@ -2,7 +2,6 @@
 //! (contract §14): one query per scope, months summed from days.
 
 use super::Console;
-use super::energy::ceil;
 use super::views::Granularity;
 use crate::records::{RevenueDay, RevenueScope};
 use chrono::{DateTime, Utc};
@@ -93,21 +92,7 @@ impl Console {
         if g == Granularity::Hour {
             return Err(Error::invalid("granularity", "must be day or month"));
         }
-        let to = q.to.unwrap_or_else(|| self.clock.now());
-        let from = q.from.unwrap_or(to - g.default_span());
-        let (from, to) = (g.floor(from), ceil(g, to));
-        if from >= to {
-            return Err(Error::invalid("to", "must be after from"));
-        }
-        if let Some(most) = g.too_long(from, to) {
-            return Err(Error::invalid(
-                "to",
-                format!(
-                    "the range may span at most {most} at {} granularity",
-                    g.as_str()
-                ),
-            ));
-        }
+        let (from, to) = g.range(q.from, q.to, self.clock.now())?;
         let scopes: Vec<(OperatorId, RevenueScope)> = match (q.site_id, q.device_id) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(

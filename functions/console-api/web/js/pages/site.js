@@ -1,13 +1,13 @@
 // One site: where it is and the tariff its sessions are priced by, its
-// devices with live connectors (refreshed every few seconds), a flexibility
-// cap, and its energy over the last 7 days.
+// devices with live connectors (refreshed every few seconds), its load
+// management, a flexibility cap, and its energy over the last 7 days.
 
 import { api } from '../api.js';
 import {
   h, replace, refresh, pageHeader, section, stat, table, link, badge, loading, failure, field, poll, announce,
-  dialogForm, formValues, num, kW, pct, fmtAgo, fmtTime,
+  dialogForm, formValues, markInvalid, num, kW, pct, fmtAgo, fmtTime,
 } from '../ui.js';
-import { energyChart, energyChartData } from '../chart.js';
+import { energyChart, energyChartData, powerChart } from '../chart.js';
 import { hourRange } from './overview.js';
 import { statusSummary } from './sites.js';
 import { allTariffs, elementText, tariffState, validityText, vatText } from './tariffs.js';
@@ -27,14 +27,19 @@ export function render(main, siteId) {
   const capBox = h('div', {});
   const detailsBox = h('div', { id: 'site-details' }, loading());
   const chartHolder = h('div', { id: 'energy-chart' });
+  const loadBox = h('div', { id: 'load-management' }, loading());
+  const powerHolder = h('div', { id: 'load-chart' });
   main.append(header, stats,
     section('Location and tariff', detailsBox),
     section('Devices and live connectors', devicesBox, h('p', { class: 'muted small', text: 'Refreshed every 5 seconds.' })),
+    section('Load management', loadBox, h('h3', { text: 'Power against capacity, last 24 hours' }), powerHolder),
     section('Flexibility cap', capBox),
     section('Energy, last 7 days', chartHolder));
 
   let site = null;
   let chart = null;
+  let power = null;
+  let energy = null;
   let lastAllocation = null;
   let tariff = { scope: 'loading' };
   let drawnDetails = '';
@@ -61,6 +66,8 @@ export function render(main, siteId) {
       { label: 'Firmware', value: (d) => d.firmware_version },
     ], site.devices, 'No devices in this site.'));
     drawDetails();
+    drawLoad();
+    drawPower();
   }
 
   // The site's own tariff in force, else its operator's fleet-wide one.
@@ -145,6 +152,101 @@ export function render(main, siteId) {
     });
   }
 
+  // What the sharing works with: the stored settings, else the site's
+  // connection with nothing kept back.
+  function loadSettings() {
+    const lm = site.load_management;
+    return lm || { enabled: false, capacity_kw: site.power_capacity, min_session_kw: 1.4, reserve_kw: 0, allocated_kw: 0, connectors: [] };
+  }
+
+  function drawLoad() {
+    const lm = site.load_management;
+    const s = loadSettings();
+    const state = !lm ? 'unset' : lm.enabled ? 'on' : 'off';
+    const sn = (id) => (site.devices.find((d) => d.device_id === id) || { sn: String(id).slice(0, 8) }).sn;
+    const rows = s.connectors;
+    const shares = table('Power limit and draw of each connector in a session', [
+      { label: 'Device', value: (r) => link(`#/devices/${r.device_id}`, sn(r.device_id)) },
+      { label: 'Connector', value: (r) => `#${r.connector_id}` },
+      { label: 'Limit', value: (r) => kW(r.limit_kw), class: 'num' },
+      { label: 'Draw', value: (r) => kW(r.power), class: 'num' },
+    ], rows, s.enabled ? 'No sessions right now: nothing is shared out.' : 'Nothing is shared out while it is off.');
+    shares.querySelectorAll('tbody tr').forEach((tr, i) => {
+      tr.dataset.deviceId = rows[i].device_id;
+      tr.dataset.connectorId = String(rows[i].connector_id);
+    });
+    refresh(loadBox,
+      h('p', { 'data-load-state': state },
+        badge(state === 'on' ? 'on' : 'off'), ' ',
+        {
+          on: 'The capacity less the reserve is shared equally among the sessions, each at most its charger’s rating; the newest wait when not all can have the minimum.',
+          off: 'Off: the platform sends no new power limits for this site.',
+          unset: 'Not set up: nothing is shared out and no power limits are sent for it.',
+        }[state]),
+      h('dl', { class: 'facts' },
+        h('dt', { text: 'Capacity' }), h('dd', { 'data-capacity': '', text: kW(s.capacity_kw) }),
+        h('dt', { text: 'Minimum per session' }), h('dd', { 'data-min-session': '', text: kW(s.min_session_kw) }),
+        h('dt', { text: 'Reserve' }), h('dd', { 'data-reserve': '', text: kW(s.reserve_kw) }),
+        h('dt', { text: 'Allocated' }), h('dd', { class: 'meter-cell' },
+          h('meter', { min: '0', max: String(s.capacity_kw), value: String(s.allocated_kw), 'aria-hidden': 'true' }),
+          h('span', { 'data-allocated': '', text: `${kW(s.allocated_kw)} of ${kW(s.capacity_kw)}` })),
+        h('dt', { text: 'Power now' }), h('dd', { 'data-power-now': '', text: `${kW(site.current_power)} of ${kW(s.capacity_kw)}` })),
+      // Limits are sent without an end, and turning it off sends none to lift them.
+      lm && !lm.enabled && rows.length ? h('p', { class: 'muted small', text: 'The limits last shared out; none were sent to lift them:' }) : null,
+      shares,
+      h('p', {}, h('button', { type: 'button', class: 'btn', 'data-key': 'edit-load', onclick: openLoad, text: 'Edit load management…' })));
+  }
+
+  function openLoad() {
+    const s = loadSettings();
+    const enabled = h('input', { name: 'enabled', type: 'checkbox', checked: s.enabled });
+    const number = (name, value) => h('input', { name, type: 'number', min: '0', step: '0.1', inputmode: 'decimal', value: String(value) });
+    const capacity = number('capacity_kw', s.capacity_kw);
+    const minimum = number('min_session_kw', s.min_session_kw);
+    const reserve = number('reserve_kw', s.reserve_kw);
+    dialogForm({
+      title: `Load management of ${site.name}`,
+      intro: 'The capacity less the reserve is shared equally among the site’s sessions and sent to the chargers as power limits. An empty field takes its default.',
+      fields: [
+        h('div', { class: 'field field-check' }, h('label', {}, enabled, ' Share the capacity among the sessions')),
+        field('Capacity (kW)', capacity, `Default: the site’s connection, ${kW(site.power_capacity)}.`),
+        field('Minimum per session (kW)', minimum, 'Default 1.4. Sessions that cannot all have it: the newest wait.'),
+        field('Reserve (kW)', reserve, 'Kept free for other loads; under the capacity. Default 0.'),
+      ],
+      confirmLabel: 'Save load management',
+      submit: async (form) => {
+        const f = formValues(form);
+        const body = { enabled: enabled.checked };
+        for (const key of ['capacity_kw', 'min_session_kw', 'reserve_kw']) {
+          if (num(f[key]) !== undefined) body[key] = num(f[key]);
+        }
+        const paths = new Map([['load_management.capacity_kw', capacity], ['load_management.min_session_kw', minimum],
+          ['load_management.reserve_kw', reserve], ['load_management.enabled', enabled]]);
+        markInvalid(form, paths, []);
+        try {
+          site = await api(`/v1/sites/${encodeURIComponent(siteId)}`, { method: 'PATCH', body: { load_management: body } });
+        } catch (err) {
+          markInvalid(form, paths, err.errors || []);
+          throw err;
+        }
+        announce(`Load management of ${site.name} ${body.enabled ? 'on' : 'off'} and saved.`);
+        drawLoad();
+        drawPower();
+        await load().catch(() => {}); // the next poll tries again
+      },
+    });
+  }
+
+  // The last 24 hours of the 7-day energy read, against the capacity.
+  function drawPower() {
+    if (!site || !energy) return;
+    const s = loadSettings();
+    const series = energy.slice(-24);
+    const shared = s.enabled && s.reserve_kw > 0 ? s.capacity_kw - s.reserve_kw : null;
+    if (power) power.update(series, s.capacity_kw, shared);
+    else power = powerChart(powerHolder, series, s.capacity_kw, shared, `Power of ${site.name}`);
+  }
+
   function drawCap() {
     replace(capBox,
       h('p', { text: 'Cap the load of the whole site for a while. The cap is shared across its active connectors as power limits.' }),
@@ -186,6 +288,8 @@ export function render(main, siteId) {
     const e = await api('/v1/aggregated/energy', { query: { granularity: 'hour', site_id: siteId, ...hourRange(168) } });
     if (chart) chart.update(energyChartData(e.series));
     else chart = energyChart(chartHolder, e.series, 'Site energy, last 7 days');
+    energy = e.series;
+    drawPower();
   }
 
   load().then(() => {
@@ -195,11 +299,16 @@ export function render(main, siteId) {
     replace(stats, failure('This site', err));
     devicesBox.replaceChildren();
     detailsBox.replaceChildren();
+    loadBox.replaceChildren();
   });
-  loadChart().catch((err) => replace(chartHolder, failure('Energy', err)));
+  loadChart().catch((err) => {
+    replace(chartHolder, failure('Energy', err));
+    replace(powerHolder, failure('Power', err));
+  });
   const stops = [poll(load, 5000), poll(loadChart, 60000)];
   return () => {
     stops.forEach((stop) => stop());
     if (chart) chart.destroy();
+    if (power) power.destroy();
   };
 }

@@ -5,7 +5,7 @@
 import { api, tabStore } from '../api.js';
 import {
   h, replace, pageHeader, table, link, badge, loading, failure, field, select, announce, dialogForm, formValues,
-  num, fmtTime, fmtMoney, fmtDuration, fmtNum,
+  markInvalid, num, fmtTime, fmtMoney, fmtDuration, fmtNum,
 } from '../ui.js';
 
 // One row per dimension in the dialog: the API takes each type at most once
@@ -307,24 +307,6 @@ export function render(main) {
   }
 
   load();
-}
-
-// The inputs the API's field errors name get aria-invalid, and closed
-// restrictions holding one are opened, so the problem is where the eye goes.
-function markInvalid(form, paths, errors) {
-  form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
-  for (const e of errors) {
-    let path = e.field;
-    let el = paths.get(path);
-    while (!el && /[.[]/.test(path)) {
-      path = path.replace(/(\[\d+\]|\.[^.[]+)$/, '');
-      el = paths.get(path);
-    }
-    if (!el) continue;
-    el.setAttribute('aria-invalid', 'true');
-    const details = el.closest('details');
-    if (details) details.open = true;
-  }
 }
 
 // One element's fieldset: a price and step size per dimension, and its
