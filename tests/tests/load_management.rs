@@ -128,6 +128,12 @@ async fn sessions_share_the_site_and_a_session_ending_frees_its_share() {
         403,
         "viewers read"
     );
+    // Turned off, the limits it sent are lifted to each model's rating.
+    let off = managed(&w, &operator, &site, json!({"enabled": false})).await;
+    assert_eq!(off.data()["load_management"]["allocated_kw"], 0.0);
+    assert_eq!(off.data()["load_management"]["connectors"], json!([]));
+    assert_eq!(limit(&w, &c[0]).await, Some(22.0));
+    assert_eq!(limit(&w, &c[2]).await, Some(22.0));
 }
 
 #[tokio::test]

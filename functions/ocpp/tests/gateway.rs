@@ -1159,3 +1159,88 @@ async fn a_priced_1_6_transaction_hears_no_running_cost_and_its_record_is_priced
         .unwrap();
     assert_eq!(record.price.unwrap().incl_vat, 1.44, "4 kWh at 0.36");
 }
+
+#[tokio::test]
+async fn readings_out_of_bounds_are_refused_as_property_violations_and_nothing_is_kept() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let start = s
+        .call("StartTransaction", json!({"connectorId": 1, "idTag": "LOCAL1", "meterStart": 1000, "timestamp": now(&env)}))
+        .await;
+    let tx = start[2]["transactionId"].as_i64().unwrap();
+    let energy = || async {
+        env.store
+            .get_device(s.device_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .connectors[&one()]
+            .energy_delivered
+    };
+    let before = energy().await;
+    for value in ["1e15", "NaN", "-5", "1e300"] {
+        let refused = s
+            .call("MeterValues", json!({"connectorId": 1, "transactionId": tx, "meterValue": [{"timestamp": now(&env), "sampledValue": [
+                {"value": value, "measurand": "Energy.Active.Import.Register"}]}]}))
+            .await;
+        assert_eq!(refused[0], 4, "{value}: {refused}");
+        assert_eq!(refused[2], "PropertyConstraintViolation", "{value}");
+        assert_eq!(energy().await, before, "{value}: nothing kept");
+    }
+    let bad_start = s
+        .call("StartTransaction", json!({"connectorId": 2, "idTag": "LOCAL1", "meterStart": i64::MIN, "timestamp": now(&env)}))
+        .await;
+    assert_eq!(bad_start[2], "PropertyConstraintViolation");
+    let bad_stop = s
+        .call(
+            "StopTransaction",
+            json!({"meterStop": i64::MAX, "timestamp": now(&env), "transactionId": tx}),
+        )
+        .await;
+    assert_eq!(bad_stop[2], "PropertyConstraintViolation");
+    let records = env
+        .domain
+        .console
+        .list_records(
+            &admin(),
+            RecordFilter::default(),
+            Paging::parse(None, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        records.items.iter().all(|r| r.device_id != s.device_id),
+        "no record from a refused stop"
+    );
+}
+
+#[tokio::test]
+async fn a_register_going_down_inside_a_transaction_counts_nothing() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    let start = s
+        .call(
+            "StartTransaction",
+            json!({"connectorId": 1, "idTag": "LOCAL1", "meterStart": 0, "timestamp": now(&env)}),
+        )
+        .await;
+    let tx = start[2]["transactionId"].as_i64().unwrap();
+    for wh in [10_000, 0, 10_000, 0, 10_000] {
+        env.clock.advance(chrono::Duration::seconds(10));
+        s.call("MeterValues", json!({"connectorId": 1, "transactionId": tx, "meterValue": [{"timestamp": now(&env), "sampledValue": [
+            {"value": wh.to_string(), "measurand": "Energy.Active.Import.Register"}]}]}))
+            .await;
+    }
+    let hours = env
+        .store
+        .energy_hours(
+            &env.domain.settings.default_operator,
+            domain::telemetry::EnergyScope::Device(s.device_id),
+            env.clock.now() - chrono::Duration::hours(2),
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+    let counted: f64 = hours.iter().map(|h| h.charge_energy).sum();
+    assert!((counted - 10.0).abs() < 1e-9, "counted {counted} kWh");
+}

@@ -8,6 +8,7 @@ mod v201;
 use domain::chargepoints::{Charger, MeterReading};
 use kernel::error::Error;
 use kernel::ids::ConnectorId;
+use kernel::input::bounds::{MAX_CURRENT_A, MAX_POWER_KW, MAX_VOLTAGE_V};
 use kernel::model::FirmwareStatus;
 use ocpp::Version;
 use ocpp::meter::Reading;
@@ -19,8 +20,46 @@ fn read<T: DeserializeOwned>(payload: Map<String, Value>) -> Result<T, Error> {
         .map_err(|e| Error::invalid("payload", e.to_string()))
 }
 
-fn meter(reading: &Reading) -> MeterReading {
-    MeterReading {
+/// The largest energy register taken, Wh.
+const MAX_REGISTER_WH: f64 = 1e12;
+
+/// A register the platform keeps: a whole number of Wh within 0..10¹².
+fn register(wh: f64, field: &str) -> Result<f64, Error> {
+    if wh.is_finite() && (0.0..=MAX_REGISTER_WH).contains(&wh) {
+        Ok(wh)
+    } else {
+        Err(Error::invalid(
+            field,
+            "must be a register from 0 to 10^12 Wh",
+        ))
+    }
+}
+
+/// A meter value the platform can keep, or the reason it is refused
+/// (a CALLERROR `PropertyConstraintViolation`, never a retryable
+/// `InternalError`): every number finite, registers within bounds.
+fn meter(reading: &Reading) -> Result<MeterReading, Error> {
+    for wh in [reading.import_register_wh, reading.export_register_wh]
+        .into_iter()
+        .flatten()
+    {
+        register(wh, "meterValue")?;
+    }
+    // The HTTP routes' bounds: power, current and voltage as a status
+    // sample takes them.
+    let within = |v: Option<f64>, hi: f64| v.is_none_or(|v| (0.0..=hi).contains(&v));
+    if !(within(reading.power_import_kw, MAX_POWER_KW)
+        && within(reading.power_export_kw, MAX_POWER_KW)
+        && within(reading.current_a, MAX_CURRENT_A)
+        && within(reading.voltage_v, MAX_VOLTAGE_V)
+        && within(reading.soc, 100.0))
+    {
+        return Err(Error::invalid(
+            "meterValue",
+            "a sampled value is not a number the platform takes",
+        ));
+    }
+    Ok(MeterReading {
         at: reading.timestamp,
         power_kw: reading.power_import_kw,
         export_kw: reading.power_export_kw,
@@ -28,7 +67,12 @@ fn meter(reading: &Reading) -> MeterReading {
         current_a: reading.current_a,
         voltage_v: reading.voltage_v,
         soc: reading.soc,
-    }
+    })
+}
+
+/// Every reading of a message, checked before any is kept.
+fn meters<'a>(readings: impl IntoIterator<Item = &'a Reading>) -> Result<Vec<MeterReading>, Error> {
+    readings.into_iter().map(meter).collect()
 }
 
 /// OCPP's reasons (`EVDisconnected`, `Remote`) as the platform's

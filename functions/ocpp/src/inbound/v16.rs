@@ -1,6 +1,6 @@
 //! OCPP 1.6 messages from a charge point, an action each.
 
-use super::{alive, connector, firmware_status, meter, read, snake};
+use super::{alive, connector, firmware_status, meters, read, register, snake};
 use domain::Domain;
 use domain::chargepoints::{BootInfo, Charger, StatusReport, TxEnd, TxStart};
 use kernel::error::Error;
@@ -114,7 +114,7 @@ async fn start_transaction(
             TxStart {
                 transaction_id: None,
                 connector_id: connector,
-                meter_start_wh: Some(s.meter_start as f64),
+                meter_start_wh: Some(register(s.meter_start as f64, "meterStart")?),
                 at: s.timestamp,
                 id_tag: Some(s.id_tag),
                 remote_start_id: None,
@@ -131,12 +131,14 @@ async fn meter_values(
     m: v16::MeterValues,
 ) -> Result<Value, Error> {
     let tx = m.transaction_id.map(|t| t.to_string());
+    let readings: Vec<_> = m.meter_value.iter().map(v16::MeterValue::reading).collect();
+    let readings = meters(&readings)?;
     match connector(m.connector_id) {
         Some(c) => {
-            for value in &m.meter_value {
+            for reading in readings {
                 domain
                     .charge_points
-                    .charger_meter(charger, c, tx.as_deref(), meter(&value.reading()))
+                    .charger_meter(charger, c, tx.as_deref(), reading)
                     .await?;
             }
         }
@@ -151,15 +153,22 @@ async fn stop_transaction(
     s: v16::StopTransaction,
 ) -> Result<Value, Error> {
     let tx = s.transaction_id.to_string();
+    let meter_stop = register(s.meter_stop as f64, "meterStop")?;
+    let readings: Vec<_> = s
+        .transaction_data
+        .iter()
+        .map(v16::MeterValue::reading)
+        .collect();
+    let readings = meters(&readings)?;
     if let Some(c) = domain
         .charge_points
         .transaction_connector(charger, &tx)
         .await?
     {
-        for value in &s.transaction_data {
+        for reading in readings {
             domain
                 .charge_points
-                .charger_meter(charger, c, Some(&tx), meter(&value.reading()))
+                .charger_meter(charger, c, Some(&tx), reading)
                 .await?;
         }
     }
@@ -169,7 +178,7 @@ async fn stop_transaction(
             charger,
             TxEnd {
                 transaction_id: tx.clone(),
-                meter_stop_wh: Some(s.meter_stop as f64),
+                meter_stop_wh: Some(meter_stop),
                 at: s.timestamp,
                 reason: Some(snake(s.reason.as_deref().unwrap_or("Local"))),
             },

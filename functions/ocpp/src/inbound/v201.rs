@@ -1,6 +1,6 @@
 //! OCPP 2.0.1 messages from a charging station, an action each.
 
-use super::{alive, connector, firmware_status, meter, read, snake};
+use super::{alive, connector, firmware_status, meters, read, snake};
 use domain::Domain;
 use domain::chargepoints::{BootInfo, Charger, StatusReport, TxEnd, TxStart};
 use kernel::error::Error;
@@ -98,12 +98,18 @@ async fn meter_values(
     charger: &Charger,
     m: v201::MeterValues,
 ) -> Result<Value, Error> {
+    let readings: Vec<Reading> = m
+        .meter_value
+        .iter()
+        .map(v201::MeterValue::reading)
+        .collect();
+    let readings = meters(&readings)?;
     match connector(m.evse_id) {
         Some(c) => {
-            for value in &m.meter_value {
+            for reading in readings {
                 domain
                     .charge_points
-                    .charger_meter(charger, c, None, meter(&value.reading()))
+                    .charger_meter(charger, c, None, reading)
                     .await?;
             }
         }
@@ -134,6 +140,8 @@ async fn transaction_event(
         .iter()
         .map(v201::MeterValue::reading)
         .collect();
+    // Checked before anything is kept.
+    let checked = meters(&readings)?;
     let named = e.evse.as_ref().and_then(|evse| connector(evse.id));
     let id_tag = e.id_token.as_ref().map(|t| t.id_token.clone());
     let mut status = None;
@@ -185,10 +193,10 @@ async fn transaction_event(
         }
     };
     if let Some(c) = connector {
-        for r in &readings {
+        for reading in checked {
             domain
                 .charge_points
-                .charger_meter(charger, c, Some(&tx), meter(r))
+                .charger_meter(charger, c, Some(&tx), reading)
                 .await?;
         }
         // Many stations repeat `chargingState` in every event: it moves the

@@ -94,6 +94,19 @@ pub enum Answer {
     Failed(String),
 }
 
+/// A session's energy between two registers, kWh: never below 0, and at
+/// most what a record takes (100,000 kWh), else the reading is refused.
+fn session_energy(start_wh: f64, register_wh: f64) -> Result<f64, Error> {
+    let kwh = ((register_wh - start_wh) / 1000.0).max(0.0);
+    if kwh > kernel::input::bounds::MAX_ENERGY_KWH {
+        return Err(Error::invalid(
+            "meterValue",
+            "the session's energy would pass 100,000 kWh",
+        ));
+    }
+    Ok(kwh)
+}
+
 /// The record of a transaction: the same for every repeat of its end.
 fn record_id(charger: &Charger, transaction_id: &str) -> RecordId {
     let digest = kernel::secret::hash_secret(&format!("{}#{transaction_id}", charger.device_id));
@@ -485,7 +498,10 @@ impl ChargePoints {
                     changed = true;
                 }
                 let start = tx.meter_start_wh.unwrap_or(register);
-                energy_kwh = ((register - start) / 1000.0).max(0.0);
+                // Inside a transaction the register only rises: a lower
+                // reading counts nothing (else a register going up and
+                // down would count its rises again and again).
+                energy_kwh = energy_kwh.max(session_energy(start, register)?);
                 tx.last_register_wh = Some(register);
             }
             if let Some(kw) = reading.power_kw
@@ -618,7 +634,7 @@ impl ChargePoints {
             (None, None) => None,
         };
         let energy = match (tx.meter_start_wh, stop) {
-            (Some(start), Some(stop)) => ((stop - start) / 1000.0).max(0.0),
+            (Some(start), Some(stop)) => session_energy(start, stop)?,
             _ => 0.0,
         };
         let upload = RecordUpload {

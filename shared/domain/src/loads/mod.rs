@@ -86,7 +86,8 @@ pub fn load_view(
         capacity_kw: lm.capacity_kw.unwrap_or(site.power_capacity),
         min_session_kw: lm.min_session_kw.unwrap_or(DEFAULT_MIN_SESSION_KW),
         reserve_kw: lm.reserve_kw.unwrap_or(0.0),
-        allocated_kw: (shares.iter().map(|s| s.limit_kw).sum::<f64>() * 10.0).round() / 10.0,
+        // `+ 0.0`: an empty sum is -0.0.
+        allocated_kw: (shares.iter().map(|s| s.limit_kw).sum::<f64>() * 10.0).round() / 10.0 + 0.0,
         connectors: shares
             .iter()
             .map(|s| ConnectorShare {
@@ -197,16 +198,58 @@ impl Loads {
         }
     }
 
-    /// A site's settings changed: its shares are computed again now.
+    /// A site's settings changed: its shares are computed again now, or,
+    /// where load management was turned off, the limits it sent lifted to
+    /// each model's rating and the shares dropped.
     pub async fn site_changed(&self, site: &Site) -> Result<(), Error> {
         self.sites
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&site.site_id);
         if site.load_management.is_some_and(|lm| lm.enabled) {
-            self.recompute(site, false).await?;
+            return self.recompute(site, false).await;
         }
-        Ok(())
+        for _ in 0..ATTEMPTS {
+            let Some(before) = self
+                .store
+                .get_allocation(site.site_id)
+                .await?
+                .filter(|a| !a.shares.is_empty())
+            else {
+                return Ok(());
+            };
+            let devices = self.store.site_devices(site.site_id).await?;
+            let cleared = SiteAllocation {
+                version: before.version + 1,
+                computed_at: self.clock.now(),
+                shares: Vec::new(),
+                ..before.clone()
+            };
+            if self
+                .store
+                .save_allocation(&cleared, Some(before.version))
+                .await?
+                == WriteOutcome::Written
+            {
+                let lifted: Vec<Share> = before
+                    .shares
+                    .iter()
+                    .filter_map(|s| {
+                        let d = devices.iter().find(|d| d.device_id == s.device_id)?;
+                        Some(Share {
+                            limit_kw: rating(&d.model).max_power_kw,
+                            ..s.clone()
+                        })
+                    })
+                    .collect();
+                self.send(&devices, &before.shares, &lifted).await;
+                return Ok(());
+            }
+        }
+        Err(Error::Conflict(format!(
+            "site {}'s allocation is being changed concurrently",
+            site.site_id
+        )))
     }
 
     /// Shares the site's power among its sessions and sends the limits
