@@ -24,3 +24,9 @@ test('plain text, numbers and empty values are written as they are', () => {
   assert.equal(csvCell('a,b'), '"a,b"');
   assert.equal(csvLine(['a', 1, '=1']), `a,1,'=1`);
 });
+
+test('a formula after a semicolon is guarded too, and the cell quoted', () => {
+  assert.equal(csvCell('ok;=cmd|calc'), `"ok;'=cmd|calc"`);
+  assert.equal(csvCell('a;-1'), `"a;'-1"`);
+  assert.equal(csvCell('a;b'), '"a;b"');
+});

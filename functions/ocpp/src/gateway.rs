@@ -95,8 +95,14 @@ impl Connection {
                 Reply::Send(call_result(id, &answer))
             }
             Err(Error::Unauthorized(why)) => Reply::Close(why),
-            Err(e @ (Error::Invalid(_) | Error::BadRequest { .. } | Error::Conflict(_))) => {
+            Err(e @ (Error::Invalid(_) | Error::BadRequest { .. })) => {
                 refuse(ErrorCode::PropertyConstraintViolation, &e.to_string())
+            }
+            // A race lost to another message of the charger's: its resend
+            // will find things settled, so the charger is told to retry.
+            Err(Error::Conflict(why)) => {
+                tracing::info!(charge_point_id = %self.charger.charge_point_id, action, why, "OCPP message lost a race");
+                refuse(ErrorCode::InternalError, "the message raced another; retry")
             }
             Err(e) => {
                 tracing::warn!(charge_point_id = %self.charger.charge_point_id, action, error = %e, "OCPP message failed");

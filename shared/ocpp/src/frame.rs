@@ -11,6 +11,9 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// The unique id of a CALLERROR that answers a frame whose id could not be read.
 const UNREADABLE_ID: &str = "-1";
 
+/// OCPP's limit on a message's unique id.
+pub const MAX_ID_CHARS: usize = 36;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Call {
@@ -66,7 +69,18 @@ impl Frame {
                 "an OCPP message is a JSON array",
             ));
         };
-        let id = parts.get(1).and_then(Value::as_str);
+        // An id over OCPP's limit is refused and never echoed back.
+        let id = parts
+            .get(1)
+            .and_then(Value::as_str)
+            .filter(|id| id.chars().count() <= MAX_ID_CHARS);
+        if id.is_none() && parts.get(1).is_some_and(Value::is_string) {
+            return Err(FrameError::new(
+                None,
+                ErrorCode::ProtocolError,
+                "the unique id is longer than 36 characters",
+            ));
+        }
         let protocol = |what: &str| FrameError::new(id, ErrorCode::ProtocolError, what);
         let id_owned = || {
             id.map(str::to_owned)
@@ -179,6 +193,14 @@ mod tests {
             refused(r#"[2,"x9","Heartbeat",[]]"#),
             ("x9".into(), ErrorCode::FormatViolation)
         );
+        let long = "a".repeat(37);
+        assert_eq!(
+            refused(&format!(r#"[2,"{long}","Heartbeat",{{}}]"#)),
+            ("-1".into(), ErrorCode::ProtocolError),
+            "an id over 36 characters is refused, not echoed"
+        );
+        let most = "b".repeat(36);
+        assert!(Frame::parse(&format!(r#"[2,"{most}","Heartbeat",{{}}]"#)).is_ok());
     }
 
     #[test]

@@ -185,7 +185,10 @@ pub struct NewChargePoint {
 
 /// Whether `id` is a charge point id: 1..48 of `A-Z a-z 0-9 . _ - :`.
 pub fn valid_charge_point_id(id: &str) -> bool {
+    // `.` and `..` would name a path's parts in the charger's URL.
     (1..=48).contains(&id.len())
+        && id != "."
+        && id != ".."
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
@@ -666,5 +669,22 @@ impl ChargePoints {
             .set_connection(charger.device_id, None, Some(connection_id), now)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charge_point_ids_are_url_safe_and_never_a_path_step() {
+        assert!(valid_charge_point_id("ACME-0042:a.b_c"));
+        for bad in [".", "..", "", "a/b", "a b", &"x".repeat(49)] {
+            assert!(!valid_charge_point_id(bad), "{bad:?}");
+        }
+        assert!(
+            valid_charge_point_id("..."),
+            "only the path steps themselves"
+        );
     }
 }
