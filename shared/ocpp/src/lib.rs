@@ -37,10 +37,12 @@ impl Version {
         }
     }
 
+    /// Subprotocol names are compared exactly (RFC 6455): `OCPP1.6` is
+    /// no name of either version.
     pub fn from_subprotocol(name: &str) -> Option<Self> {
         Self::PREFERRED
             .into_iter()
-            .find(|v| v.subprotocol().eq_ignore_ascii_case(name.trim()))
+            .find(|v| v.subprotocol() == name.trim())
     }
 
     /// The newest version among a `Sec-WebSocket-Protocol` header's
@@ -126,6 +128,11 @@ mod tests {
             Some(Version::V16)
         );
         assert_eq!(Version::negotiate(["ocpp2.0", "mqtt"]), None);
+        assert_eq!(
+            Version::negotiate(["OCPP1.6", "Ocpp2.0.1"]),
+            None,
+            "names are compared exactly"
+        );
         assert_eq!(Version::negotiate([]), None);
     }
 
