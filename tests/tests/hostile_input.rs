@@ -651,4 +651,34 @@ async fn lengths_urls_and_oversized_bodies_answer_as_documented() {
         assert_eq!(status_and_code(&r), (413, 41300), "{path}: {:?}", r.body);
         assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
     }
+    // A route that reads no body refuses one over the limit too, and acts
+    // on nothing: the charge point's password stays.
+    let provisioned = call_as(
+        &app,
+        &admin,
+        "POST",
+        "/v1/ocpp/charge-points",
+        Some(json!({"charge_point_id": "BIG-BODY-1"})),
+    )
+    .await;
+    assert_eq!(provisioned.status, 201, "{:?}", provisioned.body);
+    let r = call_as(
+        &app,
+        &admin,
+        "POST",
+        "/v1/ocpp/charge-points/BIG-BODY-1/password",
+        Some(json!({"pad": padding})),
+    )
+    .await;
+    assert_eq!(status_and_code(&r), (413, 41300), "{:?}", r.body);
+    let login = env
+        .domain
+        .charge_points
+        .charge_point_login(
+            "BIG-BODY-1",
+            provisioned.data()["password"].as_str(),
+            "192.0.2.1",
+        )
+        .await;
+    assert!(login.is_ok(), "the password was not rotated");
 }

@@ -67,5 +67,29 @@ fn limit_and_log(router: Router, domain: &Domain, function: &'static str) -> Rou
     };
     router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(axum::middleware::from_fn_with_state(state, log_requests))
+}
+
+/// A body over the limit is 413 on every route, those that read no body
+/// included (a handler that ignores a body would otherwise act on it).
+async fn refuse_large_bodies(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::body::HttpBody;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // What the body itself says it holds at least (a buffered body, as a
+    // Lambda's, knows exactly).
+    let known = request.body().size_hint().lower();
+    if declared.unwrap_or(0).max(known) > BODY_LIMIT as u64 {
+        return axum::response::IntoResponse::into_response(ApiError(Error::PayloadTooLarge(
+            BODY_LIMIT,
+        )));
+    }
+    next.run(request).await
 }
