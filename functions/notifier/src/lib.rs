@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use domain::Domain;
-use domain::partners::notify::{REFUSED_PRIVATE, is_public};
+use domain::partners::notify::{REFUSED_PRIVATE, is_loopback, is_public};
 use domain::partners::outbox::{Outgoing, PUSH_TIMEOUT_SECONDS, Push};
 use kernel::Error;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -27,17 +27,22 @@ const CONNECT_TIMEOUT_SECONDS: u64 = 3;
 struct PrivateAddress;
 
 /// Resolves names for pushes and refuses any name with a non-public
-/// address among its answers. The client connects only to the addresses
+/// address among its answers (loopback too, unless local addresses are
+/// allowed for development). The client connects only to the addresses
 /// checked here, so a name cannot pass the check and then rebind.
-struct PublicOnly;
+struct PublicOnly {
+    loopback: bool,
+}
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
+        let loopback = self.loopback;
         Box::pin(async move {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
+            let allowed = |ip| is_public(ip) || (loopback && is_loopback(ip));
+            if addrs.is_empty() || addrs.iter().any(|a| !allowed(a.ip())) {
                 return Err(Box::new(PrivateAddress) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -61,9 +66,11 @@ impl HttpPush {
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .no_proxy();
-        if !allow_local {
-            builder = builder.dns_resolver(Arc::new(PublicOnly));
-        }
+        // Names are resolved here whatever the setting: it allows this
+        // machine's loopback, not the network around it.
+        builder = builder.dns_resolver(Arc::new(PublicOnly {
+            loopback: allow_local,
+        }));
         let client = builder.build().map_err(Error::internal)?;
         Ok(Self(client, domain.clone()))
     }

@@ -37,28 +37,43 @@ impl NotifyRefusal {
     }
 }
 
-/// Checks a parsed `notify_url` against the policy; `allow_local` lifts
-/// the scheme and address rules (never the credentials rule).
+/// Checks a parsed `notify_url` against the policy; `allow_local` (for
+/// development) lets `http` through and this machine's loopback, never a
+/// private, link-local or shared address (the server may run on a cloud
+/// machine), and never credentials.
 pub fn check_notify_url(url: &Url, allow_local: bool) -> Result<(), NotifyRefusal> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(NotifyRefusal::Credentials);
     }
-    if allow_local {
-        return Ok(());
-    }
-    let public = match url.host() {
-        Some(Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
-        Some(Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
-        Some(Host::Domain(name)) => !is_local_name(name),
+    let reachable = |ip: IpAddr| is_public(ip) || (allow_local && is_loopback(ip));
+    let allowed = match url.host() {
+        Some(Host::Ipv4(ip)) => reachable(IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => reachable(IpAddr::V6(ip)),
+        Some(Host::Domain(name)) => !is_local_name(name) || (allow_local && is_loopback_name(name)),
         None => false,
     };
-    if !public {
+    if !allowed {
         Err(NotifyRefusal::PrivateHost)
-    } else if url.scheme() != "https" {
+    } else if url.scheme() != "https" && !allow_local {
         Err(NotifyRefusal::PlainHttp)
     } else {
         Ok(())
     }
+}
+
+/// This machine's own address (127.0.0.0/8, ::1, or IPv4 loopback in IPv6).
+pub fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// Names that always mean this machine or its network.
@@ -170,6 +185,24 @@ mod tests {
             "the development setting never allows credentials"
         );
         assert_eq!(check("http://127.0.0.1:8080/evcs", true), Ok(()));
+        assert_eq!(check("http://localhost:8080/evcs", true), Ok(()));
+        assert_eq!(check("http://[::1]:8080/evcs", true), Ok(()));
+        assert_eq!(check("http://hub.example.net/evcs", true), Ok(()));
+    }
+
+    #[test]
+    fn the_development_setting_allows_loopback_only() {
+        for raw in [
+            "http://10.0.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://100.64.0.1/",
+            "http://192.168.1.1/",
+            "http://[fe80::1]/",
+            "http://metadata.google.internal/",
+            "http://printer.local/",
+        ] {
+            assert_eq!(check(raw, true), Err(NotifyRefusal::PrivateHost), "{raw}");
+        }
     }
 
     #[test]
