@@ -1244,3 +1244,25 @@ async fn a_register_going_down_inside_a_transaction_counts_nothing() {
     let counted: f64 = hours.iter().map(|h| h.charge_energy).sum();
     assert!((counted - 10.0).abs() < 1e-9, "counted {counted} kWh");
 }
+
+#[tokio::test]
+async fn a_refused_remote_start_leaves_no_accepted_tag_behind() {
+    let env = TestEnv::new().await;
+    let s = Station::connect(&env, Version::V16).await;
+    s.remote_start().await;
+    let call = s
+        .sent()
+        .into_iter()
+        .find(|f| f[2] == "RemoteStartTransaction")
+        .unwrap();
+    let tag = call[3]["idTag"].as_str().unwrap().to_owned();
+    let before = s.call("Authorize", json!({"idTag": tag})).await;
+    assert_eq!(
+        before[2]["idTagInfo"]["status"], "Accepted",
+        "the platform's tag while its start is pending"
+    );
+    s.answer(call[1].as_str().unwrap(), json!({"status": "Rejected"}))
+        .await;
+    let after = s.call("Authorize", json!({"idTag": tag})).await;
+    assert_eq!(after[2]["idTagInfo"]["status"], "Invalid");
+}

@@ -725,6 +725,9 @@ impl ChargePoints {
 
     /// The charger's answer to a call the platform sent for a command.
     pub async fn charger_answered(&self, charger: &Charger, command: CommandId, answer: Answer) {
+        if matches!(answer, Answer::Rejected(_) | Answer::Failed(_)) {
+            self.forget_remote_start(charger, command).await;
+        }
         let (steps, message): (&[Report], _) = match answer {
             Answer::Accepted => (&[Report::Accepted], None),
             Answer::Done => (&[Report::Accepted, Report::Completed], None),
@@ -741,6 +744,27 @@ impl ChargePoints {
             }
         };
         self.drive_command(charger, command, steps, message).await;
+    }
+
+    /// A remote start the charger refused (or never answered) no longer
+    /// makes its platform-issued tag accepted.
+    async fn forget_remote_start(&self, charger: &Charger, command: CommandId) {
+        let pending = self
+            .charger_point(charger)
+            .await
+            .is_ok_and(|cp| cp.remote_starts.values().any(|r| r.command_id == command));
+        if !pending {
+            return;
+        }
+        let forgotten = self
+            .update_charge_point(&charger.charge_point_id, |cp| {
+                cp.remote_starts.retain(|_, r| r.command_id != command);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = forgotten {
+            tracing::warn!(command_id = %command, error = %e, "remote start not forgotten");
+        }
     }
 
     /// A command whose call was taken on and whose effect happened.
