@@ -300,6 +300,7 @@ impl TryFrom<RecordRequest> for RecordUpload {
             currency: r.currency,
             stop_reason,
             id_tag: None,
+            authorization: None,
         })
     }
 }

@@ -244,6 +244,11 @@ async fn a_16_session_lands_in_the_fleet_and_a_repeated_stop_makes_one_record() 
     assert_eq!(mine[0].energy, 8.0);
     assert_eq!(mine[0].max_power, Some(11.0));
     assert_eq!(mine[0].stop_reason.as_deref(), Some("ev_disconnected"));
+    assert_eq!(
+        mine[0].authorization.as_deref(),
+        Some("invalid"),
+        "a session on a refused card is kept, and marked"
+    );
 }
 
 #[tokio::test]

@@ -342,6 +342,20 @@ pub struct ChargingRecord {
     pub price: Option<RecordPrice>,
     /// Seconds connected but not charging.
     pub parking_time_s: i64,
+    /// How the platform answered the session's token (`accepted`,
+    /// `blocked`, `expired`, `invalid`); only an accepted or unasked
+    /// session counts in revenue.
+    pub authorization: Option<String>,
+}
+
+impl ChargingRecord {
+    /// Whether its price counts in revenue: a session whose token was
+    /// refused is kept, and shown, but not counted.
+    pub fn earns(&self) -> bool {
+        self.authorization
+            .as_deref()
+            .is_none_or(|a| a == "accepted")
+    }
 }
 
 /// A session's price (contract §14): exact amounts, excluding VAT but for
@@ -371,6 +385,7 @@ impl ChargingRecord {
             received_at: other.received_at,
             price: other.price.clone(),
             parking_time_s: other.parking_time_s,
+            authorization: other.authorization.clone(),
             ..self.clone()
         } == *other
     }

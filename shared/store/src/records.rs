@@ -40,6 +40,8 @@ struct StoredRecord {
     price: Option<RecordPrice>,
     #[serde(default)]
     parking_time_s: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authorization: Option<String>,
 }
 
 impl From<&ChargingRecord> for StoredRecord {
@@ -61,6 +63,7 @@ impl From<&ChargingRecord> for StoredRecord {
             id_tag: r.id_tag.clone(),
             price: r.price.clone(),
             parking_time_s: r.parking_time_s,
+            authorization: r.authorization.clone(),
         }
     }
 }
@@ -84,6 +87,7 @@ impl From<StoredRecord> for ChargingRecord {
             id_tag: r.id_tag,
             price: r.price,
             parking_time_s: r.parking_time_s,
+            authorization: r.authorization,
         }
     }
 }
@@ -109,7 +113,7 @@ impl RecordStore for DynamoStore {
         if let Some(push) = push {
             items.push(self.delivery_put(push)?);
         }
-        if let Some(price) = &record.price {
+        if let Some(price) = record.price.as_ref().filter(|_| record.earns()) {
             let scopes = [
                 Some(RevenueScope::Operator),
                 record.site_id.map(RevenueScope::Site),

@@ -520,6 +520,7 @@ async fn a_charge_record_is_stored_once() {
         id_tag: None,
         price: None,
         parking_time_s: 0,
+        authorization: None,
     };
     assert_eq!(
         env.store.put_record(&record, &act(), None).await.unwrap(),
@@ -571,10 +572,16 @@ async fn a_priced_record_adds_to_its_days_revenue_once_per_scope() {
         id_tag: None,
         price: Some(p),
         parking_time_s: 0,
+        authorization: None,
     };
     let first = record(12.345, price("3.09", "3.71"));
     let second = record(0.5, price("0.13", "0.16"));
-    for r in [&first, &first, &second] {
+    // A session whose token was refused is kept but earns nothing.
+    let refused = ChargingRecord {
+        authorization: Some("blocked".into()),
+        ..record(5.0, price("9.99", "11.99"))
+    };
+    for r in [&first, &first, &second, &refused] {
         env.store.put_record(r, &act(), None).await.unwrap();
     }
     let day = now.duration_trunc(Duration::days(1)).unwrap();
@@ -1016,6 +1023,7 @@ async fn operator_records_come_newest_first_within_the_range() {
             id_tag: None,
             price: None,
             parking_time_s: 0,
+            authorization: None,
         };
         env.store.put_record(&record, &act(), None).await.unwrap();
     }

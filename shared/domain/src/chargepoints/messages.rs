@@ -94,6 +94,11 @@ pub enum Answer {
     Failed(String),
 }
 
+/// A token's answer as a record keeps it.
+fn authorization(status: TokenStatus) -> String {
+    status.as_str().to_ascii_lowercase()
+}
+
 /// A session's energy between two registers, kWh: never below 0, and at
 /// most what a record takes (100,000 kWh), else the reading is refused.
 fn session_energy(start_wh: f64, register_wh: f64) -> Result<f64, Error> {
@@ -349,7 +354,11 @@ impl ChargePoints {
             Ok(())
         })
         .await?;
+        let status = self
+            .token_status(charger, start.id_tag.as_deref(), fulfils.is_some())
+            .await?;
         let tx = Transaction {
+            authorization: start.id_tag.as_ref().map(|_| authorization(status)),
             device_id: charger.device_id,
             transaction_id: allocated.clone(),
             connector_id: start.connector_id,
@@ -376,9 +385,6 @@ impl ChargePoints {
         if let Some(command) = fulfils {
             self.complete_command(charger, command).await;
         }
-        let status = self
-            .token_status(charger, start.id_tag.as_deref(), fulfils.is_some())
-            .await?;
         Ok(StartOutcome {
             transaction_id: allocated,
             status,
@@ -415,8 +421,14 @@ impl ChargePoints {
         if let Some(command) = fulfils {
             tx.command_id = Some(command);
         }
-        if tx.id_tag.is_none() {
-            tx.id_tag = id_tag.map(str::to_owned);
+        if tx.id_tag.is_none()
+            && let Some(tag) = id_tag
+        {
+            tx.id_tag = Some(tag.to_owned());
+            let status = self
+                .token_status(charger, Some(tag), tx.command_id.is_some())
+                .await?;
+            tx.authorization = Some(authorization(status));
         }
         if tx != before {
             self.store.put_transaction(&tx).await?;
@@ -649,6 +661,7 @@ impl ChargePoints {
             stop_reason: end.reason.clone(),
             // A driver's token; a remote start's tag is the platform's own.
             id_tag: tx.id_tag.clone().filter(|_| tx.command_id.is_none()),
+            authorization: tx.authorization.clone(),
         };
         let total_cost = match self.records.upload_record(charger.claims, upload).await {
             Ok(record) => record.price.map(|p| p.incl_vat),

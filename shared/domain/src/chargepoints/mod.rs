@@ -119,6 +119,10 @@ pub struct Transaction {
     pub max_power_kw: Option<f64>,
     pub last_register_wh: Option<f64>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// How the platform answered the session's token (`accepted`,
+    /// `blocked`, `expired`, `invalid`); none without a token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<String>,
     /// The running cost last told the charger (2.0.1's `CostUpdated`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_told: Option<CostTold>,

@@ -247,6 +247,10 @@ pub struct RecordView {
     pub price: Option<PriceView>,
     /// Seconds connected but not charging.
     pub parking_time_s: i64,
+    /// How the platform answered the session's token (`accepted`,
+    /// `blocked`, `expired`, `invalid`); null where none was asked. A
+    /// refused one is not counted in revenue.
+    pub authorization: Option<String>,
 }
 
 /// A record's price (contract §14): totals to the cent, the dimensions'
@@ -314,6 +318,7 @@ impl From<ChargingRecord> for RecordView {
             id_tag: r.id_tag,
             price,
             parking_time_s: r.parking_time_s,
+            authorization: r.authorization,
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct RecordUpload {
     pub stop_reason: Option<String>,
     /// The driver token the session started with.
     pub id_tag: Option<String>,
+    /// How the platform answered that token; none where no token was asked.
+    pub authorization: Option<String>,
 }
 
 /// Charging records as chargers upload them.
@@ -106,6 +108,7 @@ impl Records {
             id_tag: u.id_tag,
             price,
             parking_time_s,
+            authorization: u.authorization,
         };
         let activity = self
             .feeds

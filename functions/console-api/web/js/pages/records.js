@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { csvLine } from '../csv.js';
 import {
   h, replace, pageHeader, table, link, loading, failure, pager, field, select, announce, errorNotice, kWh,
-  kW, fmtTime, fmtMoney, fmtDuration,
+  kW, fmtTime, fmtMoney, fmtDuration, badge,
 } from '../ui.js';
 import { vatText } from './tariffs.js';
 
@@ -125,6 +125,8 @@ export function render(main, query) {
           { label: 'Parked', value: (r) => fmtDuration(r.parking_time_s), class: 'num' },
           { label: 'Cost', value: costCell, class: 'num' },
           { label: 'Stop reason', value: (r) => (r.stop_reason || '—').replace(/_/g, ' ') },
+          // A session on a refused token is kept and shown, not counted in revenue.
+          { label: 'Token', value: (r) => (r.authorization && r.authorization !== 'accepted' ? badge(r.authorization) : '—') },
         ], data.items, 'No charging records match these filters.'),
         pager(data, (p) => { state.page = p; load(); }, 'records'));
       box.querySelectorAll('tbody tr').forEach((tr, i) => { tr.dataset.recordId = data.items[i].record_id; });
