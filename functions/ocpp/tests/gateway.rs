@@ -249,6 +249,20 @@ async fn a_16_session_lands_in_the_fleet_and_a_repeated_stop_makes_one_record() 
         Some("invalid"),
         "a session on a refused card is kept, and marked"
     );
+    // The last interval (4,000 to 9,000 Wh, after the last meter value)
+    // reaches the energy totals too.
+    let hours = env
+        .store
+        .energy_hours(
+            &env.domain.settings.default_operator,
+            domain::telemetry::EnergyScope::Device(s.device_id),
+            env.clock.now() - chrono::Duration::hours(2),
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+    let counted: f64 = hours.iter().map(|h| h.charge_energy).sum();
+    assert!((counted - 8.0).abs() < 1e-9, "counted {counted} kWh");
 }
 
 #[tokio::test]

@@ -632,6 +632,23 @@ impl ChargePoints {
             self.charger_heartbeat(charger).await?;
             return Ok(None);
         };
+        // The stop register's last interval (from the last meter value to
+        // the stop) is counted like any reading, so the energy totals hold
+        // what the record holds.
+        if let (Some(stop), None) = (end.meter_stop_wh, tx.ended_at) {
+            let reading = MeterReading {
+                at: end.at.max(tx.started_at),
+                register_wh: Some(stop),
+                ..MeterReading::default()
+            };
+            self.charger_meter(charger, tx.connector_id, Some(&tx.transaction_id), reading)
+                .await?;
+            tx = self
+                .store
+                .get_transaction(charger.device_id, &end.transaction_id)
+                .await?
+                .unwrap_or(tx);
+        }
         // Without a stop register (a 2.0.1 end with no meter value), the
         // session's energy as the connector last counted it.
         let stop = match (end.meter_stop_wh, tx.meter_start_wh) {
