@@ -207,17 +207,11 @@ impl Charger {
     }
 
     /// A device call as chargers make them: a refused token is renewed
-    /// once, and an unavailable service (503, or no answer) is retried with
-    /// a pause. Every message is idempotent, so a retry never counts twice.
+    /// once; a busy or unavailable service is retried with backoff by the
+    /// API client. Every message is idempotent, so a retry never counts
+    /// twice.
     async fn send(&mut self, path: &str, body: Value) -> Answer {
-        let mut answer = self.attempt(path, &body).await;
-        for pause_ms in [200, 800] {
-            if !matches!(answer.status, 0 | 503) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
-            answer = self.attempt(path, &body).await;
-        }
+        let answer = self.attempt(path, &body).await;
         self.check(path, answer)
     }
 
