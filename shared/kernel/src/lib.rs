@@ -43,6 +43,7 @@ pub mod access;
 pub mod catalogue;
 pub mod clock;
 pub mod command;
+pub mod connector;
 pub mod error;
 pub mod ids;
 pub mod input;
@@ -53,7 +54,6 @@ pub mod secret;
 pub mod settings;
 pub mod storage;
 pub mod text;
-pub mod trace;
 pub mod version;
 
 pub use clock::{Clock, SystemClock};

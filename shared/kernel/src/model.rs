@@ -1,11 +1,11 @@
 //! The entities the service keeps, in the domain's own types. How they are
 //! stored (keys, expiry, attribute shapes) is the storage adapter's business.
 
+pub use crate::connector::{Connector, ConnectorState, Peaks};
 use crate::ids::{
     CampaignId, CommandId, ConnectorId, DeviceId, OperatorId, ProfileId, RecordId, SerialNumber,
     SiteId, TariffId,
 };
-use crate::trace::SessionTrace;
 use crate::version::FirmwareVersion;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -22,88 +22,6 @@ pub struct Operator {
     /// ISO 3166-1 alpha-2.
     pub country: String,
     pub status: String,
-}
-
-wire_enum! {
-    /// Wire names are snake case, the same for serde and for parsing at the
-    /// edge (`strum`), so that value lists come from the enum itself.
-    pub enum ConnectorState {
-        Idle,
-        Preparing,
-        Charging,
-        Suspended,
-        Discharging,
-        Finishing,
-        Fault,
-        Unavailable,
-}
-}
-
-/// Peak power seen by one connector in the current hour bucket, so that a
-/// bucket's `max_power` is written only when it may rise.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Peaks {
-    /// The start of the hour the peak belongs to.
-    pub hour: Option<DateTime<Utc>>,
-    pub hour_kw: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Connector {
-    pub state: ConnectorState,
-    /// Time of the newest sample or event applied; older ones do not move state.
-    pub ts: DateTime<Utc>,
-    pub voltage: f64,
-    pub current: f64,
-    pub power: f64,
-    /// The session's energy counter (kWh) as last reported.
-    pub energy_delivered: f64,
-    pub soc: Option<f64>,
-    #[serde(default)]
-    pub peaks: Peaks,
-    /// Time of the newest sample counted: the energy baseline, kept apart
-    /// from `ts` so that an event cannot make a later sample look old.
-    #[serde(default)]
-    pub sample_ts: Option<DateTime<Utc>>,
-    /// Bumped on every write; writes are conditional on the version read.
-    #[serde(default)]
-    pub version: u64,
-    /// When the connector entered its state, and its energy counter then:
-    /// what a stuck session is measured from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since_energy: Option<f64>,
-    /// The last sample counted into an hour bucket: the next one's energy
-    /// applies only over it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bucket_mark: Option<DateTime<Utc>>,
-    /// The connector's last session as pricing needs it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<SessionTrace>,
-}
-
-impl Connector {
-    /// A connector first heard of at `ts`, in `state`: no readings yet, its
-    /// session counter at 0.
-    pub fn first_seen(state: ConnectorState, ts: DateTime<Utc>) -> Self {
-        Self {
-            state,
-            ts,
-            voltage: 0.0,
-            current: 0.0,
-            power: 0.0,
-            energy_delivered: 0.0,
-            soc: None,
-            peaks: Peaks::default(),
-            sample_ts: None,
-            version: 0,
-            since: Some(ts),
-            since_energy: Some(0.0),
-            bucket_mark: None,
-            session: None,
-        }
-    }
 }
 
 wire_enum! {

@@ -6,10 +6,10 @@
 
 use super::{Tariff, Tariffs};
 use chrono::{DateTime, Duration, Utc};
+use kernel::connector::SessionTrace;
 use kernel::error::Error;
 use kernel::ids::{OperatorId, SiteId, TariffId};
 use kernel::model::Device;
-use kernel::trace::SessionTrace;
 use pricing::{Activity, Decimal, Session, TariffContent, Tz};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -212,8 +212,8 @@ pub fn session_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kernel::connector::TracePoint;
     use kernel::model::ConnectorState;
-    use kernel::trace::TracePoint;
 
     fn at(min: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
