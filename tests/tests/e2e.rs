@@ -63,6 +63,7 @@ async fn the_console_agrees_with_what_a_simulated_fleet_did() {
         progress: false,
         protocol: twin::Protocol::Http,
         client: None,
+        site_capacity_kw: None,
     });
     let steer = async {
         tokio::time::sleep(Duration::from_secs(seconds / 3)).await;

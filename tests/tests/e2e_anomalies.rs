@@ -35,6 +35,7 @@ async fn a_misbehaving_fleet_shows_up_in_the_anomalies() {
         progress: false,
         protocol: twin::Protocol::Http,
         client: None,
+        site_capacity_kw: None,
     })
     .await
     .expect("the fleet runs");

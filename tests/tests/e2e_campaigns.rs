@@ -75,6 +75,7 @@ fn fleet(
         progress: false,
         protocol: twin::Protocol::Http,
         client: None,
+        site_capacity_kw: None,
     }
 }
 

@@ -59,6 +59,7 @@ fn fleet(
         progress: false,
         protocol: protocol.parse().unwrap(),
         client: Some(client),
+        site_capacity_kw: None,
     }
 }
 

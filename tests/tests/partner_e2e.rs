@@ -90,6 +90,7 @@ async fn a_partner_starts_and_stops_a_twin_session_and_gets_every_push() {
         progress: false,
         protocol: twin::Protocol::Http,
         client: None,
+        site_capacity_kw: None,
     });
     let steer = async {
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -163,6 +163,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         progress: false,
         protocol: twin::Protocol::Http,
         client: None,
+        site_capacity_kw: None,
     })
     .await?;
     let cpu = server.cpu_seconds()? - cpu_before;

@@ -89,7 +89,7 @@ pub async fn run(config: Config) -> Result<Summary, String> {
             .min(SITE_CAPACITY_MAX_KW);
         let mut body = json!({"name": format!("Twin site {s}"), "address": format!("{s} Simulation Way"),
             "postcode": "CV1 1AA", "lat": 52.0 + rng.f64(), "lng": -1.5 + rng.f64(),
-            "power_capacity": capacity.max(1.0),
+            "power_capacity": config.site_capacity_kw.unwrap_or(capacity).max(1.0),
             "device_ids": members.iter().map(|i| chargers[*i].device_id.clone()).collect::<Vec<_>>()});
         if let Some(id) = saved.sites.get(s) {
             body["site_id"] = json!(id);
@@ -104,6 +104,9 @@ pub async fn run(config: Config) -> Result<Summary, String> {
         };
         for i in members {
             chargers[i].site_id = Some(id.clone());
+        }
+        if config.site_capacity_kw.is_some() {
+            manage_load(&api, &config, &id).await?;
         }
         site_ids.push(id);
     }
@@ -180,6 +183,23 @@ fn cards(config: &Config) -> Vec<String> {
     (0..(config.chargers / 2).max(3))
         .map(|n| format!("TW{}C{n:04}", config.seed % 100_000))
         .collect()
+}
+
+/// Turns a site's load management on, as its operator would.
+async fn manage_load(api: &Api, config: &Config, site: &str) -> Result<(), String> {
+    let token = operator_token(api, config).await?;
+    let r = api
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/v1/sites/{site}"),
+            Some(&token),
+            Some(&json!({"load_management": {"enabled": true}})),
+        )
+        .await;
+    if r.status != 200 {
+        return Err(format!("load management: {} {}", r.status, r.body));
+    }
+    Ok(())
 }
 
 /// An operator token for the client the configuration names.

@@ -40,6 +40,9 @@ pub struct Config {
     /// An operator's (or admin's) API client: OCPP chargers are provisioned
     /// through the console routes, and the fleet's cards registered.
     pub client: Option<(String, String)>,
+    /// Each site's grid connection, kW, with load management on (its API
+    /// client turns it on): more chargers than it can feed share it.
+    pub site_capacity_kw: Option<f64>,
 }
 
 /// The chargers' protocol: the platform's own HTTP one, or OCPP-J.

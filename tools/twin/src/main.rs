@@ -53,6 +53,10 @@ struct Args {
     client_id: Option<String>,
     #[arg(long, env = "ADMIN_CLIENT_SECRET", hide_env_values = true)]
     client_secret: Option<String>,
+    /// Each site's grid connection in kW, shared by load management (which
+    /// the API client turns on); default: the sum of its chargers' ratings.
+    #[arg(long)]
+    site_capacity: Option<f64>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -77,6 +81,7 @@ async fn main() {
         progress: !args.json,
         protocol: args.protocol,
         client: args.client_id.zip(args.client_secret),
+        site_capacity_kw: args.site_capacity,
     };
     match twin::run(config).await {
         Ok(summary) => {

@@ -59,6 +59,7 @@ async fn fleet(url: String) -> twin::Heartbeats {
         progress: false,
         protocol: twin::Protocol::Http,
         client: None,
+        site_capacity_kw: None,
     })
     .await
     .unwrap();
