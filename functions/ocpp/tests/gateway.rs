@@ -251,17 +251,7 @@ async fn a_16_session_lands_in_the_fleet_and_a_repeated_stop_makes_one_record() 
     );
     // The last interval (4,000 to 9,000 Wh, after the last meter value)
     // reaches the energy totals too.
-    let hours = env
-        .store
-        .energy_hours(
-            &env.domain.settings.default_operator,
-            domain::telemetry::EnergyScope::Device(s.device_id),
-            env.clock.now() - chrono::Duration::hours(2),
-            env.clock.now(),
-        )
-        .await
-        .unwrap();
-    let counted: f64 = hours.iter().map(|h| h.charge_energy).sum();
+    let counted = energy_counted(&env, &s).await;
     assert!((counted - 8.0).abs() < 1e-9, "counted {counted} kWh");
 }
 
@@ -1011,6 +1001,39 @@ async fn a_2_0_1_remote_start_joining_a_running_transaction_completes_and_a_late
     assert_eq!(records.total, 1);
 }
 
+/// The record of the station's one session.
+async fn record_of(env: &TestEnv, s: &Station) -> domain::console::views::RecordView {
+    env.domain
+        .console
+        .list_records(
+            &admin(),
+            RecordFilter::default(),
+            Paging::parse(None, None).unwrap(),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.device_id == s.device_id)
+        .expect("a record")
+}
+
+/// The energy the station's hour buckets counted, kWh.
+async fn energy_counted(env: &TestEnv, s: &Station) -> f64 {
+    env.store
+        .energy_hours(
+            &env.domain.settings.default_operator,
+            domain::telemetry::EnergyScope::Device(s.device_id),
+            env.clock.now() - chrono::Duration::hours(2),
+            env.clock.now(),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.charge_energy)
+        .sum()
+}
+
 /// The default operator's fleet-wide tariff: energy at 0.30 a kWh, 20 % VAT.
 async fn energy_tariff(env: &TestEnv) {
     let content = pricing::TariffContent {
@@ -1122,20 +1145,7 @@ async fn a_priced_2_0_1_transaction_hears_its_cost_once_a_minute_and_its_total_a
         again[2]["totalCost"], 0.65,
         "a repeated end gets the same total"
     );
-    let record = env
-        .domain
-        .console
-        .list_records(
-            &admin(),
-            RecordFilter::default(),
-            Paging::parse(None, None).unwrap(),
-        )
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .find(|r| r.device_id == s.device_id)
-        .unwrap();
+    let record = record_of(&env, &s).await;
     let price = record.price.unwrap();
     assert_eq!((price.excl_vat, price.incl_vat), (0.54, 0.65));
     assert_eq!(record.cost, Some(0.65));
@@ -1162,20 +1172,7 @@ async fn a_priced_1_6_transaction_hears_no_running_cost_and_its_record_is_priced
         json!({"meterStop": 5000, "timestamp": now(&env), "transactionId": tx}),
     )
     .await;
-    let record = env
-        .domain
-        .console
-        .list_records(
-            &admin(),
-            RecordFilter::default(),
-            Paging::parse(None, None).unwrap(),
-        )
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .find(|r| r.device_id == s.device_id)
-        .unwrap();
+    let record = record_of(&env, &s).await;
     assert_eq!(record.price.unwrap().incl_vat, 1.44, "4 kWh at 0.36");
 }
 
@@ -1250,17 +1247,7 @@ async fn a_register_going_down_inside_a_transaction_counts_nothing() {
             {"value": wh.to_string(), "measurand": "Energy.Active.Import.Register"}]}]}))
             .await;
     }
-    let hours = env
-        .store
-        .energy_hours(
-            &env.domain.settings.default_operator,
-            domain::telemetry::EnergyScope::Device(s.device_id),
-            env.clock.now() - chrono::Duration::hours(2),
-            env.clock.now(),
-        )
-        .await
-        .unwrap();
-    let counted: f64 = hours.iter().map(|h| h.charge_energy).sum();
+    let counted = energy_counted(&env, &s).await;
     assert!((counted - 10.0).abs() < 1e-9, "counted {counted} kWh");
 }
 
