@@ -297,6 +297,7 @@ async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summa
         .await?;
         chargers.push(c);
     }
+    let sites = ocpp_sites(&api, &token, &config, &chargers).await?;
     let deadline = Instant::now() + config.duration;
     let wall_step = Duration::from_secs_f64(STEP_S / config.speed.max(0.01));
     let boot_spread = Duration::from_secs_f64(OCPP_BOOT_SPREAD_S / config.speed.max(0.01))
@@ -325,14 +326,14 @@ async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summa
         }));
     }
     let mut devices = Vec::new();
-    for task in tasks {
+    for (i, task) in tasks.into_iter().enumerate() {
         let c = task.await.map_err(|e| e.to_string())?;
         devices.push(DeviceReport {
             device_id: c.device_id.clone(),
             sn: c.id.clone(),
             model: "Twin AC7".into(),
             firmware_version: c.firmware.clone(),
-            site_id: None,
+            site_id: sites.get(i % sites.len().max(1)).cloned(),
             energy_charged_kwh: c.charged_kwh,
             energy_discharged_kwh: 0.0,
             firmware_installs: c.firmware_installs,
@@ -346,5 +347,41 @@ async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summa
             },
         });
     }
-    Ok(stats.summary(devices, Vec::new(), started.elapsed().as_secs_f64()))
+    Ok(stats.summary(devices, sites, started.elapsed().as_secs_f64()))
+}
+
+/// The OCPP fleet's sites, registered by its API client as an installer
+/// would: charger `i` in site `i % sites`, each site's connection the sum
+/// of its chargers' ratings unless `--site-capacity` says otherwise (and
+/// then with load management on).
+async fn ocpp_sites(
+    api: &Api,
+    token: &str,
+    config: &Config,
+    chargers: &[crate::ocpp::OcppCharger],
+) -> Result<Vec<String>, String> {
+    let count = config.sites.min(chargers.len());
+    let mut ids = Vec::new();
+    for s in 0..count {
+        let members: Vec<&str> = chargers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % count == s)
+            .map(|(_, c)| c.device_id.as_str())
+            .collect();
+        let rated = members.len() as f64 * crate::ocpp::POWER_KW;
+        let body = json!({"name": format!("Twin OCPP site {s}"), "address": format!("{s} Protocol Row"),
+            "postcode": "CV1 1AA", "lat": 52.4, "lng": -1.5,
+            "power_capacity": config.site_capacity_kw.unwrap_or(rated).max(1.0),
+            "device_ids": members});
+        let r = api.post("/v1/device/site", Some(token), &body).await;
+        let Some(id) = r.data()["site_id"].as_str().filter(|_| r.status == 200) else {
+            return Err(format!("site registration: {} {}", r.status, r.body));
+        };
+        if config.site_capacity_kw.is_some() {
+            manage_load(api, config, id).await?;
+        }
+        ids.push(id.to_owned());
+    }
+    Ok(ids)
 }
