@@ -350,16 +350,18 @@ async fn run_ocpp(config: Config, version: crate::ocpp::Version) -> Result<Summa
     Ok(stats.summary(devices, sites, started.elapsed().as_secs_f64()))
 }
 
-/// The OCPP fleet's sites, registered by its API client as an installer
-/// would: charger `i` in site `i % sites`, each site's connection the sum
-/// of its chargers' ratings unless `--site-capacity` says otherwise (and
-/// then with load management on).
+/// The OCPP fleet's sites where its connection is given (`--site-capacity`,
+/// with load management on), registered by its API client as an installer
+/// would: charger `i` in site `i % sites`. Without it the fleet has none.
 async fn ocpp_sites(
     api: &Api,
     token: &str,
     config: &Config,
     chargers: &[crate::ocpp::OcppCharger],
 ) -> Result<Vec<String>, String> {
+    let Some(capacity) = config.site_capacity_kw else {
+        return Ok(Vec::new());
+    };
     let count = config.sites.min(chargers.len());
     let mut ids = Vec::new();
     for s in 0..count {
@@ -369,18 +371,14 @@ async fn ocpp_sites(
             .filter(|(i, _)| i % count == s)
             .map(|(_, c)| c.device_id.as_str())
             .collect();
-        let rated = members.len() as f64 * crate::ocpp::POWER_KW;
         let body = json!({"name": format!("Twin OCPP site {s}"), "address": format!("{s} Protocol Row"),
-            "postcode": "CV1 1AA", "lat": 52.4, "lng": -1.5,
-            "power_capacity": config.site_capacity_kw.unwrap_or(rated).max(1.0),
+            "postcode": "CV1 1AA", "lat": 52.4, "lng": -1.5, "power_capacity": capacity.max(1.0),
             "device_ids": members});
         let r = api.post("/v1/device/site", Some(token), &body).await;
         let Some(id) = r.data()["site_id"].as_str().filter(|_| r.status == 200) else {
             return Err(format!("site registration: {} {}", r.status, r.body));
         };
-        if config.site_capacity_kw.is_some() {
-            manage_load(api, config, id).await?;
-        }
+        manage_load(api, config, id).await?;
         ids.push(id.to_owned());
     }
     Ok(ids)

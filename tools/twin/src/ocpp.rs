@@ -22,7 +22,7 @@ const ANSWER_WAIT: Duration = Duration::from_secs(10);
 /// Simulated seconds between two meter values of a session.
 const METER_EVERY_S: f64 = 60.0;
 /// A charger's power while charging (kW), and its one connector.
-pub const POWER_KW: f64 = 7.4;
+const POWER_KW: f64 = 7.4;
 const CONNECTOR: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
