@@ -110,10 +110,15 @@ export function render(main, query) {
           h('div', {}, h('dt', { text: 'Tariff' }), h('dd', {}, link('#/tariffs', p.tariff_id.slice(0, 8)))))));
   }
 
+  // Only the latest load is drawn: an earlier one answered late (the page
+  // before a new page size, say) would show what is no longer asked for.
+  let latest = 0;
   async function load() {
     remember();
+    const mine = ++latest;
     try {
       const data = await api('/v1/charging-records', { query: { ...filterQuery(), page: state.page, size: state.size } });
+      if (mine !== latest) return;
       replace(box,
         table('Charging records', [
           { label: 'Started', value: (r) => fmtTime(r.start_time) },
@@ -132,7 +137,7 @@ export function render(main, query) {
       box.querySelectorAll('tbody tr').forEach((tr, i) => { tr.dataset.recordId = data.items[i].record_id; });
       box.dataset.total = String(data.total);
     } catch (err) {
-      replace(box, failure('Charging records', err));
+      if (mine === latest) replace(box, failure('Charging records', err));
     }
   }
 
